@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (each arrow is "depends on"):
+//   odflash (one-line @main) -> CLI -> Flashing/MMC/FirmwareDB -> Transports/Emulator -> SCSI -> C shims
+let package = Package(
+    name: "odflash",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "odflash", targets: ["odflash"]),
+        .library(name: "ODFlashCore", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C shims
+        .target(name: "CSGIO", path: "Sources/CSGIO"),
+        .systemLibrary(
+            name: "CLibUSB", path: "Sources/CLibUSB", pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]),
+
+        // SCSI core: CDBs, sense, the transport protocol
+        .target(name: "SCSI"),
+        // Transports: Linux SG_IO, USB Bulk-Only via libusb, transcript record/replay
+        .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
+        // The emulated MMC drive (a transport that answers like a drive)
+        .target(name: "Emulator", dependencies: ["SCSI", "MMC", .product(name: "Yams", package: "Yams")]),
+        // MMC: drive and disc identification over any transport
+        .target(name: "MMC", dependencies: ["SCSI"]),
+        // firmware-db: models, families, provenance
+        .target(name: "FirmwareDB", dependencies: ["SCSI", .product(name: "Yams", package: "Yams")]),
+        // Command-line interface
+        .target(
+            name: "CLI",
+            dependencies: [
+                "SCSI", "Transports", "Emulator", "MMC", "FirmwareDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "odflash", dependencies: ["CLI"]),
+
+        .testTarget(name: "SCSITests", dependencies: ["SCSI"]),
+        .testTarget(name: "TransportsTests", dependencies: ["Transports", "Emulator", "SCSI"]),
+        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "SCSI", "MMC"]),
+        .testTarget(name: "MMCTests", dependencies: ["MMC", "SCSI"]),
+        .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Emulator", "SCSI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,87 @@
+import Emulator
+import Foundation
+import FirmwareDB
+import SCSI
+import Transports
+
+/// What every command shares: output mode, verbosity, the database, how devices are opened.
+public final class Context {
+    public let console: Console
+    public let json: Bool
+    public let verbose: Bool
+    let dbPath: String?
+    private var cachedDB: FirmwareDatabase?
+
+    public init(console: Console, json: Bool, verbose: Bool, dbPath: String?) {
+        self.console = console
+        self.json = json
+        self.verbose = verbose
+        self.dbPath = dbPath
+    }
+
+    /// The firmware-db, loaded once. A broken db is an error naming the file and line.
+    public func database() throws -> FirmwareDatabase {
+        if let db = cachedDB { return db }
+        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
+        guard let root = FirmwareDatabase.locate(explicit: dbPath, environment: ProcessInfo.processInfo.environment,
+                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else {
+            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage)
+        }
+        do {
+            let db = try FirmwareDatabase.load(root: root)
+            cachedDB = db
+            return db
+        } catch {
+            throw CLIError(error.description, kind: "db", status: .failed)
+        }
+    }
+
+    static func executablePath(_ arg0: String) -> String {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        return arg0
+    }
+
+    /// Opens a device by name: /dev/sgN, /dev/srN (or sgN, srN), usb:BUS:ADDR, usb:VID:PID, emu:NAME, replay:FILE.
+    public func open(_ name: String, exclusive: Bool = false) throws -> any SCSITransport {
+        let t: any SCSITransport
+        do {
+            if name.hasPrefix("emu:") {
+                let db = try database()
+                let profile = try DriveProfile.resolve(String(name.dropFirst(4)), emulatorDir: db.emulatorDirectory)
+                t = EmulatedDrive(profile: profile, deviceName: name)
+            } else if name.hasPrefix("usb:") {
+                let iface = try USBEnumerator.resolve(name)
+                t = BOTTransport(pipe: try LibUSBDevice(iface), deviceName: iface.name)
+            } else if name.hasPrefix("replay:") {
+                let path = String(name.dropFirst(7))
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CLIError("\(path): cannot read the transcript", kind: "input", status: .usage)
+                }
+                t = try ReplayTransport(jsonLines: String(decoding: data, as: UTF8.self), deviceName: name)
+            } else {
+                let path = name.hasPrefix("/") ? name : "/dev/" + name
+                t = try SGIOTransport(path: path, exclusive: exclusive)
+            }
+        } catch let e as DriveProfile.Failure {
+            throw CLIError(e.description, kind: "device", status: .device)
+        } catch let e as TransportError {
+            throw CLIError(e.description, kind: "device", status: .device)
+        } catch let e as ReplayTransport.Failure {
+            throw CLIError(e.description, kind: "input", status: .usage)
+        }
+        if verbose {
+            let console = self.console
+            return EchoingTransport(t) { console.err("  " + $0 + "\n") }
+        }
+        return t
+    }
+
+    /// Writes the result: JSON when --json, else the text.
+    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
+        console.out(json ? JSON.encode(value) : text())
+    }
+
+    func warn(_ s: String) {
+        if !json { console.err("warning: \(s)\n") }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import FirmwareDB
+import Foundation
+
+struct DBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Check and list firmware-db.", subcommands: [Lint.self, Models.self])
+
+    struct Lint: ODCommand {
+        static let configuration = CommandConfiguration(abstract: "Check every firmware-db file: schema, unknown keys, provenance, references.")
+        @OptionGroup var global: GlobalOptions
+
+        struct Report: Encodable {
+            let root: String
+            let ok: Bool
+            let families: Int
+            let models: Int
+            let issues: [String]
+        }
+
+        func run(_ ctx: Context) throws {
+            let root = FirmwareDatabase.locate(explicit: global.db, environment: ProcessInfo.processInfo.environment,
+                                               executable: Context.executablePath(CommandLine.arguments.first ?? ""),
+                                               cwd: FileManager.default.currentDirectoryPath)
+            guard let root else { throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage) }
+            let issues = FirmwareDatabase.lint(root: root)
+            let db = issues.isEmpty ? try? FirmwareDatabase.load(root: root) : nil
+            let r = Report(root: root, ok: issues.isEmpty, families: db?.families.count ?? 0, models: db?.models.count ?? 0,
+                           issues: issues.map(\.description))
+            if issues.isEmpty {
+                ctx.emit(r, text: "\(root): OK (\(r.families) families, \(r.models) models, every entry with provenance)\n")
+            } else {
+                ctx.emit(r, text: issues.map { "\($0)\n" }.joined() + "\(issues.count) problem\(issues.count == 1 ? "" : "s")\n")
+                throw ExitCode(ExitStatus.failed.rawValue)
+            }
+        }
+    }
+
+    struct Models: ODCommand {
+        static let configuration = CommandConfiguration(abstract: "List the drive models firmware-db knows.")
+        @OptionGroup var global: GlobalOptions
+
+        struct Row: Encodable {
+            let id: String, name: String, vendor: String, product: String, family: String, provenance: String, synthetic: Bool
+        }
+
+        func run(_ ctx: Context) throws {
+            let db = try ctx.database()
+            let rows = db.models.map { Row(id: $0.id, name: $0.name, vendor: $0.vendor, product: $0.product, family: $0.family, provenance: $0.provenance, synthetic: $0.synthetic) }
+            ctx.emit(rows, text: TextTable.render(["MODEL", "VENDOR", "PRODUCT", "FAMILY"],
+                                                  rows.map { [$0.name + ($0.synthetic ? " [synthetic]" : ""), $0.vendor, $0.product, $0.family] }))
+        }
+    }
+}

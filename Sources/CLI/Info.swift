@@ -1,0 +1,94 @@
+import ArgumentParser
+import Emulator
+import FirmwareDB
+import MMC
+import SCSI
+import Transports
+
+/// The firmware-db view of a drive: its model and family, with provenance.
+struct DBMatch: Encodable {
+    let model: String?
+    let modelName: String?
+    let family: String
+    let familyName: String
+    let provenance: String
+    let synthetic: Bool
+    let status: [String: String]
+
+    static func lookup(_ db: FirmwareDatabase, vendor: String, product: String, revision: String) -> DBMatch {
+        if let m = db.match(vendor: vendor, product: product, revision: revision), let f = db.family(m.family) {
+            return DBMatch(model: m.id, modelName: m.name, family: f.id, familyName: f.name, provenance: m.provenance,
+                           synthetic: m.synthetic || f.synthetic,
+                           status: Dictionary(uniqueKeysWithValues: f.status.map { ($0.key.rawValue, $0.value.rawValue) }))
+        }
+        let f = db.family("unknown")
+        return DBMatch(model: nil, modelName: nil, family: "unknown", familyName: f?.name ?? "Unknown family",
+                       provenance: f?.provenance ?? "", synthetic: false,
+                       status: Dictionary(uniqueKeysWithValues: (f?.status ?? [:]).map { ($0.key.rawValue, $0.value.rawValue) }))
+    }
+
+    var summary: String {
+        guard let name = modelName else { return "unknown (not in firmware-db; nothing vendor-specific will be sent)" }
+        return "\(name) -> family \(family)\(synthetic ? " [SYNTHETIC/UNVERIFIED]" : "")"
+    }
+}
+
+struct Info: ODCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Identify a drive: INQUIRY, serial, profiles, write capabilities, region state, medium.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The device: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME.")
+    var device: String
+
+    struct Report: Encodable {
+        let drive: DriveInfo
+        let firmwareDB: DBMatch
+    }
+
+    func run(_ ctx: Context) throws {
+        let db = try ctx.database()
+        let t = try ctx.open(device)
+        defer { t.close() }
+        let info: DriveInfo
+        do { info = try DriveIdentifier(t).identify() }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
+        ctx.emit(Report(drive: info, firmwareDB: match), text: Info.text(info, match))
+    }
+
+    static func text(_ i: DriveInfo, _ m: DBMatch) -> String {
+        var kv = KeyValues()
+        let q = i.inquiry
+        kv.add("Device", "\(i.device) (\(i.transport))")
+        kv.add("Vendor", q.vendor)
+        kv.add("Product", q.product)
+        kv.add("Revision", q.revision)
+        kv.add("Device type", "\(Bytes.hex2(UInt8(q.deviceType)))h \(q.deviceTypeName)\(q.removable ? ", removable" : "")")
+        kv.add("SPC version", Bytes.hex2(UInt8(truncatingIfNeeded: q.version)) + "h")
+        if !q.vendorSpecific.isEmpty { kv.add("Vendor specific", q.vendorSpecific) }
+        kv.add("Serial (VPD 80h)", i.serial ?? "not reported")
+        kv.add("firmware-db", m.summary)
+        kv.add("Current profile", i.currentProfile.map { "\($0.code) \($0.name)" } ?? "none")
+        kv.add("Profiles", i.profiles.isEmpty ? "not reported" : i.profiles.map { $0.name + ($0.current ? "*" : "") }.joined(separator: ", "))
+        kv.add("Can write", i.writeCapabilities.isEmpty ? "nothing reported" : i.writeCapabilities.joined(separator: ", "))
+        if let c = i.capabilities {
+            if !c.writeSpeedsKBs.isEmpty {
+                kv.add("Write speeds", c.writeSpeedsKBs.map { "\($0) kB/s" }.joined(separator: ", "))
+            }
+            kv.add("Buffer", c.bufferSizeKB.map { "\($0) KB\(c.bufferUnderrunProtection ? ", underrun protection" : "")" })
+            kv.add("Loading", c.loadingMechanism)
+        }
+        if i.rpc.available {
+            kv.add("Region (RPC)", "\(i.rpc.scheme ?? ""): \(i.rpc.type ?? ""), region \(i.rpc.regions ?? "") (mask \(i.rpc.regionMask ?? "")); \(i.rpc.userChangesLeft ?? 0) user changes, \(i.rpc.vendorResetsLeft ?? 0) vendor resets left")
+        } else {
+            kv.add("Region (RPC)", i.rpc.note ?? "not reported")
+        }
+        kv.add("Medium", i.medium.rawValue)
+        var s = kv.text
+        if !i.notes.isEmpty { s += "Not available:\n" + i.notes.map { "  - \($0)\n" }.joined() }
+        return s
+    }
+}

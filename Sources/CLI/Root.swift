@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import SCSI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print only JSON on stdout (errors too); never prompt.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Echo every CDB and its status on stderr.")
+    var verbose = false
+
+    @Option(name: .long, help: "firmware-db folder (default: $ODFLASH_DB, beside the executable, or the source tree).")
+    var db: String?
+}
+
+/// Commands implement this instead of run(): they get a Context and report errors by throwing.
+protocol ODCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func run(_ ctx: Context) throws
+}
+
+public struct Odflash: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "odflash",
+        abstract: "Identify, inspect and safely flash CD/DVD/BD drive firmware.",
+        discussion: "Devices: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME (an emulated drive from firmware-db/emulator), replay:TRANSCRIPT.jsonl",
+        version: "0.1.0",
+        subcommands: [Scan.self, Info.self, SenseCommand.self, DBCommand.self])
+
+    public init() {}
+}
+
+/// The whole program: parse, run, report. Returns the process exit status; never traps on bad input.
+public enum Runner {
+    public static func main(_ arguments: [String], console: Console = .standard()) -> Int32 {
+        let wantsJSON = arguments.contains("--json")
+        if getuid() != geteuid() || getgid() != getegid() {
+            return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: "security", status: .refused), json: wantsJSON, console: console)
+        }
+        let command: ParsableCommand
+        do {
+            command = try Odflash.parseAsRoot(arguments)
+        } catch {
+            let code = Odflash.exitCode(for: error)
+            if code == .success {
+                // --help / --version
+                console.out(Odflash.fullMessage(for: error) + "\n")
+                return 0
+            }
+            let msg = Odflash.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: "usage", status: .usage), json: wantsJSON, console: console)
+        }
+        guard let cmd = command as? any ODCommand else {
+            console.out(Odflash.helpMessage() + "\n")
+            return 0
+        }
+        let g = cmd.global
+        let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db)
+        do {
+            try cmd.run(ctx)
+            return 0
+        } catch let e as CLIError {
+            return report(e, json: g.json, console: console)
+        } catch let e as ExitCode {
+            return e.rawValue
+        } catch {
+            return report(CLIError("\(error)", kind: "error", status: .failed), json: g.json, console: console)
+        }
+    }
+
+    struct ErrorReport: Encodable {
+        struct Body: Encodable { let message: String; let kind: String; let exitStatus: Int32 }
+        let error: Body
+    }
+
+    static func report(_ e: CLIError, json: Bool, console: Console) -> Int32 {
+        let oneLine = e.message.split(separator: "\n").joined(separator: "; ")
+        if json {
+            console.out(JSON.encode(ErrorReport(error: .init(message: oneLine, kind: e.kind, exitStatus: e.status.rawValue))))
+        } else {
+            console.err("odflash: error: \(oneLine)\n")
+        }
+        return e.status.rawValue
+    }
+}

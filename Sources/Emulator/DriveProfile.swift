@@ -1,0 +1,148 @@
+import Foundation
+import MMC
+import SCSI
+import Yams
+
+/// An emulated drive's identity and state, read from a YAML profile (firmware-db/emulator/*.yaml).
+public struct DriveProfile: Codable, Equatable, Sendable {
+    public struct Inquiry: Codable, Equatable, Sendable {
+        public var vendor: String
+        public var product: String
+        public var revision: String
+        public var vendorSpecific: String?
+        public var version: Int?
+        public var deviceType: Int?
+    }
+    public struct Capabilities: Codable, Equatable, Sendable {
+        public var reads: [String]
+        public var writes: [String]
+        public var testWrite: Bool?
+        public var bufferKB: Int?
+        public var writeSpeedsKBs: [Int]?
+    }
+    public struct RPC: Codable, Equatable, Sendable {
+        /// 0 none set, 1 set, 2 last chance, 3 permanent.
+        public var typeCode: Int
+        public var vendorResetsLeft: Int
+        public var userChangesLeft: Int
+        /// 1-8, or 0 for no region set.
+        public var region: Int
+    }
+    public struct ATIP: Codable, Equatable, Sendable {
+        /// Lead-in start, "MM:SS:FF" (e.g. 97:26:66).
+        public var leadIn: String
+        /// Last possible lead-out start, "MM:SS:FF".
+        public var leadOut: String
+    }
+    public struct Medium: Codable, Equatable, Sendable {
+        public var profile: String
+        public var atip: ATIP?
+    }
+
+    public var name: String
+    public var description: String?
+    public var provenance: String
+    public var inquiry: Inquiry
+    public var serial: String?
+    public var profiles: [String]
+    public var interface: String?
+    public var capabilities: Capabilities?
+    /// Absent: RPC-I firmware (REPORT KEY format 08h is rejected).
+    public var rpc: RPC?
+    public var medium: Medium?
+    /// Raise 06/29/00 (power on or reset) on the first command, as a drive does after power-up.
+    public var unitAttentionOnStart: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, provenance, inquiry, serial, profiles, interface, capabilities, rpc, medium
+        case unitAttentionOnStart = "unit_attention_on_start"
+    }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case unreadable(String, String)
+        case invalid(String, String)
+        case notFound(String, [String])
+        public var description: String {
+            switch self {
+            case let .unreadable(p, why): return "\(p): cannot read the drive profile: \(why)"
+            case let .invalid(p, why): return "\(p): invalid drive profile: \(why)"
+            case let .notFound(n, known): return "no emulated drive profile named '\(n)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+            }
+        }
+    }
+
+    public static func load(path: String) throws(Failure) -> DriveProfile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure.unreadable(path, "no such file or not readable") }
+        guard let text = String(data: data, encoding: .utf8) else { throw Failure.invalid(path, "not UTF-8 text") }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "<profile>") throws(Failure) -> DriveProfile {
+        let p: DriveProfile
+        do {
+            p = try YAMLDecoder().decode(DriveProfile.self, from: text)
+        } catch let e as DecodingError {
+            throw Failure.invalid(path, describe(e))
+        } catch {
+            throw Failure.invalid(path, "\(error)".split(separator: "\n").first.map(String.init) ?? "YAML error")
+        }
+        try p.validate(path)
+        return p
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+        switch e {
+        case let .keyNotFound(k, ctx): return "missing key '\(keyPath(ctx.codingPath + [k]))'"
+        case let .typeMismatch(_, ctx): return "wrong type at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"
+        case let .valueNotFound(_, ctx): return "missing value at '\(keyPath(ctx.codingPath))'"
+        case let .dataCorrupted(ctx): return "malformed data at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+
+    func validate(_ path: String) throws(Failure) {
+        func bad(_ s: String) -> Failure { .invalid(path, s) }
+        if provenance.trimmingCharacters(in: .whitespaces).isEmpty { throw bad("provenance is empty") }
+        for (f, v, n) in [("vendor", inquiry.vendor, 8), ("product", inquiry.product, 16), ("revision", inquiry.revision, 4)] {
+            if v.utf8.count > n { throw bad("inquiry.\(f) '\(v)' is longer than \(n) bytes") }
+            if !v.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { throw bad("inquiry.\(f) must be printable ASCII") }
+        }
+        for p in profiles where MMCProfile.code(named: p) == nil { throw bad("unknown profile '\(p)'") }
+        if let m = medium {
+            guard let code = MMCProfile.code(named: m.profile) else { throw bad("unknown medium profile '\(m.profile)'") }
+            if !profiles.contains(where: { MMCProfile.code(named: $0) == code }) { throw bad("medium profile '\(m.profile)' is not one of the drive's profiles") }
+            if let a = m.atip {
+                if DriveProfile.msf(a.leadIn) == nil { throw bad("medium.atip.leadIn '\(a.leadIn)' is not MM:SS:FF") }
+                if DriveProfile.msf(a.leadOut) == nil { throw bad("medium.atip.leadOut '\(a.leadOut)' is not MM:SS:FF") }
+            }
+        }
+        if let r = rpc {
+            if !(0...3).contains(r.typeCode) { throw bad("rpc.typeCode must be 0-3") }
+            if !(0...7).contains(r.vendorResetsLeft) || !(0...7).contains(r.userChangesLeft) { throw bad("rpc counters must be 0-7") }
+            if !(0...8).contains(r.region) { throw bad("rpc.region must be 0 (none) or 1-8") }
+        }
+    }
+
+    /// "97:26:66" -> (97, 26, 66); frames < 75, seconds < 60.
+    public static func msf(_ s: String) -> (UInt8, UInt8, UInt8)? {
+        let p = s.split(separator: ":").compactMap { UInt8($0) }
+        guard p.count == 3, p[1] < 60, p[2] < 75 else { return nil }
+        return (p[0], p[1], p[2])
+    }
+
+    /// Profiles in firmware-db/emulator.
+    public static func available(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// "emu:NAME" -> firmware-db/emulator/NAME.yaml; "emu:/path/x.yaml" -> that file.
+    public static func resolve(_ name: String, emulatorDir: String) throws(Failure) -> DriveProfile {
+        if name.contains("/") || name.hasSuffix(".yaml") { return try load(path: name) }
+        let safe = name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+        let path = emulatorDir + "/" + name + ".yaml"
+        guard safe, FileManager.default.fileExists(atPath: path) else { throw Failure.notFound(name, available(in: emulatorDir)) }
+        return try load(path: path)
+    }
+}

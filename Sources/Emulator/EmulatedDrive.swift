@@ -1,0 +1,258 @@
+import MMC
+import SCSI
+
+/// A virtual MMC drive that answers like a real one, from a DriveProfile.
+/// Families add firmware memory and vendor commands by registering opcode handlers.
+public final class EmulatedDrive: SCSITransport {
+    public typealias Handler = (EmulatedDrive, CDB, DataTransfer) -> CommandResult
+
+    public let deviceName: String
+    public let kind = "emulator"
+    public private(set) var profile: DriveProfile
+
+    // State
+    public var mediumLoaded: Bool
+    public var trayOpen = false
+    public var rpc: DriveProfile.RPC?
+    public private(set) var pendingUnitAttention: SenseData?
+    public private(set) var lastSense: SenseData?
+    public private(set) var commandCount = 0
+    /// Commands that could change the drive (WRITE BUFFER, SEND KEY, vendor writes).
+    public private(set) var writeCommandCount = 0
+    public private(set) var log: [CDB] = []
+    private var closed = false
+
+    /// Vendor or family-specific opcodes; consulted before the built-in MMC set.
+    public var handlers: [UInt8: Handler] = [:]
+    /// Opcodes whose handler changes state (counted in writeCommandCount).
+    public var writeOpcodes: Set<UInt8> = [Opcode.writeBuffer, Opcode.sendKey]
+
+    public init(profile: DriveProfile, deviceName: String? = nil) {
+        self.profile = profile
+        self.deviceName = deviceName ?? "emu:\(profile.name)"
+        mediumLoaded = profile.medium != nil
+        rpc = profile.rpc
+        if profile.unitAttentionOnStart ?? true { pendingUnitAttention = SenseData(key: 6, asc: 0x29, ascq: 0x00) }
+    }
+
+    public func close() { closed = true }
+
+    public func raiseUnitAttention(_ key: UInt8 = 6, _ asc: UInt8, _ ascq: UInt8) {
+        pendingUnitAttention = SenseData(key: key, asc: asc, ascq: ascq)
+    }
+
+    var profileCodes: [Int] { profile.profiles.compactMap { MMCProfile.code(named: $0) } }
+    var mediumProfile: Int? { mediumLoaded ? profile.medium.flatMap { MMCProfile.code(named: $0.profile) } : nil }
+
+    public func execute(_ cdb: CDB, _ transfer: DataTransfer, timeout: Double) throws -> CommandResult {
+        guard !closed else { throw TransportError.closed }
+        commandCount += 1
+        log.append(cdb)
+        if writeOpcodes.contains(cdb.opcode) { writeCommandCount += 1 }
+        let result = dispatch(cdb, transfer)
+        lastSense = result.status == .checkCondition ? result.sense : nil
+        return result
+    }
+
+    func dispatch(_ cdb: CDB, _ transfer: DataTransfer) -> CommandResult {
+        let op = cdb.opcode
+        // SPC: INQUIRY and REQUEST SENSE never report a pending unit attention; REQUEST SENSE returns it.
+        if op == Opcode.requestSense {
+            let s = pendingUnitAttention ?? lastSense ?? SenseData(key: 0, asc: 0, ascq: 0)
+            pendingUnitAttention = nil
+            let alloc = Int(cdb.bytes[4])
+            return dataIn(s.raw, alloc, transfer)
+        }
+        if op != Opcode.inquiry, let ua = pendingUnitAttention {
+            pendingUnitAttention = nil
+            return CommandResult(status: .checkCondition, sense: ua)
+        }
+        if let h = handlers[op] { return h(self, cdb, transfer) }
+        switch op {
+        case Opcode.testUnitReady: return testUnitReady()
+        case Opcode.inquiry: return inquiry(cdb, transfer)
+        case Opcode.startStopUnit: return startStop(cdb)
+        case Opcode.preventAllow: return .good()
+        case Opcode.getConfiguration: return getConfiguration(cdb, transfer)
+        case Opcode.modeSense10: return modeSense(cdb, transfer)
+        case Opcode.reportKey: return reportKey(cdb, transfer)
+        case Opcode.sendKey: return sendKey(cdb, transfer)
+        case Opcode.readTOC: return readTOC(cdb, transfer)
+        case Opcode.readDiscStructure:
+            return mediumLoaded ? .check(5, 0x24, 0) : noMedium()
+        default:
+            return .check(5, 0x20, 0x00)  // invalid command operation code
+        }
+    }
+
+    // MARK: helpers
+
+    /// Returns data cut to the CDB's allocation length and the transfer's length, with the residue.
+    public func dataIn(_ data: [UInt8], _ allocation: Int, _ transfer: DataTransfer) -> CommandResult {
+        guard case let .fromDevice(n) = transfer else {
+            return transfer.length == 0 && allocation == 0 ? .good() : .check(5, 0x24, 0)
+        }
+        let out = Array(data.prefix(min(allocation, n)))
+        return .good(out, residue: n - out.count)
+    }
+
+    func allocation16(_ cdb: CDB, _ at: Int) -> Int { Int(cdb.bytes[at]) << 8 | Int(cdb.bytes[at + 1]) }
+
+    func noMedium() -> CommandResult { .check(2, 0x3A, trayOpen ? 0x02 : 0x01) }
+
+    // MARK: commands
+
+    func testUnitReady() -> CommandResult { mediumLoaded && !trayOpen ? .good() : noMedium() }
+
+    func inquiry(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let b = cdb.bytes
+        let alloc = allocation16(cdb, 3)
+        if b[1] & 1 == 0 {
+            guard b[2] == 0 else { return .check(5, 0x24, 0) }
+            let i = profile.inquiry
+            return dataIn(InquiryData.encode(vendor: i.vendor, product: i.product, revision: i.revision,
+                                             vendorSpecific: i.vendorSpecific ?? "", deviceType: i.deviceType ?? 5,
+                                             version: i.version ?? 0), alloc, t)
+        }
+        var pages: [UInt8] = [0x00]
+        if profile.serial != nil { pages.append(0x80) }
+        switch b[2] {
+        case 0x00:
+            return dataIn([UInt8(profile.inquiry.deviceType ?? 5), 0, 0, UInt8(pages.count)] + pages, alloc, t)
+        case 0x80 where profile.serial != nil:
+            let s = Array((profile.serial ?? "").utf8.prefix(251))
+            return dataIn([UInt8(profile.inquiry.deviceType ?? 5), 0x80, 0, UInt8(s.count)] + s, alloc, t)
+        default:
+            return .check(5, 0x24, 0)
+        }
+    }
+
+    func startStop(_ cdb: CDB) -> CommandResult {
+        let b = cdb.bytes
+        let start = b[4] & 1 != 0, loej = b[4] & 2 != 0
+        guard loej else { return .good() }
+        if start {
+            trayOpen = false
+            mediumLoaded = profile.medium != nil && mediumLoaded
+        } else {
+            trayOpen = true
+            mediumLoaded = false
+        }
+        return .good()
+    }
+
+    /// Features derived from the profiles, as a real drive of that kind reports them.
+    func features() -> [(code: Int, current: Bool, data: [UInt8])] {
+        let codes = Set(profileCodes)
+        let mp = mediumProfile
+        func cur(_ ps: [Int]) -> Bool { mp.map { ps.contains($0) } ?? false }
+        let iface: UInt8 = profile.interface?.lowercased() == "usb" ? 0x08 : 0x02  // 8 = USB, 2 = ATAPI
+        var f: [(Int, Bool, [UInt8])] = [
+            (0x0001, true, [0, 0, 0, iface, 0x01, 0, 0, 0]),        // Core: physical interface, DBE
+            (0x0002, true, [0x02, 0, 0, 0]),                        // Morphing: OCEvent
+            (0x0003, true, [0x29, 0, 0, 0]),                        // Removable Medium: tray, eject, lock
+        ]
+        let cds = [0x08, 0x09, 0x0A], dvds = [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x1A, 0x1B, 0x2A, 0x2B], bds = [0x40, 0x41, 0x42, 0x43]
+        if !codes.isDisjoint(with: cds) { f.append((0x001E, cur(cds), [0x03, 0, 0, 0])) }
+        if !codes.isDisjoint(with: dvds) { f.append((0x001F, cur(dvds), [0x01, 0, 0x01, 0])) }
+        if !codes.isDisjoint(with: bds) { f.append((0x0040, cur(bds), [UInt8](repeating: 0, count: 28))) }
+        if codes.contains(0x09) || codes.contains(0x0A) {
+            f.append((0x002D, cur([0x09, 0x0A]), [0x46, 0, 0, 0]))  // CD TAO: BUF, test write, CD-RW
+            f.append((0x002E, cur([0x09, 0x0A]), [0x7F, 0, 0x09, 0x74]))  // CD Mastering
+        }
+        if codes.contains(0x11) || codes.contains(0x14) { f.append((0x002F, cur([0x11, 0x13, 0x14, 0x15]), [0x4E, 0, 0, 0])) }
+        if codes.contains(0x1A) { f.append((0x002A, cur([0x1A]), [0x01, 0, 0, 0])) }
+        if codes.contains(0x1B) { f.append((0x002B, cur([0x1B]), [0x01, 0, 0, 0])) }
+        if codes.contains(0x2B) { f.append((0x003B, cur([0x2B]), [0x01, 0, 0, 0])) }
+        if codes.contains(0x41) || codes.contains(0x43) { f.append((0x0041, cur([0x41, 0x42, 0x43]), [UInt8](repeating: 0, count: 28))) }
+        f.append((0x0100, true, []))                                  // Power Management
+        f.append((0x0104, true, [0, 0, 0, 0]))                        // Microcode Upgrade
+        if !codes.isDisjoint(with: dvds) { f.append((0x0106, true, [0, 0, 0, 0x01])) }  // DVD CSS
+        if let s = profile.serial {
+            var d = Array(s.utf8.prefix(64))
+            while d.count % 4 != 0 { d.append(0x20) }
+            f.append((0x0108, true, d))
+        }
+        return f.map { (code: $0.0, current: $0.1, data: $0.2) }
+    }
+
+    func getConfiguration(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let b = cdb.bytes
+        let rt = b[1] & 3
+        let start = Int(b[2]) << 8 | Int(b[3])
+        guard rt != 3 else { return .check(5, 0x24, 0) }
+        let cur = mediumProfile ?? 0
+        var feats = features()
+        var includeProfiles = start == 0
+        switch rt {
+        case 1: feats = feats.filter { $0.current && $0.code >= start }
+        case 2: feats = feats.filter { $0.code == start }; includeProfiles = start == 0
+        default: feats = feats.filter { $0.code >= start }
+        }
+        var full = FeatureConfiguration.encode(currentProfile: cur, profiles: includeProfiles ? profileCodes : [], extraFeatures: feats)
+        if !includeProfiles {
+            // Drop the profile list descriptor (always the first one after the header).
+            let listLen = 4 + Int(full[11])
+            full.removeSubrange(8..<(8 + listLen))
+            let len = full.count - 4
+            full.replaceSubrange(0..<4, with: Bytes.encodeBE(UInt64(len), count: 4))
+        }
+        return dataIn(full, allocation16(cdb, 7), t)
+    }
+
+    func modeSense(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let page = cdb.bytes[2] & 0x3F
+        let pc = cdb.bytes[2] >> 6
+        guard page == 0x2A || page == 0x3F, pc != 3, let c = profile.capabilities else { return .check(5, 0x24, 0) }
+        let data = CapabilitiesPage.encode(reads: c.reads, writes: c.writes, testWrite: c.testWrite ?? false,
+                                           bufferKB: c.bufferKB ?? 0, writeSpeedsKBs: c.writeSpeedsKBs ?? [])
+        return dataIn(data, allocation16(cdb, 7), t)
+    }
+
+    func reportKey(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let fmt = cdb.bytes[10] & 0x3F
+        guard fmt == 0x08, let r = rpc else { return .check(5, 0x24, 0) }  // RPC-I: format 08h not supported
+        let mask = r.region == 0 ? 0xFF : (0xFF & ~(1 << (r.region - 1)))
+        let s = RPCState(typeCode: r.typeCode, vendorResetsLeft: r.vendorResetsLeft, userChangesLeft: r.userChangesLeft,
+                         regionMask: mask, scheme: 1)
+        return dataIn(s.encode(), allocation16(cdb, 8), t)
+    }
+
+    /// SEND KEY format 06h: sets the drive region, spending one user change.
+    func sendKey(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let fmt = cdb.bytes[10] & 0x3F
+        guard fmt == 0x06, var r = rpc else { return .check(5, 0x24, 0) }
+        guard case let .toDevice(p) = t, p.count >= 8, allocation16(cdb, 8) >= 8 else { return .check(5, 0x26, 0) }
+        let mask = Int(p[4])
+        let clear = (0..<8).filter { mask & (1 << $0) == 0 }
+        guard clear.count == 1 else { return .check(5, 0x26, 0) }  // exactly one region per RPC-II
+        guard r.userChangesLeft > 0, r.typeCode != 3 else { return .check(5, 0x6F, 0x05) }
+        r.region = clear[0] + 1
+        r.userChangesLeft -= 1
+        r.typeCode = r.userChangesLeft == 0 ? 3 : (r.userChangesLeft == 1 ? 2 : 1)
+        rpc = r
+        return .good()
+    }
+
+    func readTOC(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard mediumLoaded && !trayOpen else { return noMedium() }
+        let fmt = cdb.bytes[2] & 0x0F
+        let alloc = allocation16(cdb, 7)
+        switch fmt {
+        case 0x04:
+            guard let a = profile.medium?.atip, let li = DriveProfile.msf(a.leadIn), let lo = DriveProfile.msf(a.leadOut),
+                  let p = mediumProfile, p == 0x09 || p == 0x0A else { return .check(5, 0x24, 0) }
+            // 4-byte header + 24-byte ATIP descriptor; lead-in at 8-10, last lead-out at 12-14 (MMC).
+            var d = [UInt8](repeating: 0, count: 28)
+            d[1] = 26
+            d[4] = 0x80 | 0x50        // indicative target writing power, reference speed
+            d[6] = p == 0x0A ? 0xC0 : 0x80 // disc type (RW) bit, A1 valid
+            d[8] = li.0; d[9] = li.1; d[10] = li.2
+            d[12] = lo.0; d[13] = lo.1; d[14] = lo.2
+            return dataIn(d, alloc, t)
+        default:
+            // A blank recordable disc has no TOC.
+            return .check(5, 0x24, 0)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Yams
+
+/// firmware-db/: families and models, each with provenance. Loaded once, checked strictly.
+public struct FirmwareDatabase: Sendable {
+    public let root: String
+    public let families: [Family]
+    public let models: [Model]
+
+    public var emulatorDirectory: String { root + "/emulator" }
+
+    public struct LoadError: Error, CustomStringConvertible, Sendable {
+        public let issues: [DBIssue]
+        public var description: String {
+            issues.count == 1 ? "firmware-db: \(issues[0])" : "firmware-db has \(issues.count) problems; first: \(issues[0]) (run 'odflash db lint' for all)"
+        }
+    }
+
+    public static let familyKeys = ["id", "name", "provenance", "synthetic", "protocol", "status", "notes"]
+    public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes"]
+    public static let topKeys = ["schema", "provenance", "families", "models"]
+
+    /// Loads and validates; any problem is a LoadError listing every issue found.
+    public static func load(root: String) throws(LoadError) -> FirmwareDatabase {
+        var issues: [DBIssue] = []
+        let db = read(root: root, issues: &issues)
+        guard issues.isEmpty else { throw LoadError(issues: issues) }
+        return db
+    }
+
+    /// Every problem in the database (empty when it is clean): `odflash db lint`.
+    public static func lint(root: String) -> [DBIssue] {
+        var issues: [DBIssue] = []
+        _ = read(root: root, issues: &issues)
+        return issues
+    }
+
+    static func read(root: String, issues: inout [DBIssue]) -> FirmwareDatabase {
+        var families: [Family] = []
+        var models: [Model] = []
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
+            return FirmwareDatabase(root: root, families: [], models: [])
+        }
+        for file in ["families.yaml", "models.yaml"] {
+            let path = root + "/" + file
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                issues.append(DBIssue(file: path, line: nil, message: "missing or unreadable"))
+                continue
+            }
+            let node: Node
+            do {
+                guard let n = try Yams.compose(yaml: text) else {
+                    issues.append(DBIssue(file: path, line: nil, message: "empty file"))
+                    continue
+                }
+                node = n
+            } catch let e as YamlError {
+                issues.append(DBIssue(file: path, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))"))
+                continue
+            } catch {
+                issues.append(DBIssue(file: path, line: nil, message: "YAML error: \(error)"))
+                continue
+            }
+            let top = Entry(node: node, file: path, what: "top level")
+            guard top.mapping != nil else { issues.append(top.fail("must be a mapping")); continue }
+            top.checkKeys(topKeys, issues: &issues)
+            if top.mapping?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
+            if (top.string("provenance", issues: &issues) ?? "").isEmpty { issues.append(top.fail("file-level provenance is empty")) }
+            for key in ["families", "models"] {
+                guard let seqNode = top.mapping?[key] else { continue }
+                guard let seq = seqNode.sequence else { issues.append(top.fail("'\(key)' must be a list")); continue }
+                for (i, item) in seq.enumerated() {
+                    let e = Entry(node: item, file: path, what: "\(key)[\(i)]")
+                    guard e.mapping != nil else { issues.append(e.fail("must be a mapping")); continue }
+                    if key == "families" { if let f = family(e, &issues) { families.append(f) } }
+                    else if let m = model(e, &issues) { models.append(m) }
+                }
+            }
+        }
+        // Cross-checks: unique ids, every model's family exists.
+        for (kind, ids) in [("family", families.map(\.id)), ("model", models.map(\.id))] {
+            var seen = Set<String>()
+            for id in ids where !seen.insert(id).inserted {
+                issues.append(DBIssue(file: root, line: nil, message: "duplicate \(kind) id '\(id)'"))
+            }
+        }
+        let famIDs = Set(families.map(\.id))
+        for m in models where !famIDs.contains(m.family) {
+            issues.append(DBIssue(file: root + "/models.yaml", line: nil, message: "model '\(m.id)': unknown family '\(m.family)'"))
+        }
+        return FirmwareDatabase(root: root, families: families, models: models)
+    }
+
+    static func yamlLine(_ e: YamlError) -> Int? {
+        switch e {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func yamlMessage(_ e: YamlError) -> String {
+        switch e {
+        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return problem
+        default: return "\(e)".split(separator: "\n").first.map(String.init) ?? "error"
+        }
+    }
+
+    static func checkID(_ id: String?, _ e: Entry, _ issues: inout [DBIssue]) -> String? {
+        guard let id else { return nil }
+        guard !id.isEmpty, id.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
+            issues.append(e.fail("id '\(id)' must be lowercase letters, digits and '-'"))
+            return nil
+        }
+        return id
+    }
+
+    static func provenance(_ e: Entry, _ issues: inout [DBIssue]) -> (String, Bool)? {
+        let synthetic = e.bool("synthetic", issues: &issues) ?? false
+        guard let p = e.string("provenance", issues: &issues) else { return nil }
+        if p.trimmingCharacters(in: .whitespaces).isEmpty { issues.append(e.fail("provenance is empty")); return nil }
+        if synthetic && !p.lowercased().contains("synthetic") {
+            issues.append(e.fail("synthetic entries must say 'synthetic' in their provenance"))
+        }
+        return (p, synthetic)
+    }
+
+    static func family(_ e: Entry, _ issues: inout [DBIssue]) -> Family? {
+        e.checkKeys(familyKeys, issues: &issues)
+        let id = checkID(e.string("id", issues: &issues), e, &issues)
+        let name = e.string("name", issues: &issues)
+        let prov = provenance(e, &issues)
+        var status: [Operation: TestStatus] = [:]
+        if let s = e.mapping?["status"] {
+            if let m = s.mapping {
+                for (k, v) in m {
+                    guard let ks = k.string, let op = Operation(rawValue: ks) else {
+                        issues.append(DBIssue(file: e.file, line: k.mark?.line, message: "\(e.what): unknown operation '\(k.string ?? "?")' in status (known: \(Operation.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                        continue
+                    }
+                    guard let vs = v.string, let st = TestStatus(rawValue: vs) else {
+                        issues.append(DBIssue(file: e.file, line: v.mark?.line, message: "\(e.what): status '\(v.string ?? "?")' for \(ks) is not one of \(TestStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+                        continue
+                    }
+                    status[op] = st
+                }
+            } else { issues.append(e.fail("'status' must be a mapping of operation: status")) }
+        }
+        guard let id, let name, let prov else { return nil }
+        return Family(id: id, name: name, provenance: prov.0, synthetic: prov.1,
+                      protocolName: e.string("protocol", required: false, issues: &issues), status: status,
+                      notes: e.string("notes", required: false, issues: &issues))
+    }
+
+    static func model(_ e: Entry, _ issues: inout [DBIssue]) -> Model? {
+        e.checkKeys(modelKeys, issues: &issues)
+        let id = checkID(e.string("id", issues: &issues), e, &issues)
+        let name = e.string("name", issues: &issues)
+        let vendor = e.string("vendor", issues: &issues)
+        let product = e.string("product", issues: &issues)
+        let revision = e.string("revision", required: false, issues: &issues) ?? "*"
+        let family = e.string("family", issues: &issues)
+        let prov = provenance(e, &issues)
+        if let v = vendor, v.count > 8 && !v.contains("*") { issues.append(e.fail("vendor '\(v)' is longer than the 8-byte INQUIRY field")) }
+        if let p = product, p.count > 16 && !p.contains("*") { issues.append(e.fail("product '\(p)' is longer than the 16-byte INQUIRY field")) }
+        guard let id, let name, let vendor, let product, let family, let prov else { return nil }
+        return Model(id: id, name: name, vendor: vendor, product: product, revision: revision, family: family,
+                     provenance: prov.0, synthetic: prov.1, notes: e.string("notes", required: false, issues: &issues))
+    }
+
+    public func family(_ id: String) -> Family? { families.first { $0.id == id } }
+
+    /// The model entry for a drive's INQUIRY strings; the most specific pattern wins.
+    public func match(vendor: String, product: String, revision: String) -> Model? {
+        models.filter { $0.matches(vendor: vendor, product: product, revision: revision) }
+            .max { specificity($0) < specificity($1) }
+    }
+
+    func specificity(_ m: Model) -> Int {
+        [m.vendor, m.product, m.revision].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
+    }
+
+    /// Where firmware-db lives: --db, $ODFLASH_DB, beside the executable (share/odflash), or the source tree.
+    public static func locate(explicit: String?, environment: [String: String], executable: String, cwd: String) -> String? {
+        if let e = explicit { return e }
+        if let e = environment["ODFLASH_DB"], !e.isEmpty { return e }
+        var candidates: [String] = []
+        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(dir.appendingPathComponent("../share/odflash/firmware-db").standardized.path)
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("firmware-db").path)
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append(cwd + "/firmware-db")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/models.yaml") }
+    }
+}

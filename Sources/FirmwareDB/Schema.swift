@@ -1,0 +1,125 @@
+import Foundation
+import Yams
+
+/// How far an operation has been tested on real hardware (flashrom's convention).
+public enum TestStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok", notTested = "not-tested", bad = "bad", notApplicable = "n/a"
+}
+
+/// The operations a status is kept for.
+public enum Operation: String, Codable, Sendable, CaseIterable {
+    case identify, dump, flash, region, booktype
+}
+
+public struct Family: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var provenance: String
+    /// True when no public fact backs the entry (the CLI says so).
+    public var synthetic: Bool
+    public var protocolName: String?
+    public var status: [Operation: TestStatus]
+    public var notes: String?
+}
+
+public struct Model: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var vendor: String
+    public var product: String
+    public var revision: String
+    public var family: String
+    public var provenance: String
+    public var synthetic: Bool
+    public var notes: String?
+
+    /// Case-insensitive match of trimmed INQUIRY strings against the patterns (`*` and `?` wildcards).
+    public func matches(vendor v: String, product p: String, revision r: String) -> Bool {
+        Glob.match(vendor, v) && Glob.match(product, p) && Glob.match(revision, r)
+    }
+}
+
+public enum Glob {
+    public static func match(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.lowercased()), t = Array(text.lowercased().trimmingCharacters(in: .whitespaces))
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// One problem found while loading or linting, with its place.
+public struct DBIssue: Error, Equatable, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let message: String
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
+}
+
+/// A small checked reader over a YAML mapping: unknown keys are errors (typos must not pass silently).
+struct Entry {
+    let node: Node
+    let file: String
+    let what: String
+    var line: Int? { node.mark.map { $0.line } }
+
+    func fail(_ m: String) -> DBIssue { DBIssue(file: file, line: line, message: "\(what): \(m)") }
+
+    var mapping: Node.Mapping? { node.mapping }
+
+    func checkKeys(_ allowed: [String], issues: inout [DBIssue]) {
+        guard let m = mapping else { return }
+        for (k, v) in m {
+            guard let key = k.string else { continue }
+            if !allowed.contains(key) {
+                let hint = allowed.min(by: { Levenshtein.distance($0, key) < Levenshtein.distance($1, key) })
+                let suggestion = hint.flatMap { Levenshtein.distance($0, key) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): unknown key '\(key)'\(suggestion)"))
+            }
+        }
+    }
+
+    func string(_ key: String, required: Bool = true, issues: inout [DBIssue]) -> String? {
+        guard let v = mapping?[key] else {
+            if required { issues.append(fail("missing '\(key)'")) }
+            return nil
+        }
+        guard let s = v.string, v.scalar != nil else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a string"))
+            return nil
+        }
+        return s
+    }
+
+    func bool(_ key: String, issues: inout [DBIssue]) -> Bool? {
+        guard let v = mapping?[key] else { return nil }
+        guard let b = v.bool else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be true or false"))
+            return nil
+        }
+        return b
+    }
+}
+
+enum Levenshtein {
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var cur = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+}
