@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import Emulator
+@testable import MMC
+@testable import SCSI
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let emulatorDir = repoRoot + "/firmware-db/emulator"
+
+func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
+    var p = try DriveProfile.resolve(name, emulatorDir: emulatorDir)
+    p.unitAttentionOnStart = attention
+    return EmulatedDrive(profile: p)
+}
+
+@Suite struct EmulatorCommandTests {
+    @Test func shippedProfilesLoad() throws {
+        let names = DriveProfile.available(in: emulatorDir)
+        #expect(names.contains("ihas124y") && names.contains("ihas124y-cmc"))
+        for n in names { _ = try DriveProfile.resolve(n, emulatorDir: emulatorDir) }
+    }
+
+    @Test func ihas124yInquiryMatchesBinflashStrings() throws {
+        let d = try drive("ihas124y")
+        let r = try d.run(.inquiry(allocation: 96), .fromDevice(96))
+        #expect(Array(r.data[8..<36]) == Array("ATAPI   iHAS124   Y     BL0X".utf8))
+    }
+
+    @Test func powerOnUnitAttentionOnceButNotForInquiry() throws {
+        let d = try drive("ihas124y", attention: true)
+        #expect(try d.execute(.inquiry(), .fromDevice(96), timeout: 1).isGood)
+        let tur = try d.execute(.testUnitReady(), .none, timeout: 1)
+        #expect(tur.sense?.triple == "06/29/00")
+        #expect(try d.execute(.testUnitReady(), .none, timeout: 1).sense?.triple == "02/3A/01")
+    }
+
+    @Test func requestSenseReturnsLastError() throws {
+        let d = try drive("ihas124y")
+        _ = try d.execute(.testUnitReady(), .none, timeout: 1)
+        let rs = try d.run(.requestSense(allocation: 18), .fromDevice(18))
+        #expect(try SenseData(bytes: rs.data).triple == "02/3A/01")
+    }
+
+    @Test func unsupportedAndInvalid() throws {
+        let d = try drive("ihas124y")
+        #expect(try d.execute(try CDB(raw: [0xCC, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), .none, timeout: 1).sense?.triple == "05/20/00")
+        #expect(try d.execute(.inquiry(vpdPage: 0xB1, allocation: 64), .fromDevice(64), timeout: 1).sense?.triple == "05/24/00")
+        #expect(try d.execute(try .writeBuffer(mode: 5, bufferID: 0, offset: 0, length: 4), .toDevice([1, 2, 3, 4]), timeout: 1).sense?.triple == "05/20/00")
+        #expect(try d.execute(.readTOC(format: 4, msf: true, allocation: 28), .fromDevice(28), timeout: 1).sense?.triple == "02/3A/01")
+        #expect(d.writeCommandCount == 1)
+    }
+
+    @Test func allocationLengthAndResidue() throws {
+        let d = try drive("ihas124y")
+        let r = try d.run(.inquiry(allocation: 36), .fromDevice(255))
+        #expect(r.data.count == 36 && r.residue == 219)
+    }
+
+    @Test func atipOfTheCMCDisc() throws {
+        let d = try drive("ihas124y-cmc")
+        let r = try d.run(.readTOC(format: 4, msf: true, allocation: 28), .fromDevice(28))
+        #expect(Array(r.data[8...10]) == [97, 26, 66])
+        #expect(Array(r.data[12...14]) == [79, 59, 74])
+        let eject = try d.execute(.startStopUnit(start: false, loadEject: true), .none, timeout: 1)
+        #expect(eject.isGood)
+        #expect(try d.execute(.testUnitReady(), .none, timeout: 1).sense?.triple == "02/3A/02")
+    }
+
+    @Test func getConfigurationReflectsMedium() throws {
+        let d = try drive("ihas124y-cmc")
+        let c = try FeatureConfiguration(bytes: d.run(.getConfiguration(allocation: 4096), .fromDevice(4096)).data)
+        #expect(c.currentProfile == 0x09)
+        #expect(c.has(0x002D) && c.has(0x002B) && c.has(0x0108))
+        let cur = try FeatureConfiguration(bytes: d.run(.getConfiguration(rt: 1, allocation: 4096), .fromDevice(4096)).data)
+        #expect(cur.features.allSatisfy { $0.current })
+        let one = try FeatureConfiguration(bytes: d.run(.getConfiguration(rt: 2, startingFeature: 0x002D, allocation: 4096), .fromDevice(4096)).data)
+        #expect(one.features.map(\.code) == [0x002D])
+    }
+
+    @Test func regionChangesRunDownToPermanent() throws {
+        let d = try drive("ihas124y")
+        func setRegion(_ n: Int) throws -> CommandResult {
+            let mask = UInt8(0xFF & ~(1 << (n - 1)))
+            return try d.execute(.sendKey(keyFormat: 6, parameterLength: 8), .toDevice([0, 6, 0, 0, mask, 0, 0, 0]), timeout: 1)
+        }
+        for (i, region) in [1, 2, 3, 4].enumerated() {
+            #expect(try setRegion(region).isGood)
+            let s = try RPCState(bytes: d.run(.reportKey(keyFormat: 8, allocation: 8), .fromDevice(8)).data)
+            #expect(s.userChangesLeft == 3 - i)
+            #expect(s.playableRegions == [region])
+        }
+        let s = try RPCState(bytes: d.run(.reportKey(keyFormat: 8, allocation: 8), .fromDevice(8)).data)
+        #expect(s.typeCode == 3)
+        #expect(try setRegion(5).sense?.triple == "05/6F/05")
+        // Two regions at once is an invalid parameter.
+        let d2 = try drive("ihas124y")
+        #expect(try d2.execute(.sendKey(keyFormat: 6, parameterLength: 8), .toDevice([0, 6, 0, 0, 0xFC, 0, 0, 0]), timeout: 1).sense?.triple == "05/26/00")
+    }
+
+    @Test func rpc1DriveRejectsReportKey() throws {
+        let d = try drive("px716a")
+        #expect(try d.execute(.reportKey(keyFormat: 8, allocation: 8), .fromDevice(8), timeout: 1).sense?.triple == "05/24/00")
+        let info = try DriveIdentifier(d).identify()
+        #expect(!info.rpc.available)
+        #expect(info.serial == nil)
+    }
+
+    @Test func fullIdentification() throws {
+        let d = try drive("ihas124y-cmc", attention: true)
+        let info = try DriveIdentifier(d).identify()
+        #expect(info.inquiry.vendor == "ATAPI" && info.inquiry.revision == "BL0X")
+        #expect(info.serial == "SYNTH124Y0001")
+        #expect(info.currentProfile?.name == "CD-R")
+        #expect(info.writeCapabilities.contains("DVD+R"))
+        #expect(info.rpc.regions == "2")
+        #expect(info.medium == .present)
+        #expect(info.notes.isEmpty)
+    }
+
+    @Test func handlersExtendTheDrive() throws {
+        let d = try drive("ihas124y")
+        d.handlers[0xCC] = { _, cdb, t in .good([0x4B, 0x33, 0x35, 0x30]) }
+        let r = try d.run(try CDB(raw: [0xCC, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0]), .fromDevice(4))
+        #expect(r.data == Array("K350".utf8))
+    }
+
+    @Test func closedDriveRefuses() throws {
+        let d = try drive("ihas124y")
+        d.close()
+        #expect(throws: TransportError.closed) { try d.execute(.testUnitReady(), .none, timeout: 1) }
+    }
+}
+
+@Suite struct ProfileValidationTests {
+    let base = """
+    name: t
+    provenance: "synthetic test"
+    inquiry: {vendor: "V", product: "P", revision: "1"}
+    profiles: [CD-ROM, CD-R]
+    """
+
+    @Test func minimalProfile() throws {
+        let p = try DriveProfile.parse(base)
+        #expect(p.rpc == nil && p.medium == nil)
+    }
+
+    @Test(arguments: [
+        ("name: t\ninquiry: {vendor: V, product: P, revision: '1'}\nprofiles: []", "provenance"),
+        ("name: t\nprovenance: x\ninquiry: {vendor: TOOLONGVENDOR, product: P, revision: '1'}\nprofiles: []", "longer than 8"),
+        ("name: t\nprovenance: x\ninquiry: {vendor: V, product: P, revision: '1'}\nprofiles: [CD-Q]", "unknown profile"),
+        ("name: t\nprovenance: x\ninquiry: {vendor: V, product: P, revision: '1'}\nprofiles: [CD-R]\nmedium: {profile: DVD+R}", "not one of"),
+        ("name: t\nprovenance: x\ninquiry: {vendor: V, product: P, revision: '1'}\nprofiles: [CD-R]\nmedium: {profile: CD-R, atip: {leadIn: '97:61:00', leadOut: '79:59:74'}}", "MM:SS:FF"),
+        ("name: t\nprovenance: x\ninquiry: {vendor: V, product: P, revision: '1'}\nprofiles: [CD-R]\nrpc: {typeCode: 9, vendorResetsLeft: 0, userChangesLeft: 0, region: 1}", "typeCode"),
+        ("name: [unclosed", "invalid"),
+    ])
+    func invalidProfiles(_ yaml: String, _ fragment: String) {
+        do {
+            _ = try DriveProfile.parse(yaml)
+            Issue.record("accepted an invalid profile")
+        } catch {
+            #expect(error.description.contains(fragment), "\(error.description)")
+        }
+    }
+
+    @Test func unknownNameListsKnown() {
+        #expect(throws: DriveProfile.Failure.self) { try DriveProfile.resolve("nope", emulatorDir: emulatorDir) }
+        #expect(throws: DriveProfile.Failure.self) { try DriveProfile.resolve("../../etc/passwd", emulatorDir: emulatorDir) }
+    }
+}
