@@ -10,13 +10,28 @@ public final class Context {
     public let json: Bool
     public let verbose: Bool
     let dbPath: String?
+    let transcriptPath: String?
     private var cachedDB: FirmwareDatabase?
+    private var recorders: [TranscriptRecorder] = []
+    private(set) var finishError: CLIError?
 
-    public init(console: Console, json: Bool, verbose: Bool, dbPath: String?) {
+    public init(console: Console, json: Bool, verbose: Bool, dbPath: String?, transcriptPath: String? = nil) {
         self.console = console
         self.json = json
         self.verbose = verbose
         self.dbPath = dbPath
+        self.transcriptPath = transcriptPath
+    }
+
+    /// Writes the transcript (atomically), whether the command succeeded or not.
+    func finish() {
+        guard let path = transcriptPath, !recorders.isEmpty else { return }
+        let jsonl = path.hasSuffix(".jsonl")
+        let body = recorders.map { jsonl ? $0.jsonLines : $0.text }.joined()
+        do { try AtomicFile.write(Data(body.utf8), to: path) }
+        catch let e as CLIError { finishError = e }
+        catch { finishError = CLIError("\(path): \(error)", kind: "output") }
+        recorders = []
     }
 
     /// The firmware-db, loaded once. A broken db is an error naming the file and line.
@@ -69,11 +84,17 @@ public final class Context {
         } catch let e as ReplayTransport.Failure {
             throw CLIError(e.description, kind: "input", status: .usage)
         }
+        var wrapped = t
+        if transcriptPath != nil {
+            let rec = TranscriptRecorder(t)
+            recorders.append(rec)
+            wrapped = rec
+        }
         if verbose {
             let console = self.console
-            return EchoingTransport(t) { console.err("  " + $0 + "\n") }
+            wrapped = EchoingTransport(wrapped) { console.err("  " + $0 + "\n") }
         }
-        return t
+        return wrapped
     }
 
     /// Writes the result: JSON when --json, else the text.

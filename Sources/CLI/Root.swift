@@ -15,6 +15,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .long, help: "firmware-db folder (default: $ODFLASH_DB, beside the executable, or the source tree).")
     var db: String?
+
+    @Option(name: .long, help: "Record every command sent to the device: readable text, or JSON lines when the name ends in .jsonl (replay with replay:FILE).")
+    var transcript: String?
 }
 
 /// Commands implement this instead of run(): they get a Context and report errors by throwing.
@@ -59,9 +62,11 @@ public enum Runner {
             return 0
         }
         let g = cmd.global
-        let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db)
+        let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db, transcriptPath: g.transcript)
         do {
-            try cmd.run(ctx)
+            do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
+            ctx.finish()
+            if let e = ctx.finishError { throw e }
             return 0
         } catch let e as CLIError {
             return report(e, json: g.json, console: console)

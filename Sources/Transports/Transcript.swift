@@ -13,6 +13,8 @@ public struct TranscriptEntry: Codable, Equatable, Sendable {
     /// Data received, hex (kept whole so a transcript can be replayed).
     public var dataIn: String?
     public var dataInSHA256: String?
+    /// Bytes actually received (data-in).
+    public var received: Int?
     public var status: String
     public var statusCode: Int?
     public var sense: String?
@@ -31,7 +33,7 @@ public struct TranscriptEntry: Codable, Equatable, Sendable {
         }
         s += "  -> \(status)"
         if let sense { s += " \(sense)" }
-        if direction == .fromDevice, let d = dataInSHA256 { s += "  got \(length - residue) sha256:\(d.prefix(16))" }
+        if direction == .fromDevice, let d = dataInSHA256, let n = received, n > 0 { s += "  got \(n) sha256:\(d.prefix(16))" }
         if residue > 0 { s += "  resid \(residue)" }
         if let error { s += "  (\(error))" }
         return s
@@ -50,7 +52,7 @@ public final class TranscriptRecorder: SCSITransport {
     public func execute(_ cdb: CDB, _ transfer: DataTransfer, timeout: Double) throws -> CommandResult {
         let start = DispatchTime.now().uptimeNanoseconds
         var e = TranscriptEntry(seq: entries.count + 1, cdb: cdb.description, name: cdb.name, direction: transfer.direction,
-                                length: transfer.length, dataOutSHA256: nil, dataIn: nil, dataInSHA256: nil, status: "", statusCode: nil,
+                                length: transfer.length, dataOutSHA256: nil, dataIn: nil, dataInSHA256: nil, received: nil, status: "", statusCode: nil,
                                 sense: nil, senseBytes: nil, residue: 0, error: nil, milliseconds: 0)
         if case let .toDevice(d) = transfer { e.dataOutSHA256 = SHA256.hex(d) }
         defer {
@@ -67,6 +69,7 @@ public final class TranscriptRecorder: SCSITransport {
             if transfer.direction == .fromDevice {
                 e.dataIn = Bytes.hex(r.data, separator: "")
                 e.dataInSHA256 = SHA256.hex(r.data)
+                e.received = r.data.count
             }
             return r
         } catch {

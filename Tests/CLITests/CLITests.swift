@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+@testable import CLI
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let db = repoRoot + "/firmware-db"
+
+struct Run {
+    let status: Int32
+    let out: String
+    let err: String
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? [:] }
+}
+
+func odflash(_ args: String...) -> Run { odflash(args) }
+
+func odflash(_ args: [String]) -> Run {
+    var out = "", err = ""
+    let console = Console(out: { out += $0 }, err: { err += $0 })
+    let status = Runner.main(args + ["--db", db], console: console)
+    return Run(status: status, out: out, err: err)
+}
+
+/// Bad input must give one error line on stderr (or one JSON object on stdout), a nonzero status, nothing else.
+func expectOneLineError(_ r: Run, status: Int32, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == status, "status \(r.status): \(r.err)", sourceLocation: sourceLocation)
+    #expect(r.out.isEmpty, sourceLocation: sourceLocation)
+    #expect(r.err.hasPrefix("odflash: error: "), sourceLocation: sourceLocation)
+    #expect(r.err.filter { $0 == "\n" }.count == 1, "\(r.err)", sourceLocation: sourceLocation)
+    #expect(r.err.contains(text), "\(r.err)", sourceLocation: sourceLocation)
+}
+
+@Suite struct InfoCommandTests {
+    @Test func infoOnTheEmulatedIHAS124Y() {
+        let r = odflash("info", "emu:ihas124y-cmc")
+        #expect(r.status == 0, "\(r.err)")
+        for line in ["Vendor:           ATAPI", "Product:          iHAS124   Y", "Revision:         BL0X",
+                     "Serial (VPD 80h): SYNTH124Y0001", "firmware-db:      Lite-On iHAS124 Y -> family nec-optiarc",
+                     "Current profile:  0009h CD-R", "Region (RPC):     RPC Phase II: region set, region 2 (mask FDh)",
+                     "Medium:           present"] {
+            #expect(r.out.contains(line), "missing \(line)\n\(r.out)")
+        }
+        #expect(!r.out.contains("Not available"))
+        #expect(r.err.isEmpty)
+    }
+
+    @Test func infoJSON() throws {
+        let r = odflash("info", "--json", "emu:ihas124y")
+        #expect(r.status == 0)
+        let drive = try #require(r.json["drive"] as? [String: Any])
+        let inq = try #require(drive["inquiry"] as? [String: Any])
+        #expect(inq["vendor"] as? String == "ATAPI")
+        #expect(inq["rawProduct"] as? String == "iHAS124   Y     ")
+        #expect(drive["medium"] as? String == "no medium (tray closed)")
+        let rpc = try #require(drive["rpc"] as? [String: Any])
+        #expect(rpc["userChangesLeft"] as? Int == 4)
+        let fdb = try #require(r.json["firmwareDB"] as? [String: Any])
+        #expect(fdb["family"] as? String == "nec-optiarc")
+        #expect(r.err.isEmpty)
+    }
+
+    @Test func rpc1DriveReportsNotEnforced() {
+        let r = odflash("info", "emu:px716a")
+        #expect(r.status == 0)
+        #expect(r.out.contains("Region (RPC):     not reported (RPC-I firmware or no region support): REPORT KEY (RPC state): 05/24/00"))
+    }
+
+    @Test func verboseEchoesCDBsOnStderr() {
+        let r = odflash("info", "-v", "emu:ihas124y")
+        #expect(r.status == 0)
+        #expect(r.err.contains("-> 12 00 00 00 60 00 (INQUIRY) in 96"))
+        #expect(r.err.contains("<- CHECK CONDITION sense 06/29/00"))
+        #expect(!r.out.contains("-> 12"))
+    }
+
+    @Test func transcriptRecordsAndReplays() throws {
+        let dir = NSTemporaryDirectory() + "odflash-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = odflash("info", "emu:ihas124y", "--transcript", dir + "/t.jsonl")
+        #expect(a.status == 0)
+        let b = odflash("info", "replay:" + dir + "/t.jsonl")
+        #expect(b.status == 0)
+        #expect(a.out.split(separator: "\n").dropFirst() == b.out.split(separator: "\n").dropFirst())
+        let text = odflash("info", "emu:ihas124y", "--transcript", dir + "/t.txt")
+        #expect(text.status == 0)
+        let t = try String(contentsOfFile: dir + "/t.txt", encoding: .utf8)
+        #expect(t.hasPrefix("0001  12 00 00 00 60 00  INQUIRY  in 96  -> GOOD  got 96 sha256:"))
+        // A transcript is never written through a symlink.
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/target")
+        let l = odflash("info", "emu:ihas124y", "--transcript", dir + "/link")
+        #expect(l.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/target"))
+    }
+
+    @Test(arguments: [
+        ("emu:nope", Int32(3), "no emulated drive profile named 'nope'"),
+        ("/dev/odflash-none", 3, "/dev/odflash-none: no such device"),
+        ("/dev/null", 3, "not a SCSI generic or CD-ROM device"),
+        ("odflash-none", 3, "/dev/odflash-none: no such device"),
+        ("usb:zz", 3, "USB devices are named usb:BUS:ADDR or usb:VID:PID"),
+        ("replay:/nonexistent.jsonl", 2, "cannot read the transcript"),
+    ])
+    func badDevices(_ device: String, _ status: Int32, _ text: String) {
+        expectOneLineError(odflash("info", device), status: status, containing: text)
+    }
+
+    @Test func badDeviceAsJSON() throws {
+        let r = odflash("info", "--json", "emu:nope")
+        #expect(r.status == 3)
+        #expect(r.err.isEmpty)
+        let e = try #require(r.json["error"] as? [String: Any])
+        #expect(e["kind"] as? String == "device")
+        #expect((e["message"] as? String)?.contains("nope") == true)
+    }
+
+    @Test func replayThatDiverges() throws {
+        let dir = NSTemporaryDirectory() + "odflash-div-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"cdb\":\"00 00 00 00 00 00\",\"name\":\"TEST UNIT READY\",\"direction\":\"none\",\"length\":0,\"status\":\"GOOD\",\"statusCode\":0,\"residue\":0,\"seq\":1,\"milliseconds\":0}\n"
+            .write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        expectOneLineError(odflash("info", "replay:" + dir + "/t.jsonl"), status: 1, containing: "replay diverged at command 1")
+    }
+}
+
+@Suite struct ScanCommandTests {
+    @Test func scanListsEmulatedDrives() throws {
+        let r = odflash("scan", "--emulated", "--json", "--sysfs", "/nonexistent")
+        #expect(r.status == 0)
+        let devices = try #require(r.json["devices"] as? [[String: Any]])
+        let emu = devices.filter { $0["transport"] as? String == "emulator" }
+        #expect(emu.count >= 3)
+        let ihas = try #require(emu.first { $0["device"] as? String == "emu:ihas124y" })
+        #expect(ihas["match"] as? String == "Lite-On iHAS124 Y")
+        #expect(ihas["revision"] as? String == "BL0X")
+    }
+
+    @Test func scanTextWithNothingFound() {
+        let r = odflash("scan", "--sysfs", "/nonexistent")
+        #expect(r.status == 0)
+        #expect(r.out.contains("No optical drives found") || r.out.contains("DEVICE"))
+    }
+}
+
+@Suite struct SenseCommandTests {
+    @Test func triple() {
+        let r = odflash("sense", "03/0C/00")
+        #expect(r.status == 0)
+        #expect(r.out == "Sense:     03/0C/00\nSense key: 03h Medium Error\nASC/ASCQ:  0Ch/00h Write error\n")
+    }
+
+    @Test func separateWords() {
+        let r = odflash("sense", "5", "30", "05")
+        #expect(r.out.contains("Cannot write medium - incompatible format"))
+    }
+
+    @Test func neroLogText() throws {
+        let r = odflash("sense", "--json", "Sense Key: 0x03 (KEY_MEDIUM_ERROR)\nSense Code: 0x0C\nSense Qual: 0x00")
+        #expect(r.status == 0)
+        #expect(r.json["keyName"] as? String == "Medium Error")
+        #expect(r.json["description"] as? String == "Write error")
+        #expect(r.json["source"] as? String == "log")
+    }
+
+    @Test func rawBytesShowFields() {
+        let r = odflash("sense", "70 00 02 00 00 00 00 0A 00 00 00 00 04 07 00 80 40 00")
+        #expect(r.out.contains("Not Ready"))
+        #expect(r.out.contains("Progress:     25.0%"))
+    }
+
+    @Test func garbageIsAUsageError() {
+        expectOneLineError(odflash("sense", "not a sense code"), status: 2, containing: "cannot read a sense code")
+        expectOneLineError(odflash("sense", "31 00 00 00 00 00 00 00"), status: 2, containing: "unknown sense data format")
+    }
+}
+
+@Suite struct UsageTests {
+    @Test func missingArgument() {
+        expectOneLineError(odflash("info"), status: 2, containing: "Missing expected argument")
+    }
+
+    @Test func unknownCommand() {
+        var out = "", err = ""
+        let status = Runner.main(["frobnicate"], console: Console(out: { out += $0 }, err: { err += $0 }))
+        expectOneLineError(Run(status: status, out: out, err: err), status: 2, containing: "Unexpected argument 'frobnicate'")
+    }
+
+    @Test func usageErrorAsJSON() throws {
+        let r = odflash("info", "--json")
+        #expect(r.status == 2)
+        #expect(r.err.isEmpty)
+        #expect((r.json["error"] as? [String: Any])?["kind"] as? String == "usage")
+    }
+
+    @Test func helpAndVersion() {
+        #expect(odflash("--help").out.contains("USAGE"))
+        #expect(odflash("--version").out.hasPrefix("0."))
+    }
+}
+
+@Suite struct DBCommandTests {
+    @Test func lintClean() {
+        let r = odflash("db", "lint")
+        #expect(r.status == 0)
+        #expect(r.out.contains("OK"))
+    }
+
+    @Test func lintBroken() throws {
+        let dir = NSTemporaryDirectory() + "odflash-brokendb-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: db + "/families.yaml", toPath: dir + "/families.yaml")
+        try "schema: 1\nprovenance: x\nmodels:\n  - {id: m, name: M, vendor: V, product: P, family: nec-optiarc}\n"
+            .write(toFile: dir + "/models.yaml", atomically: true, encoding: .utf8)
+        var out = "", err = ""
+        let status = Runner.main(["db", "lint", "--db", dir], console: Console(out: { out += $0 }, err: { err += $0 }))
+        #expect(status == 1)
+        #expect(out.contains("missing 'provenance'"))
+        // Every other command refuses to run on a broken db, naming the problem.
+        var e2 = ""
+        let s2 = Runner.main(["info", "emu:ihas124y", "--db", dir], console: Console(out: { _ in }, err: { e2 += $0 }))
+        #expect(s2 == 1)
+        #expect(e2.contains("missing 'provenance'"))
+    }
+
+    @Test func models() {
+        let r = odflash("db", "models")
+        #expect(r.out.contains("Lite-On iHAS124 Y"))
+    }
+}
