@@ -97,6 +97,17 @@ public final class Context {
         return wrapped
     }
 
+    /// The profile behind an emulated device, looking through the wrappers.
+    func emulatedProfile(of t: any SCSITransport) -> DriveProfile? {
+        var cur: any SCSITransport = t
+        while true {
+            if let e = cur as? EmulatedDrive { return e.profile }
+            if let w = cur as? EchoingTransport { cur = w.inner; continue }
+            if let w = cur as? TranscriptRecorder { cur = w.inner; continue }
+            return nil
+        }
+    }
+
     /// Writes the result: JSON when --json, else the text.
     func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
         console.out(json ? JSON.encode(value) : text())

@@ -42,9 +42,16 @@ struct Info: ODCommand {
     @Argument(help: "The device: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME.")
     var device: String
 
+    struct Emulation: Encodable {
+        let profile: String
+        let synthetic: Bool
+        let provenance: String
+    }
+
     struct Report: Encodable {
         let drive: DriveInfo
         let firmwareDB: DBMatch
+        let emulated: Emulation?
     }
 
     func run(_ ctx: Context) throws {
@@ -56,7 +63,12 @@ struct Info: ODCommand {
         catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
         catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
         let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
-        ctx.emit(Report(drive: info, firmwareDB: match), text: Info.text(info, match))
+        let emu = ctx.emulatedProfile(of: t).map { Emulation(profile: $0.name, synthetic: $0.synthetic ?? false, provenance: $0.provenance) }
+        var text = Info.text(info, match)
+        if let e = emu {
+            text += "Emulated drive:   profile '\(e.profile)'\(e.synthetic ? " [SYNTHETIC]" : ""): \(e.provenance)\n"
+        }
+        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu), text: text)
     }
 
     static func text(_ i: DriveInfo, _ m: DBMatch) -> String {

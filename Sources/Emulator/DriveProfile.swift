@@ -42,6 +42,8 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     public var name: String
     public var description: String?
     public var provenance: String
+    /// True when the profile is not a capture of a real drive (the CLI says so).
+    public var synthetic: Bool?
     public var inquiry: Inquiry
     public var serial: String?
     public var profiles: [String]
@@ -54,7 +56,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     public var unitAttentionOnStart: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, provenance, inquiry, serial, profiles, interface, capabilities, rpc, medium
+        case name, description, provenance, synthetic, inquiry, serial, profiles, interface, capabilities, rpc, medium
         case unitAttentionOnStart = "unit_attention_on_start"
     }
 
@@ -104,6 +106,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     func validate(_ path: String) throws(Failure) {
         func bad(_ s: String) -> Failure { .invalid(path, s) }
         if provenance.trimmingCharacters(in: .whitespaces).isEmpty { throw bad("provenance is empty") }
+        if synthetic == true && !provenance.lowercased().contains("synthetic") { throw bad("a synthetic profile must say 'synthetic' in its provenance") }
         for (f, v, n) in [("vendor", inquiry.vendor, 8), ("product", inquiry.product, 16), ("revision", inquiry.revision, 4)] {
             if v.utf8.count > n { throw bad("inquiry.\(f) '\(v)' is longer than \(n) bytes") }
             if !v.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { throw bad("inquiry.\(f) must be printable ASCII") }

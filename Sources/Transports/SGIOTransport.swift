@@ -55,10 +55,10 @@ public final class SGIOTransport: SCSITransport {
     static func permissionHint(_ path: String) -> String {
         var st = stat()
         guard stat(path, &st) == 0 else { return "run as root" }
-        if let g = getgrgid(st.st_gid), let name = g.pointee.gr_name {
+        if st.st_gid != 0, let g = getgrgid(st.st_gid), let name = g.pointee.gr_name {
             return "add your user to the '\(String(cString: name))' group that owns \(path), or run as root"
         }
-        return "run as root"
+        return "\(path) is accessible to root only: run as root, or give your user access with a udev rule"
     }
 
     public func close() {

@@ -41,6 +41,7 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
             #expect(r.out.contains(line), "missing \(line)\n\(r.out)")
         }
         #expect(!r.out.contains("Not available"))
+        #expect(r.out.contains("Emulated drive:   profile 'ihas124y-cmc' [SYNTHETIC]: "))
         #expect(r.err.isEmpty)
     }
 
@@ -56,6 +57,7 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         #expect(rpc["userChangesLeft"] as? Int == 4)
         let fdb = try #require(r.json["firmwareDB"] as? [String: Any])
         #expect(fdb["family"] as? String == "nec-optiarc")
+        #expect((r.json["emulated"] as? [String: Any])?["synthetic"] as? Bool == true)
         #expect(r.err.isEmpty)
     }
 

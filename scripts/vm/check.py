@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Checks the guest console of scripts/vm-test: odflash against the kernel's view (sysfs) and
+against sg3-utils' sg_inq, field by field. Prints one line per check and 'N passed, N failed'."""
+import json
+import re
+import sys
+
+def sections(log: str) -> dict:
+    out = {}
+    for m in re.finditer(r"@@@BEGIN (.*?)\r?\n(.*?)@@@RC (\d+)\r?\n@@@END", log, re.S):
+        out[m.group(1).strip()] = (m.group(2).replace("\r", ""), int(m.group(3)))
+    return out
+
+def sg_inq_fields(text: str) -> dict:
+    f = {}
+    for key, pat in [("pdt", r"PDT=(\d+)"), ("rmb", r"RMB=(\d)"), ("version", r"version=0x([0-9a-fA-F]+)")]:
+        m = re.search(pat, text)
+        if m:
+            f[key] = int(m.group(1), 16 if key == "version" else 10)
+    for key, label in [("vendor", "Vendor identification"), ("product", "Product identification"),
+                       ("revision", "Product revision level"), ("serial", "Unit serial number")]:
+        m = re.search(r"^\s*" + label + r": (.*)$", text, re.M)
+        if m:
+            f[key] = m.group(1)
+    return f
+
+FIELD_WIDTH = {"vendor": 8, "product": 16, "revision": 4}
+
+def same(field, mine, ref) -> bool:
+    """Numbers compare exactly. Strings: sg_inq prints a NUL-padded field only up to the NUL, a
+    space-padded one whole; odflash keeps the whole field with NULs shown as spaces. So the padded
+    field must be equal where sg_inq printed it whole, and the trimmed text must always be equal."""
+    if field not in FIELD_WIDTH:
+        return mine == ref
+    if len(ref) == FIELD_WIDTH[field] and mine != ref:
+        return False
+    return mine.rstrip() == ref.rstrip()
+
+class Checker:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, ok: bool, what: str, detail: str = ""):
+        if ok:
+            self.passed += 1
+            print(f"ok    {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL  {what}" + (f": {detail}" if detail else ""))
+
+def load_json(sec, name, c):
+    text, _ = sec.get(name, ("", -1))
+    try:
+        return json.loads(text)
+    except ValueError:
+        c.check(False, f"{name} prints JSON", text[:200])
+        return None
+
+def main(path: str) -> int:
+    log = open(path, encoding="utf-8", errors="replace").read()
+    sec = sections(log)
+    c = Checker()
+
+    # The kernel's view: sgN type vendor|model|rev [srM]
+    kernel = {}
+    for line in sec.get("sysfs", ("", 1))[0].splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3:
+            name, typ, rest = parts
+            strings, _, block = rest.rpartition(" ") if rest.count("|") == 2 and not rest.endswith("|") and " " in rest.split("|")[2] else (rest, "", "")
+            v, p, r = strings.split("|")
+            kernel["/dev/" + name] = {"type": int(typ), "vendor": v.strip(), "product": p.strip(), "revision": r.strip(),
+                                      "block": ("/dev/" + block) if block else None}
+    c.check(len(kernel) == 5, "the guest sees 5 SCSI devices (virtio scsi-cd, scsi-hd, ide-cd, usb-bot scsi-cd, scsi_debug)", str(kernel))
+    mmc = {d: k for d, k in kernel.items() if k["type"] == 5}
+
+    scan = load_json(sec, "scan", c)
+    if scan is not None:
+        rows = {r["device"]: r for r in scan["devices"] if r["transport"] == "sg"}
+        c.check(set(rows) == set(mmc), "scan lists exactly the optical drives through SG_IO", f"{sorted(rows)} vs {sorted(mmc)}")
+        for d, k in mmc.items():
+            r = rows.get(d, {})
+            c.check((r.get("vendor"), r.get("product"), r.get("revision")) == (k["vendor"], k["product"], k["revision"]),
+                    f"scan {d}: INQUIRY strings match the kernel's", f"{r} vs {k}")
+            if k["block"]:
+                c.check(k["block"] in r.get("alsoAs", []), f"scan {d}: paired with {k['block']}", str(r.get("alsoAs")))
+        c.check(any(r.get("vendor") == "ATAPI" and r.get("match") == "Lite-On iHAS124 Y" for r in rows.values()),
+                "scan matches the scsi-cd with iHAS124 Y strings to firmware-db")
+        c.check(any(r.get("product") == "SCSI_DEBUG_CD" for r in rows.values()), "scan finds scsi_debug (ptype=5)")
+        c.check(any(r.get("product") == "QEMU DVD-ROM" and r.get("revision") == "BL0X" for r in rows.values()), "scan finds the ide-cd")
+        usb_rows = [r for r in rows.values() if any(a.startswith("usb:") for a in r.get("alsoAs", []))]
+        c.check(len(usb_rows) == 1 and usb_rows[0].get("vendor") == "PLEXTOR", "scan names the USB address of the usb-bot drive", str(usb_rows))
+
+    # info agrees with sg_inq, field by field, on every optical drive (sg and sr nodes).
+    for d, k in mmc.items():
+        inq_text, inq_rc = sec.get(f"sg_inq {d}", ("", 1))
+        sn_text, sn_rc = sec.get(f"sg_inq_sn {d}", ("", 1))
+        ref = sg_inq_fields(inq_text)
+        serial_ref = sg_inq_fields(sn_text).get("serial") if sn_rc == 0 else None
+        c.check(inq_rc == 0 and "vendor" in ref, f"sg_inq {d} ran", inq_text[:200])
+        for node in [d] + ([k["block"]] if k["block"] else []):
+            info = load_json(sec, f"info {node}", c)
+            if info is None:
+                continue
+            q = info["drive"]["inquiry"]
+            mine = {"pdt": q["deviceType"], "rmb": 1 if q["removable"] else 0, "version": q["version"],
+                    "vendor": q["rawVendor"], "product": q["rawProduct"], "revision": q["rawRevision"]}
+            for f in ["pdt", "rmb", "version", "vendor", "product", "revision"]:
+                c.check(f in ref and same(f, mine[f], ref[f]), f"info {node} {f} = sg_inq's", f"{mine[f]!r} vs {ref.get(f)!r}")
+            c.check(info["drive"].get("serial") == serial_ref, f"info {node} serial = sg_inq -p 0x80's",
+                    f"{info['drive'].get('serial')!r} vs {serial_ref!r}")
+            c.check(info["drive"]["transport"] == "sg", f"info {node} went through SG_IO")
+
+    # USB Bulk-Only through libusb.
+    usb = sec.get("usbname", ("", 1))[0].strip()
+    c.check(re.fullmatch(r"usb:\d+:\d+", usb) is not None, "scan gave the usb-bot drive's address", usb)
+    info = load_json(sec, f"info {usb}", c)
+    usb_sg = next((d for d, k in mmc.items() if k["vendor"] == "PLEXTOR"), None)
+    if info is not None and usb_sg:
+        c.check(info["drive"]["transport"] == "usb-bot", f"info {usb} went through libusb Bulk-Only")
+        ref = sg_inq_fields(sec.get(f"sg_inq {usb_sg}", ("", 1))[0])
+        q = info["drive"]["inquiry"]
+        for f, mine in [("vendor", q["rawVendor"]), ("product", q["rawProduct"]), ("revision", q["rawRevision"]),
+                        ("pdt", q["deviceType"]), ("version", q["version"])]:
+            c.check(f in ref and same(f, mine, ref[f]), f"info {usb} {f} = sg_inq {usb_sg}'s", f"{mine!r} vs {ref.get(f)!r}")
+        c.check(info["drive"].get("serial") == "ODFPX716A", f"info {usb} serial through BOT", str(info["drive"].get("serial")))
+        c.check(info["drive"]["medium"] == "no medium", f"info {usb}: REQUEST SENSE after CSW status 1 gave 02/3A/00")
+    text, rc = sec.get(f"info-text {usb}", ("", 1))
+    c.check(rc == 0 and "-> 12 00 00 00 60 00 (INQUIRY)" in text, "-v echoes CDBs sent over USB")
+    c.check(sec.get("usb-driver-before", ("", 1))[0].strip() == "1", "usb-storage held the drive before")
+    c.check(sec.get("usb-driver-after", ("", 1))[0].strip() == "1", "usb-storage holds the drive again after odflash (re-attached)")
+    after = load_json(sec, "scan-after", c)
+    if after is not None:
+        c.check(any(usb in r.get("alsoAs", []) and r["transport"] == "sg" for r in after["devices"]),
+                "after re-attach the drive is back as a SCSI device")
+    c.check(any(k.startswith("sg_inq-after ") and v[1] == 0 and "PLEXTOR" in v[0] for k, v in sec.items()),
+            "after re-attach sg_inq works on it again")
+
+    # Bad input against real devices.
+    t = sec.get("nonmmc", ("", 1))[0]
+    c.check(t.startswith("odflash: error: ") and "is not an optical drive" in t and t.count("\n") == 1,
+            "a disk is refused with one error line", t)
+    t, rc = sec.get("missing", ("", 0))
+    c.check(rc == 3 and t.strip() == "odflash: error: /dev/sg99: no such device", "a missing device: exit 3, one line", t)
+    t, rc = sec.get("permission", ("", 0))
+    c.check(rc == 3 and "permission denied" in t and t.count("\n") == 1, "permission denied is named as such (as nobody)", t)
+    t, rc = sec.get("permission-json", ("", 0))
+    try:
+        e = json.loads(t)["error"]
+        c.check(rc == 3 and e["kind"] == "device" and "permission denied" in e["message"], "permission error as JSON")
+    except (ValueError, KeyError):
+        c.check(False, "permission error as JSON", t)
+
+    print(f"vm-test: {c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,60 @@
+#!/bin/busybox sh
+# Guest /init for the real-peer test: load the drivers, wait for the drives, run odflash and
+# sg3-utils side by side, print everything between markers on the console, power off.
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /root
+mount -t tmpfs tmpfs /tmp
+
+for m in $(cat /modules/order); do
+  insmod /modules/$m.ko 2>/dev/null
+done
+insmod /modules/scsi_debug.ko ptype=5 inq_vendor=ODFLASH inq_product=SCSI_DEBUG_CD inq_rev=0191 dev_size_mb=4 2>/dev/null
+
+# Wait for 5 SCSI devices: virtio scsi-cd, virtio scsi-hd, ide-cd, usb scsi-cd, scsi_debug.
+i=0
+while [ $(ls /sys/class/scsi_generic 2>/dev/null | wc -l) -lt 5 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done
+sleep 0.5
+
+section() { echo "@@@BEGIN $1"; shift; "$@" 2>&1; echo "@@@RC $?"; echo "@@@END"; }
+
+section uname uname -r
+section sysfs sh -c 'for d in /sys/class/scsi_generic/*; do echo "$(basename $d) $(cat $d/device/type) $(cat $d/device/vendor)|$(cat $d/device/model)|$(cat $d/device/rev) $(ls $d/device/block 2>/dev/null)"; done'
+section scan odflash scan --json
+section scan-text odflash scan
+for d in /sys/class/scsi_generic/*; do
+  sg=/dev/$(basename $d)
+  section "sg_inq $sg" sg_inq $sg
+  section "sg_inq_sn $sg" sg_inq -p 0x80 $sg
+  section "info $sg" odflash info --json $sg
+  section "info-text $sg" odflash info $sg
+  for b in $(ls $d/device/block 2>/dev/null); do section "info /dev/$b" odflash info --json /dev/$b; done
+done
+
+# USB Bulk-Only through libusb: the usb-storage driver is detached, used, then re-attached.
+usb=$(odflash scan --json | sed -n 's/.*"\(usb:[0-9]*:[0-9]*\)".*/\1/p' | head -1)
+section usbname echo "$usb"
+section "usb-driver-before" sh -c 'ls /sys/bus/usb/drivers/usb-storage/ | grep -c :'
+section "info $usb" odflash info --json "$usb"
+section "info-text $usb" odflash info -v "$usb"
+i=0
+while [ $(ls /sys/class/scsi_generic | wc -l) -lt 5 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+sleep 1
+section "usb-driver-after" sh -c 'ls /sys/bus/usb/drivers/usb-storage/ | grep -c :'
+section scan-after odflash scan --json
+for d in /sys/class/scsi_generic/*; do
+  case "$(readlink -f $d/device)" in *usb*) section "sg_inq-after /dev/$(basename $d)" sg_inq /dev/$(basename $d);; esac
+done
+
+# Bad input against real devices.
+section "nonmmc" sh -c 'for d in /sys/class/scsi_generic/*; do [ "$(cat $d/device/type)" = 0 ] && odflash info /dev/$(basename $d); done'
+section "missing" odflash info /dev/sg99
+chmod 600 /dev/sg0
+section "permission" su -s /bin/sh nobody -c "odflash info /dev/sg0"
+section "permission-json" su -s /bin/sh nobody -c "odflash info --json /dev/sg0"
+
+echo "@@@DONE"
+poweroff -f
