@@ -22,12 +22,13 @@ public struct SysfsDevice: Equatable, Sendable {
 public enum Sysfs {
 
     static func read(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var buf = [CChar](repeating: 0, count: 4096)
-        var out = ""
-        while fgets(&buf, Int32(buf.count), f) != nil { out += String(cString: buf) }
-        return out.trimmingCharacters()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n >= 0 else { return nil }
+        return String(decoding: buf.prefix(n), as: UTF8.self).trimmingCharacters()
     }
 
     static func list(_ dir: String) -> [String] {

@@ -14,7 +14,7 @@ import Testing
 
     @Test func regularFileAndDirectory() throws {
         let f = NSTemporaryDirectory() + "odflash-not-a-device"
-        FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: f, contents: Data([1, 2, 3]))
         defer { try? FileManager.default.removeItem(atPath: f) }
         #expect(throws: TransportError.notSCSI(f)) { try SGIOTransport(path: f) }
         #expect(throws: TransportError.notSCSI("/tmp")) { try SGIOTransport(path: "/tmp") }
@@ -27,7 +27,7 @@ import Testing
         let fm = FileManager.default
         let root = NSTemporaryDirectory() + "odflash-sysfs-\(UUID().uuidString)"
         func mkdir(_ p: String) throws { try fm.createDirectory(atPath: root + p, withIntermediateDirectories: true) }
-        func write(_ p: String, _ s: String) { fm.createFile(atPath: root + p, contents: Data((s + "\n").utf8)) }
+        func write(_ p: String, _ s: String) { _ = fm.createFile(atPath: root + p, contents: Data((s + "\n").utf8)) }
         func link(_ p: String, _ target: String) throws { try fm.createSymbolicLink(atPath: root + p, withDestinationPath: root + target) }
 
         let vdev = "/devices/pci0000:00/0000:00:03.0/virtio0/host0/target0:0:0/0:0:0:0"
