@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // C shims
@@ -27,15 +29,18 @@ let package = Package(
         .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
         // The emulated MMC drive (a transport that answers like a drive)
         .target(name: "Emulator", dependencies: ["SCSI", "MMC", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Firmware images: identification, the checksum engine, media tables, containers (.zip, .gz)
+        .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // MMC: drive and disc identification over any transport
         .target(name: "MMC", dependencies: ["SCSI"]),
         // firmware-db: models, families, provenance
-        .target(name: "FirmwareDB", dependencies: ["SCSI", .product(name: "Yams", package: "Yams")]),
+        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", .product(name: "Yams", package: "Yams")]),
         // Command-line interface
         .target(
             name: "CLI",
             dependencies: [
-                "SCSI", "Transports", "Emulator", "MMC", "FirmwareDB",
+                "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "odflash", dependencies: ["CLI"]),
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "Emulator", "SCSI"]),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "SCSI", "MMC"]),
         .testTarget(name: "MMCTests", dependencies: ["MMC", "SCSI"]),
+        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Emulator", "SCSI"]),
     ],

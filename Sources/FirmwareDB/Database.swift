@@ -1,3 +1,4 @@
+import Firmware
 import Foundation
 import Yams
 
@@ -6,6 +7,10 @@ public struct FirmwareDatabase: Sendable {
     public let root: String
     public let families: [Family]
     public let models: [Model]
+    public let idTables: [String: IDTable]
+
+    /// Every image layout of every family.
+    public var layouts: [ImageLayout] { families.flatMap(\.layouts) }
 
     public var emulatorDirectory: String { root + "/emulator" }
 
@@ -16,9 +21,9 @@ public struct FirmwareDatabase: Sendable {
         }
     }
 
-    public static let familyKeys = ["id", "name", "provenance", "synthetic", "protocol", "status", "notes"]
-    public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes"]
-    public static let topKeys = ["schema", "provenance", "families", "models"]
+    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images"]
+    public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
+    public static let topKeys = ["schema", "provenance", "models"]
 
     /// Loads and validates; any problem is a LoadError listing every issue found.
     public static func load(root: String) throws(LoadError) -> FirmwareDatabase {
@@ -35,52 +40,81 @@ public struct FirmwareDatabase: Sendable {
         return issues
     }
 
+    static func compose(_ path: String, _ issues: inout [DBIssue]) -> Node? {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            issues.append(DBIssue(file: path, line: nil, message: "missing or unreadable"))
+            return nil
+        }
+        do {
+            guard let n = try Yams.compose(yaml: text) else {
+                issues.append(DBIssue(file: path, line: nil, message: "empty file"))
+                return nil
+            }
+            guard n.mapping != nil else {
+                issues.append(DBIssue(file: path, line: n.mark?.line, message: "the top level must be a mapping"))
+                return nil
+            }
+            return n
+        } catch let e as YamlError {
+            issues.append(DBIssue(file: path, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))"))
+        } catch {
+            issues.append(DBIssue(file: path, line: nil, message: "YAML error: \(error)"))
+        }
+        return nil
+    }
+
+    /// The .yaml files of a folder, sorted; paths never leave the folder (no links followed out of it).
+    static func yamlFiles(_ dir: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.sorted().compactMap { n in
+            let p = dir + "/" + n
+            let real = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
+            let base = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+            return real.hasPrefix(base + "/") ? p : nil
+        }
+    }
+
     static func read(root: String, issues: inout [DBIssue]) -> FirmwareDatabase {
         var families: [Family] = []
         var models: [Model] = []
+        var idTables: [String: IDTable] = [:]
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
-            return FirmwareDatabase(root: root, families: [], models: [])
+            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:])
         }
-        for file in ["families.yaml", "models.yaml"] {
-            let path = root + "/" + file
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                issues.append(DBIssue(file: path, line: nil, message: "missing or unreadable"))
-                continue
-            }
-            let node: Node
-            do {
-                guard let n = try Yams.compose(yaml: text) else {
-                    issues.append(DBIssue(file: path, line: nil, message: "empty file"))
-                    continue
+        let famFiles = yamlFiles(root + "/families")
+        if famFiles.isEmpty { issues.append(DBIssue(file: root + "/families", line: nil, message: "no family files")) }
+        for path in famFiles {
+            guard let node = compose(path, &issues) else { continue }
+            let e = Entry(node: node, file: path, what: "family")
+            if e.mapping?["schema"]?.int != 1 { issues.append(e.fail("'schema: 1' is required")) }
+            if var f = family(e, &issues) {
+                f.file = path
+                if (path as NSString).lastPathComponent != f.id + ".yaml" {
+                    issues.append(e.fail("family '\(f.id)' must live in \(f.id).yaml"))
                 }
-                node = n
-            } catch let e as YamlError {
-                issues.append(DBIssue(file: path, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))"))
-                continue
-            } catch {
-                issues.append(DBIssue(file: path, line: nil, message: "YAML error: \(error)"))
-                continue
+                families.append(f)
             }
-            let top = Entry(node: node, file: path, what: "top level")
-            guard top.mapping != nil else { issues.append(top.fail("must be a mapping")); continue }
+        }
+        for path in yamlFiles(root + "/idtables") {
+            guard let node = compose(path, &issues) else { continue }
+            if let t = LayoutParser.idTable(node, file: path, &issues) { idTables[t.name] = t }
+        }
+        let modelsPath = root + "/models.yaml"
+        if let node = compose(modelsPath, &issues) {
+            let top = Entry(node: node, file: modelsPath, what: "top level")
             top.checkKeys(topKeys, issues: &issues)
             if top.mapping?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
             if (top.string("provenance", issues: &issues) ?? "").isEmpty { issues.append(top.fail("file-level provenance is empty")) }
-            for key in ["families", "models"] {
-                guard let seqNode = top.mapping?[key] else { continue }
-                guard let seq = seqNode.sequence else { issues.append(top.fail("'\(key)' must be a list")); continue }
-                for (i, item) in seq.enumerated() {
-                    let e = Entry(node: item, file: path, what: "\(key)[\(i)]")
-                    guard e.mapping != nil else { issues.append(e.fail("must be a mapping")); continue }
-                    if key == "families" { if let f = family(e, &issues) { families.append(f) } }
-                    else if let m = model(e, &issues) { models.append(m) }
-                }
+            for e in top.children("models", issues: &issues) {
+                guard e.mapping != nil else { issues.append(e.fail("must be a mapping")); continue }
+                if let m = model(e, &issues) { models.append(m) }
             }
         }
-        // Cross-checks: unique ids, every model's family exists.
-        for (kind, ids) in [("family", families.map(\.id)), ("model", models.map(\.id))] {
+        // Cross-checks: unique ids, every model's family exists, every lookup names a table.
+        for (kind, ids) in [("family", families.map(\.id)), ("model", models.map(\.id)),
+                            ("layout", families.flatMap { f in f.layouts.map { "\(f.id)/\($0.id)" } })] {
             var seen = Set<String>()
             for id in ids where !seen.insert(id).inserted {
                 issues.append(DBIssue(file: root, line: nil, message: "duplicate \(kind) id '\(id)'"))
@@ -88,9 +122,22 @@ public struct FirmwareDatabase: Sendable {
         }
         let famIDs = Set(families.map(\.id))
         for m in models where !famIDs.contains(m.family) {
-            issues.append(DBIssue(file: root + "/models.yaml", line: nil, message: "model '\(m.id)': unknown family '\(m.family)'"))
+            issues.append(DBIssue(file: modelsPath, line: nil, message: "model '\(m.id)': unknown family '\(m.family)'"))
         }
-        return FirmwareDatabase(root: root, families: families, models: models)
+        for f in families {
+            for l in f.layouts {
+                for fs in l.fields where fs.lookup != nil && idTables[fs.lookup!] == nil {
+                    issues.append(DBIssue(file: f.file, line: nil, message: "layout '\(l.id)': field '\(fs.name)' looks up unknown id table '\(fs.lookup!)'"))
+                }
+            }
+        }
+        for t in idTables.values {
+            let layoutIDs = Set(families.flatMap { $0.layouts.map(\.id) })
+            for e in t.entries where e.layout != nil && !layoutIDs.contains(e.layout!) {
+                issues.append(DBIssue(file: root + "/idtables", line: nil, message: "id table '\(t.name)': \(e.ids.joined(separator: "/")) names unknown layout '\(e.layout!)'"))
+            }
+        }
+        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables)
     }
 
     static func yamlLine(_ e: YamlError) -> Int? {
@@ -148,9 +195,13 @@ public struct FirmwareDatabase: Sendable {
             } else { issues.append(e.fail("'status' must be a mapping of operation: status")) }
         }
         guard let id, let name, let prov else { return nil }
+        var layouts: [ImageLayout] = []
+        for le in e.children("images", issues: &issues) {
+            if let l = LayoutParser.layout(le, family: id, familyProvenance: prov.0, familySynthetic: prov.1, &issues) { layouts.append(l) }
+        }
         return Family(id: id, name: name, provenance: prov.0, synthetic: prov.1,
                       protocolName: e.string("protocol", required: false, issues: &issues), status: status,
-                      notes: e.string("notes", required: false, issues: &issues))
+                      notes: e.string("notes", required: false, issues: &issues), layouts: layouts)
     }
 
     static func model(_ e: Entry, _ issues: inout [DBIssue]) -> Model? {
@@ -166,7 +217,8 @@ public struct FirmwareDatabase: Sendable {
         if let p = product, p.count > 16 && !p.contains("*") { issues.append(e.fail("product '\(p)' is longer than the 16-byte INQUIRY field")) }
         guard let id, let name, let vendor, let product, let family, let prov else { return nil }
         return Model(id: id, name: name, vendor: vendor, product: product, revision: revision, family: family,
-                     provenance: prov.0, synthetic: prov.1, notes: e.string("notes", required: false, issues: &issues))
+                     provenance: prov.0, synthetic: prov.1, notes: e.string("notes", required: false, issues: &issues),
+                     imageID: e.string("image_id", required: false, issues: &issues))
     }
 
     public func family(_ id: String) -> Family? { families.first { $0.id == id } }

@@ -1,3 +1,4 @@
+import Firmware
 import Foundation
 import Yams
 
@@ -12,6 +13,7 @@ public enum Operation: String, Codable, Sendable, CaseIterable {
 }
 
 public struct Family: Sendable, Equatable {
+    public var file: String = ""
     public var id: String
     public var name: String
     public var provenance: String
@@ -20,6 +22,7 @@ public struct Family: Sendable, Equatable {
     public var protocolName: String?
     public var status: [Operation: TestStatus]
     public var notes: String?
+    public var layouts: [ImageLayout] = []
 }
 
 public struct Model: Sendable, Equatable {
@@ -32,6 +35,8 @@ public struct Model: Sendable, Equatable {
     public var provenance: String
     public var synthetic: Bool
     public var notes: String?
+    /// The identifier this model's images carry (Plextor header, MT1959 config ID, NEC drive ID).
+    public var imageID: String?
 
     /// Case-insensitive match of trimmed INQUIRY strings against the patterns (`*` and `?` wildcards).
     public func matches(vendor v: String, product p: String, revision r: String) -> Bool {
@@ -95,6 +100,59 @@ struct Entry {
             return nil
         }
         return s
+    }
+
+    /// An integer written in decimal or 0x hexadecimal.
+    func int(_ key: String, required: Bool = false, issues: inout [DBIssue]) -> Int? {
+        guard let v = mapping?[key] else {
+            if required { issues.append(fail("missing '\(key)'")) }
+            return nil
+        }
+        guard let n = Entry.parseInt(v) else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a number (decimal or 0x hex)"))
+            return nil
+        }
+        return n
+    }
+
+    static func parseInt(_ v: Node) -> Int? {
+        guard let s = v.scalar?.string.trimmingCharacters(in: .whitespaces) else { return nil }
+        let neg = s.hasPrefix("-")
+        let body = neg ? String(s.dropFirst()) : s
+        let n: Int?
+        if body.lowercased().hasPrefix("0x") { n = Int(body.dropFirst(2).replacingOccurrences(of: "_", with: ""), radix: 16) }
+        else { n = Int(body.replacingOccurrences(of: "_", with: "")) }
+        return n.map { neg ? -$0 : $0 }
+    }
+
+    func intList(_ key: String, issues: inout [DBIssue]) -> [Int]? {
+        guard let v = mapping?[key] else { return nil }
+        guard let seq = v.sequence else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list of numbers"))
+            return nil
+        }
+        var out: [Int] = []
+        for item in seq {
+            guard let n = Entry.parseInt(item) else {
+                issues.append(DBIssue(file: file, line: item.mark?.line ?? line, message: "\(what): '\(key)' holds a non-number"))
+                return nil
+            }
+            out.append(n)
+        }
+        return out
+    }
+
+    func child(_ key: String, _ name: String) -> Entry? {
+        mapping?[key].map { Entry(node: $0, file: file, what: "\(what).\(name)") }
+    }
+
+    func children(_ key: String, issues: inout [DBIssue]) -> [Entry] {
+        guard let v = mapping?[key] else { return [] }
+        guard let seq = v.sequence else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list"))
+            return []
+        }
+        return seq.enumerated().map { Entry(node: $1, file: file, what: "\(what).\(key)[\($0)]") }
     }
 
     func bool(_ key: String, issues: inout [DBIssue]) -> Bool? {

@@ -1,0 +1,295 @@
+import ArgumentParser
+import Firmware
+import FirmwareDB
+import Foundation
+import SCSI
+
+struct FWCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fw", abstract: "Inspect, compare and generate firmware images.",
+        subcommands: [Inspect.self, Diff.self, Generate.self, Members.self])
+}
+
+/// The image tools share the database-derived Inspector and the db lookups of models.
+extension Context {
+    func inspector(heuristicAlways: Bool = false) throws -> (FirmwareDatabase, Inspector) {
+        let db = try database()
+        var insp = Inspector(layouts: db.layouts, idTables: db.idTables)
+        insp.alwaysHeuristic = heuristicAlways
+        return (db, insp)
+    }
+
+    func loadImage(_ path: String, member: String?) throws -> LoadedImage {
+        do { return try ImageFile.load(path, member: member) }
+        catch { throw CLIError(error.description, kind: "input", status: .usage) }
+    }
+}
+
+/// firmware-db models an image is for: by its INQUIRY strings, its embedded model/config ID, or its drive ID.
+func modelsFor(_ r: InspectReport, _ db: FirmwareDatabase) -> [String] {
+    var out: [String] = []
+    if let v = r.vendor, let p = r.product, let m = db.match(vendor: v, product: p, revision: "*") { out.append(m.name) }
+    for id in r.modelIDs {
+        for m in db.models where m.imageID.map({ id.hasPrefix($0.trimmingCharacters(in: .whitespaces)) || $0 == id }) == true { out.append(m.name) }
+    }
+    out += r.models.map { "\($0) (by its ID table)" }
+    var seen = Set<String>()
+    return out.filter { seen.insert($0).inserted }
+}
+
+struct InspectOutput: Encodable {
+    let image: InspectReport
+    let family: String?
+    let familyName: String?
+    let familyStatus: [String: String]?
+    let firmwareDBModels: [String]
+    let region: String
+    let bitsetting: String
+}
+
+extension FWCommand {
+    struct Inspect: ODCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an image's family, model, version, checksums, media tables, region and bitsetting state.",
+            discussion: "IMAGE may be a .bin, a .gz or a .zip (vendor downloads); pick a zip member with --member.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The firmware image (.bin, .gz, .zip).") var image: String
+        @Option(help: "The member of a zip archive to inspect.") var member: String?
+        @Flag(help: "Also run the heuristic media-table scanner when the layout's tables are known.") var heuristic = false
+        @Flag(help: "List every media-table entry (default: the first 40 of each table).") var allEntries = false
+
+        func run(_ ctx: Context) throws {
+            let (db, insp) = try ctx.inspector(heuristicAlways: heuristic)
+            let loaded = try ctx.loadImage(image, member: member)
+            let r = insp.inspect(loaded)
+            let fam = r.identity.flatMap { db.family($0.family) }
+            let out = InspectOutput(
+                image: r, family: fam?.id, familyName: fam?.name,
+                familyStatus: fam.map { Dictionary(uniqueKeysWithValues: $0.status.map { ($0.key.rawValue, $0.value.rawValue) }) },
+                firmwareDBModels: modelsFor(r, db),
+                region: "no region patch is defined for \(fam?.id ?? "an unidentified image") in firmware-db",
+                bitsetting: "no book-type patch is defined for \(fam?.id ?? "an unidentified image") in firmware-db")
+            ctx.emit(out, text: Inspect.text(out, all: allEntries))
+        }
+
+        static func text(_ o: InspectOutput, all: Bool) -> String {
+            let r = o.image
+            var kv = KeyValues()
+            kv.add("File", "\(r.member.map { "\(r.file) -> \($0)" } ?? r.file) (\(r.size) bytes, \(r.container))")
+            kv.add("SHA-256", r.sha256)
+            if let id = r.identity {
+                kv.add("Family", "\(id.family) (\(o.familyName ?? "")), layout \(id.layout)\(id.synthetic ? " [SYNTHETIC/UNVERIFIED]" : "")")
+                kv.add("Layout", id.layoutName)
+                kv.add("Identified by", id.identifiedBy)
+                kv.add("Provenance", id.provenance)
+            } else {
+                kv.add("Family", "unknown: no firmware-db layout matches this image (size, signatures, checksums)")
+            }
+            kv.add("Vendor", r.vendor)
+            kv.add("Product", r.product)
+            kv.add("Version", r.version ?? (r.identity == nil ? nil : "not located (no public fact for this layout)"))
+            for f in r.fields where !([FieldRole.vendor, .product, .revision, .version, .bootcode] as [FieldRole]).map(\.rawValue).contains(f.role) {
+                kv.add(f.name.prefix(1).uppercased() + f.name.dropFirst(), f.value + (f.names.map { " -> \($0)" } ?? ""))
+            }
+            kv.add("Bootcode", r.identity == nil ? nil : (r.bootcode ?? "none in this image"))
+            kv.add("Models", o.firmwareDBModels.isEmpty ? (r.identity == nil ? nil : "none in firmware-db") : o.firmwareDBModels.joined(separator: ", "))
+            kv.add("Valid", r.identity == nil ? "unknown (unidentified image)" : (r.valid ? "yes" : "NO"))
+            var s = kv.text
+            if !r.checksums.isEmpty {
+                s += "Checksums:\n" + TextTable.render(["  NAME", "STATUS", "STORED", "COMPUTED", "ALGORITHM"],
+                    r.checksums.map { ["  " + $0.name, $0.status, $0.stored ?? "-", $0.computed ?? "-",
+                                       $0.algorithm + ($0.firstDifference.map { " (first difference at \(String($0, radix: 16, uppercase: true))h)" } ?? "")] })
+            }
+            if r.mediaTables.isEmpty {
+                s += "Media tables:     none found\n"
+            } else {
+                s += "Media tables:\n"
+                for t in r.mediaTables {
+                    let kind = t.heuristic ? "HEURISTIC, confidence \(t.confidence ?? 0): \(t.reason ?? "")" : "exact"
+                    s += "  \(t.name) at \(String(t.offset, radix: 16, uppercase: true))h, \(t.count) entries of \(t.stride) bytes (\(kind))\n"
+                    let shown = all ? t.entries : Array(t.entries.prefix(40))
+                    s += TextTable.render(["    TYPE", "CODE", "SPEEDS", "OFFSET"], shown.map {
+                        ["    " + $0.type, $0.code + ($0.leadOut.map { " (lead-out \($0))" } ?? ""),
+                         $0.speeds.isEmpty ? ($0.speedRaw.map { "none (\($0))" } ?? "-") : $0.speeds.joined(separator: ","),
+                         String($0.offset, radix: 16, uppercase: true) + "h"]
+                    })
+                    if shown.count < t.entries.count { s += "    ... \(t.entries.count - shown.count) more (--all-entries)\n" }
+                }
+            }
+            s += "Region:           \(o.region)\nBitsetting:       \(o.bitsetting)\n"
+            for w in r.warnings { s += "warning: \(w)\n" }
+            return s
+        }
+    }
+
+    struct Diff: ODCommand {
+        static let configuration = CommandConfiguration(abstract: "Compare two images: version, media codes, speeds, changed byte ranges.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The old image.") var a: String
+        @Argument(help: "The new image.") var b: String
+        @Option(help: "Show at most this many changed ranges.") var maxRanges = 40
+
+        struct MediaChange: Encodable { let type: String; let code: String; let change: String; let before: [String]?; let after: [String]? }
+        struct RangeChange: Encodable { let start: Int; let end: Int; let length: Int }
+        struct Report: Encodable {
+            let a: String, b: String
+            let familyA: String?, familyB: String?
+            let versionA: String?, versionB: String?
+            let sizeA: Int, sizeB: Int
+            let validA: Bool, validB: Bool
+            let media: [MediaChange]
+            let changedBytes: Int
+            let changedRanges: Int
+            let ranges: [RangeChange]
+            let identical: Bool
+        }
+
+        func run(_ ctx: Context) throws {
+            let (_, insp) = try ctx.inspector()
+            let la = try ctx.loadImage(a, member: nil), lb = try ctx.loadImage(b, member: nil)
+            let ra = insp.inspect(la), rb = insp.inspect(lb)
+            let media = Diff.mediaChanges(ra, rb)
+            let (ranges, changed) = Diff.byteRanges(la.bytes, lb.bytes)
+            let rep = Report(a: a, b: b, familyA: ra.identity.map { "\($0.family)/\($0.layout)" }, familyB: rb.identity.map { "\($0.family)/\($0.layout)" },
+                             versionA: ra.version, versionB: rb.version, sizeA: la.bytes.count, sizeB: lb.bytes.count,
+                             validA: ra.valid, validB: rb.valid, media: media, changedBytes: changed, changedRanges: ranges.count,
+                             ranges: Array(ranges.prefix(maxRanges)), identical: la.bytes == lb.bytes)
+            ctx.emit(rep, text: Diff.text(rep))
+        }
+
+        static func key(_ e: InspectReport.Entry) -> String { "\(e.type) \(e.code)" }
+
+        static func mediaChanges(_ a: InspectReport, _ b: InspectReport) -> [MediaChange] {
+            func entries(_ r: InspectReport) -> [String: InspectReport.Entry] {
+                var d: [String: InspectReport.Entry] = [:]
+                for t in r.mediaTables { for e in t.entries where d[key(e)] == nil { d[key(e)] = e } }
+                return d
+            }
+            let ea = entries(a), eb = entries(b)
+            var out: [MediaChange] = []
+            for k in Set(ea.keys).union(eb.keys).sorted() {
+                switch (ea[k], eb[k]) {
+                case let (nil, y?): out.append(.init(type: y.type, code: y.code, change: "added", before: nil, after: y.speeds))
+                case let (x?, nil): out.append(.init(type: x.type, code: x.code, change: "removed", before: x.speeds, after: nil))
+                case let (x?, y?) where x.speeds != y.speeds:
+                    out.append(.init(type: x.type, code: x.code, change: "speeds", before: x.speeds, after: y.speeds))
+                default: break
+                }
+            }
+            return out
+        }
+
+        /// Changed runs, merging runs less than 16 bytes apart.
+        static func byteRanges(_ a: [UInt8], _ b: [UInt8]) -> ([RangeChange], Int) {
+            var out: [RangeChange] = []
+            var changed = 0
+            let n = min(a.count, b.count)
+            var i = 0
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    while i < n {
+                        if pa[i] == pb[i] { i += 1; continue }
+                        let start = i
+                        var last = i
+                        while i < n && i - last < 16 {
+                            if pa[i] != pb[i] { last = i; changed += 1 }
+                            i += 1
+                        }
+                        out.append(.init(start: start, end: last + 1, length: last + 1 - start))
+                        i = last + 1
+                    }
+                }
+            }
+            if a.count != b.count {
+                let lo = n, hi = max(a.count, b.count)
+                out.append(.init(start: lo, end: hi, length: hi - lo))
+                changed += hi - lo
+            }
+            return (out, changed)
+        }
+
+        static func text(_ r: Report) -> String {
+            var kv = KeyValues()
+            kv.add("Old", "\(r.a): \(r.familyA ?? "unknown family"), version \(r.versionA ?? "?"), \(r.sizeA) bytes, \(r.validA ? "valid" : "NOT valid")")
+            kv.add("New", "\(r.b): \(r.familyB ?? "unknown family"), version \(r.versionB ?? "?"), \(r.sizeB) bytes, \(r.validB ? "valid" : "NOT valid")")
+            if r.versionA != r.versionB { kv.add("Version", "\(r.versionA ?? "?") -> \(r.versionB ?? "?")") }
+            kv.add("Changed", r.identical ? "nothing: the images are identical" : "\(r.changedBytes) bytes in \(r.changedRanges) ranges")
+            var s = kv.text
+            if !r.media.isEmpty {
+                s += "Media codes:\n" + TextTable.render(["  CHANGE", "TYPE", "CODE", "BEFORE", "AFTER"], r.media.map {
+                    ["  " + $0.change, $0.type, $0.code, $0.before?.joined(separator: ",") ?? "-", $0.after?.joined(separator: ",") ?? "-"]
+                })
+            }
+            if !r.ranges.isEmpty {
+                s += "Changed byte ranges:\n" + TextTable.render(["  START", "END", "LENGTH"], r.ranges.map {
+                    ["  " + String($0.start, radix: 16, uppercase: true) + "h", String($0.end, radix: 16, uppercase: true) + "h", "\($0.length)"]
+                })
+                if r.changedRanges > r.ranges.count { s += "  ... \(r.changedRanges - r.ranges.count) more ranges (--max-ranges)\n" }
+            }
+            return s
+        }
+    }
+
+    struct Generate: ODCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a SYNTHETIC image for a family's layout (for tests and benchmarks; never real firmware).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Family id (see 'odflash db families').") var family: String
+        @Option(help: "Layout id within the family (default: its first).") var layout: String?
+        @Option(help: "Seed for the filler bytes.") var seed: UInt64 = 1
+        @Option(help: "Image size for layouts without a fixed size.") var size: Int?
+        @Option(help: "Embed a CD-R ATIP table: comma-separated lead-in times, e.g. 97:26:60,97:24:00.") var cdr: String?
+        @Option(help: "Product string to embed where the layout has one.") var product: String?
+        @Option(help: "Revision string to embed where the layout has one.") var revision: String?
+        @Option(name: .shortAndLong, help: "Output file.") var output: String
+        @Flag(help: "Replace OUTPUT if it exists.") var forceOverwrite = false
+
+        func run(_ ctx: Context) throws {
+            let db = try ctx.database()
+            guard let fam = db.family(family) else {
+                throw CLIError("no family '\(family)' in firmware-db (known: \(db.families.map(\.id).joined(separator: ", ")))", kind: "input", status: .usage)
+            }
+            guard let l = layout.map({ id in fam.layouts.first { $0.id == id } }) ?? fam.layouts.first else {
+                throw CLIError(fam.layouts.isEmpty ? "family '\(family)' has no image layout to generate" :
+                               "family '\(family)' has no layout '\(layout ?? "")' (known: \(fam.layouts.map(\.id).joined(separator: ", ")))", kind: "input", status: .usage)
+            }
+            var spec = SyntheticSpec()
+            spec.seed = seed
+            spec.size = size
+            if let p = product { spec.product = p }
+            if let r = revision { spec.revision = r }
+            if let m = db.models.first(where: { $0.family == fam.id && $0.imageID != nil }) { spec.configID = m.imageID }
+            if let c = cdr {
+                var list: [SyntheticATIP] = []
+                for t in c.split(separator: ",") {
+                    let p = t.split(separator: ":").compactMap { UInt8($0) }
+                    guard p.count == 3, p[1] < 60, p[2] < 75 else { throw CLIError("--cdr: '\(t)' is not MM:SS:FF", kind: "usage", status: .usage) }
+                    list.append(SyntheticATIP((p[0], p[1], p[2]), (79, 59, 74)))
+                }
+                spec.cdrTable = list
+            }
+            let bytes: [UInt8]
+            do { bytes = try SyntheticImage.generate(l, spec, idTables: db.idTables) }
+            catch { throw CLIError(error.description, kind: "input", status: .usage) }
+            try AtomicFile.write(Data(bytes), to: output, overwrite: forceOverwrite)
+            struct Out: Encodable { let output: String; let family: String; let layout: String; let size: Int; let sha256: String; let synthetic: Bool }
+            let o = Out(output: output, family: fam.id, layout: l.id, size: bytes.count, sha256: SHA256.hex(bytes), synthetic: true)
+            ctx.emit(o, text: "wrote \(output): SYNTHETIC \(fam.id)/\(l.id) image, \(bytes.count) bytes, sha256 \(o.sha256)\n")
+        }
+    }
+
+    struct Members: ODCommand {
+        static let configuration = CommandConfiguration(abstract: "List the members of a zip archive.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The zip archive.") var archive: String
+
+        func run(_ ctx: Context) throws {
+            struct M: Encodable { let name: String; let size: Int }
+            let list: [M]
+            do { list = try ImageFile.zipMembers(archive).map { M(name: $0.name, size: $0.size) } }
+            catch { throw CLIError(error.description, kind: "input", status: .usage) }
+            ctx.emit(list, text: TextTable.render(["MEMBER", "SIZE"], list.map { [$0.name, "\($0.size)"] }))
+        }
+    }
+}

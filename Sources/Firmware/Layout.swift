@@ -1,0 +1,177 @@
+// An image layout: how a family's firmware file is recognised and where its fields, checksums and tables live.
+// Layouts are data (firmware-db/families/*.yaml); this module only interprets them.
+
+public struct Signature: Equatable, Sendable {
+    public var name: String
+    /// Fixed offset (negative: from the end), or nil to search.
+    public var offset: Int?
+    /// Search window when `offset` is nil.
+    public var searchFrom: Int
+    public var searchTo: Int?
+    public var pattern: BytePattern
+
+    public init(name: String, offset: Int?, searchFrom: Int = 0, searchTo: Int? = nil, pattern: BytePattern) {
+        self.name = name; self.offset = offset; self.searchFrom = searchFrom; self.searchTo = searchTo; self.pattern = pattern
+    }
+
+    /// Where it matches, or nil.
+    public func locate(in image: [UInt8]) -> Int? {
+        if let o = offset {
+            let at = o < 0 ? image.count + o : o
+            return pattern.matches(image, at: at) ? at : nil
+        }
+        return pattern.firstMatch(in: image, from: searchFrom, to: searchTo)
+    }
+}
+
+public enum FieldEncoding: String, Sendable, Equatable, CaseIterable {
+    case ascii, hex, be16, le16, be32, le32, utf16be = "utf16-be"
+}
+
+/// What a field means, so inspect can say "model", "version", "bootcode".
+public enum FieldRole: String, Sendable, Equatable, CaseIterable {
+    case vendor, product, revision, version, modelID = "model-id", driveID = "drive-id", bootcode, configID = "config-id"
+    case date, kind, size, info
+}
+
+public struct FieldSpec: Equatable, Sendable {
+    public var name: String
+    public var role: FieldRole
+    /// Offset from the image start, or from the named signature's match when `anchor` is set.
+    public var offset: Int
+    public var anchor: String?
+    public var length: Int
+    public var encoding: FieldEncoding
+    /// Present only in images of these sizes (nil: all).
+    public var sizes: [Int]?
+    /// An id table (firmware-db/idtables) that names the value.
+    public var lookup: String?
+    /// The field must equal this (after decoding) for the image to be valid.
+    public var expect: String?
+
+    public init(name: String, role: FieldRole, offset: Int, anchor: String? = nil, length: Int, encoding: FieldEncoding,
+                sizes: [Int]? = nil, lookup: String? = nil, expect: String? = nil) {
+        self.name = name; self.role = role; self.offset = offset; self.anchor = anchor; self.length = length
+        self.encoding = encoding; self.sizes = sizes; self.lookup = lookup; self.expect = expect
+    }
+}
+
+public struct ImageLayout: Equatable, Sendable {
+    public enum Identification: String, Sendable, Comparable {
+        case size = "size only", checksum = "size and checksum", signature = "signature"
+        var rank: Int { self == .signature ? 3 : (self == .checksum ? 2 : 1) }
+        public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    }
+
+    public var id: String
+    public var family: String
+    public var name: String
+    public var provenance: String
+    public var synthetic: Bool
+    /// Exact sizes; empty means any size >= minSize.
+    public var sizes: [Int]
+    public var minSize: Int
+    public var maxSize: Int?
+    public var signatures: [Signature]
+    /// With no signature: accept an image whose size fits and whose checksums all validate.
+    public var identifyByChecksum: Bool
+    /// The BE32 (or other) field that must equal file size minus `sizeFieldDelta`.
+    public var sizeField: (offset: Int, unit: WordUnit, delta: Int)?
+    public var fields: [FieldSpec]
+    public var checksums: [ChecksumSpec]
+    public var mediaTables: [MediaTableSpec]
+    /// Every 64 KiB bank begins with this byte (Lite-On 8051 images: 02h, LJMP).
+    public var bankStartByte: UInt8?
+    public var notes: String?
+
+    public init(id: String, family: String, name: String, provenance: String, synthetic: Bool = false, sizes: [Int], minSize: Int = 1,
+                maxSize: Int? = nil, signatures: [Signature] = [], identifyByChecksum: Bool = false,
+                sizeField: (offset: Int, unit: WordUnit, delta: Int)? = nil, fields: [FieldSpec] = [], checksums: [ChecksumSpec] = [],
+                mediaTables: [MediaTableSpec] = [], bankStartByte: UInt8? = nil, notes: String? = nil) {
+        self.id = id; self.family = family; self.name = name; self.provenance = provenance; self.synthetic = synthetic
+        self.sizes = sizes; self.minSize = minSize; self.maxSize = maxSize; self.signatures = signatures
+        self.identifyByChecksum = identifyByChecksum; self.sizeField = sizeField; self.fields = fields
+        self.checksums = checksums; self.mediaTables = mediaTables; self.bankStartByte = bankStartByte; self.notes = notes
+    }
+
+    public static func == (a: ImageLayout, b: ImageLayout) -> Bool {
+        a.id == b.id && a.family == b.family && a.sizes == b.sizes && a.signatures == b.signatures && a.fields == b.fields
+            && a.checksums == b.checksums && a.mediaTables == b.mediaTables && a.minSize == b.minSize
+            && a.sizeField?.offset == b.sizeField?.offset && a.sizeField?.delta == b.sizeField?.delta
+    }
+
+    public func sizeFits(_ n: Int) -> Bool {
+        if !sizes.isEmpty { return sizes.contains(n) }
+        return n >= minSize && n <= (maxSize ?? Int.max)
+    }
+
+    /// How strongly this layout claims the image, or nil when it does not.
+    public func identify(_ image: [UInt8]) -> Identification? {
+        guard sizeFits(image.count) else { return nil }
+        if let sf = sizeField {
+            guard let v = sf.unit.read(image, sf.offset), Int(v) == image.count - sf.delta else { return nil }
+        }
+        if let b = bankStartByte {
+            guard image.count % 0x10000 == 0, stride(from: 0, to: image.count, by: 0x10000).allSatisfy({ image[$0] == b }) else { return nil }
+        }
+        if !signatures.isEmpty {
+            for s in signatures where s.locate(in: image) == nil { return nil }
+            for f in fields where f.expect != nil {
+                guard let v = decode(f, in: image), v.text == f.expect else { return nil }
+            }
+            return .signature
+        }
+        if identifyByChecksum {
+            let verifiable = checksums.filter { if case .unknown = $0.algorithm { return false }; if case .notStored = $0.storage { return false }; return true }
+            guard !verifiable.isEmpty else { return nil }
+            for c in verifiable {
+                guard let r = try? ChecksumEngine.verify(c, image: image), r.status == .ok else { return nil }
+            }
+            return .checksum
+        }
+        return sizes.isEmpty ? nil : .size
+    }
+
+    public struct DecodedField: Equatable, Sendable {
+        public let spec: FieldSpec
+        public let offset: Int
+        public let raw: [UInt8]
+        public let text: String
+    }
+
+    public func decode(_ f: FieldSpec, in image: [UInt8]) -> DecodedField? {
+        if let s = f.sizes, !s.contains(image.count) { return nil }
+        var base = 0
+        if let a = f.anchor {
+            guard let sig = signatures.first(where: { $0.name == a }), let at = sig.locate(in: image) else { return nil }
+            base = at
+        }
+        let off = base + (f.anchor == nil && f.offset < 0 ? image.count + f.offset : f.offset)
+        guard off >= 0, f.length > 0, off + f.length <= image.count else { return nil }
+        let raw = Array(image[off..<(off + f.length)])
+        return DecodedField(spec: f, offset: off, raw: raw, text: FieldDecoder.text(raw, f.encoding))
+    }
+}
+
+public enum FieldDecoder {
+    public static func text(_ raw: [UInt8], _ e: FieldEncoding) -> String {
+        func printable(_ bytes: some Sequence<UInt8>) -> String {
+            var s = String(decoding: bytes.map { $0 >= 0x20 && $0 < 0x7F ? $0 : ($0 == 0 ? 0x20 : 0x2E) }, as: UTF8.self)
+            while s.last == " " { s.removeLast() }
+            return s
+        }
+        switch e {
+        case .ascii: return printable(raw)
+        case .hex: return Bytes2.hex(raw)
+        case .utf16be: return printable(stride(from: 1, to: raw.count, by: 2).map { raw[$0] })
+        case .be16, .le16, .be32, .le32:
+            let u = WordUnit(rawValue: e.rawValue)!
+            guard let v = u.read(raw, 0) else { return "" }
+            return String(v, radix: 16, uppercase: true).leftPad(u.size * 2) + "h"
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -1,0 +1,190 @@
+// Media tables: the media codes a firmware knows and the speeds it allows for each.
+
+public enum MediaType: String, Sendable, Equatable, CaseIterable, Comparable {
+    case plusR = "+R", plusRW = "+RW", plusR9 = "+R9", dashR = "-R", dashRW = "-RW", dashR9 = "-R9"
+    case cdR = "CD-R", cdRW = "CD-RW", bdR = "BD-R", bdRE = "BD-RE", unknown = "?"
+
+    var order: Int { MediaType.allCases.firstIndex(of: self)! }
+    public static func < (a: Self, b: Self) -> Bool { a.order < b.order }
+    public var isPlus: Bool { self == .plusR || self == .plusRW || self == .plusR9 }
+    public var isDash: Bool { self == .dashR || self == .dashRW || self == .dashR9 }
+}
+
+/// One entry of a media table.
+public struct MediaEntry: Equatable, Sendable {
+    public var type: MediaType
+    public var index: Int
+    /// Manufacturer ID (DVD+: 8 chars, DVD-: 12, BD: 6; CD-R: the ATIP lead-in "97:26:60").
+    public var mid: String
+    /// Type ID (DVD+ 3 chars, BD 3 chars), empty where the format has none.
+    public var tid: String
+    public var rid: Int?
+    /// Raw speed field and the speeds it allows.
+    public var speedRaw: Int?
+    public var speeds: [Double]
+    /// Where the entry's fields live (first copy; R9 entries have two copies).
+    public var offset: Int
+    public var copies: [Int]
+    /// CD-R tables: the lead-out (capacity) "79:59:74".
+    public var extra: String?
+
+    public init(type: MediaType, index: Int, mid: String, tid: String = "", rid: Int? = nil, speedRaw: Int? = nil, speeds: [Double] = [],
+                offset: Int, copies: [Int]? = nil, extra: String? = nil) {
+        self.type = type; self.index = index; self.mid = mid; self.tid = tid; self.rid = rid; self.speedRaw = speedRaw
+        self.speeds = speeds; self.offset = offset; self.copies = copies ?? [offset]; self.extra = extra
+    }
+
+    /// "RICOHJPN-R03-02" (+), "RITEKG05-01" (-), "97:26:60" (CD-R).
+    public var code: String {
+        var s = mid
+        if !tid.isEmpty { s += "-" + tid }
+        if let r = rid { s += "-" + String(format2: r) }
+        return s
+    }
+}
+
+extension String {
+    init(format2 v: Int) {
+        let h = String(v, radix: 16, uppercase: true)
+        self = h.count < 2 ? "0" + h : h
+    }
+}
+
+/// A media table found in an image.
+public struct MediaTable: Equatable, Sendable {
+    public enum Source: Equatable, Sendable {
+        case exact(layout: String)
+        case heuristic(confidence: Double, reason: String)
+    }
+    public var name: String
+    public var types: [MediaType]
+    public var offset: Int
+    public var stride: Int
+    public var entries: [MediaEntry]
+    public var source: Source
+    /// How the speed field is encoded ("7 bits, standard"), and the speeds each bit means.
+    public var speedEncoding: String?
+
+    public var isHeuristic: Bool { if case .heuristic = source { return true }; return false }
+}
+
+/// How a layout's media tables are found (data in firmware-db).
+public enum MediaTableSpec: Equatable, Sendable {
+    /// Lite-On MediaTek 8051 "1S" tables, located through the indexing code (OmniPatcher's method).
+    case liteon8051
+    /// A fixed-stride table at a fixed place.
+    case records(RecordTableSpec)
+}
+
+public struct RecordTableSpec: Equatable, Sendable {
+    public struct StringField: Equatable, Sendable {
+        public var offset: Int; public var length: Int; public var utf16: Bool
+        public init(offset: Int, length: Int, utf16: Bool) { self.offset = offset; self.length = length; self.utf16 = utf16 }
+    }
+    public struct IntField: Equatable, Sendable {
+        public var offset: Int; public var unit: WordUnit
+        public init(offset: Int, unit: WordUnit) { self.offset = offset; self.unit = unit }
+    }
+
+    public var name: String
+    public var type: MediaType
+    public var offset: Int
+    /// Fixed entry count, or read from `countField` (an absolute offset).
+    public var count: Int?
+    public var countField: IntField?
+    public var stride: Int
+    public var mid: StringField
+    public var tid: StringField?
+    public var rid: IntField?
+    public var speed: IntField?
+    /// Speed for each bit of the speed field, lowest bit first (0 = unused bit).
+    public var speedBits: [Double]
+    /// CD-R tables: the entry holds lead-in MSF at `mid.offset` and lead-out MSF at this offset (3 bytes each).
+    public var atipLeadOut: Int?
+    public var provenance: String
+    public var synthetic: Bool
+
+    public init(name: String, type: MediaType, offset: Int, count: Int?, countField: IntField?, stride: Int, mid: StringField,
+                tid: StringField?, rid: IntField?, speed: IntField?, speedBits: [Double], atipLeadOut: Int?, provenance: String, synthetic: Bool) {
+        self.name = name; self.type = type; self.offset = offset; self.count = count; self.countField = countField
+        self.stride = stride; self.mid = mid; self.tid = tid; self.rid = rid; self.speed = speed; self.speedBits = speedBits
+        self.atipLeadOut = atipLeadOut; self.provenance = provenance; self.synthetic = synthetic
+    }
+}
+
+public enum SpeedBits {
+    /// OmniPatcher's "7 bits, standard" encoding.
+    public static let liteonPlus: [Double] = [0, 2.4, 4, 6, 8, 12, 16]
+    public static let liteonDash: [Double] = [1, 2, 4, 6, 8, 12, 16]
+
+    public static func decode(_ raw: Int, _ bits: [Double]) -> [Double] {
+        bits.enumerated().compactMap { i, s in (raw & (1 << i)) != 0 && s > 0 ? s : nil }
+    }
+
+    /// The bitmask for a set of speeds; nil when a speed cannot be encoded.
+    public static func encode(_ speeds: [Double], _ bits: [Double]) -> Int? {
+        var v = 0
+        for s in speeds {
+            guard let i = bits.firstIndex(of: s), s > 0 else { return nil }
+            v |= 1 << i
+        }
+        return v
+    }
+
+    public static func format(_ s: Double) -> String {
+        s == s.rounded() ? "\(Int(s))x" : "\(s)x"
+    }
+}
+
+public enum MediaTableReader {
+    public static func read(_ spec: MediaTableSpec, layout: String, image: [UInt8]) -> [MediaTable] {
+        switch spec {
+        case .liteon8051: return LiteOn8051.tables(image, layout: layout)
+        case let .records(r): return records(r, layout: layout, image: image).map { [$0] } ?? []
+        }
+    }
+
+    static func string(_ image: [UInt8], _ off: Int, _ f: RecordTableSpec.StringField) -> String? {
+        let len = f.utf16 ? f.length * 2 : f.length
+        guard off >= 0, off + len <= image.count else { return nil }
+        let raw = Array(image[off..<(off + len)])
+        var s = FieldDecoder.text(raw, f.utf16 ? .utf16be : .ascii)
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+
+    static func msf(_ image: [UInt8], _ o: Int) -> String? {
+        guard o >= 0, o + 3 <= image.count else { return nil }
+        func two(_ v: UInt8) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(two(image[o])):\(two(image[o + 1])):\(two(image[o + 2]))"
+    }
+
+    public static func records(_ r: RecordTableSpec, layout: String, image: [UInt8]) -> MediaTable? {
+        var n = r.count ?? 0
+        if let cf = r.countField {
+            guard let v = cf.unit.read(image, cf.offset) else { return nil }
+            n = Int(v)
+        }
+        guard n >= 0, r.offset >= 0, r.offset + n * r.stride <= image.count else { return nil }
+        var entries: [MediaEntry] = []
+        for i in 0..<n {
+            let base = r.offset + i * r.stride
+            var e = MediaEntry(type: r.type, index: i, mid: "", offset: base)
+            if let lo = r.atipLeadOut {
+                e.mid = msf(image, base + r.mid.offset) ?? ""
+                e.extra = msf(image, base + lo)
+            } else {
+                e.mid = string(image, base + r.mid.offset, r.mid) ?? ""
+            }
+            if let t = r.tid { e.tid = string(image, base + t.offset, t) ?? "" }
+            if let rf = r.rid { e.rid = rf.unit.read(image, base + rf.offset).map { Int($0) } }
+            if let sf = r.speed, let v = sf.unit.read(image, base + sf.offset) {
+                e.speedRaw = Int(v)
+                e.speeds = SpeedBits.decode(Int(v), r.speedBits)
+            }
+            entries.append(e)
+        }
+        return MediaTable(name: r.name, types: [r.type], offset: r.offset, stride: r.stride, entries: entries,
+                          source: .exact(layout: layout), speedEncoding: r.speedBits.isEmpty ? nil : "bit i = " + r.speedBits.map { SpeedBits.format($0) }.joined(separator: ","))
+    }
+}

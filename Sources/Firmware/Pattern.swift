@@ -1,0 +1,74 @@
+// Byte patterns with wildcards ("07 00 ?? 78"), searched without allocation.
+
+public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
+    /// nil = any byte.
+    public let bytes: [UInt8?]
+
+    public init(_ bytes: [UInt8?]) { self.bytes = bytes }
+
+    public init(literal: [UInt8]) { bytes = literal.map { $0 } }
+
+    /// "07 00 ?? 78" or "0700??78"; nil when malformed.
+    public init?(hex: String) {
+        var out: [UInt8?] = []
+        let compact = hex.filter { !$0.isWhitespace }
+        guard !compact.isEmpty, compact.count % 2 == 0 else { return nil }
+        var i = compact.startIndex
+        while i < compact.endIndex {
+            let j = compact.index(i, offsetBy: 2)
+            let pair = compact[i..<j]
+            if pair == "??" { out.append(nil) } else if let v = UInt8(pair, radix: 16) { out.append(v) } else { return nil }
+            i = j
+        }
+        bytes = out
+    }
+
+    public var count: Int { bytes.count }
+    public var description: String { bytes.map { $0.map { Bytes2.hex($0) } ?? "??" }.joined(separator: " ") }
+
+    public func matches(_ data: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        guard offset >= 0, offset + bytes.count <= data.count else { return false }
+        for (k, b) in bytes.enumerated() where b != nil && data[offset + k] != b! { return false }
+        return true
+    }
+
+    public func matches(_ data: [UInt8], at offset: Int) -> Bool {
+        data.withUnsafeBufferPointer { matches($0, at: offset) }
+    }
+
+    /// First match in [from, to); uses the first literal byte to skip quickly.
+    public func firstMatch(in data: UnsafeBufferPointer<UInt8>, from: Int = 0, to: Int? = nil) -> Int? {
+        let end = min(to ?? data.count, data.count) - bytes.count
+        guard !bytes.isEmpty, from <= end else { return nil }
+        guard let anchor = bytes.firstIndex(where: { $0 != nil }), let first = bytes[anchor] else { return max(from, 0) }
+        var i = max(from, 0)
+        while i <= end {
+            if data[i + anchor] == first && matches(data, at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    public func firstMatch(in data: [UInt8], from: Int = 0, to: Int? = nil) -> Int? {
+        data.withUnsafeBufferPointer { firstMatch(in: $0, from: from, to: to) }
+    }
+
+    /// Every match in [from, to), non-overlapping.
+    public func allMatches(in data: [UInt8], from: Int = 0, to: Int? = nil) -> [Int] {
+        data.withUnsafeBufferPointer { buf in
+            var out: [Int] = []
+            var pos = from
+            while let m = firstMatch(in: buf, from: pos, to: to) {
+                out.append(m)
+                pos = m + max(1, bytes.count)
+            }
+            return out
+        }
+    }
+}
+
+enum Bytes2 {
+    static let digits: [Character] = Array("0123456789ABCDEF")
+    static func hex(_ v: UInt8) -> String { String([digits[Int(v >> 4)], digits[Int(v & 0xF)]]) }
+    static func hex(_ b: some Sequence<UInt8>) -> String { b.map { hex($0) }.joined(separator: " ") }
+}

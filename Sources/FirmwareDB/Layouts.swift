@@ -1,0 +1,220 @@
+import Firmware
+import Foundation
+import Yams
+
+/// Parses the image layouts of a family file (the `images:` list) into Firmware's descriptors.
+enum LayoutParser {
+    static let layoutKeys = ["id", "name", "provenance", "synthetic", "sizes", "min_size", "max_size", "signatures",
+                             "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes"]
+    static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16"]
+    static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect"]
+    static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
+                               "not_stored", "stride", "table", "provenance"]
+    static let recordKeys = ["kind", "name", "type", "offset", "count", "count_field", "stride", "mid", "tid", "rid", "speed",
+                             "speed_bits", "atip_lead_out", "provenance", "synthetic"]
+
+    static func layout(_ e: Entry, family: String, familyProvenance: String, familySynthetic: Bool, _ issues: inout [DBIssue]) -> ImageLayout? {
+        e.checkKeys(layoutKeys, issues: &issues)
+        guard let id = e.string("id", issues: &issues), let name = e.string("name", issues: &issues) else { return nil }
+        let prov = e.string("provenance", required: false, issues: &issues) ?? familyProvenance
+        let synthetic = (e.bool("synthetic", issues: &issues) ?? false) || familySynthetic
+        if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic layouts must say 'synthetic' in their provenance")) }
+        let sizes = e.intList("sizes", issues: &issues) ?? []
+        let minSize = e.int("min_size", issues: &issues) ?? 1
+        if sizes.isEmpty && e.mapping?["min_size"] == nil { issues.append(e.fail("needs 'sizes' or 'min_size'")) }
+        var layout = ImageLayout(id: id, family: family, name: name, provenance: prov, synthetic: synthetic, sizes: sizes, minSize: minSize,
+                                 maxSize: e.int("max_size", issues: &issues),
+                                 identifyByChecksum: e.bool("identify_by_checksum", issues: &issues) ?? false,
+                                 notes: e.string("notes", required: false, issues: &issues))
+        if let b = e.int("bank_start_byte", issues: &issues) { layout.bankStartByte = UInt8(truncatingIfNeeded: b) }
+        if let sf = e.child("size_field", "size_field") {
+            sf.checkKeys(["offset", "unit", "delta"], issues: &issues)
+            if let o = sf.int("offset", required: true, issues: &issues), let u = unit(sf, "unit", &issues) {
+                layout.sizeField = (o, u, sf.int("delta", issues: &issues) ?? 0)
+            }
+        }
+        for s in e.children("signatures", issues: &issues) { if let sig = signature(s, &issues) { layout.signatures.append(sig) } }
+        for f in e.children("fields", issues: &issues) { if let fs = field(f, &issues) { layout.fields.append(fs) } }
+        for c in e.children("checksums", issues: &issues) { if let cs = checksum(c, &issues) { layout.checksums.append(cs) } }
+        for m in e.children("media_tables", issues: &issues) { if let ms = mediaTable(m, &issues) { layout.mediaTables.append(ms) } }
+
+        // Cross-checks within the layout.
+        let sigNames = Set(layout.signatures.map(\.name))
+        for f in layout.fields where f.anchor != nil && !sigNames.contains(f.anchor!) {
+            issues.append(e.fail("field '\(f.name)' is anchored to an unknown signature '\(f.anchor!)'"))
+        }
+        if let maxExact = sizes.max(), sizes.count > 0 {
+            let minExact = sizes.min()!
+            for c in layout.checksums {
+                for r in c.ranges where r.resolved(size: minExact) == nil || r.resolved(size: maxExact) == nil {
+                    issues.append(e.fail("checksum '\(c.name)' range \(r) does not fit the layout's sizes"))
+                }
+                if case let .stored(o, u) = c.storage, o + u.size > minExact { issues.append(e.fail("checksum '\(c.name)' is stored past the end of a \(minExact)-byte image")) }
+            }
+            for f in layout.fields where f.anchor == nil && f.offset >= 0 {
+                let applicable = f.sizes ?? sizes
+                if let smallest = applicable.min(), f.offset + f.length > smallest {
+                    issues.append(e.fail("field '\(f.name)' lies past the end of a \(smallest)-byte image"))
+                }
+            }
+        }
+        if layout.signatures.isEmpty && !layout.identifyByChecksum && sizes.isEmpty {
+            issues.append(e.fail("a layout without exact sizes needs a signature or identify_by_checksum"))
+        }
+        return layout
+    }
+
+    static func unit(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> WordUnit? {
+        guard let s = e.string(key, issues: &issues) else { return nil }
+        guard let u = WordUnit(rawValue: s) else {
+            issues.append(e.fail("\(key) '\(s)' is not one of \(WordUnit.allCases.map(\.rawValue).joined(separator: ", "))"))
+            return nil
+        }
+        return u
+    }
+
+    static func signature(_ e: Entry, _ issues: inout [DBIssue]) -> Signature? {
+        e.checkKeys(signatureKeys, issues: &issues)
+        guard let name = e.string("name", issues: &issues) else { return nil }
+        var pattern: BytePattern?
+        if let a = e.string("ascii", required: false, issues: &issues) { pattern = BytePattern(literal: Array(a.utf8)) }
+        else if let u = e.string("utf16", required: false, issues: &issues) { pattern = BytePattern(literal: u.utf8.flatMap { [0, $0] }) }
+        else if let h = e.string("hex", required: false, issues: &issues) {
+            pattern = BytePattern(hex: h)
+            if pattern == nil { issues.append(e.fail("hex pattern '\(h)' is malformed (pairs of hex digits or ??)")) ; return nil }
+        }
+        guard let p = pattern, p.count > 0 else { issues.append(e.fail("needs ascii, utf16 or hex")); return nil }
+        let offset = e.int("offset", issues: &issues)
+        return Signature(name: name, offset: offset, searchFrom: e.int("search_from", issues: &issues) ?? 0,
+                         searchTo: e.int("search_to", issues: &issues), pattern: p)
+    }
+
+    static func field(_ e: Entry, _ issues: inout [DBIssue]) -> FieldSpec? {
+        e.checkKeys(fieldKeys, issues: &issues)
+        guard let name = e.string("name", issues: &issues), let roleS = e.string("role", issues: &issues),
+              let offset = e.int("offset", required: true, issues: &issues), let length = e.int("length", required: true, issues: &issues),
+              let encS = e.string("encoding", issues: &issues) else { return nil }
+        guard let role = FieldRole(rawValue: roleS) else {
+            issues.append(e.fail("role '\(roleS)' is not one of \(FieldRole.allCases.map(\.rawValue).joined(separator: ", "))")); return nil
+        }
+        guard let enc = FieldEncoding(rawValue: encS) else {
+            issues.append(e.fail("encoding '\(encS)' is not one of \(FieldEncoding.allCases.map(\.rawValue).joined(separator: ", "))")); return nil
+        }
+        guard length > 0 && length <= 256 else { issues.append(e.fail("length must be 1-256")); return nil }
+        return FieldSpec(name: name, role: role, offset: offset, anchor: e.string("anchor", required: false, issues: &issues),
+                         length: length, encoding: enc, sizes: e.intList("sizes", issues: &issues),
+                         lookup: e.string("lookup", required: false, issues: &issues), expect: e.string("expect", required: false, issues: &issues))
+    }
+
+    static func ranges(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [ByteRange]? {
+        guard let v = e.mapping?[key] else { issues.append(e.fail("missing '\(key)'")); return nil }
+        guard let seq = v.sequence else { issues.append(e.fail("'\(key)' must be a list of [start, end] pairs")); return nil }
+        var out: [ByteRange] = []
+        for item in seq {
+            guard let pair = item.sequence, pair.count == 2, let a = Entry.parseInt(pair[0]), let b = Entry.parseInt(pair[1]) else {
+                issues.append(DBIssue(file: e.file, line: item.mark?.line, message: "\(e.what): each range is [start, end]"))
+                return nil
+            }
+            if a >= 0 && b >= 0 && b < a { issues.append(e.fail("range [\(a), \(b)) ends before it starts")) }
+            out.append(ByteRange(a, b))
+        }
+        return out
+    }
+
+    static func checksum(_ e: Entry, _ issues: inout [DBIssue]) -> ChecksumSpec? {
+        e.checkKeys(checksumKeys, issues: &issues)
+        guard let name = e.string("name", issues: &issues), let alg = e.string("algorithm", issues: &issues) else { return nil }
+        let prov = e.string("provenance", required: false, issues: &issues) ?? ""
+        var storage: ChecksumSpec.Storage = .notStored
+        if let s = e.child("stored", "stored") {
+            s.checkKeys(["offset", "unit"], issues: &issues)
+            guard let o = s.int("offset", required: true, issues: &issues), let u = unit(s, "unit", &issues) else { return nil }
+            storage = .stored(offset: o, unit: u)
+        } else if let z = e.child("zero_sum", "zero_sum") {
+            z.checkKeys(["key", "unit"], issues: &issues)
+            guard let k = z.int("key", required: true, issues: &issues), let u = unit(z, "unit", &issues) else { return nil }
+            storage = .zeroSum(keyOffset: k, unit: u)
+        } else if e.bool("not_stored", issues: &issues) != true && alg != "running-sum-table" {
+            issues.append(e.fail("say where the checksum lives: stored, zero_sum or not_stored: true"))
+        }
+        switch alg {
+        case "sum":
+            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", &issues) else { return nil }
+            let width = e.int("width", issues: &issues) ?? 16
+            guard [8, 16, 32].contains(width) else { issues.append(e.fail("width must be 8, 16 or 32")); return nil }
+            let tS = e.string("transform", required: false, issues: &issues) ?? "none"
+            guard let t = ChecksumTransform(rawValue: tS) else { issues.append(e.fail("transform '\(tS)' is not none, complement or negate")); return nil }
+            return ChecksumSpec(name: name, algorithm: .sum(unit: u, initial: UInt64(e.int("initial", issues: &issues) ?? 0), width: width, transform: t),
+                                ranges: r, storage: storage, provenance: prov)
+        case "running-sum-table":
+            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", &issues), let stride = e.int("stride", required: true, issues: &issues),
+                  let t = e.intList("table", issues: &issues), t.count == 2 else {
+                issues.append(e.fail("running-sum-table needs unit, ranges, stride and table: [start, end]")); return nil
+            }
+            return ChecksumSpec(name: name, algorithm: .runningSumTable(unit: u, stride: stride, table: ByteRange(t[0], t[1])),
+                                ranges: r, storage: .table, provenance: prov)
+        case "unknown":
+            return ChecksumSpec(name: name, algorithm: .unknown, ranges: [], storage: storage, provenance: prov)
+        default:
+            issues.append(e.fail("algorithm '\(alg)' is not sum, running-sum-table or unknown"))
+            return nil
+        }
+    }
+
+    static func mediaTable(_ e: Entry, _ issues: inout [DBIssue]) -> MediaTableSpec? {
+        guard let kind = e.string("kind", issues: &issues) else { return nil }
+        switch kind {
+        case "liteon-8051":
+            e.checkKeys(["kind", "provenance"], issues: &issues)
+            return .liteon8051
+        case "records":
+            e.checkKeys(recordKeys, issues: &issues)
+            guard let name = e.string("name", issues: &issues), let typeS = e.string("type", issues: &issues),
+                  let offset = e.int("offset", required: true, issues: &issues), let stride = e.int("stride", required: true, issues: &issues),
+                  let prov = e.string("provenance", issues: &issues) else { return nil }
+            guard let type = MediaType(rawValue: typeS) else { issues.append(e.fail("media type '\(typeS)' is unknown")); return nil }
+            func str(_ k: String) -> RecordTableSpec.StringField? {
+                guard let c = e.child(k, k) else { return nil }
+                c.checkKeys(["offset", "length", "utf16"], issues: &issues)
+                guard let o = c.int("offset", required: true, issues: &issues), let l = c.int("length", required: true, issues: &issues) else { return nil }
+                return .init(offset: o, length: l, utf16: c.bool("utf16", issues: &issues) ?? false)
+            }
+            func num(_ k: String) -> RecordTableSpec.IntField? {
+                guard let c = e.child(k, k) else { return nil }
+                c.checkKeys(["offset", "unit"], issues: &issues)
+                guard let o = c.int("offset", required: true, issues: &issues), let u = unit(c, "unit", &issues) else { return nil }
+                return .init(offset: o, unit: u)
+            }
+            guard let mid = str("mid") else { issues.append(e.fail("records need 'mid'")); return nil }
+            let count = e.int("count", issues: &issues)
+            let countField = num("count_field")
+            if count == nil && countField == nil { issues.append(e.fail("records need 'count' or 'count_field'")) }
+            let synthetic = e.bool("synthetic", issues: &issues) ?? false
+            if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic tables must say 'synthetic' in their provenance")) }
+            var bits: [Double] = []
+            if let v = e.mapping?["speed_bits"]?.sequence { bits = v.compactMap { $0.scalar.flatMap { Double($0.string) } } }
+            return .records(RecordTableSpec(name: name, type: type, offset: offset, count: count, countField: countField, stride: stride,
+                                            mid: mid, tid: str("tid"), rid: num("rid"), speed: num("speed"), speedBits: bits,
+                                            atipLeadOut: e.int("atip_lead_out", issues: &issues), provenance: prov, synthetic: synthetic))
+        default:
+            issues.append(e.fail("media table kind '\(kind)' is not liteon-8051 or records"))
+            return nil
+        }
+    }
+
+    static func idTable(_ node: Node, file: String, _ issues: inout [DBIssue]) -> IDTable? {
+        let top = Entry(node: node, file: file, what: "id table")
+        top.checkKeys(["schema", "name", "provenance", "entries"], issues: &issues)
+        if top.mapping?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
+        guard let name = top.string("name", issues: &issues), let prov = top.string("provenance", issues: &issues) else { return nil }
+        var entries: [IDTable.Entry] = []
+        for c in top.children("entries", issues: &issues) {
+            c.checkKeys(["ids", "model", "layout"], issues: &issues)
+            guard let ids = c.mapping?["ids"]?.sequence?.compactMap({ $0.string }), !ids.isEmpty, let model = c.string("model", issues: &issues) else {
+                issues.append(c.fail("needs ids (a list) and model")); continue
+            }
+            entries.append(.init(ids: ids, model: model, layout: c.string("layout", required: false, issues: &issues)))
+        }
+        return IDTable(name: name, provenance: prov, entries: entries)
+    }
+}
