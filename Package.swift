@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "SCSI", "MMC"]),
         .testTarget(name: "MMCTests", dependencies: ["MMC", "SCSI"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB"]),
+        .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB", "Firmware"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Emulator", "SCSI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -148,6 +148,7 @@ struct Entry {
 
     func children(_ key: String, issues: inout [DBIssue]) -> [Entry] {
         guard let v = mapping?[key] else { return [] }
+        if let sc = v.scalar, sc.string.isEmpty || sc.string == "~" || sc.string == "null" { return [] }   // "key:" with nothing under it
         guard let seq = v.sequence else {
             issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list"))
             return []

@@ -215,7 +215,8 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         let dir = NSTemporaryDirectory() + "odflash-brokendb-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.copyItem(atPath: db + "/families.yaml", toPath: dir + "/families.yaml")
+        try FileManager.default.copyItem(atPath: db + "/families", toPath: dir + "/families")
+        try FileManager.default.copyItem(atPath: db + "/idtables", toPath: dir + "/idtables")
         try "schema: 1\nprovenance: x\nmodels:\n  - {id: m, name: M, vendor: V, product: P, family: nec-optiarc}\n"
             .write(toFile: dir + "/models.yaml", atomically: true, encoding: .utf8)
         var out = "", err = ""

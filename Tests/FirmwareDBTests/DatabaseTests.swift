@@ -1,28 +1,35 @@
 import Foundation
 import Testing
 @testable import FirmwareDB
+import Firmware
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A copy of the real db in a temp folder, with one file replaced.
-func tempDB(families: String? = nil, models: String? = nil) throws -> String {
+/// A db in a temp folder: the given family files (id -> text), models and the real id tables.
+func tempDB(families: [String: String]? = nil, models: String? = nil, idtables: Bool? = nil) throws -> String {
+    let fm = FileManager.default
     let root = NSTemporaryDirectory() + "odflash-db-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    let fam = try families ?? String(contentsOfFile: repoRoot + "/firmware-db/families.yaml", encoding: .utf8)
+    try fm.createDirectory(atPath: root + "/families", withIntermediateDirectories: true)
+    if idtables ?? (families == nil) { try fm.copyItem(atPath: repoRoot + "/firmware-db/idtables", toPath: root + "/idtables") }
+    if let fams = families {
+        for (id, text) in fams { try text.write(toFile: root + "/families/\(id).yaml", atomically: true, encoding: .utf8) }
+    } else {
+        for f in try fm.contentsOfDirectory(atPath: repoRoot + "/firmware-db/families") {
+            try fm.copyItem(atPath: repoRoot + "/firmware-db/families/" + f, toPath: root + "/families/" + f)
+        }
+    }
     let mod = try models ?? String(contentsOfFile: repoRoot + "/firmware-db/models.yaml", encoding: .utf8)
-    try fam.write(toFile: root + "/families.yaml", atomically: true, encoding: .utf8)
     try mod.write(toFile: root + "/models.yaml", atomically: true, encoding: .utf8)
     return root
 }
 
-let oneFamily = """
+let oneFamilyText = """
 schema: 1
-provenance: "test"
-families:
-  - id: fam
-    name: "A family"
-    provenance: "a test"
+id: fam
+name: "A family"
+provenance: "a test"
 """
+let oneFamily = ["fam": oneFamilyText]
 
 func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels:\n" + body }
 
@@ -53,7 +60,7 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         #expect(Glob.match("plextor", "PLEXTOR"))
     }
 
-    func lint(families: String = oneFamily, _ modelsYAML: String) throws -> [String] {
+    func lint(families: [String: String] = oneFamily, _ modelsYAML: String) throws -> [String] {
         let root = try tempDB(families: families, models: modelsYAML)
         defer { try? FileManager.default.removeItem(atPath: root) }
         return FirmwareDatabase.lint(root: root).map(\.description)
@@ -96,7 +103,7 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
     }
 
     @Test func badStatusAndFieldLengths() throws {
-        let fam = oneFamily + "\n    status: {flash: maybe, dance: ok}\n"
+        let fam = ["fam": oneFamilyText + "\nstatus: {flash: maybe, dance: ok}\n"]
         let issues = try lint(families: fam, models("  - {id: m, name: M, vendor: TOOLONGVENDOR, product: P, family: fam, provenance: x}\n"))
         #expect(issues.contains { $0.contains("status 'maybe' for flash") })
         #expect(issues.contains { $0.contains("unknown operation 'dance'") })
@@ -120,12 +127,12 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         let root = NSTemporaryDirectory() + "odflash-db-empty-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        #expect(FirmwareDatabase.lint(root: root).count == 2)
+        #expect(FirmwareDatabase.lint(root: root).count == 2)   // no family files, no models.yaml
         #expect(throws: FirmwareDatabase.LoadError.self) { try FirmwareDatabase.load(root: root) }
     }
 
     @Test func schemaVersionRequired() throws {
-        let issues = try lint(families: oneFamily.replacingOccurrences(of: "schema: 1", with: "schema: 2"), models(""))
+        let issues = try lint(families: ["fam": oneFamilyText.replacingOccurrences(of: "schema: 1", with: "schema: 2")], models(""))
         #expect(issues.contains { $0.contains("'schema: 1' is required") })
     }
 
@@ -135,5 +142,71 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         #expect(FirmwareDatabase.locate(explicit: nil, environment: ["ODFLASH_DB": "/y"], executable: "/bin/odflash", cwd: "/") == "/y")
         #expect(FirmwareDatabase.locate(explicit: nil, environment: [:], executable: repoRoot + "/.build/debug/odflash", cwd: "/") == root)
         #expect(FirmwareDatabase.locate(explicit: nil, environment: [:], executable: "/usr/bin/odflash", cwd: repoRoot) == root)
+    }
+}
+
+@Suite struct LayoutLintTests {
+    func lintFamily(_ images: String) throws -> [String] {
+        let root = try tempDB(families: ["fam": oneFamilyText + "\nimages:\n" + images], models: models(""))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        return FirmwareDatabase.lint(root: root).map(\.description)
+    }
+
+    @Test func shippedLayoutsParse() throws {
+        let db = try FirmwareDatabase.load(root: repoRoot + "/firmware-db")
+        #expect(db.layouts.count >= 20)
+        let plex = try #require(db.family("plextor")?.layouts.first { $0.id == "px-716a" })
+        #expect(plex.fields.count == 2)          // the YAML anchor was resolved
+        #expect(plex.checksums.first?.ranges == [ByteRange(0, 0xEFFFE)])
+        #expect(db.idTables["nec-drive-ids"]?.find("G245")?.layout == "nec-2m-opti3")
+        #expect(db.idTables["nec-drive-ids"]!.entries.count > 200)
+    }
+
+    @Test func goodLayout() throws {
+        let issues = try lintFamily("""
+          - id: l1
+            name: "one"
+            sizes: [1024]
+            signatures: [{name: s, offset: 0, ascii: "HDR"}]
+            fields: [{name: v, role: vendor, offset: 4, length: 8, encoding: ascii}]
+            checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 0x3FE]], stored: {offset: 0x3FE, unit: be16}}]
+        """)
+        #expect(issues.isEmpty, "\(issues)")
+    }
+
+    @Test(arguments: [
+        ("sizes: [1024]\n    colour: red", "unknown key 'colour'"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be17, ranges: [[0, 2]], stored: {offset: 2, unit: be16}}]", "unit 'be17'"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 4096]], stored: {offset: 2, unit: be16}}]", "does not fit the layout's sizes"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 2]], stored: {offset: 1023, unit: be16}}]", "stored past the end"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: crc, unit: be16, ranges: [[0, 2]], stored: {offset: 2, unit: be16}}]", "algorithm 'crc'"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 2]]}]", "say where the checksum lives"),
+        ("sizes: [1024]\n    fields: [{name: f, role: vendor, offset: 1020, length: 8, encoding: ascii}]", "past the end"),
+        ("sizes: [1024]\n    fields: [{name: f, role: colour, offset: 0, length: 8, encoding: ascii}]", "role 'colour'"),
+        ("sizes: [1024]\n    fields: [{name: f, role: vendor, anchor: nope, offset: 0, length: 8, encoding: ascii}]", "unknown signature 'nope'"),
+        ("sizes: [1024]\n    fields: [{name: f, role: driveid, offset: 0, length: 4, encoding: ascii}]", "role 'driveid'"),
+        ("sizes: [1024]\n    fields: [{name: f, role: drive-id, offset: 0, length: 4, encoding: ascii, lookup: nowhere}]", "unknown id table 'nowhere'"),
+        ("sizes: [1024]\n    signatures: [{name: s, offset: 0, hex: \"0G\"}]", "malformed"),
+        ("min_size: 16", "needs a signature or identify_by_checksum"),
+        ("sizes: [1024]\n    synthetic: true", "must say 'synthetic'"),
+        ("sizes: [0x400]\n    media_tables: [{kind: magic}]", "kind 'magic'"),
+        ("sizes: [0x400]\n    media_tables: [{kind: records, name: t, type: '+R', offset: 0, stride: 8, provenance: x}]", "records need 'mid'"),
+    ])
+    func badLayouts(_ body: String, _ fragment: String) throws {
+        let issues = try lintFamily("  - id: l1\n    name: one\n    " + body + "\n")
+        #expect(issues.contains { $0.contains(fragment) }, "\(issues)")
+    }
+
+    @Test func familyFileNameMustMatchID() throws {
+        let root = try tempDB(families: ["other": oneFamilyText], models: models(""))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(FirmwareDatabase.lint(root: root).contains { $0.message.contains("must live in fam.yaml") })
+    }
+
+    @Test func idTableLayoutsMustExist() throws {
+        let root = try tempDB(families: oneFamily, models: models(""), idtables: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // The real NEC id table names layouts that this one-family db lacks.
+        #expect(FirmwareDatabase.lint(root: root).contains { $0.message.contains("names unknown layout 'nec-2m'") })
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import CLI
+
+func tempDir() -> String {
+    let d = NSTemporaryDirectory() + "odflash-cli-fw-\(UUID().uuidString)"
+    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+@Suite struct FirmwareCLITests {
+    @Test func generateInspectRoundTrip() throws {
+        let d = tempDir()
+        let g = odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--product", "iHAS124   Y",
+                        "--revision", "BL0X", "--cdr", "97:26:60,97:24:00,97:27:10,97:31:00", "-o", d + "/a.bin")
+        #expect(g.status == 0, "\(g.err)")
+        #expect(g.out.contains("SYNTHETIC nec-optiarc/nec-2m-opti3 image, 1769478 bytes"))
+        let r = odflash("fw", "inspect", d + "/a.bin")
+        #expect(r.status == 0, "\(r.err)")
+        for line in ["Family:        nec-optiarc (NEC / Optiarc), layout nec-2m-opti3", "Identified by: signature",
+                     "Product:       iHAS124   Y", "Version:       BL0X", "Valid:         yes",
+                     "CD-R (ATIP)", "97:26:60 (lead-out 79:59:74)", "HEURISTIC, confidence"] {
+            #expect(r.out.contains(line), "missing \(line)\n\(r.out)")
+        }
+        #expect(r.out.range(of: #"dump\s+OK"#, options: .regularExpression) != nil)
+        let j = odflash("fw", "inspect", "--json", d + "/a.bin")
+        let image = try #require(j.json["image"] as? [String: Any])
+        #expect((image["identity"] as? [String: Any])?["layout"] as? String == "nec-2m-opti3")
+        #expect(image["valid"] as? Bool == true)
+        #expect(j.err.isEmpty)
+    }
+
+    @Test func generateRefusesToOverwrite() {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "plextor", "-o", d + "/p.bin").status == 0)
+        let again = odflash("fw", "generate", "--family", "plextor", "-o", d + "/p.bin")
+        expectOneLineError(again, status: 4, containing: "exists; refusing to overwrite")
+        #expect(odflash("fw", "generate", "--family", "plextor", "-o", d + "/p.bin", "--force-overwrite").status == 0)
+        expectOneLineError(odflash("fw", "generate", "--family", "nope", "-o", d + "/x.bin"), status: 2, containing: "no family 'nope'")
+        expectOneLineError(odflash("fw", "generate", "--family", "unknown", "-o", d + "/x.bin"), status: 2, containing: "has no image layout")
+    }
+
+    @Test func inspectBadInputs() throws {
+        let d = tempDir()
+        FileManager.default.createFile(atPath: d + "/empty.bin", contents: Data())
+        expectOneLineError(odflash("fw", "inspect", d + "/empty.bin"), status: 2, containing: "is empty")
+        expectOneLineError(odflash("fw", "inspect", d), status: 2, containing: "is a directory")
+        expectOneLineError(odflash("fw", "inspect", d + "/missing.bin"), status: 2, containing: "no such file")
+        FileManager.default.createFile(atPath: d + "/junk.zip", contents: Data([0x50, 0x4B, 3, 4, 9, 9]))
+        expectOneLineError(odflash("fw", "inspect", d + "/junk.zip"), status: 2, containing: "corrupt")
+        // Random bytes: not an error, an unknown family.
+        var rng = SystemRandomNumberGenerator()
+        FileManager.default.createFile(atPath: d + "/rand.bin", contents: Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+        let r = odflash("fw", "inspect", d + "/rand.bin")
+        #expect(r.status == 0 && r.out.contains("unknown: no firmware-db layout matches this image"))
+    }
+
+    @Test func truncatedImageIsNotIdentified() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "plextor", "--layout", "px-716a", "-o", d + "/p.bin").status == 0)
+        let full = try Data(contentsOf: URL(fileURLWithPath: d + "/p.bin"))
+        try full.prefix(full.count - 100).write(to: URL(fileURLWithPath: d + "/t.bin"))
+        let r = odflash("fw", "inspect", "--json", d + "/t.bin")
+        #expect(r.status == 0)
+        #expect((r.json["image"] as? [String: Any])?["identity"] == nil)
+    }
+
+    @Test func diffShowsMediaAndBytes() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "liteon-mediatek", "--seed", "3", "-o", d + "/a.bin").status == 0)
+        var img = try [UInt8](Data(contentsOf: URL(fileURLWithPath: d + "/a.bin")))
+        // Give the first -R entry (RITEKG03 at D9000h) speed 16x only, and rename the TYG02 entry.
+        img[0xD9000 + 13 * 4] = 0b0100_0000
+        img.replaceSubrange(0xD900D..<0xD9012, with: Array("TYG03".utf8))
+        try Data(img).write(to: URL(fileURLWithPath: d + "/b.bin"))
+        let r = odflash("fw", "diff", d + "/a.bin", d + "/b.bin")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("speeds   -R    RITEKG03-01  1x,2x,4x,8x       16x"))
+        #expect(r.out.contains("removed  -R    TYG02-00"))
+        #expect(r.out.contains("added    -R    TYG03-00"))
+        #expect(r.out.contains("D9011h  D9012h  1"))
+        let same = odflash("fw", "diff", "--json", d + "/a.bin", d + "/a.bin")
+        #expect(same.json["identical"] as? Bool == true)
+    }
+
+    @Test func zipMembers() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "plextor", "-o", d + "/p.bin").status == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-k", d + "/p.bin"]
+        try p.run(); p.waitUntilExit()
+        let r = odflash("fw", "inspect", d + "/p.bin.gz")
+        #expect(r.out.contains("(524288 bytes, gzip)"))
+        expectOneLineError(odflash("fw", "members", d + "/p.bin"), status: 2, containing: "not a readable zip")
+    }
+}
