@@ -1,5 +1,8 @@
 import Emulator
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import FirmwareDB
 import SCSI
 import Transports
@@ -111,6 +114,24 @@ public final class Context {
     /// Writes the result: JSON when --json, else the text.
     func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
         console.out(json ? JSON.encode(value) : text())
+    }
+
+    /// ODFLASH_TIMING=1 prints the time since process start at named points (for scripts/bench-*).
+    private static let timing = ProcessInfo.processInfo.environment["ODFLASH_TIMING"] != nil
+    func mark(_ what: String) {
+        guard Context.timing else { return }
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        var st = timespec()
+        // Process start: /proc/self/stat field 22 is in clock ticks since boot.
+        let stat = (try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8)) ?? ""
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        let startTicks = fields.count > 19 ? Double(fields[19]) ?? 0 : 0
+        _ = st
+        st = ts
+        let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        let since = (now - startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))) * 1000
+        console.err(String(format: "timing: %-16@ %7.2f ms since start\n", what as NSString, since))
     }
 
     func warn(_ s: String) {

@@ -23,9 +23,8 @@ struct DBCommand: ParsableCommand {
                                                executable: Context.executablePath(CommandLine.arguments.first ?? ""),
                                                cwd: FileManager.default.currentDirectoryPath)
             guard let root else { throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage) }
-            let issues = FirmwareDatabase.lint(root: root)
-            let db = issues.isEmpty ? try? FirmwareDatabase.load(root: root) : nil
-            let r = Report(root: root, ok: issues.isEmpty, families: db?.families.count ?? 0, models: db?.models.count ?? 0,
+            let (issues, db) = FirmwareDatabase.lintAndRead(root: root)
+            let r = Report(root: root, ok: issues.isEmpty, families: db.families.count, models: db.models.count,
                            issues: issues.map(\.description))
             if issues.isEmpty {
                 ctx.emit(r, text: "\(root): OK (\(r.families) families, \(r.models) models, every entry with provenance)\n")

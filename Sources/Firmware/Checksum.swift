@@ -123,6 +123,8 @@ public enum ChecksumError: Error, Equatable, CustomStringConvertible {
     case storageOutOfImage(String, offset: Int, size: Int)
     case unitMisaligned(String, ByteRange, unit: Int)
     case notRepairable(String)
+    case keyOutsideRanges(String, offset: Int)
+    case storedInsideRanges(String, offset: Int)
 
     public var description: String {
         switch self {
@@ -130,6 +132,8 @@ public enum ChecksumError: Error, Equatable, CustomStringConvertible {
         case let .storageOutOfImage(n, o, s): return "checksum '\(n)': stored at \(hexOffset(o)), outside the \(s)-byte image"
         case let .unitMisaligned(n, r, u): return "checksum '\(n)': range \(r) is not a multiple of \(u) bytes"
         case let .notRepairable(n): return "checksum '\(n)' cannot be repaired: its algorithm is not public"
+        case let .storedInsideRanges(n, o): return "checksum '\(n)': it is stored at \(hexOffset(o)), inside the bytes it sums"
+        case let .keyOutsideRanges(n, o): return "checksum '\(n)': its key word at \(hexOffset(o)) lies outside the summed ranges"
         }
     }
 }
@@ -189,8 +193,9 @@ public enum ChecksumEngine {
         switch (spec.algorithm, spec.storage) {
         case let (.sum(_, _, width, _), .stored(offset, sunit)):
             guard let stored = sunit.read(image, offset) else { throw .storageOutOfImage(spec.name, offset: offset, size: image.count) }
-            let c = try compute(spec, image: image)!
-            return ChecksumResult(name: spec.name, status: c == stored & mask(width) ? .ok : .bad, stored: stored, computed: c,
+            // Compare in the stored width (a 32-bit sum kept in a 16-bit field keeps its low 16 bits).
+            let c = try compute(spec, image: image)! & mask(min(width, sunit.size * 8))
+            return ChecksumResult(name: spec.name, status: c == stored ? .ok : .bad, stored: stored, computed: c,
                                   width: width, summary: spec.summary, firstDifference: nil)
         case let (.sum(_, _, width, _), .zeroSum(keyOffset, kunit)):
             guard let key = kunit.read(image, keyOffset) else { throw .storageOutOfImage(spec.name, offset: keyOffset, size: image.count) }
@@ -230,6 +235,13 @@ public enum ChecksumEngine {
         }
         let ranges = try resolvedRanges(spec, size: image.count, unit: unit.size)
         guard let key = kunit.read(image, keyOffset) else { throw .storageOutOfImage(spec.name, offset: keyOffset, size: image.count) }
+        // The key is one of the summed units, aligned with them; otherwise no key value can zero the sum.
+        // A key can only cancel a sum as wide as itself.
+        guard width <= kunit.size * 8 else { throw .notRepairable(spec.name + " (a \(width)-bit sum cannot be zeroed by a \(kunit.size * 8)-bit key)") }
+        guard kunit.size == unit.size,
+              ranges.contains(where: { $0.contains(keyOffset) && ($0.lowerBound - keyOffset) % unit.size == 0 }) else {
+            throw .keyOutsideRanges(spec.name, offset: keyOffset)
+        }
         let raw = image.withUnsafeBufferPointer { rawSum($0, ranges, unit) }
         let others = (initial &+ raw &- key) & mask(width)
         // transform(others + k) == 0  =>  none: k = -others; complement: others + k = all ones; negate: k = -others.
@@ -280,8 +292,11 @@ public enum ChecksumEngine {
         var img = image
         for spec in specs {
             switch (spec.algorithm, spec.storage) {
-            case (.sum, .stored(let offset, let unit)):
+            case (.sum(let sumUnit, _, _, _), .stored(let offset, let unit)):
                 guard offset >= 0, offset + unit.size <= img.count else { throw .storageOutOfImage(spec.name, offset: offset, size: img.count) }
+                // A value stored inside its own ranges changes the sum it records: no such layout can be repaired.
+                let ranges = try resolvedRanges(spec, size: img.count, unit: sumUnit.size)
+                if ranges.contains(where: { $0.overlaps(offset..<(offset + unit.size)) }) { throw .storedInsideRanges(spec.name, offset: offset) }
                 let c = try compute(spec, image: img)!
                 unit.write(c, into: &img, at: offset)
             case (.sum, .zeroSum(let keyOffset, let unit)):

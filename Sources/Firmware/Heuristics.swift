@@ -1,6 +1,33 @@
 // Heuristic media-table scanner for images whose table layout is not public: runs of fixed-stride records
 // that decode as plausible ATIP codes (CD-R) or DVD/BD media IDs. Always reported as heuristic, with a confidence.
 
+/// Word-at-a-time skipping: finds the next byte within [lo, hi] (both < 80h) eight bytes at a time.
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    static func mayHaveBetween(_ x: UInt64, _ lo: UInt64, _ hi: UInt64) -> Bool {
+        // Bit-twiddling "has byte between m and n" for m, n < 128 (exact for bytes < 80h; bytes >= 80h never match).
+        let l = x & (ones &* 127)
+        return ((ones &* (127 &+ hi) &- l) & ~x & (l &+ ones &* (127 &- lo)) & highs) != 0
+    }
+
+    /// The first index >= i whose byte may lie in [lo, hi] (exact candidates are re-checked by the caller).
+    @inline(__always)
+    static func skip(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ lo: UInt8, _ hi: UInt8) -> Int {
+        var j = i
+        let raw = UnsafeRawPointer(p.baseAddress!)
+        let l = UInt64(lo - 1), h = UInt64(hi + 1)   // the trick tests lo < b < hi
+        while j + 8 <= p.count {
+            let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            if mayHaveBetween(x, l, h) { return j }
+            j += 8
+        }
+        return j
+    }
+}
+
 public enum HeuristicScanner {
     public struct Options: Sendable {
         public var minRun = 4
@@ -34,6 +61,9 @@ public enum HeuristicScanner {
             let n = p.count
             var i = 0
             while i + 6 <= n {
+                if i & 7 == 0 { i = SWAR.skip(p, i, 96, 97); if i + 6 > n { break } }
+                let m = p[i]
+                if m != 97 && m != 96 { i += 1; continue }
                 guard validLeadIn(p, i) && validLeadOut(p, i + 3) else { i += 1; continue }
                 var best: (stride: Int, run: Int) = (0, 0)
                 for stride in [8, 6, 7, 10, 12, 16] {
@@ -102,7 +132,12 @@ public enum HeuristicScanner {
         image.withUnsafeBufferPointer { p in
             var i = 0
             let n = p.count
-            while i < n {
+            let cp = utf16 ? 1 : 0
+            while i + cp < n {
+                // Skip eight bytes at a time while none can start a code, then reject cheaply.
+                if (i + cp) & 7 == 0 { i = SWAR.skip(p, i + cp, 0x41, 0x5A) - cp; if i + cp >= n { break } }
+                let c = p[i + cp]
+                if c < 0x41 || c > 0x5A || (utf16 && p[i] != 0) { i += 1; continue }
                 let len = token(p, i, utf16: utf16)
                 guard len > 0 else { i += 1; continue }
                 var best: (stride: Int, run: Int) = (0, 0)

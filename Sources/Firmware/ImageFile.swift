@@ -12,6 +12,10 @@ public struct LoadedImage: Sendable {
     public let member: String?
     public let bytes: [UInt8]
     public var name: String { member.map { "\(path):\($0)" } ?? path }
+
+    public init(path: String, container: String, member: String?, bytes: [UInt8]) {
+        self.path = path; self.container = container; self.member = member; self.bytes = bytes
+    }
 }
 
 public enum ImageFileError: Error, Equatable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Dispatch
 import SCSI
 
 /// A table of identifiers embedded in images (e.g. NEC's 4-character drive IDs) and what they name.
@@ -90,7 +91,26 @@ public struct InspectReport: Sendable, Encodable {
     public let warnings: [String]
 }
 
-public struct Inspector {
+/// SHA-256 of an image computed on another core; `value` waits for it.
+public final class BackgroundDigest: @unchecked Sendable {
+    private var result = ""
+    private let done = DispatchSemaphore(value: 0)
+    private var waited = false
+
+    public init(_ bytes: [UInt8]) {
+        DispatchQueue.global().async {
+            self.result = SHA256.hex(bytes)
+            self.done.signal()
+        }
+    }
+
+    public var value: String {
+        if !waited { done.wait(); waited = true }
+        return result
+    }
+}
+
+public struct Inspector: Sendable {
     public var layouts: [ImageLayout]
     public var idTables: [String: IDTable]
     public var heuristicOptions = HeuristicScanner.Options()
@@ -107,8 +127,11 @@ public struct Inspector {
         layouts.compactMap { l in l.identify(image).map { (l, $0) } }.sorted { $0.1 > $1.1 }
     }
 
-    public func inspect(_ loaded: LoadedImage) -> InspectReport {
+    /// `digest`: a hash already started (the CLI starts it before loading the database).
+    public func inspect(_ loaded: LoadedImage, digest: BackgroundDigest? = nil) -> InspectReport {
         let image = loaded.bytes
+        // The digest runs on the other core while the image is parsed.
+        let digest = digest ?? BackgroundDigest(image)
         let cands = candidates(image)
         let best = cands.first
         var warnings: [String] = []
@@ -187,7 +210,7 @@ public struct Inspector {
                                    provenance: l.provenance, synthetic: l.synthetic)
         }
         return InspectReport(
-            file: loaded.path, container: loaded.container, member: loaded.member, size: image.count, sha256: SHA256.hex(image),
+            file: loaded.path, container: loaded.container, member: loaded.member, size: image.count, sha256: digest.value,
             identity: identity, alsoMatches: cands.dropFirst().map { "\($0.0.family)/\($0.0.id) (\($0.1.rawValue))" },
             fields: fields, vendor: vendor, product: product, version: version, bootcode: bootcode, modelIDs: modelIDs,
             models: models, checksums: checks, valid: valid, mediaTables: tables.map(Inspector.table), warnings: warnings)

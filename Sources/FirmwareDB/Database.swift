@@ -34,19 +34,32 @@ public struct FirmwareDatabase: Sendable {
     }
 
     /// Every problem in the database (empty when it is clean): `odflash db lint`.
-    public static func lint(root: String) -> [DBIssue] {
+    public static func lint(root: String) -> [DBIssue] { lintAndRead(root: root).issues }
+
+    /// One read: the problems and what could be loaded.
+    public static func lintAndRead(root: String) -> (issues: [DBIssue], db: FirmwareDatabase) {
         var issues: [DBIssue] = []
-        _ = read(root: root, issues: &issues)
-        return issues
+        let db = read(root: root, issues: &issues)
+        return (issues, db)
     }
 
     static func compose(_ path: String, _ issues: inout [DBIssue]) -> Node? {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            issues.append(DBIssue(file: path, line: nil, message: "missing or unreadable"))
+        let text: String
+        do {
+            // read(2) with a size cap; db files are small text.
+            let bytes = try ImageFile.readFile(path, max: 4 << 20)
+            guard let t = String(validating: bytes, as: UTF8.self) else {
+                issues.append(DBIssue(file: path, line: nil, message: "not UTF-8 text"))
+                return nil
+            }
+            text = t
+        } catch {
+            issues.append(DBIssue(file: path, line: nil, message: error.description))
             return nil
         }
         do {
-            guard let n = try Yams.compose(yaml: text) else {
+            // The basic resolver: no regular-expression tag resolution (odflash parses numbers and booleans itself).
+            guard let n = try Yams.compose(yaml: text, .basic) else {
                 issues.append(DBIssue(file: path, line: nil, message: "empty file"))
                 return nil
             }
@@ -64,9 +77,11 @@ public struct FirmwareDatabase: Sendable {
     }
 
     /// The .yaml files of a folder, sorted; paths never leave the folder (no links followed out of it).
-    static func yamlFiles(_ dir: String) -> [String] {
+    static func yamlFiles(_ dir: String) -> [String] { files(dir, ext: ".yaml") }
+
+    static func files(_ dir: String, ext: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.sorted().compactMap { n in
+        return names.filter { $0.hasSuffix(ext) && !$0.hasPrefix(".") }.sorted().compactMap { n in
             let p = dir + "/" + n
             let real = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
             let base = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
@@ -88,7 +103,7 @@ public struct FirmwareDatabase: Sendable {
         for path in famFiles {
             guard let node = compose(path, &issues) else { continue }
             let e = Entry(node: node, file: path, what: "family")
-            if e.mapping?["schema"]?.int != 1 { issues.append(e.fail("'schema: 1' is required")) }
+            if e.fields?["schema"]?.int != 1 { issues.append(e.fail("'schema: 1' is required")) }
             if var f = family(e, &issues) {
                 f.file = path
                 if (path as NSString).lastPathComponent != f.id + ".yaml" {
@@ -97,15 +112,18 @@ public struct FirmwareDatabase: Sendable {
                 families.append(f)
             }
         }
-        for path in yamlFiles(root + "/idtables") {
-            guard let node = compose(path, &issues) else { continue }
-            if let t = LayoutParser.idTable(node, file: path, &issues) { idTables[t.name] = t }
+        for path in files(root + "/idtables", ext: ".tsv") {
+            guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
+                continue
+            }
+            if let t = LayoutParser.idTable(text, file: path, &issues) { idTables[t.name] = t }
         }
         let modelsPath = root + "/models.yaml"
         if let node = compose(modelsPath, &issues) {
             let top = Entry(node: node, file: modelsPath, what: "top level")
             top.checkKeys(topKeys, issues: &issues)
-            if top.mapping?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
+            if top.fields?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
             if (top.string("provenance", issues: &issues) ?? "").isEmpty { issues.append(top.fail("file-level provenance is empty")) }
             for e in top.children("models", issues: &issues) {
                 guard e.mapping != nil else { issues.append(e.fail("must be a mapping")); continue }
@@ -166,7 +184,7 @@ public struct FirmwareDatabase: Sendable {
     static func provenance(_ e: Entry, _ issues: inout [DBIssue]) -> (String, Bool)? {
         let synthetic = e.bool("synthetic", issues: &issues) ?? false
         guard let p = e.string("provenance", issues: &issues) else { return nil }
-        if p.trimmingCharacters(in: .whitespaces).isEmpty { issues.append(e.fail("provenance is empty")); return nil }
+        if p.trimmedSpaces.isEmpty { issues.append(e.fail("provenance is empty")); return nil }
         if synthetic && !p.lowercased().contains("synthetic") {
             issues.append(e.fail("synthetic entries must say 'synthetic' in their provenance"))
         }
@@ -179,7 +197,7 @@ public struct FirmwareDatabase: Sendable {
         let name = e.string("name", issues: &issues)
         let prov = provenance(e, &issues)
         var status: [Operation: TestStatus] = [:]
-        if let s = e.mapping?["status"] {
+        if let s = e.fields?["status"] {
             if let m = s.mapping {
                 for (k, v) in m {
                     guard let ks = k.string, let op = Operation(rawValue: ks) else {

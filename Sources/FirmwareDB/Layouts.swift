@@ -21,7 +21,7 @@ enum LayoutParser {
         if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic layouts must say 'synthetic' in their provenance")) }
         let sizes = e.intList("sizes", issues: &issues) ?? []
         let minSize = e.int("min_size", issues: &issues) ?? 1
-        if sizes.isEmpty && e.mapping?["min_size"] == nil { issues.append(e.fail("needs 'sizes' or 'min_size'")) }
+        if sizes.isEmpty && e.fields?["min_size"] == nil { issues.append(e.fail("needs 'sizes' or 'min_size'")) }
         var layout = ImageLayout(id: id, family: family, name: name, provenance: prov, synthetic: synthetic, sizes: sizes, minSize: minSize,
                                  maxSize: e.int("max_size", issues: &issues),
                                  identifyByChecksum: e.bool("identify_by_checksum", issues: &issues) ?? false,
@@ -50,6 +50,10 @@ enum LayoutParser {
                     issues.append(e.fail("checksum '\(c.name)' range \(r) does not fit the layout's sizes"))
                 }
                 if case let .stored(o, u) = c.storage, o + u.size > minExact { issues.append(e.fail("checksum '\(c.name)' is stored past the end of a \(minExact)-byte image")) }
+                if case let .stored(o, u) = c.storage, case .sum = c.algorithm,
+                   c.ranges.contains(where: { $0.resolved(size: minExact)?.overlaps(o..<(o + u.size)) ?? false }) {
+                    issues.append(e.fail("checksum '\(c.name)' is stored inside the bytes it sums"))
+                }
             }
             for f in layout.fields where f.anchor == nil && f.offset >= 0 {
                 let applicable = f.sizes ?? sizes
@@ -107,7 +111,7 @@ enum LayoutParser {
     }
 
     static func ranges(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [ByteRange]? {
-        guard let v = e.mapping?[key] else { issues.append(e.fail("missing '\(key)'")); return nil }
+        guard let v = e.fields?[key] else { issues.append(e.fail("missing '\(key)'")); return nil }
         guard let seq = v.sequence else { issues.append(e.fail("'\(key)' must be a list of [start, end] pairs")); return nil }
         var out: [ByteRange] = []
         for item in seq {
@@ -142,6 +146,10 @@ enum LayoutParser {
             guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", &issues) else { return nil }
             let width = e.int("width", issues: &issues) ?? 16
             guard [8, 16, 32].contains(width) else { issues.append(e.fail("width must be 8, 16 or 32")); return nil }
+            if case let .stored(_, su) = storage, su.size * 8 != width { issues.append(e.fail("a \(width)-bit checksum stored as \(su.rawValue) loses bits: make them agree")) }
+            if case let .zeroSum(_, ku) = storage, ku != u || width > ku.size * 8 {
+                issues.append(e.fail("the zero-sum key must be one of the summed units (\(u.rawValue)) and as wide as the sum"))
+            }
             let tS = e.string("transform", required: false, issues: &issues) ?? "none"
             guard let t = ChecksumTransform(rawValue: tS) else { issues.append(e.fail("transform '\(tS)' is not none, complement or negate")); return nil }
             return ChecksumSpec(name: name, algorithm: .sum(unit: u, initial: UInt64(e.int("initial", issues: &issues) ?? 0), width: width, transform: t),
@@ -192,7 +200,7 @@ enum LayoutParser {
             let synthetic = e.bool("synthetic", issues: &issues) ?? false
             if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic tables must say 'synthetic' in their provenance")) }
             var bits: [Double] = []
-            if let v = e.mapping?["speed_bits"]?.sequence { bits = v.compactMap { $0.scalar.flatMap { Double($0.string) } } }
+            if let v = e.fields?["speed_bits"]?.sequence { bits = v.compactMap { $0.scalar.flatMap { Double($0.string) } } }
             return .records(RecordTableSpec(name: name, type: type, offset: offset, count: count, countField: countField, stride: stride,
                                             mid: mid, tid: str("tid"), rid: num("rid"), speed: num("speed"), speedBits: bits,
                                             atipLeadOut: e.int("atip_lead_out", issues: &issues), provenance: prov, synthetic: synthetic))
@@ -202,19 +210,30 @@ enum LayoutParser {
         }
     }
 
-    static func idTable(_ node: Node, file: String, _ issues: inout [DBIssue]) -> IDTable? {
-        let top = Entry(node: node, file: file, what: "id table")
-        top.checkKeys(["schema", "name", "provenance", "entries"], issues: &issues)
-        if top.mapping?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
-        guard let name = top.string("name", issues: &issues), let prov = top.string("provenance", issues: &issues) else { return nil }
+    /// An id table: tab-separated rows (layout or -, comma-separated IDs, model) after '# name:' and
+    /// '# provenance:' header lines. A plain table keeps the db fast to load.
+    static func idTable(_ text: String, file: String, _ issues: inout [DBIssue]) -> IDTable? {
+        var name: String?, prov: String?
         var entries: [IDTable.Entry] = []
-        for c in top.children("entries", issues: &issues) {
-            c.checkKeys(["ids", "model", "layout"], issues: &issues)
-            guard let ids = c.mapping?["ids"]?.sequence?.compactMap({ $0.string }), !ids.isEmpty, let model = c.string("model", issues: &issues) else {
-                issues.append(c.fail("needs ids (a list) and model")); continue
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmedSpaces
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") {
+                let body = line.dropFirst().trimmedSpaces
+                if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
+                if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
+                continue
             }
-            entries.append(.init(ids: ids, model: model, layout: c.string("layout", required: false, issues: &issues)))
+            let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
+            let ids = cols.count == 3 ? cols[1].split(separator: ",").map(String.init) : []
+            guard cols.count == 3, !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }), !cols[2].isEmpty else {
+                issues.append(DBIssue(file: file, line: n + 1, message: "id table row must be: layout<TAB>ID,ID...<TAB>model"))
+                continue
+            }
+            entries.append(.init(ids: ids, model: cols[2], layout: cols[0] == "-" ? nil : cols[0]))
         }
+        guard let name, !name.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "id table needs a '# name:' line")); return nil }
+        guard let prov, !prov.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "id table '\(name)' needs a '# provenance:' line")); return nil }
         return IDTable(name: name, provenance: prov, entries: entries)
     }
 }

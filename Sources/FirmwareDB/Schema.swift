@@ -46,7 +46,7 @@ public struct Model: Sendable, Equatable {
 
 public enum Glob {
     public static func match(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.lowercased()), t = Array(text.lowercased().trimmingCharacters(in: .whitespaces))
+        let p = Array(pattern.lowercased()), t = Array(text.lowercased().trimmedSpaces)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
@@ -72,11 +72,29 @@ struct Entry {
     let node: Node
     let file: String
     let what: String
+    /// The mapping's values by key, built once (Yams' own lookup compares whole nodes, key by key).
+    let fields: [String: Node]?
     var line: Int? { node.mark.map { $0.line } }
+
+    init(node: Node, file: String, what: String) {
+        self.node = node
+        self.file = file
+        self.what = what
+        if let m = node.mapping {
+            var d: [String: Node] = [:]
+            d.reserveCapacity(m.count)
+            for (k, v) in m { if let ks = k.scalar?.string, d[ks] == nil { d[ks] = v } }
+            fields = d
+        } else {
+            fields = nil
+        }
+    }
 
     func fail(_ m: String) -> DBIssue { DBIssue(file: file, line: line, message: "\(what): \(m)") }
 
     var mapping: Node.Mapping? { node.mapping }
+
+    subscript(_ key: String) -> Node? { fields?[key] }
 
     func checkKeys(_ allowed: [String], issues: inout [DBIssue]) {
         guard let m = mapping else { return }
@@ -91,7 +109,7 @@ struct Entry {
     }
 
     func string(_ key: String, required: Bool = true, issues: inout [DBIssue]) -> String? {
-        guard let v = mapping?[key] else {
+        guard let v = fields?[key] else {
             if required { issues.append(fail("missing '\(key)'")) }
             return nil
         }
@@ -104,7 +122,7 @@ struct Entry {
 
     /// An integer written in decimal or 0x hexadecimal.
     func int(_ key: String, required: Bool = false, issues: inout [DBIssue]) -> Int? {
-        guard let v = mapping?[key] else {
+        guard let v = fields?[key] else {
             if required { issues.append(fail("missing '\(key)'")) }
             return nil
         }
@@ -116,7 +134,7 @@ struct Entry {
     }
 
     static func parseInt(_ v: Node) -> Int? {
-        guard let s = v.scalar?.string.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let s = v.scalar?.string.trimmedSpaces else { return nil }
         let neg = s.hasPrefix("-")
         let body = neg ? String(s.dropFirst()) : s
         let n: Int?
@@ -126,7 +144,7 @@ struct Entry {
     }
 
     func intList(_ key: String, issues: inout [DBIssue]) -> [Int]? {
-        guard let v = mapping?[key] else { return nil }
+        guard let v = fields?[key] else { return nil }
         guard let seq = v.sequence else {
             issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list of numbers"))
             return nil
@@ -143,11 +161,11 @@ struct Entry {
     }
 
     func child(_ key: String, _ name: String) -> Entry? {
-        mapping?[key].map { Entry(node: $0, file: file, what: "\(what).\(name)") }
+        fields?[key].map { Entry(node: $0, file: file, what: "\(what).\(name)") }
     }
 
     func children(_ key: String, issues: inout [DBIssue]) -> [Entry] {
-        guard let v = mapping?[key] else { return [] }
+        guard let v = fields?[key] else { return [] }
         if let sc = v.scalar, sc.string.isEmpty || sc.string == "~" || sc.string == "null" { return [] }   // "key:" with nothing under it
         guard let seq = v.sequence else {
             issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list"))
@@ -157,7 +175,7 @@ struct Entry {
     }
 
     func bool(_ key: String, issues: inout [DBIssue]) -> Bool? {
-        guard let v = mapping?[key] else { return nil }
+        guard let v = fields?[key] else { return nil }
         guard let b = v.bool else {
             issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be true or false"))
             return nil
@@ -180,5 +198,15 @@ enum Levenshtein {
             prev = cur
         }
         return prev[b.count]
+    }
+}
+
+extension StringProtocol {
+    /// Spaces and tabs trimmed at both ends, without Foundation's NSString bridge (hot in db loading).
+    var trimmedSpaces: String {
+        var a = startIndex, b = endIndex
+        while a < b, self[a] == " " || self[a] == "\t" { a = index(after: a) }
+        while b > a, self[index(before: b)] == " " || self[index(before: b)] == "\t" { b = index(before: b) }
+        return String(self[a..<b])
     }
 }

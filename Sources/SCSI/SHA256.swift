@@ -1,7 +1,42 @@
-// SHA-256 (FIPS 180-4), used for transcript data digests and image identification.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// SHA-256 (FIPS 180-4): transcript data digests and firmware image identification.
+// Uses OpenSSL's libcrypto when the system has it (it runs on the CPU's SHA extensions), loaded on first
+// use so that commands that never hash pay nothing for it; otherwise a portable Swift implementation.
+
+/// libcrypto's one-shot digest, found with dlopen.
+private final class LibCrypto: @unchecked Sendable {
+    typealias DigestFn = @convention(c) (UnsafeRawPointer?, Int, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?, OpaquePointer?, OpaquePointer?) -> Int32
+    typealias MDFn = @convention(c) () -> OpaquePointer?
+    let digest: DigestFn
+    let sha256: MDFn
+
+    static let shared: LibCrypto? = {
+        if getenv("ODFLASH_PORTABLE_SHA256") != nil { return nil }
+        for name in ["libcrypto.so.3", "libcrypto.so"] {
+            guard let h = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            if let d = dlsym(h, "EVP_Digest"), let m = dlsym(h, "EVP_sha256") {
+                return LibCrypto(digest: unsafeBitCast(d, to: DigestFn.self), sha256: unsafeBitCast(m, to: MDFn.self))
+            }
+        }
+        return nil
+    }()
+
+    init(digest: DigestFn, sha256: MDFn) { self.digest = digest; self.sha256 = sha256 }
+
+    func hash(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: 32)
+        var len: UInt32 = 0
+        let ok = out.withUnsafeMutableBufferPointer { o in digest(b.baseAddress, b.count, o.baseAddress, &len, sha256(), nil) }
+        return ok == 1 && len == 32 ? out : nil
+    }
+}
 
 public struct SHA256 {
-    private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
     private var pending: [UInt8] = []
     private var total: UInt64 = 0
 
@@ -19,39 +54,51 @@ public struct SHA256 {
     public init() {}
 
     public mutating func update(_ data: some Collection<UInt8>) {
-        total &+= UInt64(data.count)
-        pending.append(contentsOf: data)
+        let a = Array(data)
+        a.withUnsafeBufferPointer { update(buffer: $0) }
+    }
+
+    public mutating func update(buffer: UnsafeBufferPointer<UInt8>) {
         var offset = 0
-        pending.withUnsafeBufferPointer { buf in
-            while buf.count - offset >= 64 {
-                compress(buf, offset)
-                offset += 64
+        total &+= UInt64(buffer.count)
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, buffer.count)
+            pending.append(contentsOf: buffer[0..<take])
+            offset = take
+            if pending.count == 64 {
+                let block = pending
+                block.withUnsafeBufferPointer { compress($0, 0) }
+                pending.removeAll(keepingCapacity: true)
             }
         }
-        pending.removeFirst(offset)
+        while buffer.count - offset >= 64 {
+            compress(buffer, offset)
+            offset += 64
+        }
+        if offset < buffer.count { pending.append(contentsOf: buffer[offset...]) }
     }
 
     private mutating func compress(_ b: UnsafeBufferPointer<UInt8>, _ o: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(b[o + 4 * i]) << 24 | UInt32(b[o + 4 * i + 1]) << 16 | UInt32(b[o + 4 * i + 2]) << 8 | UInt32(b[o + 4 * i + 3])
+        // The message schedule lives on the stack: no allocation per 64-byte block.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 {
+                let j = o + 4 * i
+                w[i] = UInt32(b[j]) << 24 | UInt32(b[j + 1]) << 16 | UInt32(b[j + 2]) << 8 | UInt32(b[j + 3])
+            }
+            for i in 16..<64 {
+                let x = w[i - 15], y = w[i - 2]
+                w[i] = w[i - 16] &+ (x.rotr(7) ^ x.rotr(18) ^ (x >> 3)) &+ w[i - 7] &+ (y.rotr(17) ^ y.rotr(19) ^ (y >> 10))
+            }
+            var (a, bb, c, d, e, f, g, hh) = h
+            SHA256.k.withUnsafeBufferPointer { k in
+                for i in 0..<64 {
+                    let t1 = hh &+ (e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                    let t2 = (a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)) &+ ((a & bb) ^ (a & c) ^ (bb & c))
+                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = bb; bb = a; a = t1 &+ t2
+                }
+            }
+            h = (h.0 &+ a, h.1 &+ bb, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
         }
-        for i in 16..<64 {
-            let s0 = w[i - 15].rotr(7) ^ w[i - 15].rotr(18) ^ (w[i - 15] >> 3)
-            let s1 = w[i - 2].rotr(17) ^ w[i - 2].rotr(19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-        for i in 0..<64 {
-            let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-            let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-            let maj = (a & bb) ^ (a & c) ^ (bb & c)
-            let t2 = s0 &+ maj
-            hh = g; g = f; f = e; e = d &+ t1; d = c; c = bb; bb = a; a = t1 &+ t2
-        }
-        h[0] &+= a; h[1] &+= bb; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 
     public mutating func finalize() -> [UInt8] {
@@ -59,19 +106,34 @@ public struct SHA256 {
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
         tail += Bytes.encodeBE(bits, count: 8)
-        let savedTotal = total
-        update(tail)
-        total = savedTotal
-        return h.flatMap { Bytes.encodeBE(UInt64($0), count: 4) }
+        let saved = total
+        tail.withUnsafeBufferPointer { update(buffer: $0) }
+        total = saved
+        return [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7].flatMap { Bytes.encodeBE(UInt64($0), count: 4) }
     }
 
-    public static func hex(_ data: some Collection<UInt8>) -> String {
+    /// The digest of a whole buffer, through libcrypto when available.
+    public static func digest(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        if let lc = LibCrypto.shared, let d = lc.hash(b) { return d }
         var s = SHA256()
-        s.update(data)
+        s.update(buffer: b)
+        return s.finalize()
+    }
+
+    /// The portable implementation alone (tests compare it with libcrypto).
+    public static func portableHex(_ data: [UInt8]) -> String {
+        var s = SHA256()
+        data.withUnsafeBufferPointer { s.update(buffer: $0) }
         return Bytes.hex(s.finalize(), separator: "").lowercased()
     }
+
+    public static func hex(_ data: [UInt8]) -> String {
+        Bytes.hex(data.withUnsafeBufferPointer { digest($0) }, separator: "").lowercased()
+    }
+
+    public static func hex(_ data: some Collection<UInt8>) -> String { hex(Array(data)) }
 }
 
 private extension UInt32 {
-    func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+    @inline(__always) func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }

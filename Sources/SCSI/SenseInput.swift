@@ -53,7 +53,8 @@ public struct SenseInput: Equatable, Sendable {
         var t = s.trimmingSpaces()
         if t.hasPrefix("0x") || t.hasPrefix("0X") { t.removeFirst(2) }
         if t.hasSuffix("h") || t.hasSuffix("H") { t.removeLast() }
-        guard !t.isEmpty, t.count <= 4 else { return nil }
+        // Hex digits only: Int(_:radix:) would also take a sign ("-41").
+        guard !t.isEmpty, t.count <= 4, t.allSatisfy(\.isHexDigit) else { return nil }
         return Int(t, radix: 16)
     }
 

@@ -179,6 +179,7 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be17, ranges: [[0, 2]], stored: {offset: 2, unit: be16}}]", "unit 'be17'"),
         ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 4096]], stored: {offset: 2, unit: be16}}]", "does not fit the layout's sizes"),
         ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 2]], stored: {offset: 1023, unit: be16}}]", "stored past the end"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 1024]], stored: {offset: 2, unit: be16}}]", "inside the bytes it sums"),
         ("sizes: [1024]\n    checksums: [{name: c, algorithm: crc, unit: be16, ranges: [[0, 2]], stored: {offset: 2, unit: be16}}]", "algorithm 'crc'"),
         ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, ranges: [[0, 2]]}]", "say where the checksum lives"),
         ("sizes: [1024]\n    fields: [{name: f, role: vendor, offset: 1020, length: 8, encoding: ascii}]", "past the end"),

@@ -38,6 +38,31 @@ import PropertyBased
         }
     }
 
+    /// Found by the checksum fuzzer: a key word outside the summed ranges cannot zero the sum.
+    @Test func zeroSumKeyOutsideRangesIsAnError() {
+        let img = [UInt8](repeating: 7, count: 64)
+        let s = spec(.le16, .complement, ranges: [ByteRange(0, 32)], storage: .zeroSum(keyOffset: 40, unit: .le16))
+        #expect(throws: ChecksumError.keyOutsideRanges("c", offset: 40)) { try ChecksumEngine.repair([s], image: img) }
+        // Found by the checksum fuzzer: a 32-bit sum cannot be cancelled by a 16-bit key.
+        let wide = spec(.be16, width: 32, ranges: [ByteRange(0, 32)], storage: .zeroSum(keyOffset: 4, unit: .be16))
+        #expect(throws: ChecksumError.self) { try ChecksumEngine.repair([wide], image: img) }
+        let misaligned = spec(.le16, ranges: [ByteRange(0, 32)], storage: .zeroSum(keyOffset: 3, unit: .le16))
+        #expect(throws: ChecksumError.keyOutsideRanges("c", offset: 3)) { try ChecksumEngine.repair([misaligned], image: img) }
+    }
+
+    /// Found by the checksum fuzzer: a checksum stored inside its own ranges cannot be repaired.
+    @Test func storedInsideItsRangesIsAnError() {
+        let s = spec(.be16, ranges: [ByteRange(0, 32)], storage: .stored(offset: 10, unit: .be16))
+        #expect(throws: ChecksumError.storedInsideRanges("c", offset: 10)) { try ChecksumEngine.repair([s], image: [UInt8](repeating: 1, count: 64)) }
+    }
+
+    @Test func wideSumStoredNarrowComparesLowBits() throws {
+        var img = [UInt8](repeating: 0xFF, count: 64)
+        let s = spec(.be16, width: 32, ranges: [ByteRange(0, 32)], storage: .stored(offset: 40, unit: .be16))
+        img = try ChecksumEngine.repair([s], image: img)
+        #expect(try ChecksumEngine.verify(s, image: img).status == .ok)
+    }
+
     @Test func unknownAlgorithmIsUnverifiableNotOK() throws {
         let s = ChecksumSpec(name: "bank", algorithm: .unknown, ranges: [], storage: .stored(offset: 2, unit: .be16))
         let r = try ChecksumEngine.verify(s, image: [0, 0, 0x12, 0x34])

@@ -81,6 +81,21 @@ import Testing
         #expect(table?.entries.first?.mid == "RITEKG05")
     }
 
+    /// 16-bit characters whose first character byte falls on an 8-byte boundary (the word-at-a-time skip's edge).
+    @Test(arguments: [999, 1000, 1001, 1003, 1007])
+    func findsSixteenBitIDsAtAnyAlignment(_ base: Int) {
+        var img = [UInt8](repeating: 0xEE, count: 8192)
+        let ids = ["RICOHJPN", "YUDEN000", "MCC", "CMC MAG", "OPTODISC", "PRODISC", "INFOMEDI"]
+        for (i, id) in ids.enumerated() {
+            let at = base + i * 0x1A
+            for k in 0..<0x1A { img[at + k] = 0 }
+            for (k, b) in id.utf8.enumerated() { img[at + 2 * k + 1] = b }
+        }
+        let t = HeuristicScanner.scan(img).first { $0.name.contains("16-bit") }
+        #expect(t?.offset == base && t?.stride == 0x1A && t?.entries.count == 7)
+        #expect(t?.entries.map(\.mid) == ids)
+    }
+
     @Test func randomBytesYieldNoTables() {
         var rng = SeededRandom(seed: 5)
         #expect(HeuristicScanner.scan(rng.bytes(1 << 20)).isEmpty)

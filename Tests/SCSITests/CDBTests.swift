@@ -88,5 +88,19 @@ import Testing
         var s = SHA256()
         for _ in 0..<1000 { s.update([UInt8](repeating: 0x61, count: 1000)) }
         #expect(Bytes.hex(s.finalize(), separator: "").lowercased() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Odd-sized pieces cross block boundaries.
+        var p = SHA256()
+        for n in [1, 63, 64, 65, 127, 3, 200] { p.update([UInt8](repeating: UInt8(n & 0xFF), count: n)) }
+        var whole: [UInt8] = []
+        for n in [1, 63, 64, 65, 127, 3, 200] { whole += [UInt8](repeating: UInt8(n & 0xFF), count: n) }
+        #expect(Bytes.hex(p.finalize(), separator: "").lowercased() == SHA256.hex(whole))
+    }
+
+    @Test func portableAndLibcryptoAgree() {
+        for n in [0, 1, 55, 56, 63, 64, 65, 1000, 70_001] {
+            let data = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            #expect(SHA256.portableHex(data) == SHA256.hex(data), "length \(n)")
+        }
+        #expect(SHA256.portableHex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -120,7 +120,8 @@ import Testing
         #expect(i.source == .rawBytes && i.sense.triple == "05/24/00")
     }
 
-    @Test(arguments: ["", "hello", "03/0C", "zz/yy/xx", "1/2/3/4", "70 00"])
+    // "0,0,-41" was found by the sense fuzzer (a signed number reached UInt8 and trapped).
+    @Test(arguments: ["", "hello", "03/0C", "zz/yy/xx", "1/2/3/4", "70 00", "0,0,-41", "01\n0\n-1", "+3/0c/0"])
     func garbage(_ s: String) {
         #expect(throws: SenseInput.Failure.self) { try SenseInput.parse(s) }
     }

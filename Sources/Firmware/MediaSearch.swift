@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A media code as users write it: "RICOHJPN-R03", "CMC MAG-M01", "RITEKG05", "97:26:66" (ATIP).
+public struct MediaQuery: Sendable, Equatable {
+    public let text: String
+    public let mid: String
+    public let tid: String?
+    /// ATIP manufacturer code (frame rounded down to a multiple of 10), when the query is M:S:F.
+    public let atip: (UInt8, UInt8, UInt8)?
+
+    public static func == (a: Self, b: Self) -> Bool { a.text == b.text }
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case empty, badATIP(String)
+        public var description: String {
+            switch self {
+            case .empty: return "give a media code, e.g. RICOHJPN-R03, RITEKG05 or an ATIP time 97:26:66"
+            case let .badATIP(s): return "'\(s)' is not an ATIP time MM:SS:FF (seconds < 60, frames < 75)"
+            }
+        }
+    }
+
+    public init(_ s: String) throws(Failure) {
+        text = s.trimmedSpaces
+        guard !text.isEmpty else { throw .empty }
+        let parts = text.split(separator: ":")
+        if parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) {
+            guard let m = UInt8(parts[0]), let sec = UInt8(parts[1]), let f = UInt8(parts[2]), sec < 60, f < 75 else { throw .badATIP(text) }
+            atip = (m, sec, f / 10 * 10)
+            mid = text
+            tid = nil
+            return
+        }
+        atip = nil
+        // MID-TID[-RID]: the MID is everything before the last one or two dash-separated short parts.
+        let dash = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        if dash.count >= 2, dash.last!.count <= 3, dash.dropLast().joined(separator: "-").count >= 3 {
+            var rest = dash
+            var t = rest.removeLast()
+            if rest.count >= 2, rest.last!.count == 3, t.count == 2, t.allSatisfy(\.isHexDigit) { t = rest.removeLast() }   // ...-TID-RID
+            mid = rest.joined(separator: "-")
+            tid = t
+        } else {
+            mid = text
+            tid = nil
+        }
+    }
+
+    /// The byte strings to look for first (ASCII and 16-bit forms of the MID, or the ATIP bytes).
+    public var literals: [[UInt8]] {
+        if let a = atip { return [[a.0, a.1, a.2]] }
+        let ascii = Array(mid.utf8)
+        return [ascii, ascii.flatMap { [0, $0] }]
+    }
+
+    public func matches(_ e: MediaEntry) -> Bool {
+        if let a = atip {
+            guard e.type == .cdR || e.type == .cdRW else { return false }
+            return e.mid == String(format: "%02d:%02d:%02d", a.0, a.1, a.2)
+        }
+        guard e.mid.caseInsensitiveCompare(mid) == .orderedSame || e.mid.uppercased().hasPrefix(mid.uppercased()) && tid == nil else { return false }
+        if let t = tid { return e.tid.caseInsensitiveCompare(t) == .orderedSame }
+        return true
+    }
+}
+
+public enum LiteralScan {
+    /// True when any literal occurs in the buffer. memchr finds candidates by the literal's rarest-looking byte
+    /// (not 00h or FFh), memcmp confirms them: close to grep -F on firmware-sized files.
+    public static func contains(_ buf: UnsafeRawBufferPointer, _ literals: [[UInt8]]) -> Bool {
+        guard let base = buf.baseAddress else { return false }
+        for l in literals where !l.isEmpty && l.count <= buf.count {
+            let anchor = l.firstIndex { $0 != 0 && $0 != 0xFF } ?? 0
+            let found: Bool = l.withUnsafeBytes { lp in
+                var pos = anchor
+                let last = buf.count - l.count + anchor   // the anchor's last possible position
+                while pos <= last {
+                    guard let p = memchr(base + pos, Int32(l[anchor]), last - pos + 1) else { return false }
+                    let at = base.distance(to: UnsafeRawPointer(p)) - anchor
+                    if memcmp(base + at, lp.baseAddress!, l.count) == 0 { return true }
+                    pos = at + anchor + 1
+                }
+                return false
+            }
+            if found { return true }
+        }
+        return false
+    }
+
+    /// Every regular file under the paths (folders recursively), sorted.
+    public static func files(_ paths: [String]) -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
+            if isDir.boolValue {
+                guard let e = fm.enumerator(atPath: p) else { continue }
+                while let rel = e.nextObject() as? String {
+                    let full = (p as NSString).appendingPathComponent(rel)
+                    var d: ObjCBool = false
+                    if fm.fileExists(atPath: full, isDirectory: &d), !d.boolValue { out.append(full) }
+                }
+            } else {
+                out.append(p)
+            }
+        }
+        return out.sorted()
+    }
+}
+
+extension StringProtocol {
+    /// Spaces and tabs trimmed at both ends, without Foundation's NSString bridge (hot in db loading).
+    var trimmedSpaces: String {
+        var a = startIndex, b = endIndex
+        while a < b, self[a] == " " || self[a] == "\t" { a = index(after: a) }
+        while b > a, self[index(before: b)] == " " || self[index(before: b)] == "\t" { b = index(before: b) }
+        return String(self[a..<b])
+    }
+}

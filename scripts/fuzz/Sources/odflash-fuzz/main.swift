@@ -1,0 +1,103 @@
+// Each target feeds arbitrary bytes to one parser. A crash, a hang or a sanitizer report is a finding;
+// thrown errors are the expected outcome for garbage.
+import CLI
+import Emulator
+import Firmware
+import FirmwareDB
+import Foundation
+import MMC
+import SCSI
+import Transports
+
+nonisolated(unsafe) let target = ProcessInfo.processInfo.environment["ODFLASH_FUZZ_TARGET"] ?? "image"
+nonisolated(unsafe) var inspector: Inspector? = nil
+
+func db() -> FirmwareDatabase? {
+    let root = ProcessInfo.processInfo.environment["ODFLASH_DB"] ?? "firmware-db"
+    return try? FirmwareDatabase.load(root: root)
+}
+
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    switch target {
+    case "image":
+        if inspector == nil, let d = db() { inspector = Inspector(layouts: d.layouts, idTables: d.idTables) }
+        _ = inspector?.inspect(LoadedImage(path: "fuzz", container: "bin", member: nil, bytes: bytes))
+    case "checksum":
+        // The first bytes choose an algorithm and ranges; the rest is the image.
+        guard bytes.count > 8 else { return 0 }
+        let units = WordUnit.allCases
+        let unit = units[Int(bytes[0]) % units.count]
+        let start = Int(bytes[1]) * 16 - 512, end = Int(bytes[2]) * 16 - 2048
+        let spec = ChecksumSpec(name: "f", algorithm: .sum(unit: unit, initial: UInt64(bytes[3]), width: [8, 16, 32][Int(bytes[4]) % 3],
+                                transform: [.none, .complement, .negate][Int(bytes[5]) % 3]),
+                                ranges: [ByteRange(start, end)], storage: bytes[6] & 1 == 0 ? .stored(offset: Int(bytes[7]), unit: unit) : .zeroSum(keyOffset: Int(bytes[7]), unit: unit))
+        let img = Array(bytes.dropFirst(8))
+        _ = try? ChecksumEngine.verify(spec, image: img)
+        if let fixed = try? ChecksumEngine.repair([spec], image: img), let r = try? ChecksumEngine.verify(spec, image: fixed) {
+            precondition(r.status == .ok, "repair did not validate")
+        }
+    case "media":
+        _ = LiteOn8051.tables(bytes, layout: "fuzz")
+        _ = HeuristicScanner.scan(bytes)
+    case "containers":
+        let path = NSTemporaryDirectory() + "odflash-fuzz-\(getpid()).bin"
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = try? ImageFile.load(path)
+        unlink(path)
+    case "db":
+        let root = NSTemporaryDirectory() + "odflash-fuzz-db-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: root + "/families", withIntermediateDirectories: true)
+        let half = bytes.count / 2
+        FileManager.default.createFile(atPath: root + "/families/fuzz.yaml", contents: Data(bytes[..<half]))
+        FileManager.default.createFile(atPath: root + "/models.yaml", contents: Data(bytes[half...]))
+        _ = FirmwareDatabase.lint(root: root)
+    case "sense":
+        _ = try? SenseData(bytes: bytes)
+        _ = try? SenseInput.parse(String(decoding: bytes, as: UTF8.self))
+    case "mmc":
+        _ = try? InquiryData(bytes: bytes)
+        _ = try? FeatureConfiguration(bytes: bytes)
+        _ = try? CapabilitiesPage(modeSense10: bytes)
+        _ = try? RPCState(bytes: bytes)
+        _ = try? VPD.serialNumber(bytes)
+        _ = try? VPD.supportedPages(bytes)
+    case "csw":
+        // A USB device that answers every phase with these bytes.
+        final class Garbage: BulkPipe {
+            let name = "usb:fuzz"
+            var data: [UInt8]
+            init(_ d: [UInt8]) { data = d }
+            func bulkOut(_ d: [UInt8], timeout: Double) -> BulkResult { .ok(d) }
+            func bulkIn(length: Int, timeout: Double) -> BulkResult {
+                if data.isEmpty { return .timeout }
+                let n = min(length, Int(data[0]) % 40 + 1, data.count)
+                defer { data.removeFirst(n) }
+                return data[0] & 0x80 != 0 ? .stall(Array(data.prefix(n))) : .ok(Array(data.prefix(n)))
+            }
+            func clearHalt(inEndpoint: Bool) -> Bool { true }
+            func massStorageReset() -> Bool { true }
+            func close() {}
+        }
+        let t = BOTTransport(pipe: Garbage(bytes))
+        _ = try? t.execute(.inquiry(allocation: 96), .fromDevice(96), timeout: 1)
+        _ = try? t.execute(.testUnitReady(), .none, timeout: 1)
+    default:
+        fatalError("unknown ODFLASH_FUZZ_TARGET \(target)")
+    }
+    return 0
+}
+
+// libFuzzer's driver, called from our own main (SwiftPM gives executables their own main symbol).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) })
+
+/// libFuzzer's own entry point name, for runtimes that call it directly.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzOne(data, size) }
