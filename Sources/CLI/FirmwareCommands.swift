@@ -7,7 +7,7 @@ import SCSI
 struct FWCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fw", abstract: "Inspect, compare and generate firmware images.",
-        subcommands: [Inspect.self, Diff.self, Generate.self, Members.self])
+        subcommands: [Inspect.self, Diff.self, Patch.self, Generate.self, Members.self])
 }
 
 /// The image tools share the database-derived Inspector and the db lookups of models.
@@ -74,10 +74,19 @@ extension FWCommand {
                 image: r, family: fam?.id, familyName: fam?.name,
                 familyStatus: fam.map { Dictionary(uniqueKeysWithValues: $0.status.map { ($0.key.rawValue, $0.value.rawValue) }) },
                 firmwareDBModels: modelsFor(r, db),
-                region: "no region patch is defined for \(fam?.id ?? "an unidentified image") in firmware-db",
-                bitsetting: "no book-type patch is defined for \(fam?.id ?? "an unidentified image") in firmware-db")
+                region: Inspect.patchState(r, "region", fam?.id),
+                bitsetting: Inspect.patchState(r, "booktype", fam?.id))
             ctx.emit(out, text: Inspect.text(out, all: allEntries))
             ctx.mark("printed")
+        }
+
+        static func patchState(_ r: InspectReport, _ kind: String, _ family: String?) -> String {
+            let ps = r.patches.filter { $0.kind.hasPrefix(kind) }
+            guard !ps.isEmpty else {
+                return "no \(kind == "region" ? "region" : "book-type") patch is defined for \(family ?? "an unidentified image") in firmware-db"
+            }
+            return ps.map { "\($0.kind): \($0.state)\($0.offset.map { " at \(String($0, radix: 16, uppercase: true))h" } ?? "")\($0.synthetic ? " [synthetic patch]" : "")" }
+                .joined(separator: "; ")
         }
 
         static func text(_ o: InspectOutput, all: Bool) -> String {
@@ -234,6 +243,86 @@ extension FWCommand {
                 })
                 if r.changedRanges > r.ranges.count { s += "  ... \(r.changedRanges - r.ranges.count) more ranges (--max-ranges)\n" }
             }
+            return s
+        }
+    }
+
+    struct Patch: ODCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Patch media speeds, codes, strategies, region and book type; repair checksums; write only a validating image.",
+            discussion: """
+            Operations combine in one run and apply in order:
+              --speed 'MCC-004=8x,12x,16x'       allowed write speeds of a code (within what the table can encode)
+              --rename 'RITEKG05=CMC MAG. AE1'   give an entry another media ID; it keeps its write strategy (MCSE-style alias)
+              --swap 'MCC-004<->YUDEN000-T02'    exchange two entries' strategies (IDs trade places)
+              --region-free, --booktype dvd+r=dvd-rom   only where firmware-db defines the byte patch for the family
+            Only tables that the family's layout locates exactly are patched; heuristic tables never are.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The input image (.bin, .gz, .zip); it is never modified.") var input: String
+        @Option(name: .shortAndLong, help: "Where to write the patched image.") var output: String?
+        @Option(help: "A zip member to patch.") var member: String?
+        @Option(help: "Set speeds: 'CODE=SPEED,SPEED'.") var speed: [String] = []
+        @Option(help: "Rename: 'OLDCODE=NEWCODE'.") var rename: [String] = []
+        @Option(help: "Swap strategies: 'CODE<->CODE'.") var swap: [String] = []
+        @Flag(help: "Apply the family's region-free patch.") var regionFree = false
+        @Option(help: "Book type: 'MEDIA=BOOKTYPE' (e.g. dvd+r=dvd-rom).") var booktype: [String] = []
+        @Flag(help: "Show what would change; write nothing.") var dryRun = false
+        @Flag(help: "Replace OUTPUT if it exists.") var forceOverwrite = false
+
+        struct Out: Encodable {
+            let input: String
+            let output: String?
+            let written: Bool
+            let report: PatchReport
+        }
+
+        func operations() throws -> [PatchOperation] {
+            // Keep the order the user gave within each kind; kinds apply speed, rename, swap, region, booktype.
+            do {
+                var ops: [PatchOperation] = []
+                ops += try speed.map { s throws(PatchError) in try PatchOperation.speeds(s) }
+                ops += try rename.map { s throws(PatchError) in try PatchOperation.rename(s) }
+                ops += try swap.map { s throws(PatchError) in try PatchOperation.swap(s) }
+                if regionFree { ops.append(.regionFree) }
+                ops += try booktype.map { s throws(PatchError) in try PatchOperation.booktype(s) }
+                return ops
+            } catch { throw CLIError(error.description, kind: "usage", status: .usage) }
+        }
+
+        func run(_ ctx: Context) throws {
+            let ops = try operations()
+            guard !ops.isEmpty else { throw CLIError(PatchError.noChange.description, kind: "usage", status: .usage) }
+            guard dryRun || output != nil else { throw CLIError("give -o OUTPUT (or --dry-run)", kind: "usage", status: .usage) }
+            if let o = output {
+                let inReal = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
+                let outReal = URL(fileURLWithPath: o).resolvingSymlinksInPath().path
+                if inReal == outReal { throw CLIError("the output is the input: odflash never modifies its input", kind: "usage", status: .usage) }
+                if !dryRun && !forceOverwrite && FileManager.default.fileExists(atPath: o) {
+                    throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: "output", status: .refused)
+                }
+            }
+            let loaded = try ctx.loadImage(input, member: member)
+            let (db, insp) = try ctx.inspector()
+            let result: (image: [UInt8], report: PatchReport)
+            do { result = try Patcher(inspector: insp).apply(ops, to: loaded.bytes) }
+            catch { throw CLIError(error.description, kind: "refused", status: .refused) }
+            if !dryRun, let o = output {
+                try AtomicFile.write(Data(result.image), to: o, overwrite: forceOverwrite)
+            }
+            let fam = db.family(result.report.family)
+            if result.report.synthetic || fam?.synthetic == true { ctx.warn("\(result.report.family) is a SYNTHETIC family: this image is for tests only") }
+            ctx.emit(Out(input: input, output: output, written: !dryRun, report: result.report), text: Patch.text(result.report, output: dryRun ? nil : output))
+        }
+
+        static func text(_ r: PatchReport, output: String?) -> String {
+            var s = "\(r.family)/\(r.layout)\(r.synthetic ? " [SYNTHETIC]" : ""): " + r.operations.joined(separator: "; ") + "\n"
+            s += TextTable.render(["  TARGET", "FIELD", "BEFORE", "AFTER", "OFFSET"], r.changes.map {
+                ["  " + $0.target, $0.field, $0.before, $0.after, String($0.offset, radix: 16, uppercase: true) + "h"]
+            })
+            s += "Checksums:\n" + TextTable.render(["  NAME", "BEFORE", "AFTER", "STATUS"], r.checksums.map { ["  " + $0.name, $0.before ?? "-", $0.after ?? "-", $0.status] })
+            s += "Changed byte ranges: " + r.changedRanges.map { "\(String($0[0], radix: 16, uppercase: true))h-\(String($0[1], radix: 16, uppercase: true))h" }.joined(separator: ", ") + "\n"
+            s += output.map { "wrote \($0): validated (re-inspected: same layout, every checksum OK)\n" } ?? "dry run: nothing written\n"
             return s
         }
     }

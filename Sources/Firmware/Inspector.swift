@@ -88,6 +88,15 @@ public struct InspectReport: Sendable, Encodable {
     /// Every verifiable checksum is OK and every expected field matches.
     public let valid: Bool
     public let mediaTables: [Table]
+    public struct Patch: Sendable, Encodable {
+        public let id: String
+        public let kind: String
+        public let state: String
+        public let offset: Int?
+        public let synthetic: Bool
+    }
+    /// The layout's region and book-type patches and whether each is applied.
+    public let patches: [Patch]
     public let warnings: [String]
 }
 
@@ -213,7 +222,17 @@ public struct Inspector: Sendable {
             file: loaded.path, container: loaded.container, member: loaded.member, size: image.count, sha256: digest.value,
             identity: identity, alsoMatches: cands.dropFirst().map { "\($0.0.family)/\($0.0.id) (\($0.1.rawValue))" },
             fields: fields, vendor: vendor, product: product, version: version, bootcode: bootcode, modelIDs: modelIDs,
-            models: models, checksums: checks, valid: valid, mediaTables: tables.map(Inspector.table), warnings: warnings)
+            models: models, checksums: checks, valid: valid, mediaTables: tables.map(Inspector.table),
+            patches: (best?.0.patches ?? []).map { p in
+                let (o, st) = p.state(in: image)
+                let kind: String
+                switch p.kind {
+                case .region: kind = "region"
+                case let .booktype(m, v): kind = "booktype \(m)=\(v)"
+                }
+                return .init(id: p.id, kind: kind, state: st.rawValue, offset: o, synthetic: p.synthetic)
+            },
+            warnings: warnings)
     }
 
     static func table(_ t: MediaTable) -> InspectReport.Table {

@@ -56,6 +56,40 @@ public struct FieldSpec: Equatable, Sendable {
     }
 }
 
+/// A byte patch a family defines (region-free, book type): find the place, check the original bytes, replace.
+public struct BytePatch: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case region
+        /// Book type for a medium ("dvd+r") to a value ("dvd-rom").
+        case booktype(media: String, value: String)
+    }
+    public var id: String
+    public var kind: Kind
+    public var provenance: String
+    public var synthetic: Bool
+    /// Where the patch applies: a fixed offset or a searched pattern; `delta` is added to the match.
+    public var locate: Signature
+    public var delta: Int
+    public var original: [UInt8]
+    public var replacement: [UInt8]
+
+    public init(id: String, kind: Kind, provenance: String, synthetic: Bool, locate: Signature, delta: Int, original: [UInt8], replacement: [UInt8]) {
+        self.id = id; self.kind = kind; self.provenance = provenance; self.synthetic = synthetic
+        self.locate = locate; self.delta = delta; self.original = original; self.replacement = replacement
+    }
+
+    public enum State: String, Sendable { case original = "as shipped", patched, unknown = "unknown (neither the original nor the patched bytes are there)" }
+
+    /// Where the patch's bytes are, and which state they are in.
+    public func state(in image: [UInt8]) -> (offset: Int?, state: State) {
+        guard let at = locate.locate(in: image).map({ $0 + delta }), at >= 0, at + original.count <= image.count else { return (nil, .unknown) }
+        let here = Array(image[at..<(at + original.count)])
+        if here == original { return (at, .original) }
+        if here == replacement { return (at, .patched) }
+        return (at, .unknown)
+    }
+}
+
 public struct ImageLayout: Equatable, Sendable {
     public enum Identification: String, Sendable, Comparable {
         case size = "size only", checksum = "size and checksum", signature = "signature"
@@ -83,6 +117,8 @@ public struct ImageLayout: Equatable, Sendable {
     /// Every 64 KiB bank begins with this byte (Lite-On 8051 images: 02h, LJMP).
     public var bankStartByte: UInt8?
     public var notes: String?
+    /// Region and book-type patches this layout defines.
+    public var patches: [BytePatch] = []
 
     public init(id: String, family: String, name: String, provenance: String, synthetic: Bool = false, sizes: [Int], minSize: Int = 1,
                 maxSize: Int? = nil, signatures: [Signature] = [], identifyByChecksum: Bool = false,
@@ -97,7 +133,7 @@ public struct ImageLayout: Equatable, Sendable {
     public static func == (a: ImageLayout, b: ImageLayout) -> Bool {
         a.id == b.id && a.family == b.family && a.sizes == b.sizes && a.signatures == b.signatures && a.fields == b.fields
             && a.checksums == b.checksums && a.mediaTables == b.mediaTables && a.minSize == b.minSize
-            && a.sizeField?.offset == b.sizeField?.offset && a.sizeField?.delta == b.sizeField?.delta
+            && a.sizeField?.offset == b.sizeField?.offset && a.sizeField?.delta == b.sizeField?.delta && a.patches == b.patches
     }
 
     public func sizeFits(_ n: Int) -> Bool {

@@ -104,11 +104,18 @@ public enum LiteOn8051 {
                     let mid = FieldDecoder.text(Array(image[at..<(at + 12)]), .ascii)
                     if mid.isEmpty || image[at + 1] == 0xFF { continue }
                     let spd = Int(image[base + dashEntry * n + i])
-                    entries.append(MediaEntry(type: type, index: i, mid: mid, rid: Int(image[at + 12]), speedRaw: spd,
-                                              speeds: SpeedBits.decode(spd, SpeedBits.liteonDash), offset: at))
+                    var e = MediaEntry(type: type, index: i, mid: mid, rid: Int(image[at + 12]), speedRaw: spd,
+                                       speeds: SpeedBits.decode(spd, SpeedBits.liteonDash), offset: at)
+                    e.locations = ["mid": [FieldLocation(offset: at, length: 12, encoding: .ascii)],
+                                   "rid": [FieldLocation(offset: at + 12, length: 1, encoding: .unit(.u8))],
+                                   "speed": [FieldLocation(offset: base + dashEntry * n + i, length: 1, encoding: .unit(.u8))]]
+                    entries.append(e)
                 }
-                out.append(MediaTable(name: type.rawValue, types: [type], offset: base, stride: dashEntry, entries: entries,
-                                      source: .exact(layout: layout), speedEncoding: std))
+                var t = MediaTable(name: type.rawValue, types: [type], offset: base, stride: dashEntry, entries: entries,
+                                   source: .exact(layout: layout), speedEncoding: std)
+                t.speedBits = SpeedBits.liteonDash
+                t.strategyByIndex = true
+                out.append(t)
             }
         }
 
@@ -140,14 +147,22 @@ public enum LiteOn8051 {
                     let dropped = (mid.isEmpty && tid.isEmpty) || (type == .plusR && mid == "MKM" && tid == "001")
                         || image[at + 3] == 0xFF || mid == "XxXxXxXx"
                     if !dropped {
-                        entries.append(MediaEntry(type: type, index: i, mid: mid, tid: tid, rid: rid, speedRaw: spd,
-                                                  speeds: SpeedBits.decode(spd, SpeedBits.liteonPlus), offset: at,
-                                                  copies: isR9 ? [at, at + plusEntry] : [at]))
+                        let copies = isR9 ? [at, at + plusEntry] : [at]
+                        var e = MediaEntry(type: type, index: i, mid: mid, tid: tid, rid: rid, speedRaw: spd,
+                                           speeds: SpeedBits.decode(spd, SpeedBits.liteonPlus), offset: at, copies: copies)
+                        e.locations = ["mid": copies.map { FieldLocation(offset: $0, length: 8, encoding: .utf16) },
+                                       "tid": copies.map { FieldLocation(offset: $0 + 0x10, length: 3, encoding: .utf16) },
+                                       "rid": copies.map { FieldLocation(offset: $0 + 0x16, length: 1, encoding: .unit(.be16)) },
+                                       "speed": copies.map { FieldLocation(offset: $0 + 0x18, length: 1, encoding: .unit(.be16)) }]
+                        entries.append(e)
                     }
                     i += isR9 ? 2 : 1
                 }
-                out.append(MediaTable(name: type.rawValue, types: [type], offset: base, stride: plusEntry * (isR9 ? 2 : 1),
-                                      entries: entries, source: .exact(layout: layout), speedEncoding: std))
+                var t = MediaTable(name: type.rawValue, types: [type], offset: base, stride: plusEntry * (isR9 ? 2 : 1),
+                                   entries: entries, source: .exact(layout: layout), speedEncoding: std)
+                t.speedBits = SpeedBits.liteonPlus
+                t.strategyByIndex = true
+                out.append(t)
             }
         }
         return sorted(out)

@@ -27,6 +27,8 @@ public struct MediaEntry: Equatable, Sendable {
     public var copies: [Int]
     /// CD-R tables: the lead-out (capacity) "79:59:74".
     public var extra: String?
+    /// Where each field lives, for patching ("mid", "tid", "rid", "speed"; R9 entries list both copies).
+    public var locations: [String: [FieldLocation]] = [:]
 
     public init(type: MediaType, index: Int, mid: String, tid: String = "", rid: Int? = nil, speedRaw: Int? = nil, speeds: [Double] = [],
                 offset: Int, copies: [Int]? = nil, extra: String? = nil) {
@@ -50,6 +52,24 @@ extension String {
     }
 }
 
+/// One field of a media entry in the image.
+public struct FieldLocation: Equatable, Sendable {
+    public enum Encoding: Equatable, Sendable { case ascii, utf16, unit(WordUnit) }
+    public var offset: Int
+    /// Characters for text fields, 1 for numbers.
+    public var length: Int
+    public var encoding: Encoding
+    public init(offset: Int, length: Int, encoding: Encoding) { self.offset = offset; self.length = length; self.encoding = encoding }
+
+    public var byteCount: Int {
+        switch encoding {
+        case .ascii: return length
+        case .utf16: return length * 2
+        case let .unit(u): return u.size
+        }
+    }
+}
+
 /// A media table found in an image.
 public struct MediaTable: Equatable, Sendable {
     public enum Source: Equatable, Sendable {
@@ -64,6 +84,10 @@ public struct MediaTable: Equatable, Sendable {
     public var source: Source
     /// How the speed field is encoded ("7 bits, standard"), and the speeds each bit means.
     public var speedEncoding: String?
+    /// Speed for each bit of the speed field (empty: speeds are not encoded as a bitmask here).
+    public var speedBits: [Double] = []
+    /// The write strategy follows the entry's index (renaming aliases a code to that strategy; swapping IDs swaps strategies).
+    public var strategyByIndex = false
 
     public var isHeuristic: Bool { if case .heuristic = source { return true }; return false }
 }
@@ -103,9 +127,13 @@ public struct RecordTableSpec: Equatable, Sendable {
     public var atipLeadOut: Int?
     public var provenance: String
     public var synthetic: Bool
+    /// The layout's source says the write strategy is chosen by the entry's index.
+    public var strategyByIndex: Bool = false
 
     public init(name: String, type: MediaType, offset: Int, count: Int?, countField: IntField?, stride: Int, mid: StringField,
-                tid: StringField?, rid: IntField?, speed: IntField?, speedBits: [Double], atipLeadOut: Int?, provenance: String, synthetic: Bool) {
+                tid: StringField?, rid: IntField?, speed: IntField?, speedBits: [Double], atipLeadOut: Int?, provenance: String, synthetic: Bool,
+                strategyByIndex: Bool = false) {
+        self.strategyByIndex = strategyByIndex
         self.name = name; self.type = type; self.offset = offset; self.count = count; self.countField = countField
         self.stride = stride; self.mid = mid; self.tid = tid; self.rid = rid; self.speed = speed; self.speedBits = speedBits
         self.atipLeadOut = atipLeadOut; self.provenance = provenance; self.synthetic = synthetic
@@ -170,6 +198,14 @@ public enum MediaTableReader {
         for i in 0..<n {
             let base = r.offset + i * r.stride
             var e = MediaEntry(type: r.type, index: i, mid: "", offset: base)
+            if r.atipLeadOut == nil {
+                e.locations["mid"] = [FieldLocation(offset: base + r.mid.offset, length: r.mid.length, encoding: r.mid.utf16 ? .utf16 : .ascii)]
+                if let t = r.tid { e.locations["tid"] = [FieldLocation(offset: base + t.offset, length: t.length, encoding: t.utf16 ? .utf16 : .ascii)] }
+            } else {
+                e.locations["atip"] = [FieldLocation(offset: base + r.mid.offset, length: 3, encoding: .unit(.u8))]
+            }
+            if let rf = r.rid { e.locations["rid"] = [FieldLocation(offset: base + rf.offset, length: 1, encoding: .unit(rf.unit))] }
+            if let sf = r.speed { e.locations["speed"] = [FieldLocation(offset: base + sf.offset, length: 1, encoding: .unit(sf.unit))] }
             if let lo = r.atipLeadOut {
                 e.mid = msf(image, base + r.mid.offset) ?? ""
                 e.extra = msf(image, base + lo)
@@ -184,7 +220,10 @@ public enum MediaTableReader {
             }
             entries.append(e)
         }
-        return MediaTable(name: r.name, types: [r.type], offset: r.offset, stride: r.stride, entries: entries,
-                          source: .exact(layout: layout), speedEncoding: r.speedBits.isEmpty ? nil : "bit i = " + r.speedBits.map { SpeedBits.format($0) }.joined(separator: ","))
+        var t = MediaTable(name: r.name, types: [r.type], offset: r.offset, stride: r.stride, entries: entries,
+                           source: .exact(layout: layout), speedEncoding: r.speedBits.isEmpty ? nil : "bit i = " + r.speedBits.map { SpeedBits.format($0) }.joined(separator: ","))
+        t.speedBits = r.speedBits
+        t.strategyByIndex = r.strategyByIndex
+        return t
     }
 }

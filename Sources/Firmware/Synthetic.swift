@@ -61,12 +61,20 @@ public struct SyntheticATIP: Sendable, Equatable {
     public var leadIn: (UInt8, UInt8, UInt8)
     public var leadOut: (UInt8, UInt8, UInt8)
     public var extra: (UInt8, UInt8)
-    public init(_ leadIn: (UInt8, UInt8, UInt8), _ leadOut: (UInt8, UInt8, UInt8), _ extra: (UInt8, UInt8) = (0x00, 0x10)) {
-        self.leadIn = leadIn; self.leadOut = leadOut; self.extra = extra
+    /// For tables with a speed field.
+    public var speeds: [Double]
+    public init(_ leadIn: (UInt8, UInt8, UInt8), _ leadOut: (UInt8, UInt8, UInt8), _ extra: (UInt8, UInt8) = (0x00, 0x10), speeds: [Double] = []) {
+        self.leadIn = leadIn; self.leadOut = leadOut; self.extra = extra; self.speeds = speeds
     }
     public static func == (a: Self, b: Self) -> Bool {
-        a.leadIn == b.leadIn && a.leadOut == b.leadOut && a.extra == b.extra
+        a.leadIn == b.leadIn && a.leadOut == b.leadOut && a.extra == b.extra && a.speeds == b.speeds
     }
+
+    /// Taiyo Yuden, Ritek, Mitsubishi Chemical (lead-in codes from the public ATIP tables), 80-minute discs.
+    public static let defaults: [SyntheticATIP] = [
+        SyntheticATIP((97, 24, 0), (79, 59, 74), speeds: [16, 24, 48]), SyntheticATIP((97, 31, 0), (79, 59, 74), speeds: [16, 24]),
+        SyntheticATIP((97, 34, 20), (79, 59, 74), speeds: [16, 24, 48]), SyntheticATIP((97, 27, 10), (79, 59, 74), speeds: [8, 16]),
+    ]
 }
 
 public enum SyntheticError: Error, CustomStringConvertible, Equatable {
@@ -145,7 +153,22 @@ public enum SyntheticImage {
             case let .records(r): try buildRecords(&img, r, spec)
             }
         }
-        if let atip = spec.cdrTable {
+        // The layout's byte patches start out unapplied: their original bytes are where the patch looks.
+        for p in layout.patches {
+            let at: Int
+            if let o = p.locate.offset { at = o < 0 ? size + o : o }
+            else {
+                let s = p.locate.searchFrom + 0x300
+                guard s + p.locate.pattern.count <= size else { throw .cannotPlace("patch \(p.id) does not fit") }
+                for (k, b) in p.locate.pattern.bytes.enumerated() { img[s + k] = b ?? 0 }
+                at = s + p.delta
+            }
+            guard at >= 0, at + p.original.count <= size else { throw .cannotPlace("patch \(p.id) does not fit") }
+            img.replaceSubrange(at..<(at + p.original.count), with: p.original)
+        }
+        if layout.mediaTables.contains(where: { if case let .records(r) = $0 { return r.atipLeadOut != nil }; return false }) {
+            // The CD-R records table took the ATIP list.
+        } else if let atip = spec.cdrTable {
             let at = spec.cdrTableOffset ?? (size / 2 + 0x1234)
             guard at + atip.count * 8 <= size else { throw .cannotPlace("CD-R table does not fit") }
             for (i, a) in atip.enumerated() {
@@ -160,6 +183,20 @@ public enum SyntheticImage {
     }
 
     static func buildRecords(_ img: inout [UInt8], _ r: RecordTableSpec, _ spec: SyntheticSpec) throws(SyntheticError) {
+        if r.atipLeadOut != nil {
+            let list = spec.cdrTable ?? SyntheticATIP.defaults
+            let n = r.count ?? list.count
+            guard r.offset + n * r.stride <= img.count else { throw .cannotPlace("table \(r.name) does not fit") }
+            if let cf = r.countField { cf.unit.write(UInt64(n), into: &img, at: cf.offset) }
+            for (i, a) in list.prefix(n).enumerated() {
+                let base = r.offset + i * r.stride
+                img.replaceSubrange((base + r.mid.offset)..<(base + r.mid.offset + 3), with: [a.leadIn.0, a.leadIn.1, a.leadIn.2])
+                let lo = base + r.atipLeadOut!
+                img.replaceSubrange(lo..<(lo + 3), with: [a.leadOut.0, a.leadOut.1, a.leadOut.2])
+                if let sf = r.speed { sf.unit.write(UInt64(SpeedBits.encode(a.speeds, r.speedBits) ?? 0), into: &img, at: base + sf.offset) }
+            }
+            return
+        }
         let entries = spec.media[r.type] ?? []
         let n = r.count ?? entries.count
         guard r.offset + n * r.stride <= img.count else { throw .cannotPlace("table \(r.name) does not fit") }

@@ -5,13 +5,15 @@ import Yams
 /// Parses the image layouts of a family file (the `images:` list) into Firmware's descriptors.
 enum LayoutParser {
     static let layoutKeys = ["id", "name", "provenance", "synthetic", "sizes", "min_size", "max_size", "signatures",
-                             "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes"]
+                             "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes", "patches"]
+    static let patchKeys = ["id", "kind", "media", "booktype", "provenance", "synthetic", "offset", "search_from", "search_to",
+                            "ascii", "hex", "delta", "original", "replacement"]
     static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16"]
     static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect"]
     static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
                                "not_stored", "stride", "table", "provenance"]
     static let recordKeys = ["kind", "name", "type", "offset", "count", "count_field", "stride", "mid", "tid", "rid", "speed",
-                             "speed_bits", "atip_lead_out", "provenance", "synthetic"]
+                             "speed_bits", "atip_lead_out", "provenance", "synthetic", "strategy_by_index"]
 
     static func layout(_ e: Entry, family: String, familyProvenance: String, familySynthetic: Bool, _ issues: inout [DBIssue]) -> ImageLayout? {
         e.checkKeys(layoutKeys, issues: &issues)
@@ -37,6 +39,7 @@ enum LayoutParser {
         for f in e.children("fields", issues: &issues) { if let fs = field(f, &issues) { layout.fields.append(fs) } }
         for c in e.children("checksums", issues: &issues) { if let cs = checksum(c, &issues) { layout.checksums.append(cs) } }
         for m in e.children("media_tables", issues: &issues) { if let ms = mediaTable(m, &issues) { layout.mediaTables.append(ms) } }
+        for p in e.children("patches", issues: &issues) { if let bp = patch(p, layoutSynthetic: synthetic, &issues) { layout.patches.append(bp) } }
 
         // Cross-checks within the layout.
         let sigNames = Set(layout.signatures.map(\.name))
@@ -203,11 +206,54 @@ enum LayoutParser {
             if let v = e.fields?["speed_bits"]?.sequence { bits = v.compactMap { $0.scalar.flatMap { Double($0.string) } } }
             return .records(RecordTableSpec(name: name, type: type, offset: offset, count: count, countField: countField, stride: stride,
                                             mid: mid, tid: str("tid"), rid: num("rid"), speed: num("speed"), speedBits: bits,
-                                            atipLeadOut: e.int("atip_lead_out", issues: &issues), provenance: prov, synthetic: synthetic))
+                                            atipLeadOut: e.int("atip_lead_out", issues: &issues), provenance: prov, synthetic: synthetic,
+                                            strategyByIndex: e.bool("strategy_by_index", issues: &issues) ?? false))
         default:
             issues.append(e.fail("media table kind '\(kind)' is not liteon-8051 or records"))
             return nil
         }
+    }
+
+    /// A region or book-type byte patch. Only synthetic layouts may carry synthetic patches.
+    static func patch(_ e: Entry, layoutSynthetic: Bool, _ issues: inout [DBIssue]) -> BytePatch? {
+        e.checkKeys(patchKeys, issues: &issues)
+        guard let id = e.string("id", issues: &issues), let kindS = e.string("kind", issues: &issues),
+              let prov = e.string("provenance", issues: &issues),
+              let origS = e.string("original", issues: &issues), let replS = e.string("replacement", issues: &issues) else { return nil }
+        let synthetic = e.bool("synthetic", issues: &issues) ?? false
+        if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic patches must say 'synthetic' in their provenance")) }
+        if synthetic && !layoutSynthetic { issues.append(e.fail("a synthetic patch may only belong to a synthetic layout (it must never touch a real image)")) }
+        guard let orig = BytePattern(hex: origS)?.bytes.compactMap({ $0 }), let repl = BytePattern(hex: replS)?.bytes.compactMap({ $0 }),
+              !orig.isEmpty, orig.count == repl.count else {
+            issues.append(e.fail("original and replacement must be hex bytes of the same length")); return nil
+        }
+        if orig == repl { issues.append(e.fail("replacement equals original")) }
+        let kind: BytePatch.Kind
+        switch kindS {
+        case "region": kind = .region
+        case "booktype":
+            guard let m = e.string("media", issues: &issues), let v = e.string("booktype", issues: &issues) else { return nil }
+            kind = .booktype(media: m.lowercased(), value: v.lowercased())
+        default:
+            issues.append(e.fail("patch kind '\(kindS)' is not region or booktype")); return nil
+        }
+        let locate: Signature
+        let delta: Int
+        if let o = e.int("offset", issues: &issues) {
+            // A fixed place: locate the place itself (any bytes); the state check compares original/replacement.
+            locate = Signature(name: id, offset: o, pattern: BytePattern([UInt8?](repeating: nil, count: orig.count)))
+            delta = 0
+        } else {
+            var pattern: BytePattern?
+            if let a = e.string("ascii", required: false, issues: &issues) { pattern = BytePattern(literal: Array(a.utf8)) }
+            else if let h = e.string("hex", required: false, issues: &issues) { pattern = BytePattern(hex: h) }
+            guard let p = pattern, p.count > 0 else { issues.append(e.fail("say where: offset, or a search pattern (ascii or hex)")); return nil }
+            locate = Signature(name: id, offset: nil, searchFrom: e.int("search_from", issues: &issues) ?? 0,
+                               searchTo: e.int("search_to", issues: &issues), pattern: p)
+            delta = e.int("delta", issues: &issues) ?? 0
+        }
+        return BytePatch(id: id, kind: kind, provenance: prov, synthetic: synthetic, locate: locate, delta: delta,
+                         original: orig, replacement: repl)
     }
 
     /// An id table: tab-separated rows (layout or -, comma-separated IDs, model) after '# name:' and

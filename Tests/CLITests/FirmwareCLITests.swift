@@ -95,3 +95,46 @@ func tempDir() -> String {
         expectOneLineError(odflash("fw", "members", d + "/p.bin"), status: 2, containing: "not a readable zip")
     }
 }
+
+@Suite struct PatchCLITests {
+    func image(_ d: String) -> String {
+        let p = d + "/in.bin"
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", p).status == 0)
+        return p
+    }
+
+    @Test func patchWritesAValidatedImageAndLeavesTheInput() throws {
+        let d = tempDir()
+        let input = image(d)
+        let before = try Data(contentsOf: URL(fileURLWithPath: input))
+        let r = odflash("fw", "patch", input, "-o", d + "/out.bin", "--speed", "MCC-004=8x,16x", "--rename", "TYG02=CMC MAG. AM3", "--region-free")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("wrote \(d)/out.bin: validated"))
+        #expect(r.err.contains("SYNTHETIC"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == before)
+        let i = odflash("fw", "inspect", d + "/out.bin")
+        #expect(i.out.contains("CMC MAG. AM3-00") && i.out.contains("region: patched at 50000h"))
+        // JSON report.
+        let j = odflash("fw", "patch", "--json", "--dry-run", input, "--speed", "MCC-004=4x")
+        #expect((j.json["report"] as? [String: Any])?["layout"] as? String == "synth-dvdrw")
+        #expect(j.json["written"] as? Bool == false)
+    }
+
+    @Test func patchGuards() throws {
+        let d = tempDir()
+        let input = image(d)
+        expectOneLineError(odflash("fw", "patch", input, "-o", input, "--region-free"), status: 2, containing: "never modifies its input")
+        FileManager.default.createFile(atPath: d + "/exists.bin", contents: Data([1]))
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/exists.bin", "--region-free"), status: 4, containing: "refusing to overwrite")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin"), status: 2, containing: "no operation given")
+        expectOneLineError(odflash("fw", "patch", input, "--region-free"), status: 2, containing: "give -o OUTPUT")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "MCC-004=5x"), status: 4, containing: "cannot be encoded")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "NOPE-1=4x"), status: 4, containing: "no media code 'NOPE-1'")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "garbage"), status: 2, containing: "--speed takes")
+        #expect(!FileManager.default.fileExists(atPath: d + "/o.bin"))
+        // A real family: no guessed patch.
+        #expect(odflash("fw", "generate", "--family", "plextor", "-o", d + "/p.bin").status == 0)
+        expectOneLineError(odflash("fw", "patch", d + "/p.bin", "-o", d + "/p2.bin", "--region-free"), status: 4, containing: "has no known region patch")
+        #expect(!FileManager.default.fileExists(atPath: d + "/p2.bin"))
+    }
+}
