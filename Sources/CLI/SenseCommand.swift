@@ -32,6 +32,7 @@ struct SenseCommand: ODCommand {
         let fru: String?
         let senseKeySpecific: String?
         let progressPercent: Double?
+        let advice: String?
     }
 
     func run(_ ctx: Context) throws {
@@ -54,7 +55,9 @@ struct SenseCommand: ODCommand {
             commandSpecific: s.commandSpecific.map { String($0, radix: 16, uppercase: true) + "h" },
             fru: raw && s.fru != 0 ? Bytes.hex2(s.fru) + "h" : nil,
             senseKeySpecific: s.senseKeySpecific.map { Bytes.hex($0) },
-            progressPercent: s.progress.map { ($0 * 1000).rounded() / 10 })
+            progressPercent: s.progress.map { ($0 * 1000).rounded() / 10 },
+            // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand.
+            advice: (try? ctx.database())?.media.advice(key: s.key, asc: s.asc, ascq: s.ascq))
         var kv = KeyValues()
         kv.add("Sense", s.triple)
         kv.add("Sense key", "\(Bytes.hex2(s.key))h \(s.keyName)")
@@ -67,6 +70,7 @@ struct SenseCommand: ODCommand {
             kv.add("Key-specific", r.senseKeySpecific)
             kv.add("Progress", r.progressPercent.map { "\($0)%" })
         }
+        kv.add("For a burner", r.advice)
         ctx.emit(r, text: kv.text)
     }
 }

@@ -34,9 +34,20 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         /// Last possible lead-out start, "MM:SS:FF".
         public var leadOut: String
     }
+    public struct MediaID: Codable, Equatable, Sendable {
+        public var mid: String
+        public var tid: String?
+        public var rid: Int?
+    }
     public struct Medium: Codable, Equatable, Sendable {
         public var profile: String
         public var atip: ATIP?
+        /// DVD+R/RW ADIP, DVD-R pre-pit ID (mid only), BD disc information.
+        public var mediaID: MediaID?
+        /// PFI byte 0 (book type and version), e.g. 0xA1 for DVD+R.
+        public var bookType: Int?
+        /// Whether the drive answers READ DISC STRUCTURE format 11h (many refuse it with 05/24/00).
+        public var adipFormat11: Bool?
     }
 
     public var name: String
@@ -115,6 +126,12 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         if let m = medium {
             guard let code = MMCProfile.code(named: m.profile) else { throw bad("unknown medium profile '\(m.profile)'") }
             if !profiles.contains(where: { MMCProfile.code(named: $0) == code }) { throw bad("medium profile '\(m.profile)' is not one of the drive's profiles") }
+            if let id = m.mediaID {
+                if id.mid.isEmpty || !id.mid.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { throw bad("medium.mediaID.mid must be printable ASCII") }
+                if [0x1A, 0x1B, 0x2A, 0x2B].contains(code) && id.mid.utf8.count > 8 { throw bad("a DVD+ manufacturer ID has at most 8 characters") }
+                if [0x41, 0x42, 0x43].contains(code) && id.mid.utf8.count > 6 { throw bad("a BD manufacturer ID has at most 6 characters") }
+                if [0x11, 0x13, 0x14, 0x15, 0x16].contains(code) && id.mid.utf8.count > 18 { throw bad("a DVD-R pre-pit ID has at most 18 characters") }
+            }
             if let a = m.atip {
                 if DriveProfile.msf(a.leadIn) == nil { throw bad("medium.atip.leadIn '\(a.leadIn)' is not MM:SS:FF") }
                 if DriveProfile.msf(a.leadOut) == nil { throw bad("medium.atip.leadOut '\(a.leadOut)' is not MM:SS:FF") }

@@ -78,8 +78,7 @@ public final class EmulatedDrive: SCSITransport {
         case Opcode.reportKey: return reportKey(cdb, transfer)
         case Opcode.sendKey: return sendKey(cdb, transfer)
         case Opcode.readTOC: return readTOC(cdb, transfer)
-        case Opcode.readDiscStructure:
-            return mediumLoaded ? .check(5, 0x24, 0) : noMedium()
+        case Opcode.readDiscStructure: return readDiscStructure(cdb, transfer)
         default:
             return .check(5, 0x20, 0x00)  // invalid command operation code
         }
@@ -232,6 +231,56 @@ public final class EmulatedDrive: SCSITransport {
         r.typeCode = r.userChangesLeft == 0 ? 3 : (r.userChangesLeft == 1 ? 2 : 1)
         rpc = r
         return .good()
+    }
+
+    /// READ DISC STRUCTURE for the loaded medium: PFI (00h), ADIP (11h), pre-pit (0Eh) on DVD; disc information on BD.
+    func readDiscStructure(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard mediumLoaded && !trayOpen else { return noMedium() }
+        let b = cdb.bytes
+        let mediaType = b[1] & 0x0F, format = b[7]
+        let alloc = allocation16(cdb, 8)
+        guard let m = profile.medium, let p = mediumProfile else { return .check(5, 0x24, 0) }
+        let plus: Set<Int> = [0x1A, 0x1B, 0x2A, 0x2B], dash: Set<Int> = [0x11, 0x13, 0x14, 0x15, 0x16], bd: Set<Int> = [0x41, 0x42, 0x43]
+        func ascii(_ s: String, _ n: Int, pad: UInt8 = 0) -> [UInt8] { let u = Array(s.utf8.prefix(n)); return u + [UInt8](repeating: pad, count: n - u.count) }
+        func withHeader(_ payload: [UInt8]) -> [UInt8] { [UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF), 0, 0] + payload }
+        switch (mediaType, format) {
+        case (0, 0x00) where plus.contains(p) || dash.contains(p) || p == 0x10:
+            var pfi = [UInt8](repeating: 0, count: 2048)
+            pfi[0] = UInt8(m.bookType ?? (p == 0x1B ? 0xA1 : p == 0x1A ? 0x92 : p == 0x2B ? 0xE1 : dash.contains(p) ? 0x20 : 0x01))
+            if plus.contains(p), let id = m.mediaID {
+                pfi.replaceSubrange(19..<27, with: ascii(id.mid, 8))
+                pfi.replaceSubrange(27..<30, with: ascii(id.tid ?? "", 3))
+                pfi[30] = UInt8(truncatingIfNeeded: id.rid ?? 0)
+            }
+            return dataIn(withHeader(pfi), alloc, t)
+        case (0, 0x11) where plus.contains(p):
+            guard m.adipFormat11 ?? true, let id = m.mediaID else { return .check(5, 0x24, 0) }
+            var adip = [UInt8](repeating: 0, count: 256)
+            adip[0] = UInt8(m.bookType ?? 0xA1)
+            adip.replaceSubrange(19..<27, with: ascii(id.mid, 8))
+            adip.replaceSubrange(27..<30, with: ascii(id.tid ?? "", 3))
+            adip[30] = UInt8(truncatingIfNeeded: id.rid ?? 0)
+            return dataIn(withHeader(adip), alloc, t)
+        case (0, 0x0E) where dash.contains(p):
+            guard let id = m.mediaID else { return .check(5, 0x24, 0) }
+            var pp = [UInt8](repeating: 0, count: 40)
+            let idb = ascii(id.mid, 18)
+            pp[16] = 3; pp.replaceSubrange(17..<23, with: idb[0..<6])
+            pp[24] = 4; pp.replaceSubrange(25..<31, with: idb[6..<12])
+            if p == 0x11 || p == 0x15 || p == 0x16 { pp[32] = 5; pp.replaceSubrange(33..<39, with: idb[12..<18]) }
+            return dataIn(withHeader(pp), alloc, t)
+        case (1, 0x00) where bd.contains(p):
+            guard let id = m.mediaID else { return .check(5, 0x24, 0) }
+            var di = [UInt8](repeating: 0, count: 112)
+            di[0] = 0x44; di[1] = 0x49
+            di.replaceSubrange(8..<11, with: ascii(p == 0x43 ? "BDW" : "BDR", 3))
+            di.replaceSubrange(100..<106, with: ascii(id.mid, 6))
+            di.replaceSubrange(106..<109, with: ascii(id.tid ?? "", 3))
+            di[111] = UInt8(truncatingIfNeeded: id.rid ?? 0)
+            return dataIn(withHeader(di), alloc, t)
+        default:
+            return .check(5, 0x24, 0)
+        }
     }
 
     func readTOC(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {

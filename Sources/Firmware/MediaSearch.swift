@@ -59,7 +59,9 @@ public struct MediaQuery: Sendable, Equatable {
     public func matches(_ e: MediaEntry) -> Bool {
         if let a = atip {
             guard e.type == .cdR || e.type == .cdRW else { return false }
-            return e.mid == String(format: "%02d:%02d:%02d", a.0, a.1, a.2)
+            // Tables may hold the exact lead-in or the manufacturer code: compare with the frame rounded down.
+            let p = e.mid.split(separator: ":").compactMap { UInt8($0) }
+            return p.count == 3 && p[0] == a.0 && p[1] == a.1 && p[2] / 10 * 10 == a.2
         }
         guard e.mid.caseInsensitiveCompare(mid) == .orderedSame || e.mid.uppercased().hasPrefix(mid.uppercased()) && tid == nil else { return false }
         if let t = tid { return e.tid.caseInsensitiveCompare(t) == .orderedSame }

@@ -128,6 +128,10 @@ public struct PatchReport: Sendable, Encodable {
     public let synthetic: Bool
 }
 
+extension String {
+    init(format2d v: UInt8) { self = v < 10 ? "0\(v)" : "\(v)" }
+}
+
 public struct Patcher {
     public let inspector: Inspector
 
@@ -155,7 +159,17 @@ public struct Patcher {
                 let (table, entry) = try find(from, layout, img)
                 let q: MediaQuery
                 do { q = try MediaQuery(to) } catch { throw .usage("--rename: \(error.description)") }
-                guard q.atip == nil else { throw .usage("--rename works on DVD/BD media IDs, not ATIP times") }
+                if let a = q.atip {
+                    // A CD-R entry: the new manufacturer code replaces the lead-in time.
+                    guard let l = entry.locations["atip"]?.first else { throw .usage("\(entry.code) is not a CD-R ATIP entry") }
+                    if let clash = table.entries.first(where: { $0.index != entry.index && q.matches($0) }) { throw .duplicate(clash.code) }
+                    let old = Array(img[l.offset..<(l.offset + 3)])
+                    img.replaceSubrange(l.offset..<(l.offset + 3), with: [a.0, a.1, a.2])
+                    changes.append(.init(operation: op.description, target: entry.code, field: "atip",
+                                         before: old.map { String(format2d: $0) }.joined(separator: ":"),
+                                         after: [a.0, a.1, a.2].map { String(format2d: $0) }.joined(separator: ":"), offset: l.offset, length: 3))
+                    continue
+                }
                 if let clash = table.entries.first(where: { $0.index != entry.index && q.matches($0) && $0.mid.uppercased() == q.mid.uppercased() && ($0.tid.uppercased() == (q.tid ?? $0.tid).uppercased()) }) {
                     throw .duplicate(clash.code)
                 }

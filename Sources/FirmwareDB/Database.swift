@@ -8,6 +8,7 @@ public struct FirmwareDatabase: Sendable {
     public let families: [Family]
     public let models: [Model]
     public let idTables: [String: IDTable]
+    public let media: MediaKnowledge
 
     /// Every image layout of every family.
     public var layouts: [ImageLayout] { families.flatMap(\.layouts) }
@@ -96,7 +97,7 @@ public struct FirmwareDatabase: Sendable {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
-            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:])
+            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge())
         }
         let famFiles = yamlFiles(root + "/families")
         if famFiles.isEmpty { issues.append(DBIssue(file: root + "/families", line: nil, message: "no family files")) }
@@ -155,7 +156,8 @@ public struct FirmwareDatabase: Sendable {
                 issues.append(DBIssue(file: root + "/idtables", line: nil, message: "id table '\(t.name)': \(e.ids.joined(separator: "/")) names unknown layout '\(e.layout!)'"))
             }
         }
-        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables)
+        let media = MediaKnowledge.load(root: root, &issues)
+        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: media)
     }
 
     static func yamlLine(_ e: YamlError) -> Int? {

@@ -152,7 +152,10 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
     @Test func triple() {
         let r = odflash("sense", "03/0C/00")
         #expect(r.status == 0)
-        #expect(r.out == "Sense:     03/0C/00\nSense key: 03h Medium Error\nASC/ASCQ:  0Ch/00h Write error\n")
+        #expect(r.out.hasPrefix("Sense:        03/0C/00\nSense key:    03h Medium Error\nASC/ASCQ:     0Ch/00h Write error\nFor a burner: "))
+        #expect(r.out.contains("odflash media DEVICE --check"))
+        // No advice for a code that is not about writing.
+        #expect(!odflash("sense", "05/24/00").out.contains("For a burner"))
     }
 
     @Test func separateWords() {
@@ -217,6 +220,7 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: db + "/families", toPath: dir + "/families")
         try FileManager.default.copyItem(atPath: db + "/idtables", toPath: dir + "/idtables")
+        try FileManager.default.copyItem(atPath: db + "/media", toPath: dir + "/media")
         try "schema: 1\nprovenance: x\nmodels:\n  - {id: m, name: M, vendor: V, product: P, family: nec-optiarc}\n"
             .write(toFile: dir + "/models.yaml", atomically: true, encoding: .utf8)
         var out = "", err = ""

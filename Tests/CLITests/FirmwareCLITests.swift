@@ -138,3 +138,48 @@ func tempDir() -> String {
         #expect(!FileManager.default.fileExists(atPath: d + "/p2.bin"))
     }
 }
+
+/// The user's story: a CMC CD-R in the iHAS124 Y, a firmware that lacks it, a patched firmware that has it.
+@Suite struct MediaCheckCLITests {
+    @Test func identifyTheCMCDisc() {
+        let r = odflash("media", "emu:ihas124y-cmc")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("ATIP lead-in: 97:26:66 (manufacturer code 97:26:60)"))
+        #expect(r.out.contains("Manufacturer: CMC Magnetics Corporation"))
+        #expect(r.out.contains("Capacity:     last lead-out 79:59:74 (80 min)"))
+        let j = odflash("media", "--json", "emu:ihas124y-ricoh-dvdr")
+        #expect((j.json["disc"] as? [String: Any])?["code"] as? String == "RICOHJPN-R03-02")
+    }
+
+    @Test func notListedThenPatchedThenSupported() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/fw.bin").status == 0)
+        let miss = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        #expect(miss.status == 0, "\(miss.err)")
+        #expect(miss.out.contains("NOT LISTED: 97:26:60"))
+        #expect(miss.out.contains("Nearest codes: 97:24:00 (Taiyo Yuden Company Limited)"))
+        #expect(miss.out.contains("--rename '97:24:00=97:26:60'"))
+        let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/patched.bin", "--rename", "97:24:00=97:26:60")
+        #expect(p.status == 0, "\(p.err)")
+        let hit = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/patched.bin")
+        let check = try #require(hit.json["check"] as? [String: Any])
+        #expect(check["supported"] as? Bool == true)
+        #expect(check["speeds"] as? [String] == ["16x", "24x", "48x"])
+    }
+
+    @Test func necImageIsHeuristicAndOffersNoPatch() {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--cdr", "97:24:00,97:27:10,97:31:00,97:34:20", "-o", d + "/nec.bin").status == 0)
+        let r = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/nec.bin")
+        #expect(r.out.contains("NOT LISTED") && r.out.contains("heuristic"))
+        #expect(r.out.contains("odflash never patches a table it only guessed"))
+        #expect(!r.out.contains("fw patch"))
+    }
+
+    @Test func checkErrors() {
+        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check"), status: 2, containing: "give --firmware IMAGE")
+        expectOneLineError(odflash("media", "emu:ihas124y", "--check", "--firmware", "/x"), status: 3, containing: "no disc in the drive")
+        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--firmware", "/x"), status: 2, containing: "--firmware goes with --check")
+        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", "/nonexistent.bin"), status: 2, containing: "no such file")
+    }
+}

@@ -167,3 +167,52 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
         #expect(throws: DriveProfile.Failure.self) { try DriveProfile.resolve("../../etc/passwd", emulatorDir: emulatorDir) }
     }
 }
+
+@Suite struct EmulatedDiscTests {
+    func drive(_ medium: String) throws -> EmulatedDrive {
+        var p = try DriveProfile.parse("""
+        name: t
+        provenance: "synthetic test"
+        inquiry: {vendor: V, product: P, revision: "1"}
+        profiles: [CD-R, DVD-R, DVD+R, BD-R SRM, DVD-ROM]
+        medium: \(medium)
+        """)
+        p.unitAttentionOnStart = false
+        return EmulatedDrive(profile: p)
+    }
+
+    @Test func cdrATIP() throws {
+        let i = try DiscIdentifier(EmulatedDrive(profile: DriveProfile.resolve("ihas124y-cmc", emulatorDir: emulatorDir))).identify()
+        #expect(i.profile == "CD-R" && i.atip?.leadIn == "97:26:66" && i.code == "97:26:60")
+    }
+
+    @Test func dvdPlusADIPAndFallback() throws {
+        let direct = try DiscIdentifier(drive("{profile: DVD+R, mediaID: {mid: MCC, tid: \"004\", rid: 1}}")).identify()
+        #expect(direct.mediaID?.source == "ADIP (format 11h)" && direct.code == "MCC-004-01")
+        #expect(direct.bookType == "DVD+R (version 1)")
+        let fallback = try DiscIdentifier(drive("{profile: DVD+R, mediaID: {mid: MCC, tid: \"004\", rid: 1}, adipFormat11: false}")).identify()
+        #expect(fallback.mediaID?.source == "PFI (format 00h)" && fallback.code == "MCC-004-01")
+        #expect(fallback.notes.contains { $0.contains("05/24/00") })
+    }
+
+    @Test func dvdDashAndBD() throws {
+        let r = try DiscIdentifier(drive("{profile: DVD-R, mediaID: {mid: RITEKG05}}")).identify()
+        #expect(r.code == "RITEKG05" && r.bookType == "DVD-R (version 0)")
+        let b = try DiscIdentifier(drive("{profile: BD-R SRM, mediaID: {mid: CMCMAG, tid: BA5, rid: 0}}")).identify()
+        #expect(b.code == "CMCMAG-BA5-00")
+    }
+
+    @Test func pressedAndMissingDiscs() throws {
+        let rom = try DiscIdentifier(drive("{profile: DVD-ROM}")).identify()
+        #expect(rom.code == nil && rom.notes.contains { $0.contains("carries no media ID") } == false || rom.code == nil)
+        let d = try drive("{profile: DVD+R, mediaID: {mid: MCC, tid: \"004\", rid: 1}}")
+        _ = try d.execute(.startStopUnit(start: false, loadEject: true), .none, timeout: 1)
+        let none = try DiscIdentifier(d).identify()
+        #expect(none.medium == .trayOpen && none.code == nil)
+    }
+
+    @Test func mediumValidation() {
+        #expect(throws: DriveProfile.Failure.self) { try drive("{profile: DVD+R, mediaID: {mid: TOOLONGMID}}") }
+        #expect(throws: DriveProfile.Failure.self) { try drive("{profile: BD-R SRM, mediaID: {mid: SEVENCH}}") }
+    }
+}

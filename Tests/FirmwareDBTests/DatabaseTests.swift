@@ -11,6 +11,7 @@ func tempDB(families: [String: String]? = nil, models: String? = nil, idtables: 
     let root = NSTemporaryDirectory() + "odflash-db-\(UUID().uuidString)"
     try fm.createDirectory(atPath: root + "/families", withIntermediateDirectories: true)
     if idtables ?? (families == nil) { try fm.copyItem(atPath: repoRoot + "/firmware-db/idtables", toPath: root + "/idtables") }
+    try fm.copyItem(atPath: repoRoot + "/firmware-db/media", toPath: root + "/media")
     if let fams = families {
         for (id, text) in fams { try text.write(toFile: root + "/families/\(id).yaml", atomically: true, encoding: .utf8) }
     } else {
@@ -127,7 +128,7 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         let root = NSTemporaryDirectory() + "odflash-db-empty-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        #expect(FirmwareDatabase.lint(root: root).count == 2)   // no family files, no models.yaml
+        #expect(FirmwareDatabase.lint(root: root).count == 5)   // no family files, no models.yaml, no media tables (3)
         #expect(throws: FirmwareDatabase.LoadError.self) { try FirmwareDatabase.load(root: root) }
     }
 
@@ -209,5 +210,46 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         defer { try? FileManager.default.removeItem(atPath: root) }
         // The real NEC id table names layouts that this one-family db lacks.
         #expect(FirmwareDatabase.lint(root: root).contains { $0.message.contains("names unknown layout 'nec-2m'") })
+    }
+}
+
+@Suite struct MediaKnowledgeTests {
+    let k = try! FirmwareDatabase.load(root: repoRoot + "/firmware-db").media
+
+    @Test func atipLookupRoundsTheFrame() {
+        #expect(k.atip.count == 44)
+        #expect(k.atipManufacturer(97, 26, 66)?.name == "CMC Magnetics Corporation")
+        #expect(k.atipManufacturer(97, 26, 60)?.aka.contains("Verbatim") == true)
+        #expect(k.atipManufacturer(97, 24, 1)?.name == "Taiyo Yuden Company Limited")
+        #expect(k.atipManufacturer(96, 43, 37)?.name == "Ritek Corp")
+        #expect(k.atipManufacturer(97, 99, 0) == nil)
+    }
+
+    @Test func dvdLookup() {
+        #expect(k.dvdManufacturer("RICOHJPN")?.name == "Ricoh Company Limited")
+        #expect(k.dvdManufacturer("TYG02")?.name == "Taiyo Yuden Company Limited")
+        #expect(k.dvdManufacturer("MCC 03RG20")?.name == "Mitsubishi Chemical Corporation")   // DVD-R: the part before the space
+        #expect(k.dvdManufacturer("MCC")?.name == "Mitsubishi Chemical Corporation")
+        #expect(k.dvdManufacturer("MCCX")?.name == nil)      // 'MCC' must match the whole ID
+        #expect(k.dvdManufacturer("CMC MAG")?.name == "CMC Magnetics Corporation")
+        #expect(k.dvdManufacturer("ZZZZ") == nil)
+    }
+
+    @Test func adviceMostSpecificFirst() {
+        #expect(k.advice(key: 3, asc: 0x0C, ascq: 0x09)?.contains("media DEVICE --check") == true)
+        #expect(k.advice(key: 5, asc: 0x21, ascq: 0x02)?.contains("invalid address") == true)
+        #expect(k.advice(key: 5, asc: 0x21, ascq: 0x00) == nil)
+        #expect(k.advice(key: 4, asc: 0x44, ascq: 0)?.contains("hardware") == true)
+        #expect(k.advice(key: 5, asc: 0x24, ascq: 0) == nil)
+    }
+
+    @Test func mediaTablesNeedProvenance() throws {
+        let root = try tempDB()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "# name: atip-manufacturers\n97:26:60\tCMC\t\n".write(toFile: root + "/media/atip-manufacturers.tsv", atomically: true, encoding: .utf8)
+        try "# name: burn-advice\n# provenance: x\n03/ZZ/00\ttext\n".write(toFile: root + "/media/advice.tsv", atomically: true, encoding: .utf8)
+        let issues = FirmwareDatabase.lint(root: root).map(\.description)
+        #expect(issues.contains { $0.contains("needs a '# provenance:' line") })
+        #expect(issues.contains { $0.contains("is not KK/AA/QQ") })
     }
 }

@@ -1,0 +1,109 @@
+import Firmware
+import Foundation
+
+/// A tab-separated data file with '# name:' and '# provenance:' header lines.
+public struct TSVTable: Sendable {
+    public let name: String
+    public let provenance: String
+    public let rows: [[String]]
+
+    static func parse(_ text: String, file: String, columns: Int, _ issues: inout [DBIssue]) -> TSVTable? {
+        var name: String?, prov: String?
+        var rows: [[String]] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmedSpaces
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") {
+                let body = line.dropFirst().trimmedSpaces
+                if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
+                if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
+                continue
+            }
+            let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
+            guard cols.count == columns, !cols[0].isEmpty else {
+                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns) tab-separated columns"))
+                continue
+            }
+            rows.append(cols)
+        }
+        guard let name, !name.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# name:' line")); return nil }
+        guard let prov, !prov.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# provenance:' line")); return nil }
+        return TSVTable(name: name, provenance: prov, rows: rows)
+    }
+}
+
+/// Media knowledge from firmware-db/media: ATIP and DVD/BD manufacturer tables, burn-failure advice.
+public struct MediaKnowledge: Sendable {
+    public struct ATIPRow: Sendable, Equatable { public let m, s, f: Int; public let name: String; public let aka: String }
+    public struct DVDRow: Sendable, Equatable { public let code: String; public let length: Int; public let name: String }
+    public struct Advice: Sendable, Equatable { public let key: UInt8; public let asc: UInt8?; public let ascq: UInt8?; public let text: String }
+
+    public var atip: [ATIPRow] = []
+    public var dvd: [DVDRow] = []
+    public var advice: [Advice] = []
+    public var provenance: [String: String] = [:]
+
+    public init() {}
+
+    static func load(root: String, _ issues: inout [DBIssue]) -> MediaKnowledge {
+        var k = MediaKnowledge()
+        let dir = root + "/media"
+        func table(_ file: String, _ cols: Int) -> TSVTable? {
+            let path = dir + "/" + file
+            guard let bytes = try? ImageFile.readFile(path, max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                issues.append(DBIssue(file: path, line: nil, message: "missing or not UTF-8 text"))
+                return nil
+            }
+            return TSVTable.parse(text, file: path, columns: cols, &issues)
+        }
+        if let t = table("atip-manufacturers.tsv", 3) {
+            k.provenance[t.name] = t.provenance
+            for r in t.rows {
+                let p = r[0].split(separator: ":").compactMap { Int($0) }
+                guard p.count == 3, p[1] < 60, p[2] < 75 else { issues.append(DBIssue(file: dir, line: nil, message: "\(t.name): '\(r[0])' is not MM:SS:FF")); continue }
+                k.atip.append(.init(m: p[0], s: p[1], f: p[2], name: r[1], aka: r[2]))
+            }
+        }
+        if let t = table("dvd-manufacturers.tsv", 3) {
+            k.provenance[t.name] = t.provenance
+            for r in t.rows {
+                guard let l = Int(r[1]), l > 0 else { issues.append(DBIssue(file: dir, line: nil, message: "\(t.name): '\(r[1])' is not a length")); continue }
+                k.dvd.append(.init(code: r[0], length: l, name: r[2]))
+            }
+        }
+        if let t = table("advice.tsv", 2) {
+            k.provenance[t.name] = t.provenance
+            for r in t.rows {
+                let p = r[0].split(separator: "/").map(String.init)
+                func hex(_ s: String) -> UInt8?? { s == "??" ? .some(nil) : UInt8(s, radix: 16).map { .some($0) } }
+                guard p.count == 3, let key = UInt8(p[0], radix: 16), let a = hex(p[1]), let q = hex(p[2]) else {
+                    issues.append(DBIssue(file: dir, line: nil, message: "\(t.name): '\(r[0])' is not KK/AA/QQ")); continue
+                }
+                k.advice.append(.init(key: key, asc: a, ascq: q, text: r[1]))
+            }
+        }
+        return k
+    }
+
+    /// The manufacturer of a CD-R by its ATIP lead-in: the exact time first, then the frame rounded down to tens.
+    public func atipManufacturer(_ m: Int, _ s: Int, _ f: Int) -> ATIPRow? {
+        atip.first { $0.m == m && $0.s == s && $0.f == f } ?? atip.first { $0.m == m && $0.s == s && $0.f == f - f % 10 }
+    }
+
+    /// The manufacturer of a DVD/BD media ID.
+    public func dvdManufacturer(_ id: String) -> DVDRow? {
+        let dashPart = id.split(separator: " ").first.map(String.init)
+        for r in dvd {
+            if r.length > r.code.count ? id == r.code : id.hasPrefix(String(r.code.prefix(r.length))) { return r }
+            if let d = dashPart, d != id, d == r.code { return r }
+        }
+        return nil
+    }
+
+    /// Burn-failure advice for a sense code, most specific first.
+    public func advice(key: UInt8, asc: UInt8, ascq: UInt8) -> String? {
+        advice.first { $0.key == key && $0.asc == asc && $0.ascq == ascq }?.text
+            ?? advice.first { $0.key == key && $0.asc == asc && $0.ascq == nil }?.text
+            ?? advice.first { $0.key == key && $0.asc == nil }?.text
+    }
+}

@@ -1,0 +1,180 @@
+import SCSI
+
+/// What `odflash media` reports about the disc in a drive.
+public struct DiscInfo: Sendable, Codable, Equatable {
+    public struct ATIP: Sendable, Codable, Equatable {
+        public let leadIn: String
+        public let leadOut: String
+        /// The lead-in with the frame rounded down to tens: the manufacturer code.
+        public let manufacturerCode: String
+        public let capacityMinutes: Int
+        public let dye: String
+        public let rewritable: Bool
+    }
+    public struct MediaID: Sendable, Codable, Equatable {
+        public let mid: String
+        public let tid: String?
+        public let rid: Int?
+        public let source: String
+    }
+
+    public var profile: String?
+    public var profileCode: Int?
+    public var medium: MediumState
+    public var bookType: String?
+    public var atip: ATIP?
+    public var mediaID: MediaID?
+    /// The code to look up in media tables: "97:26:60", "RICOHJPN-R03-02", "RITEKG05", "CMCMAG-BA5-00".
+    public var code: String?
+    public var notes: [String] = []
+}
+
+/// Decoders for the MMC structures that identify a disc. Offsets count from the start of the returned data.
+public enum DiscStructures {
+    /// ATIP (READ TOC format 4, MSF): lead-in start at 8-10, last possible lead-out start at 12-14.
+    public static func atip(_ b: [UInt8], rewritable: Bool) throws(ParseError) -> DiscInfo.ATIP {
+        guard b.count >= 15 else { throw .truncated(needed: 15, have: b.count) }
+        guard let len = Bytes.be16(b, 0), len >= 13 else { throw .invalid("ATIP response carries no descriptor (data length \(Bytes.be16(b, 0) ?? 0))") }
+        let li = (b[8], b[9], b[10]), lo = (b[12], b[13], b[14])
+        guard li.1 < 60, li.2 < 75, lo.1 < 60, lo.2 < 75 else { throw .invalid("ATIP times are not valid M:S:F values") }
+        func msf(_ t: (UInt8, UInt8, UInt8)) -> String { String(format2d: t.0) + ":" + String(format2d: t.1) + ":" + String(format2d: t.2) }
+        let dye = rewritable ? "phase change (rewritable)" :
+            (li.2 % 10 < 5 ? "long strategy (cyanine, azo or similar)" : "short strategy (phthalocyanine or similar)")
+        return DiscInfo.ATIP(leadIn: msf(li), leadOut: msf(lo), manufacturerCode: msf((li.0, li.1, li.2 - li.2 % 10)),
+                             capacityMinutes: Int(lo.0) + (lo.1 >= 30 ? 1 : 0), dye: dye, rewritable: rewritable)
+    }
+
+    /// Printable, with NULs dropped and other unprintable bytes escaped as %XX.
+    public static func printable(_ bytes: ArraySlice<UInt8>) -> String {
+        var s = ""
+        for c in bytes where c != 0 {
+            if c >= 0x20 && c < 0x7F { s.append(Character(UnicodeScalar(c))) } else { s += "%" + Bytes.hex2(c) }
+        }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+
+    /// DVD+R/+RW ADIP (format 11h) or PFI (format 00h), which copies it: MID 19-26, TID 27-29, revision 30 (payload offsets).
+    public static func dvdPlus(_ b: [UInt8], source: String) throws(ParseError) -> DiscInfo.MediaID {
+        guard b.count >= 4 + 31 else { throw .truncated(needed: 35, have: b.count) }
+        let p = 4
+        let mid = printable(b[(p + 19)..<(p + 27)])
+        guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
+        return .init(mid: mid, tid: printable(b[(p + 27)..<(p + 30)]), rid: Int(b[p + 30]), source: source)
+    }
+
+    /// DVD-R/-RW pre-pit data (format 0Eh): field markers 3, 4 (and 5 for DVD-R) before each ID part.
+    public static func dvdDash(_ b: [UInt8]) throws(ParseError) -> DiscInfo.MediaID {
+        let p = 4
+        guard b.count >= p + 31 else { throw .truncated(needed: p + 31, have: b.count) }
+        guard b[p + 16] == 3, b[p + 24] == 4 else {
+            throw .invalid("pre-pit data lacks its field markers (bytes 16 and 24 are \(Bytes.hex2(b[p + 16]))h and \(Bytes.hex2(b[p + 24]))h, expected 03h and 04h)")
+        }
+        var raw = Array(b[(p + 17)..<(p + 23)]) + Array(b[(p + 25)..<(p + 31)])
+        if b.count >= p + 39 && b[p + 32] == 5 { raw += Array(b[(p + 33)..<(p + 39)]) }
+        let id = printable(raw[...])
+        guard !id.isEmpty else { throw .invalid("the disc reports an empty pre-pit ID") }
+        return .init(mid: id, tid: nil, rid: nil, source: "pre-pit (format 0Eh)")
+    }
+
+    /// BD disc information (media type 1, format 00h): 'DI', disc type 8-10, MID 100-105, TID 106-108, revision 111.
+    public static func bd(_ b: [UInt8]) throws(ParseError) -> DiscInfo.MediaID {
+        let p = 4
+        guard b.count >= p + 112 else { throw .truncated(needed: p + 112, have: b.count) }
+        guard b[p] == 0x44, b[p + 1] == 0x49 else { throw .invalid("BD disc information does not start with 'DI'") }
+        let kind = printable(b[(p + 8)..<(p + 11)])
+        guard kind != "BDO" else { throw .invalid("a BD-ROM has no media ID") }
+        let mid = printable(b[(p + 100)..<(p + 106)])
+        guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
+        return .init(mid: mid, tid: printable(b[(p + 106)..<(p + 109)]), rid: Int(b[p + 111]), source: "disc information (\(kind))")
+    }
+
+    /// PFI byte 0: book type (high nibble) and version.
+    public static func bookType(_ b: [UInt8]) -> String? {
+        guard b.count > 4 else { return nil }
+        let names: [UInt8: String] = [0: "DVD-ROM", 1: "DVD-RAM", 2: "DVD-R", 3: "DVD-RW", 9: "DVD+RW", 0xA: "DVD+R", 0xD: "DVD+RW DL", 0xE: "DVD+R DL"]
+        let v = b[4]
+        return "\(names[v >> 4] ?? "reserved \(Bytes.hex2(v >> 4))h") (version \(v & 0x0F))"
+    }
+}
+
+extension String {
+    init(format2d v: UInt8) { self = v < 10 ? "0\(v)" : "\(v)" }
+}
+
+public struct DiscIdentifier {
+    public let transport: any SCSITransport
+    public var timeout: Double = 20
+
+    public init(_ transport: any SCSITransport) { self.transport = transport }
+
+    func query(_ cdb: CDB, _ t: DataTransfer) throws -> CommandResult {
+        var attempt = 0
+        while true {
+            do { return try transport.run(cdb, t, timeout: timeout) }
+            catch let e as SCSICommandError where e.sense?.key == 6 && attempt < 3 { attempt += 1 }
+        }
+    }
+
+    static let cdProfiles: Set<Int> = [0x09, 0x0A]
+    static let plusProfiles: Set<Int> = [0x1A, 0x1B, 0x2A, 0x2B]
+    static let dashProfiles: Set<Int> = [0x11, 0x13, 0x14, 0x15, 0x16]
+    static let bdProfiles: Set<Int> = [0x41, 0x42, 0x43]
+
+    public func identify() throws -> DiscInfo {
+        let medium = try DriveIdentifier(transport).mediumState()
+        var info = DiscInfo(profile: nil, profileCode: nil, medium: medium)
+        guard medium == .present else { return info }
+        let cfg = try FeatureConfiguration(bytes: query(.getConfiguration(rt: 1, allocation: 8), .fromDevice(8)).data)
+        let p = cfg.currentProfile
+        info.profileCode = p
+        info.profile = MMCProfile.name(p)
+        func note(_ what: String, _ e: Error) {
+            if let s = e as? SCSICommandError { info.notes.append("\(what): \(s.sense.map { $0.description } ?? s.status.name)") }
+            else { info.notes.append("\(what): \(e)") }
+        }
+        if DiscIdentifier.cdProfiles.contains(p) {
+            do {
+                let r = try query(.readTOC(format: 4, msf: true, allocation: 28), .fromDevice(28))
+                let a = try DiscStructures.atip(r.data, rewritable: p == 0x0A)
+                info.atip = a
+                info.code = a.manufacturerCode
+            } catch { note("ATIP (READ TOC format 4)", error) }
+        } else if DiscIdentifier.plusProfiles.contains(p) || DiscIdentifier.dashProfiles.contains(p) {
+            var pfi: [UInt8]?
+            do {
+                pfi = try query(.readDiscStructure(mediaType: 0, format: 0, allocation: 2052), .fromDevice(2052)).data
+                info.bookType = DiscStructures.bookType(pfi!)
+            } catch { note("physical format information (format 00h)", error) }
+            if DiscIdentifier.plusProfiles.contains(p) {
+                do {
+                    let r = try query(.readDiscStructure(mediaType: 0, format: 0x11, allocation: 260), .fromDevice(260))
+                    info.mediaID = try DiscStructures.dvdPlus(r.data, source: "ADIP (format 11h)")
+                } catch {
+                    // Many drives refuse format 11h; the PFI copies the ADIP bytes.
+                    note("ADIP (format 11h)", error)
+                    if let pf = pfi {
+                        do { info.mediaID = try DiscStructures.dvdPlus(pf, source: "PFI (format 00h)") } catch { note("media ID from PFI", error) }
+                    }
+                }
+                if let m = info.mediaID { info.code = [m.mid, m.tid ?? "", m.rid.map { Bytes.hex2(UInt8(truncatingIfNeeded: $0)) } ?? ""].filter { !$0.isEmpty }.joined(separator: "-") }
+            } else {
+                do {
+                    let r = try query(.readDiscStructure(mediaType: 0, format: 0x0E, allocation: 260), .fromDevice(260))
+                    info.mediaID = try DiscStructures.dvdDash(r.data)
+                    info.code = info.mediaID?.mid
+                } catch { note("pre-pit data (format 0Eh)", error) }
+            }
+        } else if DiscIdentifier.bdProfiles.contains(p) {
+            do {
+                let r = try query(.readDiscStructure(mediaType: 1, format: 0, allocation: 4100), .fromDevice(4100))
+                let m = try DiscStructures.bd(r.data)
+                info.mediaID = m
+                info.code = "\(m.mid)-\(m.tid ?? "")-\(Bytes.hex2(UInt8(truncatingIfNeeded: m.rid ?? 0)))"
+            } catch { note("disc information (BD format 00h)", error) }
+        } else {
+            info.notes.append("a \(info.profile ?? "?") disc carries no media ID (only recordable discs do)")
+        }
+        return info
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+@testable import MMC
+@testable import SCSI
+
+@Suite struct DiscStructureTests {
+    func atipBytes(_ li: (UInt8, UInt8, UInt8), _ lo: (UInt8, UInt8, UInt8)) -> [UInt8] {
+        var d = [UInt8](repeating: 0, count: 28)
+        d[1] = 26; d[8] = li.0; d[9] = li.1; d[10] = li.2; d[12] = lo.0; d[13] = lo.1; d[14] = lo.2
+        return d
+    }
+
+    @Test func atipCMC() throws {
+        let a = try DiscStructures.atip(atipBytes((97, 26, 66), (79, 59, 74)), rewritable: false)
+        #expect(a.leadIn == "97:26:66" && a.manufacturerCode == "97:26:60" && a.leadOut == "79:59:74")
+        #expect(a.capacityMinutes == 80)
+        #expect(a.dye.hasPrefix("short strategy"))
+        #expect(try DiscStructures.atip(atipBytes((97, 24, 1), (74, 30, 0)), rewritable: false).dye.hasPrefix("long strategy"))
+        #expect(try DiscStructures.atip(atipBytes((97, 24, 1), (74, 29, 0)), rewritable: true).dye.hasPrefix("phase change"))
+    }
+
+    @Test func atipMalformed() {
+        #expect(throws: ParseError.self) { try DiscStructures.atip([0, 2, 0, 0], rewritable: false) }
+        var noDesc = atipBytes((97, 26, 66), (79, 59, 74)); noDesc[1] = 2
+        #expect(throws: ParseError.self) { try DiscStructures.atip(noDesc, rewritable: false) }
+        #expect(throws: ParseError.self) { try DiscStructures.atip(atipBytes((97, 61, 0), (79, 59, 74)), rewritable: false) }
+        #expect(throws: ParseError.self) { try DiscStructures.atip(atipBytes((97, 26, 80), (79, 59, 74)), rewritable: false) }
+    }
+
+    func plus(_ mid: String, _ tid: String, _ rid: UInt8) -> [UInt8] {
+        var d = [UInt8](repeating: 0, count: 4 + 256)
+        for (i, c) in mid.utf8.enumerated() { d[4 + 19 + i] = c }
+        for (i, c) in tid.utf8.enumerated() { d[4 + 27 + i] = c }
+        d[4 + 30] = rid
+        return d
+    }
+
+    @Test func dvdPlusADIPAndPFI() throws {
+        let m = try DiscStructures.dvdPlus(plus("RICOHJPN", "R03", 2), source: "ADIP")
+        #expect(m.mid == "RICOHJPN" && m.tid == "R03" && m.rid == 2)
+        let short = try DiscStructures.dvdPlus(plus("MCC", "004", 0), source: "PFI")
+        #expect(short.mid == "MCC" && short.tid == "004")
+        #expect(throws: ParseError.self) { try DiscStructures.dvdPlus(plus("", "", 0), source: "x") }
+        #expect(throws: ParseError.self) { try DiscStructures.dvdPlus([0, 2, 0, 0, 1, 2], source: "x") }
+    }
+
+    func prepit(_ id: String, markers: (UInt8, UInt8, UInt8) = (3, 4, 5)) -> [UInt8] {
+        var d = [UInt8](repeating: 0, count: 4 + 40)
+        let b = Array(id.utf8) + [UInt8](repeating: 0, count: 18)
+        d[4 + 16] = markers.0; d[4 + 24] = markers.1; d[4 + 32] = markers.2
+        for i in 0..<6 { d[4 + 17 + i] = b[i]; d[4 + 25 + i] = b[6 + i]; d[4 + 33 + i] = b[12 + i] }
+        return d
+    }
+
+    @Test func dvdDashPrePit() throws {
+        #expect(try DiscStructures.dvdDash(prepit("RITEKG05")).mid == "RITEKG05")
+        #expect(try DiscStructures.dvdDash(prepit("MCC 03RG20")).mid == "MCC 03RG20")
+        #expect(throws: ParseError.self) { try DiscStructures.dvdDash(prepit("RITEKG05", markers: (0, 4, 5))) }
+        #expect(throws: ParseError.self) { try DiscStructures.dvdDash(prepit("RITEKG05", markers: (3, 9, 5))) }
+        var odd = prepit("AB")
+        odd[4 + 19] = 0x07     // unprintable: escaped, not dropped
+        #expect(try DiscStructures.dvdDash(odd).mid == "AB%07")
+        // Without the third part's marker only two parts count.
+        #expect(try DiscStructures.dvdDash(prepit("ABCDEFGHIJKLMNOP", markers: (3, 4, 0))).mid == "ABCDEFGHIJKL")
+    }
+
+    func di(_ kind: String, _ mid: String, _ tid: String, _ rid: UInt8) -> [UInt8] {
+        var d = [UInt8](repeating: 0, count: 4 + 112)
+        d[4] = 0x44; d[5] = 0x49
+        for (i, c) in kind.utf8.enumerated() { d[4 + 8 + i] = c }
+        for (i, c) in mid.utf8.enumerated() { d[4 + 100 + i] = c }
+        for (i, c) in tid.utf8.enumerated() { d[4 + 106 + i] = c }
+        d[4 + 111] = rid
+        return d
+    }
+
+    @Test func blurayDI() throws {
+        let m = try DiscStructures.bd(di("BDR", "CMCMAG", "BA5", 0))
+        #expect(m.mid == "CMCMAG" && m.tid == "BA5" && m.source.contains("BDR"))
+        #expect(throws: ParseError.self) { try DiscStructures.bd(di("BDO", "X", "Y", 0)) }
+        var notDI = di("BDR", "CMCMAG", "BA5", 0); notDI[4] = 0x41
+        #expect(throws: ParseError.self) { try DiscStructures.bd(notDI) }
+        #expect(throws: ParseError.self) { try DiscStructures.bd(Array(di("BDR", "CMCMAG", "BA5", 0).prefix(60))) }
+    }
+
+    @Test func bookTypes() {
+        #expect(DiscStructures.bookType([0, 0, 0, 0, 0xA1]) == "DVD+R (version 1)")
+        #expect(DiscStructures.bookType([0, 0, 0, 0, 0x01]) == "DVD-ROM (version 1)")
+        #expect(DiscStructures.bookType([0, 0, 0, 0, 0x52])?.hasPrefix("reserved") == true)
+        #expect(DiscStructures.bookType([0, 0]) == nil)
+    }
+
+    @Test func identifierOnGarbageATIP() throws {
+        let t = ScriptedTransport()
+        t.on(0x00, .good())
+        t.on(0x46, .good(FeatureConfiguration.encode(currentProfile: 0x09, profiles: [0x09], extraFeatures: [])))
+        t.on(0x43, .good([0xFF, 0xFF, 1, 2, 3]))
+        let info = try DiscIdentifier(t).identify()
+        #expect(info.atip == nil && info.code == nil)
+        #expect(info.notes.first?.contains("ATIP") == true)
+    }
+}
