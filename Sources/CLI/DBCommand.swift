@@ -7,7 +7,7 @@ struct DBCommand: ParsableCommand {
         commandName: "db", abstract: "Check and list firmware-db.", subcommands: [Lint.self, Models.self])
 
     struct Lint: ODCommand {
-        static let configuration = CommandConfiguration(abstract: "Check every firmware-db file: schema, unknown keys, provenance, references.")
+        static let configuration = CommandConfiguration(commandName: "lint", abstract: "Check every firmware-db file: schema, unknown keys, provenance, references.")
         @OptionGroup var global: GlobalOptions
 
         struct Report: Encodable {
@@ -36,7 +36,7 @@ struct DBCommand: ParsableCommand {
     }
 
     struct Models: ODCommand {
-        static let configuration = CommandConfiguration(abstract: "List the drive models firmware-db knows.")
+        static let configuration = CommandConfiguration(commandName: "models", abstract: "List the drive models firmware-db knows.")
         @OptionGroup var global: GlobalOptions
 
         struct Row: Encodable {

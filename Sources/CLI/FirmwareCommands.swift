@@ -50,6 +50,7 @@ struct InspectOutput: Encodable {
 extension FWCommand {
     struct Inspect: ODCommand {
         static let configuration = CommandConfiguration(
+            commandName: "inspect",
             abstract: "Show an image's family, model, version, checksums, media tables, region and bitsetting state.",
             discussion: "IMAGE may be a .bin, a .gz or a .zip (vendor downloads); pick a zip member with --member.")
 
@@ -140,7 +141,7 @@ extension FWCommand {
     }
 
     struct Diff: ODCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare two images: version, media codes, speeds, changed byte ranges.")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two images: version, media codes, speeds, changed byte ranges.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The old image.") var a: String
         @Argument(help: "The new image.") var b: String
@@ -249,6 +250,7 @@ extension FWCommand {
 
     struct Patch: ODCommand {
         static let configuration = CommandConfiguration(
+            commandName: "patch",
             abstract: "Patch media speeds, codes, strategies, region and book type; repair checksums; write only a validating image.",
             discussion: """
             Operations combine in one run and apply in order:
@@ -329,6 +331,7 @@ extension FWCommand {
 
     struct Generate: ODCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write SYNTHETIC images from a family's layout (for tests and benchmarks; never real firmware).",
             discussion: "With --count N, OUTPUT is a folder and N images are written there (seeds SEED ... SEED+N-1); --family all cycles through every layout of every family.")
         @OptionGroup var global: GlobalOptions
@@ -401,7 +404,7 @@ extension FWCommand {
     }
 
     struct Members: ODCommand {
-        static let configuration = CommandConfiguration(abstract: "List the members of a zip archive.")
+        static let configuration = CommandConfiguration(commandName: "members", abstract: "List the members of a zip archive.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The zip archive.") var archive: String
 

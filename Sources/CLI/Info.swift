@@ -35,6 +35,7 @@ struct DBMatch: Encodable {
 
 struct Info: ODCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Identify a drive: INQUIRY, serial, profiles, write capabilities, region state, medium.")
 
     @OptionGroup var global: GlobalOptions

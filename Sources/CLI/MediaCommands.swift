@@ -17,6 +17,7 @@ struct MediaCommand: ParsableCommand {
 
     struct Search: ODCommand {
         static let configuration = CommandConfiguration(
+            commandName: "search",
             abstract: "Find the firmware images (files and folders) whose media tables list a media code.",
             discussion: "CODE is a DVD/BD media ID (RICOHJPN-R03, RITEKG05, CMC MAG-M01) or an ATIP time (97:26:66, matched by its manufacturer code 97:26:60). Uses every core; a literal pre-scan keeps it near grep's speed.")
         @OptionGroup var global: GlobalOptions

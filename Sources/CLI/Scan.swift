@@ -7,6 +7,7 @@ import Transports
 
 struct Scan: ODCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scan",
         abstract: "List optical drives on every transport (SG_IO, USB Bulk-Only, emulated).")
 
     @OptionGroup var global: GlobalOptions

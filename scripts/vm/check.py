@@ -72,7 +72,7 @@ def main(path: str) -> int:
             v, p, r = strings.split("|")
             kernel["/dev/" + name] = {"type": int(typ), "vendor": v.strip(), "product": p.strip(), "revision": r.strip(),
                                       "block": ("/dev/" + block) if block else None}
-    c.check(len(kernel) == 5, "the guest sees 5 SCSI devices (virtio scsi-cd, scsi-hd, ide-cd, usb-bot scsi-cd, scsi_debug)", str(kernel))
+    c.check(len(kernel) == 6, "the guest sees 6 SCSI devices (virtio scsi-cd empty and with a disc, scsi-hd, ide-cd, usb-bot scsi-cd, scsi_debug)", str(kernel))
     mmc = {d: k for d, k in kernel.items() if k["type"] == 5}
 
     scan = load_json(sec, "scan", c)
@@ -111,6 +111,13 @@ def main(path: str) -> int:
             c.check(info["drive"].get("serial") == serial_ref, f"info {node} serial = sg_inq -p 0x80's",
                     f"{info['drive'].get('serial')!r} vs {serial_ref!r}")
             c.check(info["drive"]["transport"] == "sg", f"info {node} went through SG_IO")
+
+    # A pressed disc in QEMU's scsi-cd: profile from GET CONFIGURATION, no media ID (and no failure).
+    m = load_json(sec, "media", c)
+    if m is not None:
+        disc = m.get("disc", {})
+        c.check(disc.get("medium") == "present" and disc.get("profile") in ("CD-ROM", "DVD-ROM"), "media reads the loaded disc's profile", str(disc))
+        c.check(disc.get("code") is None and any("carries no media ID" in n for n in disc.get("notes", [])), "a pressed disc has no media ID", str(disc))
 
     # USB Bulk-Only through libusb.
     usb = sec.get("usbname", ("", 1))[0].strip()

@@ -14,9 +14,9 @@ for m in $(cat /modules/order); do
 done
 insmod /modules/scsi_debug.ko ptype=5 inq_vendor=ODFLASH inq_product=SCSI_DEBUG_CD inq_rev=0191 dev_size_mb=4 2>/dev/null
 
-# Wait for 5 SCSI devices: virtio scsi-cd, virtio scsi-hd, ide-cd, usb scsi-cd, scsi_debug.
+# Wait for 6 SCSI devices: virtio scsi-cd (empty and with a disc), scsi-hd, ide-cd, usb scsi-cd, scsi_debug.
 i=0
-while [ $(ls /sys/class/scsi_generic 2>/dev/null | wc -l) -lt 5 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done
+while [ $(ls /sys/class/scsi_generic 2>/dev/null | wc -l) -lt 6 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done
 sleep 0.5
 
 section() { echo "@@@BEGIN $1"; shift; "$@" 2>&1; echo "@@@RC $?"; echo "@@@END"; }
@@ -34,6 +34,11 @@ for d in /sys/class/scsi_generic/*; do
   for b in $(ls $d/device/block 2>/dev/null); do section "info /dev/$b" odflash info --json /dev/$b; done
 done
 
+# A disc in a drive: QEMU's scsi-cd with an image reads as a pressed disc (no media ID to find).
+for d in /sys/class/scsi_generic/*; do
+  case "$(cat $d/device/model)" in CD-WITH-DISC*) section media odflash media --json /dev/$(basename $d);; esac
+done
+
 # USB Bulk-Only through libusb: the usb-storage driver is detached, used, then re-attached.
 usb=$(odflash scan --json | sed -n 's/.*"\(usb:[0-9]*:[0-9]*\)".*/\1/p' | head -1)
 section usbname echo "$usb"
@@ -41,7 +46,7 @@ section "usb-driver-before" sh -c 'ls /sys/bus/usb/drivers/usb-storage/ | grep -
 section "info $usb" odflash info --json "$usb"
 section "info-text $usb" odflash info -v "$usb"
 i=0
-while [ $(ls /sys/class/scsi_generic | wc -l) -lt 5 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+while [ $(ls /sys/class/scsi_generic | wc -l) -lt 6 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
 sleep 1
 section "usb-driver-after" sh -c 'ls /sys/bus/usb/drivers/usb-storage/ | grep -c :'
 section scan-after odflash scan --json
