@@ -292,6 +292,10 @@ extension MediaCommand {
                 kv.add("Manufacturer", r.manufacturer?.name ?? "not in the media-ID table")
             }
             kv.add("Media code", d.code)
+            if let t = d.toc {
+                kv.add("TOC", "tracks \(t.firstTrack)-\(t.lastTrack): " + t.tracks.map { "\($0.number) \($0.data ? "data" : "audio") at \($0.startLBA)" }.joined(separator: ", ")
+                       + (t.leadOutLBA.map { "; lead-out at \($0) (\($0 * 2048 / 1_048_576) MiB)" } ?? ""))
+            }
             var s = kv.text
             if let c = r.check {
                 var k2 = KeyValues()

@@ -18,8 +18,22 @@ public struct DiscInfo: Sendable, Codable, Equatable {
         public let source: String
     }
 
+    public struct TOC: Sendable, Codable, Equatable {
+        public struct Track: Sendable, Codable, Equatable {
+            public let number: Int
+            public let data: Bool
+            public let startLBA: Int
+        }
+        public let firstTrack: Int
+        public let lastTrack: Int
+        public let tracks: [Track]
+        /// The lead-out start (LBA): the recorded size in 2 KiB blocks.
+        public let leadOutLBA: Int?
+    }
+
     public var profile: String?
     public var profileCode: Int?
+    public var toc: TOC?
     public var medium: MediumState
     public var bookType: String?
     public var atip: ATIP?
@@ -87,6 +101,24 @@ public enum DiscStructures {
         let mid = printable(b[(p + 100)..<(p + 106)])
         guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
         return .init(mid: mid, tid: printable(b[(p + 106)..<(p + 109)]), rid: Int(b[p + 111]), source: "disc information (\(kind))")
+    }
+
+    /// READ TOC format 0 (LBA): 4-byte header (length, first, last track), then 8-byte track descriptors (AAh = lead-out).
+    public static func toc(_ b: [UInt8]) throws(ParseError) -> DiscInfo.TOC {
+        guard b.count >= 4, let len = Bytes.be16(b, 0) else { throw .truncated(needed: 4, have: b.count) }
+        let end = min(b.count, len + 2)
+        guard end >= 12 else { throw .invalid("the TOC holds no track descriptor") }
+        var tracks: [DiscInfo.TOC.Track] = []
+        var leadOut: Int?
+        var i = 4
+        while i + 8 <= end {
+            let n = Int(b[i + 2]), control = b[i + 1] & 0x0F
+            let lba = Int(Int32(bitPattern: UInt32(Bytes.be32(b, i + 4) ?? 0)))
+            if n == 0xAA { leadOut = lba } else { tracks.append(.init(number: n, data: control & 0x04 != 0, startLBA: lba)) }
+            i += 8
+        }
+        guard !tracks.isEmpty else { throw .invalid("the TOC lists no track") }
+        return .init(firstTrack: Int(b[2]), lastTrack: Int(b[3]), tracks: tracks, leadOutLBA: leadOut)
     }
 
     /// PFI byte 0: book type (high nibble) and version.
@@ -174,6 +206,10 @@ public struct DiscIdentifier {
             } catch { note("disc information (BD format 00h)", error) }
         } else {
             info.notes.append("a \(info.profile ?? "?") disc carries no media ID (only recordable discs do)")
+        }
+        // The table of contents of a recorded or pressed disc (a blank one has none).
+        if let r = try? query(.readTOC(format: 0, msf: false, allocation: 804), .fromDevice(804)) {
+            info.toc = try? DiscStructures.toc(r.data)
         }
         return info
     }

@@ -82,6 +82,15 @@ import Testing
         #expect(throws: ParseError.self) { try DiscStructures.bd(Array(di("BDR", "CMCMAG", "BA5", 0).prefix(60))) }
     }
 
+    @Test func tocFormat0() throws {
+        // One data track at 0, lead-out at 2048 (4 MiB).
+        let b: [UInt8] = [0, 18, 1, 1, 0, 0x14, 1, 0, 0, 0, 0, 0, 0, 0x14, 0xAA, 0, 0, 0, 0x08, 0x00]
+        let t = try DiscStructures.toc(b)
+        #expect(t.firstTrack == 1 && t.tracks == [.init(number: 1, data: true, startLBA: 0)] && t.leadOutLBA == 2048)
+        #expect(throws: ParseError.self) { try DiscStructures.toc([0, 2, 1, 1]) }
+        #expect(throws: ParseError.self) { try DiscStructures.toc([0, 10, 1, 1, 0, 0x14, 0xAA, 0, 0, 0, 0, 0]) }
+    }
+
     @Test func bookTypes() {
         #expect(DiscStructures.bookType([0, 0, 0, 0, 0xA1]) == "DVD+R (version 1)")
         #expect(DiscStructures.bookType([0, 0, 0, 0, 0x01]) == "DVD-ROM (version 1)")

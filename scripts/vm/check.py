@@ -118,6 +118,8 @@ def main(path: str) -> int:
         disc = m.get("disc", {})
         c.check(disc.get("medium") == "present" and disc.get("profile") in ("CD-ROM", "DVD-ROM"), "media reads the loaded disc's profile", str(disc))
         c.check(disc.get("code") is None and any("carries no media ID" in n for n in disc.get("notes", [])), "a pressed disc has no media ID", str(disc))
+        toc = disc.get("toc") or {}
+        c.check(toc.get("firstTrack") == 1 and toc.get("leadOutLBA") == 2048, "the TOC of the 4 MiB disc image: track 1, lead-out at LBA 2048", str(toc))
 
     # USB Bulk-Only through libusb.
     usb = sec.get("usbname", ("", 1))[0].strip()
