@@ -35,12 +35,14 @@ let package = Package(
         // MMC: drive and disc identification over any transport
         .target(name: "MMC", dependencies: ["SCSI"]),
         // firmware-db: models, families, provenance
-        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", .product(name: "Yams", package: "Yams")]),
+        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", .product(name: "Yams", package: "Yams")]),
+        // Flashing: protocols as data, the plan, preflight, the executor (runs against any transport)
+        .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware"]),
         // Command-line interface
         .target(
             name: "CLI",
             dependencies: [
-                "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB",
+                "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "odflash", dependencies: ["CLI"]),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "MMCTests", dependencies: ["MMC", "SCSI"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB", "Firmware"]),
+        .testTarget(name: "FlashingTests", dependencies: ["Flashing", "Emulator", "FirmwareDB", "Firmware", "SCSI", "MMC"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Emulator", "SCSI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -100,16 +100,18 @@ public final class Context {
         return wrapped
     }
 
-    /// The profile behind an emulated device, looking through the wrappers.
-    func emulatedProfile(of t: any SCSITransport) -> DriveProfile? {
+    /// The emulated drive behind a device, looking through the wrappers.
+    func emulatedDrive(of t: any SCSITransport) -> EmulatedDrive? {
         var cur: any SCSITransport = t
         while true {
-            if let e = cur as? EmulatedDrive { return e.profile }
+            if let e = cur as? EmulatedDrive { return e }
             if let w = cur as? EchoingTransport { cur = w.inner; continue }
             if let w = cur as? TranscriptRecorder { cur = w.inner; continue }
             return nil
         }
     }
+
+    func emulatedProfile(of t: any SCSITransport) -> DriveProfile? { emulatedDrive(of: t)?.profile }
 
     /// Writes the result: JSON when --json, else the text.
     func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {

@@ -8,6 +8,7 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2         // bad arguments or input
     case device = 3        // the device could not be opened or answered wrongly
     case refused = 4       // a safety check refused the operation
+    case flashFailed = 5   // a flash started and did not complete or could not be verified
 }
 
 /// A failure to report: one line, a kind, an exit status.
@@ -39,6 +40,13 @@ public final class Console: @unchecked Sendable {
 }
 
 enum JSON {
+    /// One line (NDJSON progress).
+    static func compact<T: Encodable>(_ v: T) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? enc.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     static func encode<T: Encodable>(_ v: T) -> String {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -12,6 +12,10 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var vendorSpecific: String?
         public var version: Int?
         public var deviceType: Int?
+        public init(vendor: String, product: String, revision: String, vendorSpecific: String? = nil, version: Int? = nil, deviceType: Int? = nil) {
+            self.vendor = vendor; self.product = product; self.revision = revision
+            self.vendorSpecific = vendorSpecific; self.version = version; self.deviceType = deviceType
+        }
     }
     public struct Capabilities: Codable, Equatable, Sendable {
         public var reads: [String]
@@ -50,6 +54,16 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var adipFormat11: Bool?
     }
 
+    /// Emulated flash memory and the family behaviour that writes it.
+    public struct Firmware: Codable, Equatable, Sendable {
+        /// spc (WRITE BUFFER 05h/07h/0Eh/0Fh) or plextor (04h blocks, 05h last).
+        public var behavior: String
+        public var size: Int?
+        /// Where the image keeps the revision the drive reports after a flash.
+        public var revisionOffset: Int?
+        public init(behavior: String, size: Int?, revisionOffset: Int?) { self.behavior = behavior; self.size = size; self.revisionOffset = revisionOffset }
+    }
+
     public var name: String
     public var description: String?
     public var provenance: String
@@ -65,10 +79,21 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     public var medium: Medium?
     /// Raise 06/29/00 (power on or reset) on the first command, as a drive does after power-up.
     public var unitAttentionOnStart: Bool?
+    public var firmware: Firmware?
+
+    public init(name: String, description: String?, provenance: String, synthetic: Bool?, inquiry: Inquiry, serial: String?,
+                profiles: [String], interface: String?, capabilities: Capabilities?, rpc: RPC?, medium: Medium?,
+                unitAttentionOnStart: Bool?, firmware: Firmware?) {
+        self.name = name; self.description = description; self.provenance = provenance; self.synthetic = synthetic
+        self.inquiry = inquiry; self.serial = serial; self.profiles = profiles; self.interface = interface
+        self.capabilities = capabilities; self.rpc = rpc; self.medium = medium
+        self.unitAttentionOnStart = unitAttentionOnStart; self.firmware = firmware
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, description, provenance, synthetic, inquiry, serial, profiles, interface, capabilities, rpc, medium
         case unitAttentionOnStart = "unit_attention_on_start"
+        case firmware
     }
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -136,6 +161,10 @@ public struct DriveProfile: Codable, Equatable, Sendable {
                 if DriveProfile.msf(a.leadIn) == nil { throw bad("medium.atip.leadIn '\(a.leadIn)' is not MM:SS:FF") }
                 if DriveProfile.msf(a.leadOut) == nil { throw bad("medium.atip.leadOut '\(a.leadOut)' is not MM:SS:FF") }
             }
+        }
+        if let f = firmware {
+            if !["spc", "plextor"].contains(f.behavior) { throw bad("firmware.behavior '\(f.behavior)' is not spc or plextor") }
+            if let n = f.size, !(1...(64 << 20)).contains(n) { throw bad("firmware.size must be 1 byte to 64 MiB") }
         }
         if let r = rpc {
             if !(0...3).contains(r.typeCode) { throw bad("rpc.typeCode must be 0-3") }

@@ -21,6 +21,14 @@ public final class EmulatedDrive: SCSITransport {
     public private(set) var writeCommandCount = 0
     public private(set) var log: [CDB] = []
     private var closed = false
+    /// Flash memory, when the profile gives the drive a family behaviour.
+    public internal(set) var memory: FirmwareMemory?
+    /// The revision INQUIRY reports (changes after a flash).
+    public internal(set) var currentRevision: String
+    public var fault: FaultInjection?
+    var pendingWriteFault: FaultInjection.Kind?
+    private var writesSeen = 0
+    private var gone = false
 
     /// Vendor or family-specific opcodes; consulted before the built-in MMC set.
     public var handlers: [UInt8: Handler] = [:]
@@ -32,7 +40,18 @@ public final class EmulatedDrive: SCSITransport {
         self.deviceName = deviceName ?? "emu:\(profile.name)"
         mediumLoaded = profile.medium != nil
         rpc = profile.rpc
+        currentRevision = profile.inquiry.revision
         if profile.unitAttentionOnStart ?? true { pendingUnitAttention = SenseData(key: 6, asc: 0x29, ascq: 0x00) }
+        if let f = profile.firmware { installFirmware(f) }
+    }
+
+    /// A copy of this drive's identity for a dry run: same INQUIRY, memory of the same family behaviour.
+    public static func clone(vendor: String, product: String, revision: String, behavior: String, size: Int, revisionOffset: Int?) -> EmulatedDrive {
+        let p = DriveProfile(name: "dry-run", description: "dry-run copy", provenance: "synthetic: a dry-run copy of a real drive's identity",
+                             synthetic: true, inquiry: .init(vendor: vendor, product: product, revision: revision),
+                             serial: nil, profiles: ["CD-ROM"], interface: nil, capabilities: nil, rpc: nil, medium: nil,
+                             unitAttentionOnStart: false, firmware: .init(behavior: behavior, size: size, revisionOffset: revisionOffset))
+        return EmulatedDrive(profile: p, deviceName: "dry-run")
     }
 
     public func close() { closed = true }
@@ -46,9 +65,29 @@ public final class EmulatedDrive: SCSITransport {
 
     public func execute(_ cdb: CDB, _ transfer: DataTransfer, timeout: Double) throws -> CommandResult {
         guard !closed else { throw TransportError.closed }
+        guard !gone else { throw TransportError.deviceGone(deviceName) }
         commandCount += 1
         log.append(cdb)
         if writeOpcodes.contains(cdb.opcode) { writeCommandCount += 1 }
+        if cdb.opcode == Opcode.writeBuffer {
+            writesSeen += 1
+            if let f = fault, f.atWrite == writesSeen {
+                switch f.kind {
+                case let .check(k, a, q): return .check(k, a, q)
+                case .timeout: throw TransportError.timeout(cdb: cdb.description, seconds: timeout)
+                case .deviceGone: gone = true; throw TransportError.deviceGone(deviceName)
+                case .powerLoss:
+                    // Half the chunk reaches the flash, then the drive is gone.
+                    if let m = memory, case let .toDevice(d) = transfer, let off = Bytes.be24(cdb.bytes, 3), off + d.count / 2 <= m.flash.count {
+                        m.staged.replaceSubrange(off..<(off + d.count / 2), with: d.prefix(d.count / 2))
+                        commitFirmware()
+                    }
+                    gone = true
+                    throw TransportError.deviceGone(deviceName)
+                case .shortTransfer, .lyingWrite: pendingWriteFault = f.kind
+                }
+            }
+        }
         let result = dispatch(cdb, transfer)
         lastSense = result.status == .checkCondition ? result.sense : nil
         return result
@@ -109,7 +148,7 @@ public final class EmulatedDrive: SCSITransport {
         if b[1] & 1 == 0 {
             guard b[2] == 0 else { return .check(5, 0x24, 0) }
             let i = profile.inquiry
-            return dataIn(InquiryData.encode(vendor: i.vendor, product: i.product, revision: i.revision,
+            return dataIn(InquiryData.encode(vendor: i.vendor, product: i.product, revision: currentRevision,
                                              vendorSpecific: i.vendorSpecific ?? "", deviceType: i.deviceType ?? 5,
                                              version: i.version ?? 0), alloc, t)
         }

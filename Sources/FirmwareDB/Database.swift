@@ -1,4 +1,5 @@
 import Firmware
+import Flashing
 import Foundation
 import Yams
 
@@ -22,7 +23,7 @@ public struct FirmwareDatabase: Sendable {
         }
     }
 
-    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images"]
+    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash"]
     public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
     public static let topKeys = ["schema", "provenance", "models"]
 
@@ -219,9 +220,12 @@ public struct FirmwareDatabase: Sendable {
         for le in e.children("images", issues: &issues) {
             if let l = LayoutParser.layout(le, family: id, familyProvenance: prov.0, familySynthetic: prov.1, &issues) { layouts.append(l) }
         }
-        return Family(id: id, name: name, provenance: prov.0, synthetic: prov.1,
-                      protocolName: e.string("protocol", required: false, issues: &issues), status: status,
-                      notes: e.string("notes", required: false, issues: &issues), layouts: layouts)
+        var f = Family(id: id, name: name, provenance: prov.0, synthetic: prov.1,
+                       protocolName: e.string("protocol", required: false, issues: &issues), status: status,
+                       notes: e.string("notes", required: false, issues: &issues), layouts: layouts)
+        if let fe = e.child("flash", "flash") { f.flash = ProtocolParser.flash(fe, name: f.protocolName ?? id, &issues) }
+        if f.flash != nil && f.status[.flash] == nil { issues.append(e.fail("a family with a flash protocol needs a flash status")) }
+        return f
     }
 
     static func model(_ e: Entry, _ issues: inout [DBIssue]) -> Model? {

@@ -1,4 +1,5 @@
 import Firmware
+import Flashing
 import Foundation
 import Yams
 
@@ -23,6 +24,8 @@ public struct Family: Sendable, Equatable {
     public var status: [Operation: TestStatus]
     public var notes: String?
     public var layouts: [ImageLayout] = []
+    /// The flash protocol, when a public source describes it.
+    public var flash: FlashProtocol?
 }
 
 public struct Model: Sendable, Equatable {

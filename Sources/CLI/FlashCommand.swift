@@ -1,0 +1,202 @@
+import ArgumentParser
+import Emulator
+import Firmware
+import FirmwareDB
+import Flashing
+import Foundation
+import MMC
+import SCSI
+import Transports
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct FlashCommand: ODCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flash",
+        abstract: "Flash a firmware image: preflight, backup, the family's download sequence, verification.",
+        discussion: """
+        Every preflight check must pass before the first write. --dry-run plays the identical command sequence
+        against an emulated copy of the drive and prints the CDB transcript. emu: devices flash for real into
+        emulated memory. --force never overrides a model, family, size, checksum or bootcode mismatch.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The drive.") var device: String
+    @Argument(help: "The firmware image (.bin, .gz, .zip).") var image: String
+    @Option(help: "A zip member of IMAGE.") var member: String?
+    @Flag(help: "Run the plan against an emulated copy of the drive; nothing is sent to the drive but identification.") var dryRun = false
+    @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
+    @Flag(help: "Accept a family whose flashing is not tested on real hardware.") var allowUntested = false
+    @Flag(help: "Flash the version the drive already runs.") var allowReinstall = false
+    @Flag(help: "Flash an older version.") var allowOlder = false
+    @Flag(help: "Accept a family marked bad. Never overrides a model, size, checksum or bootcode mismatch.") var force = false
+    @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
+    @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
+
+    struct Report: Encodable {
+        let device: String
+        let image: String
+        let dryRun: Bool
+        let preflight: [PreflightCheck]
+        let plan: String
+        let commands: Int
+        let outcome: FlashOutcome?
+        let backup: String?
+        let emulatedMemoryMatchesImage: Bool?
+        let transcript: [String]?
+        let warnings: [String]
+    }
+
+    func run(_ ctx: Context) throws {
+        let loaded = try ctx.loadImage(image, member: member)
+        let db = try ctx.database()
+        let insp = Inspector(layouts: db.layouts, idTables: db.idTables)
+        let rep = insp.inspect(loaded)
+        let isEmu = device.hasPrefix("emu:")
+        let t = try ctx.open(device, exclusive: !dryRun && !isEmu)
+        defer { t.close() }
+
+        // Identify the drive (read-only commands).
+        let inq: InquiryData, medium: MediumState
+        do {
+            inq = try DriveIdentifier(t).inquiry()
+            medium = try DriveIdentifier(t).mediumState()
+        } catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)
+        let family = model.flatMap { db.family($0.family) }
+        var input = PreflightInput(device: device, inquiry: inq, medium: medium, exclusive: !dryRun || isEmu ? true : false,
+                                   modelName: model?.name, family: family?.id, familyStatus: family?.status[.flash]?.rawValue,
+                                   hasProtocol: family?.flash != nil, image: rep, layoutFamily: rep.identity?.family,
+                                   imageModelIDs: rep.modelIDs, modelImageID: model?.imageID)
+        if dryRun { input.exclusive = true }   // a dry run sends nothing that needs exclusivity
+        input.allowUntested = allowUntested; input.allowReinstall = allowReinstall; input.allowOlder = allowOlder; input.force = force
+        let checks = Preflight.run(input)
+        var warnings: [String] = []
+        if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
+        if let d = family?.flash?.disputed { warnings.append("disputed parameter: \(d)") }
+
+        let failed = checks.filter { !$0.passed }
+        guard failed.isEmpty, let proto = family?.flash else {
+            let r = Report(device: device, image: image, dryRun: dryRun, preflight: checks, plan: "", commands: 0, outcome: nil, backup: nil,
+                           emulatedMemoryMatchesImage: nil, transcript: nil, warnings: warnings)
+            if ctx.json {
+                struct Refusal: Encodable { let report: Report; let error: String }
+                ctx.console.out(JSON.encode(Refusal(report: r, error: "preflight refused: " + failed.map(\.name).joined(separator: ", "))))
+                throw ExitCode(ExitStatus.refused.rawValue)
+            }
+            ctx.console.out(FlashCommand.checksText(checks))
+            throw CLIError("preflight refused the flash (nothing was written): " + failed.map { "\($0.name): \($0.detail)" }.joined(separator: "; "),
+                           kind: "refused", status: .refused)
+        }
+
+        let plan: FlashPlan
+        do { plan = try FlashPlan.build(proto, image: loaded.bytes) } catch { throw CLIError(error.description, kind: "refused", status: .refused) }
+        let expectRevision = rep.version
+
+        if dryRun {
+            // The same plan against an emulated copy of this drive; the transcript is what the drive would receive.
+            let emu: EmulatedDrive
+            if isEmu, let orig = ctx.emulatedProfile(of: t), let f = orig.firmware {
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, behavior: f.behavior,
+                                          size: max(f.size ?? loaded.bytes.count, loaded.bytes.count), revisionOffset: f.revisionOffset)
+            } else {
+                let offset = rep.fields.first { $0.role == "revision" }?.offset
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, behavior: proto.emulator ?? "spc",
+                                          size: loaded.bytes.count, revisionOffset: offset)
+            }
+            let rec = TranscriptRecorder(emu)
+            var ex = FlashExecutor(transport: rec)
+            ex.sleeper = { _ in }
+            ex.handleInterrupts = false
+            let outcome = ex.run(plan, expectRevision: expectRevision)
+            let matches = emu.memory.map { Array($0.flash.prefix(loaded.bytes.count)) == loaded.bytes }
+            let r = Report(device: device, image: image, dryRun: true, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
+                           outcome: outcome, backup: nil, emulatedMemoryMatchesImage: matches, transcript: rec.entries.map(\.text), warnings: warnings)
+            ctx.emit(r, text: FlashCommand.checksText(checks) + rec.text + FlashCommand.outcomeText(outcome, dryRun: true, matches: matches, warnings: warnings))
+            if outcome.status != .success { throw ExitCode(ExitStatus.flashFailed.rawValue) }
+            return
+        }
+
+        // Backup before anything is written.
+        var backupPath: String?
+        if let emu = ctx.emulatedDrive(of: t), let mem = emu.memory {
+            backupPath = try writeBackup(mem.flash, inq)
+        } else if !noBackup {
+            throw CLIError("no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one",
+                           kind: "refused", status: .refused)
+        }
+
+        // Confirmation: never a prompt in JSON mode or without a terminal.
+        if !yes {
+            if ctx.json || isatty(0) == 0 {
+                throw CLIError("flashing needs --yes when there is no terminal to ask (or with --json)", kind: "usage", status: .usage)
+            }
+            ctx.console.err("Flash \(image) (\(rep.version ?? "version unknown")) to \(inq.vendor) \(inq.product) \(inq.revision) at \(device)? [y/N] ")
+            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
+                throw CLIError("not confirmed; nothing was written", kind: "refused", status: .refused)
+            }
+        }
+
+        var ex = FlashExecutor(transport: t)
+        let console = ctx.console, json = ctx.json, tty = isatty(2) == 1
+        var last = -1.0
+        ex.progress = { p in
+            if json {
+                console.out(JSON.compact(p) + "\n")
+            } else if tty, p.percent - last >= 1 || p.percent == 100 {
+                last = p.percent
+                let width = 40, filled = Int(Double(width) * p.percent / 100)
+                console.err("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(p.percent)% \(p.command)   ")
+            }
+        }
+        let outcome = ex.run(plan, expectRevision: expectRevision)
+        if tty && !json { console.err("\n") }
+        let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
+                       outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: ctx.emulatedDrive(of: t)?.memory.map { Array($0.flash.prefix(loaded.bytes.count)) == loaded.bytes },
+                       transcript: nil, warnings: warnings)
+        ctx.emit(r, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)
+                 + (backupPath.map { "backup of the previous firmware: \($0)\n" } ?? ""))
+        switch outcome.status {
+        case .success: return
+        case .recoverable: throw ExitCode(ExitStatus.failed.rawValue)
+        case .fatal, .unverified: throw ExitCode(ExitStatus.flashFailed.rawValue)
+        }
+    }
+
+    /// backup-VENDOR-PRODUCT-REVISION-N.bin, from sanitised device strings, never overwriting.
+    func writeBackup(_ bytes: [UInt8], _ inq: InquiryData) throws -> String {
+        func clean(_ s: String) -> String {
+            let c = s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+            return String(c).trimmingCharacters(in: CharacterSet(charactersIn: "._")).prefix(32).description
+        }
+        let dir = backupDir ?? FileManager.default.currentDirectoryPath
+        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))"
+        for n in 0..<1000 {
+            let p = dir + "/" + base + (n == 0 ? "" : "-\(n)") + ".bin"
+            if !FileManager.default.fileExists(atPath: p) {
+                try AtomicFile.write(Data(bytes), to: p, overwrite: false)
+                return p
+            }
+        }
+        throw CLIError("too many backups in \(dir)", kind: "output", status: .failed)
+    }
+
+    static func checksText(_ c: [PreflightCheck]) -> String {
+        "Preflight:\n" + TextTable.render(["  CHECK", "RESULT", "DETAIL"], c.map { ["  " + $0.name, $0.passed ? "ok" : "REFUSED", $0.detail] })
+    }
+
+    static func outcomeText(_ o: FlashOutcome, dryRun: Bool, matches: Bool?, warnings: [String]) -> String {
+        var kv = KeyValues()
+        kv.add("Result", "\(dryRun ? "DRY RUN " : "")\(o.status.rawValue.uppercased()): \(o.message)")
+        kv.add("Drive state", dryRun ? "untouched (dry run); emulated copy: \(o.driveState)" : o.driveState)
+        if let m = matches { kv.add("Emulated memory", m ? "equals the image" : "DIFFERS from the image") }
+        kv.add("Revision after", o.revisionAfter)
+        for (i, s) in o.nextSteps.enumerated() { kv.add(i == 0 ? "Next" : "", s) }
+        for n in o.cleanupNotes { kv.add("Cleanup", n) }
+        var s = kv.text
+        for w in warnings { s += "warning: \(w)\n" }
+        return s
+    }
+}

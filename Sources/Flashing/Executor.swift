@@ -1,0 +1,197 @@
+import Dispatch
+import Foundation
+import SCSI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a flash ended, in words a user can act on.
+public struct FlashOutcome: Sendable, Encodable {
+    public enum Status: String, Sendable, Encodable { case success, recoverable, fatal, unverified }
+    public var status: Status
+    public var message: String
+    /// What state the drive is in now.
+    public var driveState: String
+    /// What to do next.
+    public var nextSteps: [String]
+    public var commandsSent: Int
+    public var bytesSent: Int
+    public var failedCommand: String?
+    public var sense: String?
+    public var cleanupNotes: [String]
+    public var revisionAfter: String?
+}
+
+/// Progress, never going backwards.
+public struct FlashProgress: Sendable, Encodable {
+    public let phase: String
+    public let command: String
+    public let bytesDone: Int
+    public let bytesTotal: Int
+    public var percent: Double { bytesTotal == 0 ? 100 : (Double(bytesDone) * 1000 / Double(bytesTotal)).rounded() / 10 }
+}
+
+/// SIGINT is honoured only before the first destructive command.
+final class InterruptFlag: @unchecked Sendable {
+    static let shared = InterruptFlag()
+    var raised = false
+    var installed = false
+    func install() {
+        guard !installed else { return }
+        installed = true
+        signal(SIGINT) { _ in InterruptFlag.shared.raised = true }
+    }
+}
+
+public struct FlashExecutor {
+    public let transport: any SCSITransport
+    public var progress: (FlashProgress) -> Void = { _ in }
+    /// Written before the commit phase and updated after (a journal of what was attempted).
+    public var journal: ((String) -> Void)?
+    public var sleeper: (Double) -> Void = { s in if s > 0 { usleep(UInt32(s * 1_000_000)) } }
+    public var handleInterrupts = true
+
+    public init(transport: any SCSITransport) { self.transport = transport }
+
+    func isUnitAttention(_ r: CommandResult) -> Bool { r.status == .checkCondition && r.sense?.key == 6 }
+
+    /// Sends one planned command; a unit attention means it was not executed, so it is sent once more.
+    func send(_ c: PlannedCommand, timeout: Double) throws -> CommandResult {
+        var r = try transport.execute(c.cdb, c.data, timeout: timeout)
+        if isUnitAttention(r) { r = try transport.execute(c.cdb, c.data, timeout: timeout) }
+        return r
+    }
+
+    public func run(_ plan: FlashPlan, expectRevision: String?) -> FlashOutcome {
+        if handleInterrupts { InterruptFlag.shared.install() }
+        var sent = 0, bytes = 0
+        var cleanupNotes: [String] = []
+        let total = plan.imageSize
+        var outcome: FlashOutcome?
+
+        func runCleanup() {
+            for c in plan.commands where c.phase == .cleanup {
+                do {
+                    let r = try send(c, timeout: plan.timeout)
+                    sent += 1
+                    if !r.isGood { cleanupNotes.append("\(c.name): \(r.sense?.description ?? r.status.name)") }
+                } catch { cleanupNotes.append("\(c.name): \(error)") }
+            }
+        }
+        func fail(_ c: PlannedCommand, _ status: FlashOutcome.Status, _ why: String, sense: String?) -> FlashOutcome {
+            let prepare = status == .recoverable
+            return FlashOutcome(
+                status: status,
+                message: "\(c.name) [\(c.cdb)] failed: \(why)",
+                driveState: prepare ? "unchanged: nothing was written to the drive's flash" :
+                    "UNKNOWN: the flash was being written when the command failed; the firmware may be incomplete",
+                nextSteps: prepare ? ["fix the cause above and run the same command again"] :
+                    ["do NOT power off or reboot the computer or the drive",
+                     "run the same flash again now, with the same image: the drive's boot code usually still accepts it",
+                     "if the drive no longer answers, keep it powered and look for the family's recovery (boot-code) flasher before power-cycling"],
+                commandsSent: sent, bytesSent: bytes, failedCommand: c.cdb.description, sense: sense, cleanupNotes: [], revisionAfter: nil)
+        }
+
+        var committing = false
+        for c in plan.commands where c.phase != .cleanup {
+            if !committing {
+                if InterruptFlag.shared.raised && handleInterrupts {
+                    outcome = FlashOutcome(status: .recoverable, message: "interrupted before the first write", driveState: "unchanged",
+                                           nextSteps: ["run the command again when ready"], commandsSent: sent, bytesSent: bytes,
+                                           failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
+                    break
+                }
+            }
+            if c.phase == .commit && !committing {
+                committing = true   // from here on an interrupt is ignored: stopping would leave half an image
+                journal?("committing")
+            }
+            if c.phase == .after, let poll = plan.polls[.after], plan.commands.first(where: { $0.phase == .after }) == c {
+                if let o = waitReady(poll, plan) { outcome = o; break }
+            }
+            do {
+                let r = try send(c, timeout: plan.timeout)
+                sent += 1
+                if !r.isGood && !c.ignoreErrors {
+                    let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
+                    outcome = fail(c, status, r.sense?.description ?? r.status.name, sense: r.sense?.triple)
+                    break
+                }
+            } catch {
+                let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
+                outcome = fail(c, status, "\(error)", sense: nil)
+                break
+            }
+            if c.imageBytes > 0 {
+                bytes += c.imageBytes
+                progress(FlashProgress(phase: c.phase.rawValue, command: c.name, bytesDone: min(bytes, total), bytesTotal: total))
+            }
+            if c.gapMilliseconds > 0 { sleeper(Double(c.gapMilliseconds) / 1000) }
+        }
+        if outcome == nil, let poll = plan.polls[.after], !plan.commands.contains(where: { $0.phase == .after }) {
+            outcome = waitReady(poll, plan)
+        }
+        runCleanup()
+        if var o = outcome {
+            o.commandsSent = sent
+            o.cleanupNotes = cleanupNotes
+            journal?("failed: \(o.status.rawValue): \(o.message)")
+            return o
+        }
+        // Verify: the drive answers INQUIRY with the new revision.
+        var revision: String?
+        if let r = try? transport.run(.inquiry(allocation: 96), .fromDevice(96), timeout: 20), r.data.count >= 36 {
+            revision = Bytes.ascii(r.data, 32, 4)
+        }
+        sent += 1
+        journal?("done")
+        // Read back and compare, where the family has a read path.
+        if let rb = plan.readback {
+            var off = 0
+            while off < plan.image.count {
+                let len = min(rb.chunkSize, plan.image.count - off)
+                guard let cdb = try? rb.cdb.cdb(["offset": off, "length": len]),
+                      let r = try? transport.run(cdb, .fromDevice(len), timeout: plan.timeout), r.data.count == len else {
+                    return FlashOutcome(status: .unverified, message: "the read-back at \(String(off, radix: 16, uppercase: true))h failed",
+                                        driveState: "written; the content could not be read back", nextSteps: ["run 'odflash info DEVICE'; flash again if it misbehaves"],
+                                        commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+                }
+                sent += 1
+                if r.data != Array(plan.image[off..<(off + len)]) {
+                    let first = zip(r.data, plan.image[off..<(off + len)]).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+                    journal?("read-back differs")
+                    return FlashOutcome(status: .fatal, message: "the read-back differs from the image at \(String(off + first, radix: 16, uppercase: true))h although every write reported success",
+                                        driveState: "UNKNOWN: the flash holds something other than the image",
+                                        nextSteps: ["do NOT power off or reboot the computer or the drive",
+                                                    "run the same flash again now, with the same image"],
+                                        commandsSent: sent, bytesSent: bytes, failedCommand: cdb.description, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+                }
+                off += len
+            }
+        }
+        if let want = expectRevision, let got = revision, want != got {
+            return FlashOutcome(status: .unverified, message: "the flash completed but the drive reports revision \(got), not \(want)",
+                                driveState: "written, but not running the expected firmware",
+                                nextSteps: ["power-cycle the drive (eject, then reboot) and run 'odflash info' again"],
+                                commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: got)
+        }
+        return FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" + (plan.readback != nil ? ", read back and compared" : ""),
+                            driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
+                            nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
+                            commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+    }
+
+    func waitReady(_ poll: FlashProtocol.Step, _ plan: FlashPlan) -> FlashOutcome? {
+        guard case let .pollReady(tries, interval, successes) = poll else { return nil }
+        var ok = 0
+        for _ in 0..<tries {
+            if let r = try? transport.execute(.testUnitReady(), .none, timeout: 20), r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }
+            if ok >= successes { return nil }
+            sleeper(interval)
+        }
+        return FlashOutcome(status: .unverified, message: "the drive did not become ready after the flash (\(tries) checks)",
+                            driveState: "written, but not answering as ready",
+                            nextSteps: ["wait a minute, then run 'odflash info DEVICE'", "do not power off while the drive's light blinks"],
+                            commandsSent: 0, bytesSent: plan.imageSize, failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
+    }
+}

@@ -1,0 +1,51 @@
+import SCSI
+
+/// A CDB written as data: hex bytes and placeholders, e.g. "3B 07 00 {offset:3} {length:3} 00".
+/// Placeholders: {offset:N}, {length:N} (big-endian, N bytes), {state} (one byte), {mode} (one byte).
+public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
+    enum Part: Equatable, Sendable { case byte(UInt8), field(String, Int) }
+    let parts: [Part]
+    public let description: String
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case malformed(String, String)
+        public var description: String {
+            switch self { case let .malformed(t, why): return "CDB template '\(t)': \(why)" }
+        }
+    }
+
+    public init(_ text: String) throws(Failure) {
+        description = text
+        var out: [Part] = []
+        for tok in text.split(separator: " ") {
+            if tok.hasPrefix("{") && tok.hasSuffix("}") {
+                let inner = tok.dropFirst().dropLast().split(separator: ":").map(String.init)
+                guard let name = inner.first, ["offset", "length", "state", "mode"].contains(name) else { throw .malformed(text, "unknown field \(tok)") }
+                let n = inner.count == 2 ? Int(inner[1]) ?? 0 : 1
+                guard (1...4).contains(n) else { throw .malformed(text, "field width must be 1-4 bytes") }
+                out.append(.field(name, n))
+            } else {
+                guard tok.count == 2, let v = UInt8(tok, radix: 16) else { throw .malformed(text, "'\(tok)' is not a hex byte") }
+                out.append(.byte(v))
+            }
+        }
+        let len = out.reduce(0) { if case let .field(_, n) = $1 { return $0 + n }; return $0 + 1 }
+        guard [6, 10, 12, 16].contains(len) else { throw .malformed(text, "makes a \(len)-byte CDB (6, 10, 12 or 16)") }
+        parts = out
+    }
+
+    /// Fills the placeholders; a value that does not fit its field is an error (never truncated).
+    public func cdb(_ values: [String: Int]) throws(CDB.Invalid) -> CDB {
+        var b: [UInt8] = []
+        for p in parts {
+            switch p {
+            case let .byte(v): b.append(v)
+            case let .field(name, n):
+                let v = values[name] ?? 0
+                guard v >= 0, v < (1 << (8 * n)) else { throw CDB.Invalid.fieldTooLarge(name, v, max: (1 << (8 * n)) - 1) }
+                b += Bytes.encodeBE(UInt64(v), count: n)
+            }
+        }
+        return try CDB(raw: b)
+    }
+}

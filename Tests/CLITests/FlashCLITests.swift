@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import CLI
+
+/// A refusal: the checklist on stdout, one error line on stderr, exit 4.
+func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == 4, "\(r.status) \(r.err)", sourceLocation: sourceLocation)
+    #expect(r.out.hasPrefix("Preflight:"), sourceLocation: sourceLocation)
+    #expect(r.err.hasPrefix("odflash: error: preflight refused") && r.err.filter { $0 == "\n" }.count == 1, "\(r.err)", sourceLocation: sourceLocation)
+    #expect(r.err.contains(text), "\(r.err)", sourceLocation: sourceLocation)
+}
+
+@Suite struct FlashCLITests {
+    func synthetic(_ d: String, revision: String = "1.00", family: String = "synthetic-test", layout: String? = nil) -> String {
+        let p = d + "/fw-\(family)-\(revision).bin"
+        var args = ["fw", "generate", "--family", family, "--revision", revision, "-o", p, "--force-overwrite"]
+        if let l = layout { args += ["--layout", l] }
+        #expect(odflash(args).status == 0)
+        return p
+    }
+
+    @Test func dryRunPrintsTheTranscriptAndWritesNothing() throws {
+        let d = tempDir()
+        let img = synthetic(d)
+        let r = odflash("flash", "emu:synthetic-writer", img, "--dry-run")
+        #expect(r.status == 0, "\(r.err)\(r.out)")
+        #expect(r.out.contains("0001  3B 07 00 00 00 00 00 80 00 00  WRITE BUFFER  out 32768"))
+        #expect(r.out.contains("Result:          DRY RUN SUCCESS"))
+        #expect(r.out.contains("Emulated memory: equals the image"))
+        let j = odflash("flash", "--json", "emu:synthetic-writer", img, "--dry-run")
+        #expect(j.json["emulatedMemoryMatchesImage"] as? Bool == true)
+        #expect((j.json["transcript"] as? [String])?.isEmpty == false)
+    }
+
+    @Test func flashesTheEmulatedDriveWithABackup() throws {
+        let d = tempDir()
+        let img = synthetic(d, revision: "1.02")
+        let r = odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("Revision after:  1.02"))
+        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90.bin"))
+        // A second flash keeps the first backup and writes another.
+        #expect(odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d).status == 0)
+        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-1.bin"))
+    }
+
+    @Test func preflightRefusals() throws {
+        let d = tempDir()
+        // Same version: needs --allow-reinstall; older: --allow-older.
+        expectRefusal(odflash("flash", "emu:synthetic-writer", synthetic(d, revision: "0.90"), "--dry-run"), containing: "--allow-reinstall")
+        expectRefusal(odflash("flash", "emu:synthetic-writer", synthetic(d, revision: "0.50"), "--dry-run"), containing: "--allow-older")
+        #expect(odflash("flash", "emu:synthetic-writer", synthetic(d, revision: "0.50"), "--dry-run", "--allow-older").status == 0)
+        // An image for another family, even with --force.
+        let plex = synthetic(d, family: "plextor", layout: "px-716a")
+        let r = odflash("flash", "emu:synthetic-writer", plex, "--dry-run", "--force")
+        #expect(r.status == 4 && r.err.contains("image family"))
+        // A drive firmware-db does not know: nothing vendor-specific is sent.
+        expectRefusal(odflash("flash", "emu:ihas124y-cmc", synthetic(d), "--dry-run"), containing: "image family")
+        // Plextor: not tested on hardware: --allow-untested.
+        let p = odflash("flash", "emu:px716a", plex, "--dry-run")
+        #expect(p.status == 4 && p.err.contains("--allow-untested"))
+        #expect(odflash("flash", "emu:px716a", plex, "--dry-run", "--allow-untested").status == 0)
+        // A corrupted image never flashes.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: synthetic(d, revision: "2.00"))))
+        bytes[0x1234] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: d + "/bad.bin"))
+        expectRefusal(odflash("flash", "emu:synthetic-writer", d + "/bad.bin", "--yes"), containing: "image checksums")
+    }
+
+    @Test func refusalsAsJSONAndNoPrompt() {
+        let d = tempDir()
+        let img = synthetic(d, revision: "1.05")
+        let r = odflash("flash", "--json", "emu:synthetic-writer", img)
+        #expect(r.status == 2 && (r.json["error"] as? [String: Any])?["message"] as? String == "flashing needs --yes when there is no terminal to ask (or with --json)")
+        let j = odflash("flash", "--json", "emu:synthetic-writer", synthetic(d, revision: "0.90"), "--dry-run")
+        #expect(j.status == 4 && (j.json["error"] as? String)?.hasPrefix("preflight refused") == true)
+    }
+
+    @Test func realFamilyWithoutDumpNeedsNoBackupFlag() {
+        let d = tempDir()
+        let plex = synthetic(d, family: "plextor", layout: "px-716a")
+        // px716a is emulated, so odflash can back it up; a real Plextor could not be read back.
+        let r = odflash("flash", "emu:px716a", plex, "--yes", "--allow-untested", "--backup-dir", d)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("SUCCESS"))
+    }
+}
