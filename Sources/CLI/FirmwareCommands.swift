@@ -341,6 +341,7 @@ extension FWCommand {
         @Option(help: "Image size for layouts without a fixed size.") var size: Int?
         @Option(help: "How many images (OUTPUT is then a folder).") var count: Int = 1
         @Option(help: "Embed a CD-R ATIP table: comma-separated lead-in times, e.g. 97:26:60,97:24:00.") var cdr: String?
+        @Option(help: "Vendor string to embed where the layout has one.") var vendor: String?
         @Option(help: "Product string to embed where the layout has one.") var product: String?
         @Option(help: "Revision string to embed where the layout has one.") var revision: String?
         @Option(name: .shortAndLong, help: "Output file (or folder with --count).") var output: String
@@ -385,6 +386,7 @@ extension FWCommand {
                 spec.seed = seed &+ UInt64(i)
                 spec.size = size
                 spec.cdrTable = cdrTable
+                if let v = vendor { spec.vendor = v }
                 if let p = product { spec.product = p }
                 if let r = revision { spec.revision = r }
                 if let m = db.models.first(where: { $0.family == fam.id && $0.imageID != nil }) { spec.configID = m.imageID }

@@ -191,7 +191,8 @@ public enum ChecksumEngine {
 
     public static func verify(_ spec: ChecksumSpec, image: [UInt8]) throws(ChecksumError) -> ChecksumResult {
         switch (spec.algorithm, spec.storage) {
-        case let (.sum(_, _, width, _), .stored(offset, sunit)):
+        case let (.sum(_, _, width, _), .stored(rawOffset, sunit)):
+            let offset = rawOffset < 0 ? image.count + rawOffset : rawOffset
             guard let stored = sunit.read(image, offset) else { throw .storageOutOfImage(spec.name, offset: offset, size: image.count) }
             // Compare in the stored width (a 32-bit sum kept in a 16-bit field keeps its low 16 bits).
             let c = try compute(spec, image: image)! & mask(min(width, sunit.size * 8))
@@ -208,7 +209,8 @@ public enum ChecksumEngine {
             let c = try compute(spec, image: image)!
             return ChecksumResult(name: spec.name, status: .computedOnly, stored: nil, computed: c, width: width,
                                   summary: spec.summary, firstDifference: nil)
-        case let (.unknown, .stored(offset, sunit)):
+        case let (.unknown, .stored(rawOffset, sunit)):
+            let offset = rawOffset < 0 ? image.count + rawOffset : rawOffset
             guard let stored = sunit.read(image, offset) else { throw .storageOutOfImage(spec.name, offset: offset, size: image.count) }
             return ChecksumResult(name: spec.name, status: .unverifiable, stored: stored, computed: nil, width: sunit.size * 8,
                                   summary: spec.summary, firstDifference: nil)
@@ -292,7 +294,8 @@ public enum ChecksumEngine {
         var img = image
         for spec in specs {
             switch (spec.algorithm, spec.storage) {
-            case (.sum(let sumUnit, _, _, _), .stored(let offset, let unit)):
+            case (.sum(let sumUnit, _, _, _), .stored(let rawOffset, let unit)):
+                let offset = rawOffset < 0 ? img.count + rawOffset : rawOffset
                 guard offset >= 0, offset + unit.size <= img.count else { throw .storageOutOfImage(spec.name, offset: offset, size: img.count) }
                 // A value stored inside its own ranges changes the sum it records: no such layout can be repaired.
                 let ranges = try resolvedRanges(spec, size: img.count, unit: sumUnit.size)

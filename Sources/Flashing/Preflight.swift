@@ -80,9 +80,11 @@ public enum Preflight {
         } else {
             add("image is for this model", false, "neither the image nor firmware-db names the model, so the match cannot be checked")
         }
-        add("no disc", i.medium != .present && i.medium != .becomingReady,
-            i.medium == .present ? "a disc is in the drive: eject it first" : "tray empty (\(i.medium.rawValue))", hard: false)
-        add("exclusive access", i.exclusive, i.exclusive ? "opened exclusively" : "could not open the drive exclusively", hard: false)
+        let discIn = i.medium == .present || i.medium == .becomingReady
+        add("no disc", !discIn || i.force,
+            discIn ? (i.force ? "the unit reports a medium (accepted with --force)" : "a disc is in the drive (or the unit always reports one): eject it first, or --force") :
+                "tray empty (\(i.medium.rawValue))", hard: false)
+        add("exclusive access", i.exclusive || i.force, i.exclusive ? "opened exclusively" : "could not open the drive exclusively", hard: false)
         if let newV = i.image.version, !newV.isEmpty {
             let old = i.inquiry.revision
             if newV == old {

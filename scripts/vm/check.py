@@ -121,6 +121,23 @@ def main(path: str) -> int:
         toc = disc.get("toc") or {}
         c.check(toc.get("firstTrack") == 1 and toc.get("leadOutLBA") == 2048, "the TOC of the 4 MiB disc image: track 1, lead-out at LBA 2048", str(toc))
 
+    # Flashing to scsi_debug through SG_IO (it accepts WRITE BUFFER and raises a unit attention after each 07h segment).
+    dry = load_json(sec, "flash-dry", c)
+    if dry is not None:
+        c.check(dry.get("dryRun") is True and dry.get("outcome", {}).get("status") == "success" and dry.get("emulatedMemoryMatchesImage") is True,
+                "flash --dry-run against scsi_debug's identity plays the plan on an emulated copy", str(dry.get("outcome")))
+    text, rc = sec.get("flash", ("", 1))
+    lines = [l for l in text.splitlines() if l.strip()]
+    progress = [json.loads(l) for l in lines if l.startswith("{\"bytesDone\"") or l.startswith('{"bytesDone"')]
+    try:
+        final = json.loads("\n".join(l for l in lines if not l.startswith('{"bytes')))
+    except ValueError:
+        final = {}
+    c.check(rc == 0 and final.get("outcome", {}).get("status") == "success", "flash of 2 MiB to scsi_debug through SG_IO succeeds", text[-400:])
+    c.check(final.get("commands") == 64, "64 segments of 32 KiB (mode 07h)", str(final.get("commands")))
+    done = [p["bytesDone"] for p in progress]
+    c.check(len(done) == 64 and done == sorted(done) and done[-1] == 2097152, "NDJSON progress never goes backwards and reaches 2 MiB", str(done[-3:]))
+
     # USB Bulk-Only through libusb.
     usb = sec.get("usbname", ("", 1))[0].strip()
     c.check(re.fullmatch(r"usb:\d+:\d+", usb) is not None, "scan gave the usb-bot drive's address", usb)

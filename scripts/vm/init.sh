@@ -39,6 +39,14 @@ for d in /sys/class/scsi_generic/*; do
   case "$(cat $d/device/model)" in CD-WITH-DISC*) section media odflash media --json /dev/$(basename $d);; esac
 done
 
+# Flashing through real SG_IO: the SPC protocol (WRITE BUFFER 07h in 32 KiB segments) to scsi_debug.
+for d in /sys/class/scsi_generic/*; do
+  case "$(cat $d/device/model)" in SCSI_DEBUG_CD*)
+    section flash-dry odflash flash --json /dev/$(basename $d) /spc.bin --dry-run --allow-untested --force
+    section flash odflash flash --json /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup;;
+  esac
+done
+
 # USB Bulk-Only through libusb: the usb-storage driver is detached, used, then re-attached.
 usb=$(odflash scan --json | sed -n 's/.*"\(usb:[0-9]*:[0-9]*\)".*/\1/p' | head -1)
 section usbname echo "$usb"
