@@ -116,7 +116,7 @@ public enum LiteralScan {
 
 extension StringProtocol {
     /// Spaces and tabs trimmed at both ends, without Foundation's NSString bridge (hot in db loading).
-    var trimmedSpaces: String {
+    public var trimmedSpaces: String {
         var a = startIndex, b = endIndex
         while a < b, self[a] == " " || self[a] == "\t" { a = index(after: a) }
         while b > a, self[index(before: b)] == " " || self[index(before: b)] == "\t" { b = index(before: b) }

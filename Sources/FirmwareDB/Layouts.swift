@@ -259,27 +259,16 @@ enum LayoutParser {
     /// An id table: tab-separated rows (layout or -, comma-separated IDs, model) after '# name:' and
     /// '# provenance:' header lines. A plain table keeps the db fast to load.
     static func idTable(_ text: String, file: String, _ issues: inout [DBIssue]) -> IDTable? {
-        var name: String?, prov: String?
+        guard let t = TSVTable.parse(text, file: file, columns: 3, &issues) else { return nil }
         var entries: [IDTable.Entry] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmedSpaces
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                let body = line.dropFirst().trimmedSpaces
-                if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
-                if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
+        for r in t.rows {
+            let ids = r[1].split(separator: ",").map(String.init)
+            guard !ids.isEmpty, !r[2].isEmpty else {
+                issues.append(DBIssue(file: file, line: nil, message: "id table row must be: layout<TAB>ID,ID...<TAB>model"))
                 continue
             }
-            let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
-            let ids = cols.count == 3 ? cols[1].split(separator: ",").map(String.init) : []
-            guard cols.count == 3, !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }), !cols[2].isEmpty else {
-                issues.append(DBIssue(file: file, line: n + 1, message: "id table row must be: layout<TAB>ID,ID...<TAB>model"))
-                continue
-            }
-            entries.append(.init(ids: ids, model: cols[2], layout: cols[0] == "-" ? nil : cols[0]))
+            entries.append(.init(ids: ids, model: r[2], layout: r[0] == "-" ? nil : r[0]))
         }
-        guard let name, !name.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "id table needs a '# name:' line")); return nil }
-        guard let prov, !prov.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "id table '\(name)' needs a '# provenance:' line")); return nil }
-        return IDTable(name: name, provenance: prov, entries: entries)
+        return IDTable(name: t.name, provenance: t.provenance, entries: entries)
     }
 }

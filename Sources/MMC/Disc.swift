@@ -140,13 +140,7 @@ public struct DiscIdentifier {
 
     public init(_ transport: any SCSITransport) { self.transport = transport }
 
-    func query(_ cdb: CDB, _ t: DataTransfer) throws -> CommandResult {
-        var attempt = 0
-        while true {
-            do { return try transport.run(cdb, t, timeout: timeout) }
-            catch let e as SCSICommandError where e.sense?.key == 6 && attempt < 3 { attempt += 1 }
-        }
-    }
+    func query(_ cdb: CDB, _ t: DataTransfer) throws -> CommandResult { try transport.query(cdb, t, timeout: timeout) }
 
     static let cdProfiles: Set<Int> = [0x09, 0x0A]
     static let plusProfiles: Set<Int> = [0x1A, 0x1B, 0x2A, 0x2B]

@@ -61,14 +61,7 @@ public struct DriveIdentifier {
 
     public init(_ transport: any SCSITransport) { self.transport = transport }
 
-    /// Runs a read-only command, retrying after unit attentions (a drive reports one after reset or media change).
-    func query(_ cdb: CDB, _ transfer: DataTransfer) throws -> CommandResult {
-        var attempt = 0
-        while true {
-            do { return try transport.run(cdb, transfer, timeout: timeout) }
-            catch let e as SCSICommandError where e.sense?.key == 6 && attempt < 3 { attempt += 1 }
-        }
-    }
+    func query(_ cdb: CDB, _ transfer: DataTransfer) throws -> CommandResult { try transport.query(cdb, transfer, timeout: timeout) }
 
     /// Standard INQUIRY, parsed and validated. Transport failures and garbage data are errors.
     public func inquiry() throws -> InquiryData {

@@ -154,6 +154,16 @@ public protocol SCSITransport: AnyObject {
 }
 
 extension SCSITransport {
+    /// A read-only command, sent again after unit attentions (a drive reports one after a reset or a media change),
+    /// at most `retries` times. Never for commands that change the drive.
+    public func query(_ cdb: CDB, _ transfer: DataTransfer = .none, timeout: Double = 30, retries: Int = 3) throws -> CommandResult {
+        var attempt = 0
+        while true {
+            do { return try run(cdb, transfer, timeout: timeout) }
+            catch let e as SCSICommandError where e.sense?.key == 6 && attempt < retries { attempt += 1 }
+        }
+    }
+
     /// Executes and requires GOOD status; otherwise throws SCSICommandError.
     @discardableResult
     public func run(_ cdb: CDB, _ transfer: DataTransfer = .none, timeout: Double = 30) throws -> CommandResult {
