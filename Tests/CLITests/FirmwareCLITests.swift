@@ -42,15 +42,15 @@ func tempDir() -> String {
 
     @Test func inspectBadInputs() throws {
         let d = tempDir()
-        FileManager.default.createFile(atPath: d + "/empty.bin", contents: Data())
+        _ = FileManager.default.createFile(atPath: d + "/empty.bin", contents: Data())
         expectOneLineError(odflash("fw", "inspect", d + "/empty.bin"), status: 2, containing: "is empty")
         expectOneLineError(odflash("fw", "inspect", d), status: 2, containing: "is a directory")
         expectOneLineError(odflash("fw", "inspect", d + "/missing.bin"), status: 2, containing: "no such file")
-        FileManager.default.createFile(atPath: d + "/junk.zip", contents: Data([0x50, 0x4B, 3, 4, 9, 9]))
+        _ = FileManager.default.createFile(atPath: d + "/junk.zip", contents: Data([0x50, 0x4B, 3, 4, 9, 9]))
         expectOneLineError(odflash("fw", "inspect", d + "/junk.zip"), status: 2, containing: "corrupt")
         // Random bytes: not an error, an unknown family.
         var rng = SystemRandomNumberGenerator()
-        FileManager.default.createFile(atPath: d + "/rand.bin", contents: Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+        _ = FileManager.default.createFile(atPath: d + "/rand.bin", contents: Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         let r = odflash("fw", "inspect", d + "/rand.bin")
         #expect(r.status == 0 && r.out.contains("unknown: no firmware-db layout matches this image"))
     }
@@ -124,7 +124,7 @@ func tempDir() -> String {
         let d = tempDir()
         let input = image(d)
         expectOneLineError(odflash("fw", "patch", input, "-o", input, "--region-free"), status: 2, containing: "never modifies its input")
-        FileManager.default.createFile(atPath: d + "/exists.bin", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: d + "/exists.bin", contents: Data([1]))
         expectOneLineError(odflash("fw", "patch", input, "-o", d + "/exists.bin", "--region-free"), status: 4, containing: "refusing to overwrite")
         expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin"), status: 2, containing: "no operation given")
         expectOneLineError(odflash("fw", "patch", input, "--region-free"), status: 2, containing: "give -o OUTPUT")

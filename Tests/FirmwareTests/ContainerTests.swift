@@ -54,7 +54,7 @@ import ZIPFoundation
         write([0x50, 0x4B, 3, 4, 0, 0, 0, 0], d + "/broken.zip")
         #expect(throws: ImageFileError.self) { try ImageFile.load(d + "/broken.zip") }
         // Oversized (sparse).
-        FileManager.default.createFile(atPath: d + "/huge.bin", contents: nil)
+        _ = FileManager.default.createFile(atPath: d + "/huge.bin", contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: d + "/huge.bin"))
         try h.truncate(atOffset: UInt64(ImageFile.maxSize + 1))
         try h.close()
