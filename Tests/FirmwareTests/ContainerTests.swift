@@ -4,7 +4,7 @@ import ZIPFoundation
 @testable import Firmware
 
 @Suite struct ContainerTests {
-    func write(_ bytes: [UInt8], _ path: String) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+    func write(_ bytes: [UInt8], _ path: String) { _ = FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
 
     func gzip(_ path: String) throws {
         let p = Process()
