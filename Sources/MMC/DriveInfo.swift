@@ -23,6 +23,12 @@ public struct DriveInfo: Sendable, Codable, Equatable {
         public let userChangesLeft: Int?
         public let scheme: String?
         public let note: String?
+
+        public init(available: Bool, typeCode: Int?, type: String?, regionMask: String?, regions: String?, vendorResetsLeft: Int?,
+                    userChangesLeft: Int?, scheme: String?, note: String?) {
+            self.available = available; self.typeCode = typeCode; self.type = type; self.regionMask = regionMask; self.regions = regions
+            self.vendorResetsLeft = vendorResetsLeft; self.userChangesLeft = userChangesLeft; self.scheme = scheme; self.note = note
+        }
     }
 
     public let device: String

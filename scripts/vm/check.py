@@ -163,6 +163,10 @@ def main(path: str) -> int:
     c.check(any(k.startswith("sg_inq-after ") and v[1] == 0 and "PLEXTOR" in v[0] for k, v in sec.items()),
             "after re-attach sg_inq works on it again")
 
+    # QEMU fails REPORT KEY in the adapter (DID_ERROR): region must say RPC-I, not break.
+    t, rc = sec.get("region", ("", 1))
+    c.check(rc == 0 and "RPC-I (not enforced)" in t, "region on QEMU's scsi-cd reports RPC-I instead of failing", t)
+
     # Bad input against real devices.
     t = sec.get("nonmmc", ("", 1))[0]
     c.check(t.startswith("odflash: error: ") and "is not an optical drive" in t and t.count("\n") == 1,

@@ -63,6 +63,7 @@ for d in /sys/class/scsi_generic/*; do
 done
 
 # Bad input against real devices.
+section region odflash region /dev/sg0
 section "nonmmc" sh -c 'for d in /sys/class/scsi_generic/*; do [ "$(cat $d/device/type)" = 0 ] && odflash info /dev/$(basename $d); done'
 section "missing" odflash info /dev/sg99
 chmod 600 /dev/sg0
