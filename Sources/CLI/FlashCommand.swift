@@ -119,11 +119,9 @@ struct FlashCommand: ODCommand {
             return
         }
 
-        // Backup before anything is written.
-        var backupPath: String?
-        if let emu = ctx.emulatedDrive(of: t), let mem = emu.memory {
-            backupPath = try writeBackup(mem.flash, inq)
-        } else if !noBackup {
+        // Whether a backup can be taken is settled before asking; it is written only once the user has confirmed.
+        let backupSource = ctx.emulatedDrive(of: t)?.memory?.flash
+        if backupSource == nil && !noBackup {
             throw CLIError("no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one",
                            kind: "refused", status: .refused)
         }
@@ -138,6 +136,9 @@ struct FlashCommand: ODCommand {
                 throw CLIError("not confirmed; nothing was written", kind: "refused", status: .refused)
             }
         }
+
+        // Backup before anything is written to the drive.
+        let backupPath = try backupSource.map { try writeBackup($0, inq) }
 
         var ex = FlashExecutor(transport: t)
         let console = ctx.console, json = ctx.json, tty = isatty(2) == 1

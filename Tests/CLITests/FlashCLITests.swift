@@ -67,11 +67,13 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         expectRefusal(odflash("flash", "emu:synthetic-writer", d + "/bad.bin", "--yes"), containing: "image checksums")
     }
 
-    @Test func refusalsAsJSONAndNoPrompt() {
+    @Test func refusalsAsJSONAndNoPrompt() throws {
         let d = tempDir()
         let img = synthetic(d, revision: "1.05")
-        let r = odflash("flash", "--json", "emu:synthetic-writer", img)
+        let r = odflash("flash", "--json", "emu:synthetic-writer", img, "--backup-dir", d)
         #expect(r.status == 2 && (r.json["error"] as? [String: Any])?["message"] as? String == "flashing needs --yes when there is no terminal to ask (or with --json)")
+        // Refused at the confirmation: no backup file is left behind either.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d).filter { $0.hasPrefix("backup-") }.isEmpty)
         let j = odflash("flash", "--json", "emu:synthetic-writer", synthetic(d, revision: "0.90"), "--dry-run")
         #expect(j.status == 4 && (j.json["error"] as? String)?.hasPrefix("preflight refused") == true)
     }
