@@ -18,6 +18,18 @@ public final class Context {
     private var recorders: [TranscriptRecorder] = []
     private(set) var finishError: CLIError?
 
+    /// Asks before an irreversible action. Never prompts in JSON mode or without a terminal: there `--yes` is required.
+    /// `action` completes "... needs --yes"; `undone` says what was left untouched when the user declines.
+    func confirm(_ question: String, action: String, undone: String) throws {
+        if json || isatty(0) == 0 {
+            throw CLIError("\(action) needs --yes when there is no terminal to ask (or with --json)", kind: "usage", status: .usage)
+        }
+        console.err(question + " [y/N] ")
+        guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
+            throw CLIError("not confirmed; \(undone)", kind: "refused", status: .refused)
+        }
+    }
+
     public init(console: Console, json: Bool, verbose: Bool, dbPath: String?, transcriptPath: String? = nil) {
         self.console = console
         self.json = json

@@ -128,13 +128,8 @@ struct FlashCommand: ODCommand {
 
         // Confirmation: never a prompt in JSON mode or without a terminal.
         if !yes {
-            if ctx.json || isatty(0) == 0 {
-                throw CLIError("flashing needs --yes when there is no terminal to ask (or with --json)", kind: "usage", status: .usage)
-            }
-            ctx.console.err("Flash \(image) (\(rep.version ?? "version unknown")) to \(inq.vendor) \(inq.product) \(inq.revision) at \(device)? [y/N] ")
-            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
-                throw CLIError("not confirmed; nothing was written", kind: "refused", status: .refused)
-            }
+            try ctx.confirm("Flash \(image) (\(rep.version ?? "version unknown")) to \(inq.vendor) \(inq.product) \(inq.revision) at \(device)?",
+                            action: "flashing", undone: "nothing was written")
         }
 
         // Backup before anything is written to the drive.

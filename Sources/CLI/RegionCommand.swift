@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import MMC
 import SCSI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct RegionCommand: ODCommand {
     static let configuration = CommandConfiguration(
@@ -70,9 +67,8 @@ struct RegionCommand: ODCommand {
             throw CLIError("the drive's region is permanent (no user changes left): only a vendor reset could change it", kind: "refused", status: .refused)
         }
         if !yes {
-            if ctx.json || isatty(0) == 0 { throw CLIError("changing the region needs --yes when there is no terminal to ask (or with --json)", kind: "usage", status: .usage) }
-            ctx.console.err("Set region \(n) on \(device)? This spends one change: \(state.userChangesLeft - 1) will be left\(state.userChangesLeft == 1 ? " and the region becomes PERMANENT" : ""). [y/N] ")
-            guard let a = readLine(), a.lowercased().hasPrefix("y") else { throw CLIError("not confirmed; nothing was sent", kind: "refused", status: .refused) }
+            try ctx.confirm("Set region \(n) on \(device)? This spends one change: \(state.userChangesLeft - 1) will be left\(state.userChangesLeft == 1 ? " and the region becomes PERMANENT" : "").",
+                            action: "changing the region", undone: "nothing was sent")
         }
         // SEND KEY format 06h: 8-byte parameter list, byte 1 = 6, byte 4 = the region as a mask with one bit clear.
         let mask = UInt8(0xFF & ~(1 << (n - 1)))
