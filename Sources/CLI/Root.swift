@@ -50,15 +50,16 @@ public enum Runner {
         } catch {
             let code = Odflash.exitCode(for: error)
             if code == .success {
-                // --help / --version
-                console.out(Odflash.fullMessage(for: error) + "\n")
+                // --help / --version: help for the subcommand named, not the root's.
+                let wantsHelp = arguments.first == "help" || arguments.contains("--help") || arguments.contains("-h")
+                console.out((wantsHelp ? Odflash.helpMessage(for: helpTarget(arguments)) : Odflash.fullMessage(for: error)) + "\n")
                 return 0
             }
             let msg = Odflash.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: "usage", status: .usage), json: wantsJSON, console: console)
         }
         guard let cmd = command as? any ODCommand else {
-            console.out(Odflash.helpMessage() + "\n")
+            console.out(Odflash.helpMessage(for: helpTarget(arguments)) + "\n")   // "help X" and "X --help" arrive as a help command
             return 0
         }
         let g = cmd.global
@@ -75,6 +76,16 @@ public enum Runner {
         } catch {
             return report(CLIError("\(error)", kind: "error", status: .failed), json: g.json, console: console)
         }
+    }
+
+    /// The command a help request is about: the longest run of subcommand names in the arguments.
+    static func helpTarget(_ args: [String]) -> ParsableCommand.Type {
+        var t: ParsableCommand.Type = Odflash.self
+        for a in args where !a.hasPrefix("-") && a != "help" {
+            guard let next = t.configuration.subcommands.first(where: { $0.configuration.commandName == a }) else { break }
+            t = next
+        }
+        return t
     }
 
     struct ErrorReport: Encodable {
