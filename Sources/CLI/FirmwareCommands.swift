@@ -335,15 +335,18 @@ extension FWCommand {
             abstract: "Write SYNTHETIC images from a family's layout (for tests and benchmarks; never real firmware).",
             discussion: "With --count N, OUTPUT is a folder and N images are written there (seeds SEED ... SEED+N-1); --family all cycles through every layout of every family.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Family id (see 'odflash db families'), or 'all'.") var family: String
+        @Option(help: "Family id (the files in firmware-db/families), or 'all'.") var family: String
         @Option(help: "Layout id within the family (default: its first).") var layout: String?
         @Option(help: "Seed for the filler bytes.") var seed: UInt64 = 1
-        @Option(help: "Image size for layouts without a fixed size.") var size: Int?
+        @Option(help: "Image size for layouts without a fixed size (decimal or 0x hex).") var size: String?
         @Option(help: "How many images (OUTPUT is then a folder).") var count: Int = 1
         @Option(help: "Embed a CD-R ATIP table: comma-separated lead-in times, e.g. 97:26:60,97:24:00.") var cdr: String?
         @Option(help: "Vendor string to embed where the layout has one.") var vendor: String?
         @Option(help: "Product string to embed where the layout has one.") var product: String?
         @Option(help: "Revision string to embed where the layout has one.") var revision: String?
+        @Option(help: "Drive ID to embed where the layout has one (NEC: 4 characters, e.g. G245).") var driveId: String?
+        @Option(help: "Boot code to embed where the layout has one (NEC: 2 characters, e.g. 08).") var bootcode: String?
+        @Option(help: "Config/model ID to embed where the layout has one (e.g. 'MT1959 Boot BU5 ').") var configId: String?
         @Option(name: .shortAndLong, help: "Output file (or folder with --count).") var output: String
         @Flag(help: "Replace existing files.") var forceOverwrite = false
 
@@ -384,12 +387,19 @@ extension FWCommand {
                 let (fam, l) = targets[i % targets.count]
                 var spec = SyntheticSpec()
                 spec.seed = seed &+ UInt64(i)
-                spec.size = size
+                if let t = size {
+                    let v = t.lowercased().hasPrefix("0x") ? Int(t.dropFirst(2), radix: 16) : Int(t)
+                    guard let n = v, n > 0, n <= 64 << 20 else { throw CLIError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: "usage", status: .usage) }
+                    spec.size = n
+                }
                 spec.cdrTable = cdrTable
                 if let v = vendor { spec.vendor = v }
                 if let p = product { spec.product = p }
                 if let r = revision { spec.revision = r }
                 if let m = db.models.first(where: { $0.family == fam.id && $0.imageID != nil }) { spec.configID = m.imageID }
+                if let c = configId { spec.configID = c }
+                if let d = driveId { spec.driveID = d }
+                if let b = bootcode { spec.bootcode = b }
                 let bytes: [UInt8]
                 do { bytes = try SyntheticImage.generate(l, spec, idTables: db.idTables) }
                 catch { throw CLIError("\(fam.id)/\(l.id): \(error.description)", kind: "input", status: .usage) }
