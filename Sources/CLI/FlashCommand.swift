@@ -31,6 +31,7 @@ struct FlashCommand: ODCommand {
     @Flag(help: "Flash the version the drive already runs.") var allowReinstall = false
     @Flag(help: "Flash an older version.") var allowOlder = false
     @Flag(help: "Accept a family marked bad. Never overrides a model, size, checksum or bootcode mismatch.") var force = false
+    @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
     @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
     @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
 
@@ -72,7 +73,16 @@ struct FlashCommand: ODCommand {
                                    imageModelIDs: rep.modelIDs, modelImageID: model?.imageID)
         if dryRun { input.exclusive = true }   // a dry run sends nothing that needs exclusivity
         input.allowUntested = allowUntested; input.allowReinstall = allowReinstall; input.allowOlder = allowOlder; input.force = force
-        let checks = Preflight.run(input)
+        input.acceptUnidentifiedModel = acceptUnidentifiedModel
+        var checks = Preflight.run(input)
+        // The protocol's identification reads (read-only): drive ID or config, checked against the image.
+        var probe = ProbeData()
+        if let proto = family?.flash, !proto.probes.isEmpty, checks.allSatisfy({ $0.passed }) {
+            do { probe = try ProbeRunner.run(proto, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
+        }
+        if let proto = family?.flash {
+            checks += ProbeRunner.checks(proto, probe: probe, image: loaded.bytes, report: rep, idTables: db.idTables)
+        }
         var warnings: [String] = []
         if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
         if let d = family?.flash?.disputed { warnings.append("disputed parameter: \(d)") }
@@ -92,26 +102,38 @@ struct FlashCommand: ODCommand {
         }
 
         let plan: FlashPlan
-        do { plan = try FlashPlan.build(proto, image: loaded.bytes) } catch { throw CLIError(error.description, kind: "refused", status: .refused) }
+        let bootcode = rep.fields.first { $0.role == "bootcode" }?.value
+        do { plan = try FlashPlan.build(proto, image: loaded.bytes, probe: probe, bootcode: bootcode) } catch { throw CLIError(error.description, kind: "refused", status: .refused) }
+        warnings += plan.notes
         let expectRevision = rep.version
+        let placed = plan.placedImage
+        func memoryMatches(_ d: EmulatedDrive?) -> Bool? {
+            guard let f = d?.memory?.flash else { return nil }
+            return placed.at + placed.bytes.count <= f.count && f[placed.at..<(placed.at + placed.bytes.count)].elementsEqual(placed.bytes)
+        }
 
         if dryRun {
             // The same plan against an emulated copy of this drive; the transcript is what the drive would receive.
             let emu: EmulatedDrive
             if isEmu, let orig = ctx.emulatedProfile(of: t), let f = orig.firmware {
-                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, behavior: f.behavior,
-                                          size: max(f.size ?? loaded.bytes.count, loaded.bytes.count), revisionOffset: f.revisionOffset)
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
+                if let mem = ctx.emulatedDrive(of: t)?.memory { emu.memory?.load(mem) }
             } else {
-                let offset = rep.fields.first { $0.role == "revision" }?.offset
-                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, behavior: proto.emulator ?? "spc",
-                                          size: loaded.bytes.count, revisionOffset: offset)
+                let c = proto.emulatorConfig
+                var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
+                                              revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - proto.placement.imageFrom + proto.placement.flashAt })
+                f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
+                f.safeModeRevision = c.safeModeRevision
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
             }
             let rec = TranscriptRecorder(emu)
             var ex = FlashExecutor(transport: rec)
             ex.sleeper = { _ in }
             ex.handleInterrupts = false
+            // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
+            _ = try? ProbeRunner.run(proto, on: rec)
             let outcome = ex.run(plan, expectRevision: expectRevision)
-            let matches = emu.memory.map { Array($0.flash.prefix(loaded.bytes.count)) == loaded.bytes }
+            let matches = memoryMatches(emu)
             let r = Report(device: device, image: image, dryRun: true, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
                            outcome: outcome, backup: nil, emulatedMemoryMatchesImage: matches, transcript: rec.entries.map(\.text), warnings: warnings)
             ctx.emit(r, text: FlashCommand.checksText(checks) + rec.text + FlashCommand.outcomeText(outcome, dryRun: true, matches: matches, warnings: warnings))
@@ -150,7 +172,7 @@ struct FlashCommand: ODCommand {
         let outcome = ex.run(plan, expectRevision: expectRevision)
         if tty && !json { console.err("\n") }
         let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
-                       outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: ctx.emulatedDrive(of: t)?.memory.map { Array($0.flash.prefix(loaded.bytes.count)) == loaded.bytes },
+                       outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: memoryMatches(ctx.emulatedDrive(of: t)),
                        transcript: nil, warnings: warnings)
         ctx.emit(r, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)
                  + (backupPath.map { "backup of the previous firmware: \($0)\n" } ?? ""))

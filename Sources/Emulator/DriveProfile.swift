@@ -56,11 +56,38 @@ public struct DriveProfile: Codable, Equatable, Sendable {
 
     /// Emulated flash memory and the family behaviour that writes it.
     public struct Firmware: Codable, Equatable, Sendable {
-        /// spc (WRITE BUFFER 05h/07h/0Eh/0Fh) or plextor (04h blocks, 05h last).
+        /// The command set the emulated drive answers: see FirmwareMemory.behaviors.
         public var behavior: String
         public var size: Int?
-        /// Where the image keeps the revision the drive reports after a flash.
+        /// Where the flash keeps the revision the drive reports after a flash.
         public var revisionOffset: Int?
+        /// Bytes the flash holds before anything is written (e.g. a drive ID, a config block).
+        public var preset: [Preset]?
+        /// nec: where drive RAM holds the 4-character drive ID that safe-mode commands must name.
+        public var idAt: Int?
+        /// nec: the INQUIRY revision while in safe mode (e.g. "0.08", or a Lite-On "0L1Z").
+        public var safeModeRevision: String?
+        /// nec: the RAM range whose big-endian 16-bit word sum the checksum command is compared with.
+        public var checksumRange: [Int]?
+        /// mediatek-ff: the state byte that ends a download.
+        public var endCode: Int?
+        /// TEST UNIT READY answers NOT READY (becoming ready) this many times after a flash.
+        public var busyAfterFlash: Int?
+
+        public struct Preset: Codable, Equatable, Sendable {
+            public var at: Int
+            public var ascii: String?
+            public var hex: String?
+            public var bytes: [UInt8]? {
+                if let a = ascii { return Array(a.utf8) }
+                guard let h = hex else { return nil }
+                var out: [UInt8] = []
+                for t in h.split(separator: " ") { guard t.count == 2, let v = UInt8(t, radix: 16) else { return nil }; out.append(v) }
+                return out
+            }
+            public init(at: Int, bytes: [UInt8]) { self.at = at; hex = bytes.map { String(format: "%02X", $0) }.joined(separator: " ") }
+        }
+
         public init(behavior: String, size: Int?, revisionOffset: Int?) { self.behavior = behavior; self.size = size; self.revisionOffset = revisionOffset }
     }
 
@@ -163,8 +190,19 @@ public struct DriveProfile: Codable, Equatable, Sendable {
             }
         }
         if let f = firmware {
-            if !["spc", "plextor"].contains(f.behavior) { throw bad("firmware.behavior '\(f.behavior)' is not spc or plextor") }
+            if !FirmwareMemory.behaviors.contains(f.behavior) {
+                throw bad("firmware.behavior '\(f.behavior)' is not one of \(FirmwareMemory.behaviors.sorted().joined(separator: ", "))")
+            }
             if let n = f.size, !(1...(64 << 20)).contains(n) { throw bad("firmware.size must be 1 byte to 64 MiB") }
+            let size = f.size ?? 0x100000
+            for p in f.preset ?? [] {
+                guard let b = p.bytes, !b.isEmpty else { throw bad("firmware.preset at \(p.at) needs ascii or hex bytes") }
+                if p.at < 0 || p.at + b.count > size { throw bad("firmware.preset at \(p.at) lies outside the \(size)-byte flash") }
+            }
+            if let r = f.checksumRange, r.count != 2 || r[0] < 0 || r[0] >= r[1] || r[1] > size { throw bad("firmware.checksumRange must be [from, to) inside the flash") }
+            if let i = f.idAt, i < 0 || i + 4 > size { throw bad("firmware.idAt lies outside the flash") }
+            if let r = f.safeModeRevision, r.utf8.count != 4 { throw bad("firmware.safeModeRevision must be 4 characters") }
+            if let e = f.endCode, !(0...255).contains(e) { throw bad("firmware.endCode must be a byte") }
         }
         if let r = rpc {
             if !(0...3).contains(r.typeCode) { throw bad("rpc.typeCode must be 0-3") }

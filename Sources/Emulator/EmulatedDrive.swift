@@ -26,6 +26,8 @@ public final class EmulatedDrive: SCSITransport {
     /// The revision INQUIRY reports (changes after a flash).
     public internal(set) var currentRevision: String
     public var fault: FaultInjection?
+    /// Recorded answers (CDB -> data) that take precedence over the emulation: a dry-run copy's identification reads.
+    public var replay: [(cdb: [UInt8], data: [UInt8])] = []
     var pendingWriteFault: FaultInjection.Kind?
     private var writesSeen = 0
     private var gone = false
@@ -47,11 +49,19 @@ public final class EmulatedDrive: SCSITransport {
 
     /// A copy of this drive's identity for a dry run: same INQUIRY, memory of the same family behaviour.
     public static func clone(vendor: String, product: String, revision: String, behavior: String, size: Int, revisionOffset: Int?) -> EmulatedDrive {
+        clone(vendor: vendor, product: product, revision: revision, firmware: .init(behavior: behavior, size: size, revisionOffset: revisionOffset))
+    }
+
+    /// A copy with a full firmware description and the real drive's answers to the identification reads.
+    public static func clone(vendor: String, product: String, revision: String, firmware: DriveProfile.Firmware,
+                             replay: [(cdb: [UInt8], data: [UInt8])] = []) -> EmulatedDrive {
         let p = DriveProfile(name: "dry-run", description: "dry-run copy", provenance: "synthetic: a dry-run copy of a real drive's identity",
                              synthetic: true, inquiry: .init(vendor: vendor, product: product, revision: revision),
                              serial: nil, profiles: ["CD-ROM"], interface: nil, capabilities: nil, rpc: nil, medium: nil,
-                             unitAttentionOnStart: false, firmware: .init(behavior: behavior, size: size, revisionOffset: revisionOffset))
-        return EmulatedDrive(profile: p, deviceName: "dry-run")
+                             unitAttentionOnStart: false, firmware: firmware)
+        let d = EmulatedDrive(profile: p, deviceName: "dry-run")
+        d.replay = replay
+        return d
     }
 
     public func close() { closed = true }
@@ -69,7 +79,7 @@ public final class EmulatedDrive: SCSITransport {
         commandCount += 1
         log.append(cdb)
         if writeOpcodes.contains(cdb.opcode) { writeCommandCount += 1 }
-        if cdb.opcode == Opcode.writeBuffer {
+        if cdb.opcode == (memory?.writeOpcode ?? Opcode.writeBuffer) {
             writesSeen += 1
             if let f = fault, f.atWrite == writesSeen {
                 switch f.kind {
@@ -77,16 +87,16 @@ public final class EmulatedDrive: SCSITransport {
                 case .timeout: throw TransportError.timeout(cdb: cdb.description, seconds: timeout)
                 case .deviceGone: gone = true; throw TransportError.deviceGone(deviceName)
                 case .powerLoss:
-                    // Half the chunk reaches the flash, then the drive is gone.
-                    if let m = memory, case let .toDevice(d) = transfer, let off = Bytes.be24(cdb.bytes, 3), off + d.count / 2 <= m.flash.count {
-                        m.staged.replaceSubrange(off..<(off + d.count / 2), with: d.prefix(d.count / 2))
-                        commitFirmware()
-                    }
+                    losePower(cdb, transfer)
                     gone = true
                     throw TransportError.deviceGone(deviceName)
                 case .shortTransfer, .lyingWrite: pendingWriteFault = f.kind
                 }
             }
+        }
+        if let a = replay.first(where: { $0.cdb == cdb.bytes }) {
+            // A dry-run copy answers the identification reads exactly as the real drive did.
+            return dataIn(a.data, a.data.count, transfer)
         }
         let result = dispatch(cdb, transfer)
         lastSense = result.status == .checkCondition ? result.sense : nil
@@ -140,7 +150,10 @@ public final class EmulatedDrive: SCSITransport {
 
     // MARK: commands
 
-    func testUnitReady() -> CommandResult { mediumLoaded && !trayOpen ? .good() : noMedium() }
+    func testUnitReady() -> CommandResult {
+        if let m = memory, m.busy > 0 { m.busy -= 1; return .check(2, 0x04, 0x01) }   // becoming ready after a flash
+        return mediumLoaded && !trayOpen ? .good() : noMedium()
+    }
 
     func inquiry(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         let b = cdb.bytes

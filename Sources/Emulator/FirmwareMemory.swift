@@ -1,15 +1,30 @@
 import SCSI
 
 /// Faults an emulated drive can be told to have, for tests of every failure path. Deterministic: the fault
-/// fires on the Nth command that writes firmware (WRITE BUFFER), counting from 1.
+/// fires on the Nth command that writes firmware (the behaviour's write opcode), counting from 1.
 public struct FaultInjection: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
         case check(UInt8, UInt8, UInt8)
         case timeout
         case deviceGone
         case shortTransfer
         case lyingWrite
         case powerLoss
+
+        public var description: String {
+            switch self {
+            case let .check(k, a, q): return "check \(Bytes.hex([k, a, q]))"
+            case .timeout: return "timeout"
+            case .deviceGone: return "device gone"
+            case .shortTransfer: return "short transfer"
+            case .lyingWrite: return "lying write"
+            case .powerLoss: return "power loss"
+            }
+        }
+
+        /// Every kind, with realistic sense data for the CHECK CONDITION ones.
+        public static let all: [Kind] = [.check(3, 0x0C, 0x00), .check(4, 0x44, 0x00), .check(5, 0x24, 0x00), .timeout, .deviceGone,
+                                         .shortTransfer, .lyingWrite, .powerLoss]
     }
     public var atWrite: Int
     public var kind: Kind
@@ -24,19 +39,54 @@ public struct FaultInjection: Sendable, Equatable {
     }
 }
 
-/// Emulated flash memory with the family's download commands.
+/// Emulated flash memory and the state of the family's download commands. The behaviours model what the public
+/// sources show each flasher sending and expecting; where a source does not say how the drive reacts (e.g. to a
+/// wrong checksum), the emulator refuses with ILLEGAL REQUEST, the most conservative answer.
 public final class FirmwareMemory {
+    /// The command sets an emulated drive can answer.
+    public static let behaviors: Set<String> = ["spc", "plextor", "nec", "mt1959", "mediatek-ff", "btc", "lg-renesas"]
+
     public internal(set) var flash: [UInt8]
+    /// Data received but not yet written to flash (download buffer, drive RAM).
     var staged: [UInt8]
     let behavior: String
+    let config: DriveProfile.Firmware
     let revisionOffset: Int?
     public internal(set) var commits = 0
+    /// nec state.
+    public internal(set) var safeMode = false
+    var checksumAccepted = false
+    var erased: Set<Int> = []
+    /// mt1959: armed by WRITE BUFFER mode 01h; mediatek-ff: next append position.
+    var armed = false
+    var position = 0
+    /// TEST UNIT READY answers NOT READY this many more times.
+    var busy = 0
 
-    init(size: Int, behavior: String, revisionOffset: Int?) {
+    init(_ f: DriveProfile.Firmware) {
+        let size = f.size ?? 0x100000
         flash = [UInt8](repeating: 0xFF, count: size)
-        staged = flash
-        self.behavior = behavior
-        self.revisionOffset = revisionOffset
+        for p in f.preset ?? [] { if let b = p.bytes, p.at + b.count <= size { flash.replaceSubrange(p.at..<(p.at + b.count), with: b) } }
+        behavior = f.behavior
+        config = f
+        revisionOffset = f.revisionOffset
+        staged = behavior == "btc" ? [UInt8](repeating: 0xFF, count: size + 0x20) : flash
+    }
+
+    /// Takes over another memory's flash contents (a dry-run copy of an emulated drive starts where the drive is).
+    public func load(_ o: FirmwareMemory) {
+        guard o.flash.count == flash.count else { return }
+        flash = o.flash
+        staged = behavior == "btc" ? staged : flash
+    }
+
+    /// The opcode whose commands count as firmware writes (fault injection, write counters).
+    var writeOpcode: UInt8 {
+        switch behavior {
+        case "nec": return 0xCB
+        case "mediatek-ff": return 0xFF
+        default: return Opcode.writeBuffer
+        }
     }
 
     func revision() -> String? {
@@ -47,51 +97,117 @@ public final class FirmwareMemory {
 }
 
 extension EmulatedDrive {
-    /// Installs firmware memory and the WRITE BUFFER / READ BUFFER handlers of the profile's family behaviour.
+    /// Installs firmware memory and the handlers of the profile's family behaviour.
     func installFirmware(_ f: DriveProfile.Firmware) {
-        let mem = FirmwareMemory(size: f.size ?? 0x100000, behavior: f.behavior, revisionOffset: f.revisionOffset)
+        let mem = FirmwareMemory(f)
         memory = mem
+        writeOpcodes.insert(mem.writeOpcode)
         handlers[Opcode.writeBuffer] = { drive, cdb, t in drive.writeBuffer(cdb, t) }
         handlers[Opcode.readBuffer] = { drive, cdb, t in drive.readBuffer(cdb, t) }
+        switch f.behavior {
+        case "nec":
+            handlers[0xCC] = { drive, cdb, t in drive.necCC(cdb, t) }
+            handlers[0xCB] = { drive, cdb, t in drive.necCB(cdb, t) }
+        case "mediatek-ff":
+            handlers[0xFF] = { drive, cdb, t in drive.mediatekFF(cdb, t) }
+        case "lg-renesas":
+            handlers[0x1D] = { _, cdb, t in
+                // SEND DIAGNOSTIC: the self test the LG flasher runs after the last chunk.
+                guard case let .toDevice(d) = t, d.count == Int(cdb.bytes[4]) else { return .check(5, 0x24, 0) }
+                return .good()
+            }
+        default:
+            break
+        }
     }
 
     func commitFirmware() {
         guard let m = memory else { return }
-        m.flash = m.staged
+        m.flash = Array(m.staged.prefix(m.flash.count))
         m.commits += 1
+        m.busy = m.config.busyAfterFlash ?? 0
         if let r = m.revision() { currentRevision = r }
+    }
+
+    /// Power lost in the middle of a firmware write: half of what the command carries reaches the flash.
+    func losePower(_ cdb: CDB, _ transfer: DataTransfer) {
+        guard let m = memory else { return }
+        let b = cdb.bytes
+        var data: [UInt8] = []
+        if case let .toDevice(d) = transfer { data = Array(d.prefix(d.count / 2)) }
+        switch m.behavior {
+        case "nec":
+            guard b.count >= 9, let addr = Bytes.be32(b, 2), let len = Bytes.be24(b, 6) else { return }
+            let a = Int(addr), n = Int(len)
+            if b[1] & 0x0F == 0x04, a + n <= m.flash.count {         // erase: half the region erased
+                for i in a..<(a + n / 2) { m.flash[i] = 0xFF }
+            } else if b[1] & 0x0F == 0x02, a + n <= m.flash.count {  // program: half the region programmed
+                m.flash.replaceSubrange(a..<(a + n / 2), with: m.staged[a..<(a + n / 2)])
+            }
+        case "mediatek-ff":
+            if m.position + data.count <= m.flash.count { m.flash.replaceSubrange(m.position..<(m.position + data.count), with: data) }
+        case "btc":
+            return   // uploads go to the download buffer; the flash is written only by the 07h commit
+        case "lg-renesas":
+            if let off = Bytes.be32(b, 2), Int(off) + data.count <= m.flash.count { m.flash.replaceSubrange(Int(off)..<(Int(off) + data.count), with: data) }
+        default:
+            if let off = Bytes.be24(b, 3), Int(off) + data.count <= m.flash.count { m.flash.replaceSubrange(Int(off)..<(Int(off) + data.count), with: data) }
+        }
+        m.commits += 1
+    }
+
+    /// Applies a lying or short write fault to the data of a write command; nil: the command is acknowledged, nothing done.
+    func faultedPayload(_ data: [UInt8]) -> [UInt8]? {
+        switch pendingWriteFault {
+        case .lyingWrite?: pendingWriteFault = nil; return nil
+        case .shortTransfer?: pendingWriteFault = nil; return Array(data.prefix(data.count / 2))
+        default: return data
+        }
     }
 
     func writeBuffer(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         guard let m = memory else { return .check(5, 0x20, 0) }
         let b = cdb.bytes
+        if m.behavior == "lg-renesas" { return lgWrite(cdb, t) }
         let mode = b[1] & 0x1F
         let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
         var data: [UInt8] = []
         if case let .toDevice(d) = t { data = d }
         guard data.count == length else { return .check(5, 0x24, 0) }
-        let ok: Set<UInt8> = m.behavior == "spc" ? [0x05, 0x07, 0x0E, 0x0F] : [0x04, 0x05]
-        guard ok.contains(mode) else { return .check(5, 0x24, 0) }
-        guard offset + length <= m.flash.count else { return .check(5, 0x24, 0) }
-        // A fault may make this write lie, stop halfway, or not arrive at all.
-        var payload = data
-        switch pendingWriteFault {
-        case .lyingWrite?: pendingWriteFault = nil; return .good()
-        case .shortTransfer?: payload = Array(data.prefix(data.count / 2)); pendingWriteFault = nil
-        default: break
+        let modes: [String: Set<UInt8>] = ["spc": [0x05, 0x07, 0x0E, 0x0F], "plextor": [0x04, 0x05], "mt1959": [0x01, 0x06], "btc": [0x06, 0x07]]
+        guard modes[m.behavior]?.contains(mode) == true else { return .check(5, 0x24, 0) }
+        if m.behavior == "mt1959" && mode == 0x01 {
+            guard length == 0 else { return .check(5, 0x24, 0) }
+            m.armed = true
+            return .good()
         }
+        if m.behavior == "mt1959" && !m.armed { return .check(5, 0x2C, 0) }   // command sequence error
+        if m.behavior == "btc" && mode == 0x07 {
+            // Commit: the header's bytes 30-31 must hold the 16-bit byte sum of the image that follows it.
+            guard length == 0 else { return .check(5, 0x24, 0) }
+            var sum = 0
+            for x in m.staged[0x20...] { sum &+= Int(x) }
+            guard Int(m.staged[30]) << 8 | Int(m.staged[31]) == sum & 0xFFFF else { return .check(5, 0x24, 0) }
+            m.flash = Array(m.staged[0x20...])
+            m.commits += 1
+            m.busy = m.config.busyAfterFlash ?? 0
+            if let r = m.revision() { currentRevision = r }
+            return .good()
+        }
+        guard offset + length <= m.staged.count else { return .check(5, 0x24, 0) }
+        guard let payload = faultedPayload(data) else { return .good() }
         m.staged.replaceSubrange(offset..<(offset + payload.count), with: payload)
         switch (m.behavior, mode) {
-        case ("spc", 0x05), ("spc", 0x07):
+        case ("spc", 0x05), ("spc", 0x07), ("spc", 0x0F):
             commitFirmware()
             raiseUnitAttention(6, 0x3F, 0x01)   // microcode has been changed
-        case ("spc", 0x0F):
-            commitFirmware()
-            raiseUnitAttention(6, 0x3F, 0x01)
         case ("plextor", 0x05):
             commitFirmware()
+        case ("mt1959", 0x06) where offset + length >= m.flash.count:
+            m.armed = false
+            commitFirmware()
         default:
-            break   // staged (0Eh, 04h)
+            break   // staged
         }
         return payload.count == data.count ? .good() : CommandResult(status: .good, residue: data.count - payload.count)
     }
@@ -101,13 +217,114 @@ extension EmulatedDrive {
         let b = cdb.bytes
         let mode = b[1] & 0x1F
         let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
+        if m.behavior == "lg-renesas" {
+            // 3C 05 <pos32> 00 <len16> 44: read absolute memory.
+            guard b[1] == 0x05, b[9] == 0x44, let pos = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), Int(pos) + Int(n) <= m.flash.count else { return .check(5, 0x24, 0) }
+            return dataIn(Array(m.flash[Int(pos)..<(Int(pos) + Int(n))]), Int(n), t)
+        }
         switch mode {
-        case 0x02:
+        case 0x02 where m.behavior == "spc" || m.behavior == "plextor", 0x06 where m.behavior == "mt1959":
             guard offset + length <= m.flash.count else { return .check(5, 0x24, 0) }
             return dataIn(Array(m.flash[offset..<(offset + length)]), length, t)
-        case 0x03:
+        case 0x03 where m.behavior == "spc":
             let cap = m.flash.count
             return dataIn([0x00, UInt8((cap >> 16) & 0xFF), UInt8((cap >> 8) & 0xFF), UInt8(cap & 0xFF)], length, t)
+        default:
+            return .check(5, 0x24, 0)
+        }
+    }
+
+    /// LG Renesas: `3B 02|05 <pos32> 00 <len16> 44`; 02 fills the cache, 05 (last chunk) writes memory.
+    func lgWrite(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 10, b[9] == 0x44, b[6] == 0, [0x02, 0x05].contains(b[1]), let pos = Bytes.be32(b, 2), let n = Bytes.be16(b, 7) else { return .check(5, 0x24, 0) }
+        guard case let .toDevice(data) = t, data.count == Int(n), Int(pos) + data.count <= m.staged.count else { return .check(5, 0x24, 0) }
+        guard let payload = faultedPayload(data) else { return .good() }
+        m.staged.replaceSubrange(Int(pos)..<(Int(pos) + payload.count), with: payload)
+        if b[1] == 0x05 { commitFirmware() }
+        return payload.count == data.count ? .good() : CommandResult(status: .good, residue: data.count - payload.count)
+    }
+
+    /// MediaTek FFh: `FF 00 01 00 00 <state> ...`, state 00h first, FFh middle, the model's end code last.
+    func mediatekFF(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 12, b[1] == 0, b[2] == 0x01 else { return .check(5, 0x24, 0) }
+        guard case let .toDevice(data) = t, !data.isEmpty else { return .check(5, 0x24, 0) }
+        let state = b[5]
+        if state == 0x00 { m.position = 0; m.armed = true; m.staged = m.flash }
+        else if !m.armed { return .check(5, 0x2C, 0) }
+        else if state != 0xFF && Int(state) != (m.config.endCode ?? 0x02) { return .check(5, 0x24, 0) }
+        guard m.position + data.count <= m.staged.count else { return .check(5, 0x24, 0) }
+        guard let payload = faultedPayload(data) else { m.position += data.count; return .good() }
+        m.staged.replaceSubrange(m.position..<(m.position + payload.count), with: payload)
+        m.position += data.count
+        if state != 0x00 && state != 0xFF { m.armed = false; commitFirmware() }
+        return payload.count == data.count ? .good() : CommandResult(status: .good, residue: data.count - payload.count)
+    }
+
+    /// NEC/Optiarc CCh: ReadRAM (xx0), safe mode (xx1), checksum (xx4).
+    func necCC(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 12 else { return .check(5, 0x20, 0) }
+        switch b[1] & 0x0F {
+        case 0x00:   // ReadRAM: address BE32 at 2, length BE16 at 7
+            guard let a = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), Int(a) + Int(n) <= m.flash.count, n > 0 else { return .check(5, 0x21, 0) }
+            return dataIn(Array(m.flash[Int(a)..<(Int(a) + Int(n))]), (Int(n) + 3) & ~3, t)
+        case 0x01:   // safe mode: [2] enable, [4..7] drive ID
+            if let at = m.config.idAt, Array(b[4..<8]) != Array(m.flash[at..<(at + 4)]) { return .check(5, 0x24, 0) }
+            if b[2] == 0x01 {
+                m.safeMode = true
+                currentRevision = m.config.safeModeRevision ?? "0.00"
+            } else {
+                m.safeMode = false
+                m.checksumAccepted = false
+                m.erased = []
+                currentRevision = m.revision() ?? profile.inquiry.revision
+            }
+            return .good()
+        case 0x04:   // checksum of the RAM image: BE16 at 2
+            guard m.safeMode else { return .check(5, 0x2C, 0) }
+            let r = m.config.checksumRange ?? [0, m.staged.count]
+            var sum = 0
+            var i = r[0]
+            while i + 1 < r[1] { sum &+= Int(m.staged[i]) << 8 | Int(m.staged[i + 1]); i += 2 }
+            guard Int(b[2]) << 8 | Int(b[3]) == sum & 0xFFFF else { return .check(5, 0x24, 0) }
+            m.checksumAccepted = true
+            return .good()
+        default:
+            return .check(5, 0x24, 0)
+        }
+    }
+
+    /// NEC/Optiarc CBh: WriteRAM (01), program (02), erase (04); address BE32 at 2, length BE24 at 6.
+    func necCB(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 12, let a32 = Bytes.be32(b, 2), let n24 = Bytes.be24(b, 6) else { return .check(5, 0x24, 0) }
+        let a = Int(a32), n = Int(n24)
+        guard m.safeMode else { return .check(5, 0x2C, 0) }
+        guard n > 0, a + n <= m.flash.count else { return .check(5, 0x21, 0) }
+        switch b[1] & 0x0F {
+        case 0x01:
+            guard case let .toDevice(data) = t, data.count == n else { return .check(5, 0x24, 0) }
+            guard let payload = faultedPayload(data) else { return .good() }
+            m.staged.replaceSubrange(a..<(a + payload.count), with: payload)
+            return payload.count == n ? .good() : CommandResult(status: .good, residue: n - payload.count)
+        case 0x04:
+            guard m.checksumAccepted else { return .check(5, 0x2C, 0) }
+            if pendingWriteFault == .lyingWrite { pendingWriteFault = nil; return .good() }
+            for i in a..<(a + n) { m.flash[i] = 0xFF }
+            m.erased.insert(a)
+            return .good()
+        case 0x02:
+            guard m.erased.contains(a) else { return .check(5, 0x2C, 0) }
+            if pendingWriteFault == .lyingWrite { pendingWriteFault = nil; return .good() }
+            m.flash.replaceSubrange(a..<(a + n), with: m.staged[a..<(a + n)])
+            m.commits += 1
+            return .good()
         default:
             return .check(5, 0x24, 0)
         }

@@ -12,52 +12,225 @@ enum ProtocolParser {
         }
     }
 
+    static func hexBytes(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        for tok in s.split(separator: " ") {
+            guard tok.count == 2, let v = UInt8(tok, radix: 16) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    static func double(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> Double? {
+        guard let v = e.fields?[key] else { return nil }
+        guard let d = v.scalar.flatMap({ Double($0.string) }), d >= 0, d <= 3600 else {
+            issues.append(e.fail("'\(key)' must be a number of seconds (0-3600)"))
+            return nil
+        }
+        return d
+    }
+
     static func steps(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [FlashProtocol.Step] {
         var out: [FlashProtocol.Step] = []
         for s in e.children(key, issues: &issues) {
-            s.checkKeys(["command", "chunks", "poll_ready"], issues: &issues)
+            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry"], issues: &issues)
             if let c = s.child("command", "command") {
-                c.checkKeys(["name", "cdb", "data", "ignore_errors"], issues: &issues)
+                c.checkKeys(["name", "cdb", "data", "data_hex", "data_block", "ignore_errors"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
-                var range: ClosedRange<Int>?
+                var data: FlashProtocol.DataSource?
                 if let d = c.intList("data", issues: &issues) {
                     guard d.count == 2, d[0] >= 0, d[1] > d[0] else { issues.append(c.fail("data is [start, end) of the image")); continue }
-                    range = d[0]...(d[1] - 1)
+                    data = .image(d[0]...(d[1] - 1))
+                } else if let h = c.string("data_hex", required: false, issues: &issues) {
+                    guard let b = hexBytes(h), !b.isEmpty else { issues.append(c.fail("data_hex must be hex bytes separated by spaces")); continue }
+                    data = .bytes(b)
+                } else if let b = c.child("data_block", "data_block") {
+                    b.checkKeys(["size", "put"], issues: &issues)
+                    guard let size = b.int("size", required: true, issues: &issues), (1...0x10000).contains(size) else {
+                        issues.append(b.fail("size must be 1-10000h")); continue
+                    }
+                    var puts: [FlashProtocol.Put] = []
+                    for p in b.children("put", issues: &issues) {
+                        p.checkKeys(["at", "width", "value"], issues: &issues)
+                        guard let at = p.int("at", required: true, issues: &issues), let w = p.int("width", required: true, issues: &issues),
+                              let v = p.string("value", issues: &issues) else { continue }
+                        guard (1...4).contains(w), at >= 0, at + w <= size else { issues.append(p.fail("a \(w)-byte value at \(at) does not fit the \(size)-byte block")); continue }
+                        puts.append(.init(at: at, width: w, value: v))
+                    }
+                    data = .block(size: size, puts: puts)
                 }
-                out.append(.command(name: name, cdb: t, data: range, ignoreErrors: c.bool("ignore_errors", issues: &issues) ?? false))
+                out.append(.command(name: name, cdb: t, data: data, ignoreErrors: c.bool("ignore_errors", issues: &issues) ?? false))
             } else if let c = s.child("chunks", "chunks") {
-                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "gap_ms"], issues: &issues)
+                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "end", "bias", "gap_ms"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
                       let size = c.int("chunk_size", required: true, issues: &issues) else { continue }
                 guard size > 0 && size <= 0xFFFFFF else { issues.append(c.fail("chunk_size must be 1-FFFFFFh")); continue }
-                out.append(.chunks(name: name, cdb: t, first: template(c, "first", required: false, &issues), last: template(c, "last", required: false, &issues),
-                                   before: template(c, "before", required: false, &issues), chunkSize: size,
-                                   start: c.int("start", issues: &issues) ?? 0, gapMilliseconds: c.int("gap_ms", issues: &issues) ?? 0))
+                let start = c.int("start", issues: &issues) ?? 0, end = c.int("end", issues: &issues), bias = c.int("bias", issues: &issues) ?? 0
+                guard start >= 0, bias >= 0, end.map({ $0 > start }) ?? true else { issues.append(c.fail("start, end and bias must be non-negative with start < end")); continue }
+                out.append(.chunks(.init(name: name, cdb: t, first: template(c, "first", required: false, &issues), last: template(c, "last", required: false, &issues),
+                                         before: template(c, "before", required: false, &issues), chunkSize: size, start: start, end: end, bias: bias,
+                                         gapMilliseconds: c.int("gap_ms", issues: &issues) ?? 0)))
+            } else if let c = s.child("sweep", "sweep") {
+                c.checkKeys(["name", "cdb", "from", "to", "step"], issues: &issues)
+                guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
+                      let from = c.int("from", required: true, issues: &issues), let to = c.int("to", required: true, issues: &issues),
+                      let step = c.int("step", required: true, issues: &issues) else { continue }
+                guard from >= 0, to > from, step > 0, (to - from) / step <= 4096 else { issues.append(c.fail("from < to, step > 0, at most 4096 commands")); continue }
+                out.append(.sweep(name: name, cdb: t, from: from, to: to, step: step))
             } else if let c = s.child("poll_ready", "poll_ready") {
                 c.checkKeys(["tries", "interval", "successes"], issues: &issues)
-                let interval = c.fields?["interval"]?.scalar.flatMap { Double($0.string) } ?? 1
-                out.append(.pollReady(tries: c.int("tries", issues: &issues) ?? 15, interval: interval, successes: c.int("successes", issues: &issues) ?? 1))
+                let tries = c.int("tries", issues: &issues) ?? 15, ok = c.int("successes", issues: &issues) ?? 1
+                guard (1...3600).contains(tries), (1...tries).contains(ok) else { issues.append(c.fail("tries 1-3600, successes 1-tries")); continue }
+                out.append(.pollReady(tries: tries, interval: double(c, "interval", &issues) ?? 1, successes: ok))
+            } else if let c = s.child("wait", "wait") {
+                c.checkKeys(["seconds"], issues: &issues)
+                guard let sec = double(c, "seconds", &issues) else { issues.append(c.fail("wait needs seconds")); continue }
+                out.append(.wait(seconds: sec))
+            } else if let c = s.child("check_inquiry", "check_inquiry") {
+                c.checkKeys(["name", "revision_prefix", "bootcode"], issues: &issues)
+                guard let name = c.string("name", issues: &issues) else { continue }
+                out.append(.checkInquiry(name: name, revisionPrefix: c.string("revision_prefix", required: false, issues: &issues),
+                                         bootcode: c.bool("bootcode", issues: &issues) ?? false))
             } else {
-                issues.append(s.fail("a step is command, chunks or poll_ready"))
+                issues.append(s.fail("a step is command, chunks, sweep, poll_ready, wait or check_inquiry"))
             }
         }
         return out
     }
 
+    static func probes(_ e: Entry, _ issues: inout [DBIssue]) -> [FlashProtocol.Probe] {
+        var out: [FlashProtocol.Probe] = []
+        for p in e.children("probe", issues: &issues) {
+            p.checkKeys(["name", "cdb", "length", "capture", "keep_as", "match_image", "drive_id"], issues: &issues)
+            guard let name = p.string("name", issues: &issues), let t = template(p, "cdb", required: true, &issues),
+                  let len = p.int("length", required: true, issues: &issues) else { continue }
+            guard (1...0x10000).contains(len) else { issues.append(p.fail("length must be 1-10000h")); continue }
+            var pr = FlashProtocol.Probe(name: name, cdb: t, length: len)
+            for c in p.children("capture", issues: &issues) {
+                c.checkKeys(["variable", "offset", "length"], issues: &issues)
+                guard let v = c.string("variable", issues: &issues), let o = c.int("offset", required: true, issues: &issues),
+                      let l = c.int("length", required: true, issues: &issues) else { continue }
+                guard o >= 0, (1...4).contains(l), o + l <= len else { issues.append(c.fail("capture must lie in the answer and be 1-4 bytes")); continue }
+                pr.captures.append(.init(variable: v, offset: o, length: l))
+            }
+            pr.keepAs = p.string("keep_as", required: false, issues: &issues)
+            if let m = p.child("match_image", "match_image") {
+                m.checkKeys(["offset", "length", "image_offset", "what"], issues: &issues)
+                if let o = m.int("offset", required: true, issues: &issues), let l = m.int("length", required: true, issues: &issues),
+                   let io = m.int("image_offset", required: true, issues: &issues), let w = m.string("what", issues: &issues) {
+                    if o >= 0, l > 0, o + l <= len, io >= 0 { pr.imageMatch = .init(offset: o, length: l, imageOffset: io, what: w) }
+                    else { issues.append(m.fail("the compared bytes must lie in the answer")) }
+                }
+            }
+            if let d = p.child("drive_id", "drive_id") {
+                d.checkKeys(["offset", "length", "table", "field"], issues: &issues)
+                if let o = d.int("offset", required: true, issues: &issues), let l = d.int("length", required: true, issues: &issues),
+                   let tb = d.string("table", issues: &issues), let f = d.string("field", issues: &issues) {
+                    if o >= 0, l > 0, o + l <= len { pr.driveID = .init(offset: o, length: l, table: tb, field: f) }
+                    else { issues.append(d.fail("the ID must lie in the answer")) }
+                }
+            }
+            out.append(pr)
+        }
+        return out
+    }
+
+    static func transform(_ t: Entry, _ issues: inout [DBIssue]) -> FlashProtocol.Transform {
+        t.checkKeys(["size", "fill", "copy", "fill_range", "transplant"], issues: &issues)
+        var x = FlashProtocol.Transform()
+        x.size = t.int("size", issues: &issues)
+        x.fill = UInt8(truncatingIfNeeded: t.int("fill", issues: &issues) ?? 0)
+        for c in t.children("copy", issues: &issues) {
+            c.checkKeys(["from", "to", "length"], issues: &issues)
+            if let f = c.int("from", required: true, issues: &issues), let to = c.int("to", required: true, issues: &issues), let l = c.int("length", required: true, issues: &issues) {
+                if f >= 0, to >= 0, l > 0, x.size.map({ to + l <= $0 }) ?? false { x.copies.append(.init(from: f, to: to, length: l)) }
+                else { issues.append(c.fail("a copy needs a transform size and must fit it")) }
+            }
+        }
+        for c in t.children("fill_range", issues: &issues) {
+            c.checkKeys(["from", "to", "byte"], issues: &issues)
+            if let f = c.int("from", required: true, issues: &issues), let to = c.int("to", required: true, issues: &issues), let b = c.int("byte", required: true, issues: &issues) {
+                if f >= 0, to > f, (0...255).contains(b) { x.fills.append(.init(from: f, to: to, byte: UInt8(b))) } else { issues.append(c.fail("from < to, byte 0-255")) }
+            }
+        }
+        for c in t.children("transplant", issues: &issues) {
+            c.checkKeys(["block", "to"], issues: &issues)
+            if let b = c.string("block", issues: &issues), let to = c.int("to", required: true, issues: &issues), to >= 0 { x.transplants.append(.init(block: b, to: to)) }
+        }
+        return x
+    }
+
     static func flash(_ e: Entry, name: String, _ issues: inout [DBIssue]) -> FlashProtocol? {
-        e.checkKeys(["provenance", "timeout", "disputed", "prepare", "commit", "after", "cleanup", "emulator", "readback"], issues: &issues)
+        e.checkKeys(["provenance", "timeout", "disputed", "prepare", "commit", "after", "cleanup", "emulator", "readback",
+                     "layouts", "probe", "values", "transform", "placement", "bootcodes"], issues: &issues)
         guard let prov = e.string("provenance", issues: &issues) else { return nil }
         let commit = steps(e, "commit", &issues)
         if commit.isEmpty { issues.append(e.fail("a flash protocol needs commit steps")) }
         var p = FlashProtocol(name: name, provenance: prov, prepare: steps(e, "prepare", &issues), commit: commit,
                               after: steps(e, "after", &issues), cleanup: steps(e, "cleanup", &issues),
                               timeout: Double(e.int("timeout", issues: &issues) ?? 300), disputed: e.string("disputed", required: false, issues: &issues))
-        p.emulator = e.string("emulator", required: false, issues: &issues)
+        if let em = e["emulator"], em.mapping != nil, let ee = e.child("emulator", "emulator") {
+            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "end_code", "busy_after_flash", "safe_mode_revision"], issues: &issues)
+            p.emulator = ee.string("behavior", issues: &issues)
+            p.emulatorConfig.size = ee.int("size", issues: &issues)
+            p.emulatorConfig.idAt = ee.int("id_at", issues: &issues)
+            p.emulatorConfig.checksumRange = ee.intList("checksum_range", issues: &issues)
+            p.emulatorConfig.endCode = ee.int("end_code", issues: &issues)
+            p.emulatorConfig.busyAfterFlash = ee.int("busy_after_flash", issues: &issues)
+            p.emulatorConfig.safeModeRevision = ee.string("safe_mode_revision", required: false, issues: &issues)
+        } else {
+            p.emulator = e.string("emulator", required: false, issues: &issues)
+        }
         if let rb = e.child("readback", "readback") {
             rb.checkKeys(["cdb", "chunk_size"], issues: &issues)
             if let t = template(rb, "cdb", required: true, &issues), let n = rb.int("chunk_size", required: true, issues: &issues), n > 0 {
                 p.readback = .init(cdb: t, chunkSize: n)
             }
+        }
+        if let l = e["layouts"]?.sequence { p.layouts = l.compactMap { $0.string } }
+        p.probes = probes(e, &issues)
+        if let v = e.child("values", "values"), let m = v.fields {
+            for (k, node) in m.sorted(by: { $0.key < $1.key }) {
+                let ve = Entry(node: node, file: v.file, what: "\(v.what).\(k)")
+                ve.checkKeys(["image_be", "width", "byte_sum16", "to"], issues: &issues)
+                if let o = ve.int("image_be", issues: &issues) {
+                    let w = ve.int("width", issues: &issues) ?? 2
+                    if (1...4).contains(w) { p.values[k] = .imageBE(offset: o, width: w) } else { issues.append(ve.fail("width 1-4")) }
+                } else if let f = ve.int("byte_sum16", issues: &issues) {
+                    p.values[k] = .byteSum16(from: f, to: ve.int("to", issues: &issues))
+                } else {
+                    issues.append(ve.fail("a value is image_be (with width) or byte_sum16 (with to)"))
+                }
+            }
+        }
+        if let t = e.child("transform", "transform") { p.transform = transform(t, &issues) }
+        if let pl = e.child("placement", "placement") {
+            pl.checkKeys(["image_from", "image_to", "flash_at"], issues: &issues)
+            p.placement = .init(imageFrom: pl.int("image_from", issues: &issues) ?? 0, imageTo: pl.int("image_to", issues: &issues),
+                                flashAt: pl.int("flash_at", issues: &issues) ?? 0)
+        }
+        for b in e.children("bootcodes", issues: &issues) {
+            b.checkKeys(["vendor", "product", "revision", "bootcode"], issues: &issues)
+            if let v = b.string("vendor", issues: &issues), let pr = b.string("product", issues: &issues), let r = b.string("revision", issues: &issues),
+               let bc = b.string("bootcode", issues: &issues) {
+                p.bootcodes.append(.init(vendor: v, product: pr, revision: r, bootcode: bc))
+            }
+        }
+        // Every value a template names must exist: offset/length/state/address come from the plan, the rest from values and probes.
+        var known: Set<String> = ["offset", "length", "state", "address"]
+        known.formUnion(p.values.keys)
+        for pr in p.probes { known.formUnion(pr.captures.map(\.variable)) }
+        for s in p.prepare + p.commit + p.after + p.cleanup {
+            var ts: [CDBTemplate] = []
+            switch s {
+            case let .command(_, t, data, _):
+                ts = [t]
+                if case let .block(_, puts)? = data { for put in puts where !known.contains(put.value) { issues.append(e.fail("data_block names an unknown value '\(put.value)'")) } }
+            case let .chunks(c): ts = [c.cdb, c.first, c.last, c.before].compactMap { $0 }
+            case let .sweep(_, t, _, _, _): ts = [t]
+            default: break
+            }
+            for t in ts { for f in t.fieldNames where !known.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } }
         }
         return p
     }

@@ -20,6 +20,8 @@ public struct FlashOutcome: Sendable, Encodable {
     public var sense: String?
     public var cleanupNotes: [String]
     public var revisionAfter: String?
+    /// True when the flash was read back and compared with the image.
+    public var readBack = false
 }
 
 /// Progress, never going backwards.
@@ -70,7 +72,7 @@ public struct FlashExecutor {
         var outcome: FlashOutcome?
 
         func runCleanup() {
-            for c in plan.commands where c.phase == .cleanup {
+            for c in plan.commands where c.phase == .cleanup && c.action == .send {
                 do {
                     let r = try send(c, timeout: plan.timeout)
                     sent += 1
@@ -93,32 +95,51 @@ public struct FlashExecutor {
         }
 
         var committing = false
-        for c in plan.commands where c.phase != .cleanup {
-            if !committing {
-                if InterruptFlag.shared.raised && handleInterrupts {
-                    outcome = FlashOutcome(status: .recoverable, message: "interrupted before the first write", driveState: "unchanged",
-                                           nextSteps: ["run the command again when ready"], commandsSent: sent, bytesSent: bytes,
-                                           failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
-                    break
-                }
+        loop: for c in plan.commands where c.phase != .cleanup {
+            if !committing && handleInterrupts && InterruptFlag.shared.raised {
+                outcome = FlashOutcome(status: .recoverable, message: "interrupted before the first write", driveState: "unchanged",
+                                       nextSteps: ["run the command again when ready"], commandsSent: sent, bytesSent: bytes,
+                                       failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
+                break
             }
             if c.phase == .commit && !committing {
                 committing = true   // from here on an interrupt is ignored: stopping would leave half an image
                 journal?("committing")
             }
-            if c.phase == .after, let poll = plan.polls[.after], plan.commands.first(where: { $0.phase == .after }) == c {
-                if let o = waitReady(poll, plan) { outcome = o; break }
+            let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
+            switch c.action {
+            case let .wait(seconds):
+                sleeper(seconds)
+                continue loop
+            case .poll:
+                if let o = waitReady(c.action, plan) { outcome = o; break loop }
+                continue loop
+            case let .checkInquiry(prefix, boot):
+                sent += 1
+                if let why = checkInquiry(prefix: prefix, bootcode: boot, table: plan.bootcodes, timeout: plan.timeout) {
+                    outcome = fail(c, status, why, sense: nil)
+                    break loop
+                }
+                continue loop
+            case .send:
+                break
             }
             do {
+                sent += 1   // counted when sent, whether or not it comes back
                 let r = try send(c, timeout: plan.timeout)
-                sent += 1
                 if !r.isGood && !c.ignoreErrors {
-                    let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
                     outcome = fail(c, status, r.sense?.description ?? r.status.name, sense: r.sense?.triple)
                     break
                 }
+                if !c.ignoreErrors, case let .fromDevice(n) = c.data, r.data.count != n {
+                    outcome = fail(c, status, "the drive returned \(r.data.count) of \(n) bytes", sense: nil)
+                    break
+                }
+                if !c.ignoreErrors, case .toDevice = c.data, r.residue > 0 {
+                    outcome = fail(c, status, "the drive took \(c.data.length - r.residue) of \(c.data.length) bytes", sense: nil)
+                    break
+                }
             } catch {
-                let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
                 outcome = fail(c, status, "\(error)", sense: nil)
                 break
             }
@@ -128,13 +149,14 @@ public struct FlashExecutor {
             }
             if c.gapMilliseconds > 0 { sleeper(Double(c.gapMilliseconds) / 1000) }
         }
-        if outcome == nil, let poll = plan.polls[.after], !plan.commands.contains(where: { $0.phase == .after }) {
-            outcome = waitReady(poll, plan)
-        }
-        runCleanup()
         if var o = outcome {
+            runCleanup()   // the sequence stopped early: e.g. leave safe mode
             o.commandsSent = sent
             o.cleanupNotes = cleanupNotes
+            if !cleanupNotes.isEmpty && o.status == .recoverable {
+                o.driveState += "; but the cleanup failed, so the drive may still be in a vendor mode"
+                o.nextSteps.insert("power-cycle the drive (the flash was not touched), then run the command again", at: 0)
+            }
             journal?("failed: \(o.status.rawValue): \(o.message)")
             return o
         }
@@ -175,14 +197,36 @@ public struct FlashExecutor {
                                 nextSteps: ["power-cycle the drive (eject, then reboot) and run 'odflash info' again"],
                                 commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: got)
         }
-        return FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" + (plan.readback != nil ? ", read back and compared" : ""),
-                            driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
-                            nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
-                            commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+        var o = FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" +
+                                (plan.readback != nil ? ", read back and compared" : "; not read back (the family has no public read command), so only the revision confirms it"),
+                             driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
+                             nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
+                             commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+        o.readBack = plan.readback != nil
+        return o
     }
 
-    func waitReady(_ poll: FlashProtocol.Step, _ plan: FlashPlan) -> FlashOutcome? {
-        guard case let .pollReady(tries, interval, successes) = poll else { return nil }
+    /// nil when the drive's INQUIRY is as required; otherwise why not.
+    func checkInquiry(prefix: String?, bootcode: String?, table: [FlashProtocol.BootcodeEntry], timeout: Double) -> String? {
+        let r: CommandResult
+        do { r = try transport.run(.inquiry(allocation: 96), .fromDevice(96), timeout: min(timeout, 20)) } catch { return "INQUIRY failed: \(error)" }
+        guard r.data.count >= 36 else { return "INQUIRY returned \(r.data.count) bytes" }
+        let vendor = Bytes.ascii(r.data, 8, 8), product = Bytes.ascii(r.data, 16, 16), rev = Bytes.ascii(r.data, 32, 4)
+        if let p = prefix, !rev.hasPrefix(p) { return "the drive reports revision '\(rev)', not one starting with '\(p)' (it did not change mode)" }
+        guard let want = bootcode else { return nil }
+        let chars = Array(r.data[32..<36])
+        var have: String?
+        if chars[1] == UInt8(ascii: ".") {
+            have = String(decoding: chars[2..<4], as: UTF8.self)
+        } else if let e = table.first(where: { $0.vendor == vendor && $0.product == product && $0.revision == rev }) {
+            have = e.bootcode
+        }
+        guard let h = have else { return "the drive's boot code cannot be read from its safe-mode revision '\(rev)' and firmware-db lists none for \(vendor) \(product) \(rev)" }
+        return h == want ? nil : "the image is for boot code \(want), the drive has boot code \(h)"
+    }
+
+    func waitReady(_ poll: PlannedCommand.Action, _ plan: FlashPlan) -> FlashOutcome? {
+        guard case let .poll(tries, interval, successes) = poll else { return nil }
         var ok = 0
         for _ in 0..<tries {
             if let r = try? transport.execute(.testUnitReady(), .none, timeout: 20), r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }

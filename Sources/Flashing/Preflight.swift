@@ -25,6 +25,8 @@ public struct PreflightInput: Sendable {
     public var allowReinstall = false
     public var allowOlder = false
     public var force = false
+    /// Accept an image that names no model (some families' images carry no model ID); never a mismatch.
+    public var acceptUnidentifiedModel = false
 
     public init(device: String, inquiry: InquiryData, medium: MediumState, exclusive: Bool, modelName: String?, family: String?,
                 familyStatus: String?, hasProtocol: Bool, image: InspectReport, layoutFamily: String?, imageModelIDs: [String],
@@ -78,7 +80,10 @@ public enum Preflight {
             named = i.imageModelIDs.contains { want.hasPrefix($0) || $0 == want.trimmedSpaces2 }
             add("image is for this model", named!, named! ? "the image's ID matches" : "the image's ID \(i.imageModelIDs.joined(separator: ",")) is not this model's \(want)")
         } else {
-            add("image is for this model", false, "neither the image nor firmware-db names the model, so the match cannot be checked")
+            add("image is for this model", i.acceptUnidentifiedModel,
+                i.acceptUnidentifiedModel ? "the image names no model (none of this family's images do); accepted with --accept-unidentified-model" :
+                    "neither the image nor firmware-db names the model, so the match cannot be checked: --accept-unidentified-model if you are sure the image is for this drive",
+                hard: false)
         }
         let discIn = i.medium == .present || i.medium == .becomingReady
         add("no disc", !discIn || i.force,

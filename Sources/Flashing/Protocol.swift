@@ -1,34 +1,170 @@
 import SCSI
 
-/// A family's flash protocol, as firmware-db describes it: steps in phases, CDBs as templates.
+/// A family's flash protocol, as firmware-db describes it: identification reads, image preparation, and steps in
+/// phases, with every CDB written as a template. Nothing here knows a vendor: the vendor is in the data.
 public struct FlashProtocol: Equatable, Sendable {
+    /// Where a command's data-out comes from.
+    public enum DataSource: Equatable, Sendable {
+        /// Bytes [lower, upper] of the (prepared) image.
+        case image(ClosedRange<Int>)
+        /// Literal bytes.
+        case bytes([UInt8])
+        /// `size` zero bytes with named plan values stored big-endian at fixed offsets.
+        case block(size: Int, puts: [Put])
+    }
+
+    public struct Put: Equatable, Sendable {
+        public var at: Int, width: Int, value: String
+        public init(at: Int, width: Int, value: String) { self.at = at; self.width = width; self.value = value }
+    }
+
+    public struct Chunks: Equatable, Sendable {
+        public var name: String
+        public var cdb: CDBTemplate
+        public var first: CDBTemplate?
+        public var last: CDBTemplate?
+        /// A command sent ahead of every chunk (errors ignored), e.g. TEST UNIT READY.
+        public var before: CDBTemplate?
+        public var chunkSize: Int
+        /// The image bytes [start, end) are sent; `end` nil means to the end of the image.
+        public var start: Int
+        public var end: Int?
+        /// Added to the offset within [start, end) to make the `offset` field (a buffer or RAM address).
+        public var bias: Int
+        public var gapMilliseconds: Int
+        public init(name: String, cdb: CDBTemplate, first: CDBTemplate? = nil, last: CDBTemplate? = nil, before: CDBTemplate? = nil,
+                    chunkSize: Int, start: Int = 0, end: Int? = nil, bias: Int = 0, gapMilliseconds: Int = 0) {
+            self.name = name; self.cdb = cdb; self.first = first; self.last = last; self.before = before; self.chunkSize = chunkSize
+            self.start = start; self.end = end; self.bias = bias; self.gapMilliseconds = gapMilliseconds
+        }
+    }
+
     public enum Step: Equatable, Sendable {
-        /// One command, optionally with the image bytes [from, from+length) as data-out.
-        case command(name: String, cdb: CDBTemplate, data: ClosedRange<Int>?, ignoreErrors: Bool)
-        /// The image in chunks: `cdb` for each, `first`/`last` where the first or last differs; `before` ahead of each.
-        case chunks(name: String, cdb: CDBTemplate, first: CDBTemplate?, last: CDBTemplate?, before: CDBTemplate?,
-                    chunkSize: Int, start: Int, gapMilliseconds: Int)
+        /// One command, optionally with data-out.
+        case command(name: String, cdb: CDBTemplate, data: DataSource?, ignoreErrors: Bool)
+        /// The image in chunks.
+        case chunks(Chunks)
+        /// One command per address: `address` runs from `from` while < `to`, in steps of `step` (e.g. erase block by block).
+        case sweep(name: String, cdb: CDBTemplate, from: Int, to: Int, step: Int)
         /// TEST UNIT READY until `successes` in a row, at most `tries` times, `interval` seconds apart.
         case pollReady(tries: Int, interval: Double, successes: Int)
+        /// Leave the drive alone for a while (the source's sleep).
+        case wait(seconds: Double)
+        /// INQUIRY: the revision must start with `revisionPrefix` (e.g. the drive really is in safe mode); with
+        /// `bootcode`, the drive's boot code (from the revision, or the protocol's table) must equal the image's.
+        case checkInquiry(name: String, revisionPrefix: String?, bootcode: Bool)
+    }
+
+    /// A number taken from the image for use in CDBs or data blocks.
+    public enum Value: Equatable, Sendable {
+        /// Big-endian unsigned integer of `width` bytes at `offset` (negative: from the end).
+        case imageBE(offset: Int, width: Int)
+        /// 16-bit sum of the bytes in [from, to) (to nil: the end).
+        case byteSum16(from: Int, to: Int?)
+    }
+
+    /// A read-only identification read sent before preflight (and replayed to the dry-run copy).
+    public struct Probe: Equatable, Sendable {
+        public struct Capture: Equatable, Sendable {
+            public var variable: String, offset: Int, length: Int
+            public init(variable: String, offset: Int, length: Int) { self.variable = variable; self.offset = offset; self.length = length }
+        }
+        public struct ImageMatch: Equatable, Sendable {
+            /// The drive's bytes [offset, offset+length) of this read must equal the image's [imageOffset, +length).
+            public var offset: Int, length: Int, imageOffset: Int
+            public var what: String
+            public init(offset: Int, length: Int, imageOffset: Int, what: String) {
+                self.offset = offset; self.length = length; self.imageOffset = imageOffset; self.what = what
+            }
+        }
+        /// An ASCII ID in the answer that must be in an ID table, belong to the image's layout, and equal an image field.
+        public struct DriveID: Equatable, Sendable {
+            public var offset: Int, length: Int, table: String, field: String
+            public init(offset: Int, length: Int, table: String, field: String) { self.offset = offset; self.length = length; self.table = table; self.field = field }
+        }
+        public var name: String
+        public var cdb: CDBTemplate
+        public var length: Int
+        public var captures: [Capture] = []
+        public var keepAs: String?
+        public var imageMatch: ImageMatch?
+        public var driveID: DriveID?
+        public init(name: String, cdb: CDBTemplate, length: Int) { self.name = name; self.cdb = cdb; self.length = length }
+    }
+
+    /// How the image becomes what is sent (e.g. MT1959: first 10000h set to FFh, the drive's config block copied in).
+    public struct Transform: Equatable, Sendable {
+        public struct Copy: Equatable, Sendable {
+            public var from: Int, to: Int, length: Int
+            public init(from: Int, to: Int, length: Int) { self.from = from; self.to = to; self.length = length }
+        }
+        public struct Fill: Equatable, Sendable {
+            public var from: Int, to: Int, byte: UInt8
+            public init(from: Int, to: Int, byte: UInt8) { self.from = from; self.to = to; self.byte = byte }
+        }
+        public struct Transplant: Equatable, Sendable {
+            public var block: String, to: Int
+            public init(block: String, to: Int) { self.block = block; self.to = to }
+        }
+        /// A new buffer of this size filled with `fill`, into which `copies` place image ranges; nil keeps the image.
+        public var size: Int?
+        public var fill: UInt8 = 0
+        public var copies: [Copy] = []
+        public var fills: [Fill] = []
+        public var transplants: [Transplant] = []
+        public init() {}
+    }
+
+    /// Where the sent image lands in the drive's flash (for verification and the emulator).
+    public struct Placement: Equatable, Sendable {
+        public var imageFrom: Int, imageTo: Int?, flashAt: Int
+        public init(imageFrom: Int = 0, imageTo: Int? = nil, flashAt: Int = 0) { self.imageFrom = imageFrom; self.imageTo = imageTo; self.flashAt = flashAt }
+    }
+
+    public struct BootcodeEntry: Equatable, Sendable {
+        public var vendor: String, product: String, revision: String, bootcode: String
+        public init(vendor: String, product: String, revision: String, bootcode: String) {
+            self.vendor = vendor; self.product = product; self.revision = revision; self.bootcode = bootcode
+        }
     }
 
     public var name: String
     public var provenance: String
-    /// Commands that only prepare: a failure leaves the drive unchanged.
+    /// Image layouts this protocol is for (empty: every layout of the family).
+    public var layouts: [String] = []
+    public var probes: [Probe] = []
+    public var values: [String: Value] = [:]
+    public var transform: Transform?
+    public var placement = Placement()
+    /// Commands that only prepare: a failure leaves the drive's flash unchanged.
     public var prepare: [Step]
     /// Commands that change the drive: a failure leaves it in an unknown state.
     public var commit: [Step]
     /// After a successful commit (waiting for the drive to come back).
     public var after: [Step]
-    /// Always run, whatever happened (e.g. leave safe mode).
+    /// Run when the sequence stops early, whatever the reason (e.g. leave safe mode).
     public var cleanup: [Step]
     public var timeout: Double
     /// Parameters the sources disagree about, said aloud before flashing.
     public var disputed: String?
-    /// Which emulator behaviour plays the drive side in a dry run (spc, plextor).
+    /// Which emulator behaviour plays the drive side in a dry run.
     public var emulator: String?
+    /// The emulated flash a dry-run copy gets (size, where the drive ID sits, ...), when the behaviour needs more than a name.
+    public var emulatorConfig = EmulatorConfig()
+
+    public struct EmulatorConfig: Equatable, Sendable {
+        public var size: Int?
+        public var idAt: Int?
+        public var checksumRange: [Int]?
+        public var endCode: Int?
+        public var busyAfterFlash: Int?
+        public var safeModeRevision: String?
+        public init() {}
+    }
     /// How to read the firmware back for verification (where a public read path exists).
     public var readback: Readback?
+    /// Boot code versions that a drive's safe-mode revision does not spell out (vendor/product/revision -> boot code).
+    public var bootcodes: [BootcodeEntry] = []
 
     public struct Readback: Equatable, Sendable {
         public var cdb: CDBTemplate
@@ -43,28 +179,59 @@ public struct FlashProtocol: Equatable, Sendable {
     }
 }
 
-/// One command of a plan, ready to send.
+/// One action of a plan, ready to run.
 public struct PlannedCommand: Equatable, Sendable {
     public enum Phase: String, Sendable, Codable { case prepare, commit, after, cleanup }
+    public enum Action: Equatable, Sendable {
+        case send
+        case wait(Double)
+        case poll(tries: Int, interval: Double, successes: Int)
+        case checkInquiry(revisionPrefix: String?, bootcode: String?)
+    }
     public let phase: Phase
     public let name: String
+    public let action: Action
     public let cdb: CDB
     public let data: DataTransfer
     public let ignoreErrors: Bool
     /// Bytes of the image this command carries (for progress).
     public let imageBytes: Int
     public let gapMilliseconds: Int
+
+    init(phase: Phase, name: String, action: Action = .send, cdb: CDB, data: DataTransfer = .none, ignoreErrors: Bool = false,
+         imageBytes: Int = 0, gapMilliseconds: Int = 0) {
+        self.phase = phase; self.name = name; self.action = action; self.cdb = cdb; self.data = data
+        self.ignoreErrors = ignoreErrors; self.imageBytes = imageBytes; self.gapMilliseconds = gapMilliseconds
+    }
+}
+
+/// What the identification reads returned: named numbers for CDBs and raw blocks for the image transform.
+public struct ProbeData: Sendable, Equatable {
+    public var variables: [String: Int] = [:]
+    public var blocks: [String: [UInt8]] = [:]
+    /// Every probe's CDB and answer, so that a dry-run copy answers exactly as the drive did.
+    public var answers: [(cdb: [UInt8], data: [UInt8])] = []
+    /// Drive IDs read (probe name -> ID text).
+    public var driveIDs: [String: String] = [:]
+    public init() {}
+    public static func == (a: ProbeData, b: ProbeData) -> Bool {
+        a.variables == b.variables && a.blocks == b.blocks && a.driveIDs == b.driveIDs && a.answers.map(\.cdb) == b.answers.map(\.cdb)
+            && a.answers.map(\.data) == b.answers.map(\.data)
+    }
 }
 
 /// The exact command sequence for one image: the same plan runs against a drive or the emulator.
 public struct FlashPlan: Sendable {
     public let protocolName: String
     public let commands: [PlannedCommand]
-    public let polls: [PlannedCommand.Phase: FlashProtocol.Step]
     public let imageSize: Int
     public let timeout: Double
     public let readback: FlashProtocol.Readback?
+    /// The bytes that are sent (the image after the protocol's transform).
     public let image: [UInt8]
+    public let placement: FlashProtocol.Placement
+    public let notes: [String]
+    public let bootcodes: [FlashProtocol.BootcodeEntry]
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case field(String)
@@ -77,47 +244,130 @@ public struct FlashPlan: Sendable {
         }
     }
 
-    public static func build(_ p: FlashProtocol, image: [UInt8]) throws(Failure) -> FlashPlan {
+    /// The bytes of the image that end up in flash, and where (for comparing the flash with the image).
+    public var placedImage: (bytes: ArraySlice<UInt8>, at: Int) {
+        let from = min(placement.imageFrom, image.count), to = min(placement.imageTo ?? image.count, image.count)
+        return (image[from..<max(from, to)], placement.flashAt)
+    }
+
+    /// Applies the protocol's transform to an image.
+    public static func prepare(_ p: FlashProtocol, image: [UInt8], probe: ProbeData) throws(Failure) -> [UInt8] {
+        guard let t = p.transform else { return image }
+        var out = image
+        if let size = t.size {
+            guard size > 0, size <= 0x4000000 else { throw .range("transform size \(size)") }
+            out = [UInt8](repeating: t.fill, count: size)
+            for c in t.copies {
+                guard c.from >= 0, c.length >= 0, c.from + c.length <= image.count, c.to >= 0, c.to + c.length <= size else {
+                    throw .range("transform copies image [\(c.from), +\(c.length)) to \(c.to): outside a \(image.count)-byte image or the \(size)-byte buffer")
+                }
+                out.replaceSubrange(c.to..<(c.to + c.length), with: image[c.from..<(c.from + c.length)])
+            }
+        }
+        for f in t.fills {
+            guard f.from >= 0, f.from <= f.to, f.to <= out.count else { throw .range("transform fills [\(f.from), \(f.to)) of a \(out.count)-byte image") }
+            for i in f.from..<f.to { out[i] = f.byte }
+        }
+        for tp in t.transplants {
+            guard let b = probe.blocks[tp.block] else { throw .field("the drive's '\(tp.block)' block was not read") }
+            guard tp.to >= 0, tp.to + b.count <= out.count else { throw .range("the drive's '\(tp.block)' block does not fit at \(tp.to)") }
+            out.replaceSubrange(tp.to..<(tp.to + b.count), with: b)
+        }
+        return out
+    }
+
+    /// Named values for the CDB templates: the image's, then the probes'.
+    static func values(_ p: FlashProtocol, image: [UInt8], probe: ProbeData) throws(Failure) -> [String: Int] {
+        var v: [String: Int] = [:]
+        for (name, src) in p.values {
+            switch src {
+            case let .imageBE(offset, width):
+                let o = offset < 0 ? image.count + offset : offset
+                guard o >= 0, o + width <= image.count, (1...4).contains(width) else { throw .range("value \(name) at \(offset) outside a \(image.count)-byte image") }
+                v[name] = image[o..<(o + width)].reduce(0) { $0 << 8 | Int($1) }
+            case let .byteSum16(from, to):
+                let end = min(to ?? image.count, image.count)
+                guard from >= 0, from <= end else { throw .range("value \(name): sum over [\(from), \(end))") }
+                var s = 0
+                for i in from..<end { s &+= Int(image[i]) }
+                v[name] = s & 0xFFFF
+            }
+        }
+        for (k, x) in probe.variables { v[k] = x }
+        return v
+    }
+
+    public static func build(_ p: FlashProtocol, image original: [UInt8], probe: ProbeData = ProbeData(), bootcode: String? = nil) throws(Failure) -> FlashPlan {
+        let image = try prepare(p, image: original, probe: probe)
+        let vars = try values(p, image: image, probe: probe)
         var cmds: [PlannedCommand] = []
-        var polls: [PlannedCommand.Phase: FlashProtocol.Step] = [:]
-        func make(_ t: CDBTemplate, _ v: [String: Int]) throws(Failure) -> CDB {
-            do { return try t.cdb(v) } catch { throw .field("\(t): \(error)") }
+        var notes: [String] = []
+        let tur = try! CDB(raw: [0, 0, 0, 0, 0, 0])
+        func make(_ t: CDBTemplate, _ extra: [String: Int]) throws(Failure) -> CDB {
+            do { return try t.cdb(vars.merging(extra) { $1 }) } catch { throw .field("\(t): \(error)") }
         }
         for (phase, steps) in [(PlannedCommand.Phase.prepare, p.prepare), (.commit, p.commit), (.after, p.after), (.cleanup, p.cleanup)] {
             for s in steps {
                 switch s {
                 case let .command(name, t, data, ignore):
                     var transfer = DataTransfer.none
-                    if let r = data {
+                    var carried = 0
+                    switch data {
+                    case let .image(r)?:
                         guard r.upperBound < image.count else { throw .range("\(name) wants image bytes \(r) of a \(image.count)-byte image") }
-                        transfer = .toDevice(Array(image[r]))
+                        transfer = .toDevice(Array(image[r])); carried = r.count
+                    case let .bytes(b)?:
+                        transfer = .toDevice(b)
+                    case let .block(size, puts)?:
+                        var b = [UInt8](repeating: 0, count: size)
+                        for put in puts {
+                            guard let x = vars[put.value] else { throw .field("\(name): no value named \(put.value)") }
+                            guard put.at >= 0, put.at + put.width <= size, x >= 0, x < 1 << (8 * put.width) else { throw .range("\(name): \(put.value) does not fit at \(put.at)") }
+                            b.replaceSubrange(put.at..<(put.at + put.width), with: Bytes.encodeBE(UInt64(x), count: put.width))
+                        }
+                        transfer = .toDevice(b)
+                    case nil:
+                        break
                     }
                     cmds.append(.init(phase: phase, name: name, cdb: try make(t, ["length": transfer.length]), data: transfer,
-                                      ignoreErrors: ignore, imageBytes: transfer.length, gapMilliseconds: 0))
-                case let .chunks(name, t, first, last, before, size, start, gap):
-                    guard size > 0, start >= 0, start < image.count else { throw .range("\(name): chunk size \(size), start \(start)") }
-                    var off = start
+                                      ignoreErrors: ignore, imageBytes: carried))
+                case let .chunks(c):
+                    let end = min(c.end ?? image.count, image.count)
+                    guard c.chunkSize > 0, c.start >= 0, c.start < end else { throw .range("\(c.name): chunk size \(c.chunkSize), bytes [\(c.start), \(end)) of a \(image.count)-byte image") }
+                    var off = c.start
                     var n = 0
-                    while off < image.count {
-                        let len = min(size, image.count - off)
-                        let isFirst = off == start, isLast = off + len >= image.count
-                        let tpl = isLast ? (last ?? (isFirst ? first ?? t : t)) : (isFirst ? first ?? t : t)
-                        let values = ["offset": off - start, "length": len, "state": isFirst ? 0 : (isLast ? 1 : 0xFF)]
-                        if let b = before {
-                            cmds.append(.init(phase: phase, name: "\(name) (ready check)", cdb: try make(b, values), data: .none,
-                                              ignoreErrors: true, imageBytes: 0, gapMilliseconds: 0))
+                    while off < end {
+                        let len = min(c.chunkSize, end - off)
+                        let isFirst = off == c.start, isLast = off + len >= end
+                        let tpl = isLast ? (c.last ?? (isFirst ? c.first ?? c.cdb : c.cdb)) : (isFirst ? c.first ?? c.cdb : c.cdb)
+                        let values = ["offset": off - c.start + c.bias, "length": len, "state": isFirst ? 0 : (isLast ? 1 : 0xFF)]
+                        if let b = c.before {
+                            cmds.append(.init(phase: phase, name: "\(c.name) (ready check)", cdb: try make(b, values), ignoreErrors: true))
                         }
-                        cmds.append(.init(phase: phase, name: "\(name) \(n)", cdb: try make(tpl, values), data: .toDevice(Array(image[off..<(off + len)])),
-                                          ignoreErrors: false, imageBytes: len, gapMilliseconds: gap))
+                        cmds.append(.init(phase: phase, name: "\(c.name) \(n)", cdb: try make(tpl, values), data: .toDevice(Array(image[off..<(off + len)])),
+                                          imageBytes: len, gapMilliseconds: c.gapMilliseconds))
                         off += len
                         n += 1
                     }
-                case .pollReady:
-                    polls[phase] = s
+                case let .sweep(name, t, from, to, step):
+                    guard step > 0, from <= to else { throw .range("\(name): [\(from), \(to)) step \(step)") }
+                    var a = from
+                    while a < to {
+                        cmds.append(.init(phase: phase, name: "\(name) \(String(a, radix: 16, uppercase: true))h", cdb: try make(t, ["address": a])))
+                        a += step
+                    }
+                case let .pollReady(tries, interval, successes):
+                    cmds.append(.init(phase: phase, name: "wait for ready", action: .poll(tries: tries, interval: interval, successes: successes), cdb: tur))
+                case let .wait(seconds):
+                    cmds.append(.init(phase: phase, name: "wait \(seconds) s", action: .wait(seconds), cdb: tur))
+                case let .checkInquiry(name, prefix, wantBoot):
+                    if wantBoot && bootcode == nil { notes.append("the image names no boot code, so the drive's boot code is not compared") }
+                    cmds.append(.init(phase: phase, name: name, action: .checkInquiry(revisionPrefix: prefix, bootcode: wantBoot ? bootcode : nil),
+                                      cdb: try! CDB(raw: [0x12, 0, 0, 0, 0x60, 0])))
                 }
             }
         }
-        return FlashPlan(protocolName: p.name, commands: cmds, polls: polls, imageSize: image.count, timeout: p.timeout,
-                         readback: p.readback, image: image)
+        return FlashPlan(protocolName: p.name, commands: cmds, imageSize: cmds.reduce(0) { $0 + $1.imageBytes }, timeout: p.timeout,
+                         readback: p.readback, image: image, placement: p.placement, notes: notes, bootcodes: p.bootcodes)
     }
 }

@@ -1,7 +1,8 @@
 import SCSI
 
 /// A CDB written as data: hex bytes and placeholders, e.g. "3B 07 00 {offset:3} {length:3} 00".
-/// Placeholders: {offset:N}, {length:N} (big-endian, N bytes), {state} (one byte), {mode} (one byte).
+/// Placeholders: {NAME:N} is the plan value NAME, big-endian in N bytes (1-4; {NAME} is one byte). The plan supplies
+/// offset, length and state for chunks, address for sweeps, and the protocol's image and probe values.
 public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
     enum Part: Equatable, Sendable { case byte(UInt8), field(String, Int) }
     let parts: [Part]
@@ -14,13 +15,18 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The plan values this template needs.
+    public var fieldNames: [String] { parts.compactMap { if case let .field(n, _) = $0 { return n }; return nil } }
+
     public init(_ text: String) throws(Failure) {
         description = text
         var out: [Part] = []
         for tok in text.split(separator: " ") {
             if tok.hasPrefix("{") && tok.hasSuffix("}") {
                 let inner = tok.dropFirst().dropLast().split(separator: ":").map(String.init)
-                guard let name = inner.first, ["offset", "length", "state", "mode"].contains(name) else { throw .malformed(text, "unknown field \(tok)") }
+                guard let name = inner.first, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+                    throw .malformed(text, "bad field \(tok) (lower-case letters, digits and _)")
+                }
                 let n = inner.count == 2 ? Int(inner[1]) ?? 0 : 1
                 guard (1...4).contains(n) else { throw .malformed(text, "field width must be 1-4 bytes") }
                 out.append(.field(name, n))
@@ -41,7 +47,7 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
             switch p {
             case let .byte(v): b.append(v)
             case let .field(name, n):
-                let v = values[name] ?? 0
+                guard let v = values[name] else { throw CDB.Invalid.missingField(name) }
                 guard v >= 0, v < (1 << (8 * n)) else { throw CDB.Invalid.fieldTooLarge(name, v, max: (1 << (8 * n)) - 1) }
                 b += Bytes.encodeBE(UInt64(v), count: n)
             }

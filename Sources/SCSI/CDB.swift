@@ -31,8 +31,10 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
     public enum Invalid: Error, CustomStringConvertible, Equatable {
         case length(Int)
         case fieldTooLarge(String, Int, max: Int)
+        case missingField(String)
         public var description: String {
             switch self {
+            case let .missingField(f): return "no value for the CDB field \(f)"
             case let .length(n): return "a CDB is 6, 10, 12 or 16 bytes, not \(n)"
             case let .fieldTooLarge(f, v, max): return "\(f) \(v) does not fit its CDB field (maximum \(max))"
             }
@@ -133,7 +135,7 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
         guard let op = b.first else { return "EMPTY" }
         let names: [UInt8: String] = [
             0x00: "TEST UNIT READY", 0x03: "REQUEST SENSE", 0x12: "INQUIRY", 0x1B: "START STOP UNIT",
-            0x1E: "PREVENT ALLOW MEDIUM REMOVAL", 0x25: "READ CAPACITY", 0x3B: "WRITE BUFFER", 0x3C: "READ BUFFER",
+            0x1D: "SEND DIAGNOSTIC", 0x1E: "PREVENT ALLOW MEDIUM REMOVAL", 0x25: "READ CAPACITY", 0x3B: "WRITE BUFFER", 0x3C: "READ BUFFER",
             0x43: "READ TOC/PMA/ATIP", 0x46: "GET CONFIGURATION", 0x4A: "GET EVENT STATUS NOTIFICATION",
             0x51: "READ DISC INFORMATION", 0x55: "MODE SELECT(10)", 0x5A: "MODE SENSE(10)", 0xA3: "SEND KEY",
             0xA4: "REPORT KEY", 0xAD: "READ DISC STRUCTURE",

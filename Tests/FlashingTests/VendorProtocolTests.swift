@@ -1,0 +1,323 @@
+import Foundation
+import Testing
+@testable import Emulator
+@testable import Firmware
+@testable import FirmwareDB
+@testable import Flashing
+@testable import SCSI
+
+/// One vendor protocol, the emulated drive it runs against and an image for that drive.
+struct ProtocolCase: CustomStringConvertible, Sendable {
+    let family: String
+    let drive: String
+    let layout: String?
+    var spec: SyntheticSpec
+    var description: String { family }
+
+    static let all: [ProtocolCase] = [
+        ProtocolCase(family: "synthetic-test", drive: "synthetic-writer", layout: nil, spec: { var s = SyntheticSpec(); s.revision = "1.01"; return s }()),
+        ProtocolCase(family: "plextor", drive: "px716a", layout: "px-716a", spec: SyntheticSpec()),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
+            var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G245"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }()),
+        ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: {
+            var s = SyntheticSpec(); s.size = 0x100000; s.configID = "MT1959 Boot BU5 "; return s }()),
+        ProtocolCase(family: "mediatek-ff", drive: "sd616f", layout: "sd-616f", spec: SyntheticSpec()),
+        ProtocolCase(family: "btc-mediatek", drive: "btc-drw1008", layout: nil, spec: {
+            var s = SyntheticSpec(); s.vendor = "BTC"; s.product = "DVDRW DRW1008"; s.revision = "0051"; return s }()),
+        ProtocolCase(family: "lg-renesas", drive: "lg-gsa-t21n", layout: nil, spec: { var s = SyntheticSpec(); s.size = 0x10480; return s }()),
+    ]
+
+    var proto: FlashProtocol { db.family(family)!.flash! }
+
+    func image() throws -> [UInt8] {
+        let f = db.family(family)!
+        let l = layout.map { id in f.layouts.first { $0.id == id }! } ?? f.layouts.first!
+        return try SyntheticImage.generate(l, spec, idTables: db.idTables)
+    }
+
+    /// The drive, the probes it answered, and the plan for the image.
+    func setUp(_ img: [UInt8]) throws -> (EmulatedDrive, FlashPlan) {
+        let d = try emu(drive)
+        let probe = try ProbeRunner.run(proto, on: d)
+        let bootcode = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
+            .fields.first { $0.role == "bootcode" }?.value
+        return (d, try FlashPlan.build(proto, image: img, probe: probe, bootcode: bootcode))
+    }
+
+    /// True when the emulated flash holds the plan's image where the protocol places it.
+    static func holds(_ d: EmulatedDrive, _ plan: FlashPlan) -> Bool {
+        let (bytes, at) = plan.placedImage
+        guard let f = d.memory?.flash, at + bytes.count <= f.count else { return false }
+        return f[at..<(at + bytes.count)].elementsEqual(bytes)
+    }
+}
+
+@Suite struct VendorPlanTests {
+    func hex(_ s: String) -> [UInt8] { s.split(separator: " ").map { UInt8($0, radix: 16)! } }
+
+    /// Golden transcript of Binflash's Flash2MOpti3 for drive ID G245.
+    @Test func necOptiarcClass3() throws {
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let img = try c.image()
+        var probe = ProbeData()
+        probe.variables["driveid"] = 0x4732_3435   // "G245"
+        let plan = try FlashPlan.build(c.proto, image: img, probe: probe, bootcode: "08")
+        let sends = plan.commands.filter { $0.action == .send }
+        #expect(sends.first?.cdb.bytes == hex("CC 01 01 00 47 32 34 35 01 00 00 00"))
+        let ram = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x01 }
+        #expect(ram.count == 0x1B0000 / 0x8000)
+        #expect(ram.first?.cdb.bytes == hex("CB 01 00 03 00 00 00 80 00 00 00 00"))
+        #expect(ram.last?.cdb.bytes == hex("CB 01 00 1D 80 00 00 80 00 00 00 00"))
+        #expect(ram.allSatisfy { $0.phase == .prepare && $0.data.length == 0x8000 })
+        let sum = Int(img[0x1B0000]) << 8 | Int(img[0x1B0001])
+        #expect(sends.contains { $0.cdb.bytes == [0xCC, 0x04, UInt8(sum >> 8), UInt8(sum & 0xFF), 0, 0, 0, 0, 0, 0, 0, 0] && $0.phase == .prepare })
+        let erase = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x04 }
+        let program = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x02 }
+        #expect(erase.count == 28 && program.count == 27)   // blocks 3..30 erased, 3..29 programmed
+        #expect(erase.first?.cdb.bytes == hex("CB 04 00 03 00 00 01 00 00 00 00 00") && erase.last?.cdb.bytes == hex("CB 04 00 1E 00 00 01 00 00 00 00 00"))
+        #expect(program.last?.cdb.bytes == hex("CB 02 00 1D 00 00 01 00 00 00 00 00"))
+        #expect((erase + program).allSatisfy { $0.phase == .commit })
+        let leave = hex("CC 01 00 00 47 32 34 35 01 00 00 00")
+        #expect(sends.filter { $0.cdb.bytes == leave }.map(\.phase) == [.commit, .cleanup])
+        #expect(plan.commands.contains { $0.action == .checkInquiry(revisionPrefix: "0", bootcode: "08") })
+        #expect(plan.placement == .init(imageFrom: 0, imageTo: 0x1B0000, flashAt: 0x30000))
+    }
+
+    /// redumper's MT1959 sequence: FFh over the first 10000h, the drive's config at 3000h, 01h then 06h chunks.
+    @Test func mt1959() throws {
+        let c = ProtocolCase.all.first { $0.family == "mediatek-mt1959" }!
+        let img = try c.image()
+        var probe = ProbeData()
+        let config = Array("MT1959 Boot BU5 DRIVE CONFIG 32B".utf8)
+        probe.blocks["config"] = config
+        let plan = try FlashPlan.build(c.proto, image: img, probe: probe)
+        #expect(plan.image.count == img.count)
+        #expect(plan.image[0..<0x3000].allSatisfy { $0 == 0xFF } && plan.image[0x3020..<0x10000].allSatisfy { $0 == 0xFF })
+        #expect(Array(plan.image[0x3000..<0x3020]) == config)
+        #expect(plan.image[0x10000...] == img[0x10000...])
+        let sends = plan.commands.filter { $0.action == .send }
+        #expect(sends[0].cdb.bytes == hex("3B 01 00 00 00 00 00 00 00 00") && sends[0].data == .none)
+        #expect(sends[1].cdb.bytes == hex("3B 06 00 00 00 00 00 40 00 00"))
+        #expect(sends.last?.cdb.bytes == hex("3B 06 00 0F C0 00 00 40 00 00"))
+        #expect(sends.count == 1 + img.count / 0x4000)
+        #expect(plan.commands.last?.action == .poll(tries: 15, interval: 1, successes: 2))
+    }
+
+    /// redumper's SD-616F sequence: the 20000h file rearranged into 30000h, FFh chunks with states 00h, FFh, 02h.
+    @Test func sd616f() throws {
+        let c = ProtocolCase.all.first { $0.family == "mediatek-ff" }!
+        let img = try c.image()
+        let plan = try FlashPlan.build(c.proto, image: img)
+        let b = plan.image
+        #expect(b.count == 0x30000)
+        #expect(b[0..<0x10000] == img[0..<0x10000])
+        #expect(b[0x10000..<0x10400].allSatisfy { $0 == 0 })
+        #expect(b[0x10400..<0x1FC00] == img[0x10000..<0x1F800])
+        #expect(b[0x20000..<0x20800] == img[0x1F800..<0x20000])
+        #expect(b[0x20800..<0x2FC00] == img[0x10400..<0x1F800])
+        #expect(plan.commands.map { $0.cdb.bytes } == [
+            hex("FF 00 01 00 00 00 00 00 00 00 00 00"), hex("FF 00 01 00 00 FF 00 00 00 00 00 00"), hex("FF 00 01 00 00 02 00 00 00 00 00 00")])
+        #expect(plan.commands.allSatisfy { $0.data.length == 0x10000 && $0.phase == .commit })
+    }
+
+    /// btcflash: 1000h chunks at offset + 20h, the sum block, 07h without data, 50 s, ready within 300 s.
+    @Test func btc() throws {
+        let c = ProtocolCase.all.first { $0.family == "btc-mediatek" }!
+        let img = try c.image()
+        let plan = try FlashPlan.build(c.proto, image: img)
+        let sends = plan.commands.filter { $0.action == .send }
+        #expect(sends.count == 256 + 2)
+        #expect(sends[0].cdb.bytes == hex("3B 06 00 00 00 20 00 10 00 00") && sends[0].phase == .prepare)
+        #expect(sends[255].cdb.bytes == hex("3B 06 00 0F F0 20 00 10 00 00"))
+        let sum = img.reduce(0) { ($0 + Int($1)) & 0xFFFF }
+        var block = [UInt8](repeating: 0, count: 32)
+        block[30] = UInt8(sum >> 8); block[31] = UInt8(sum & 0xFF)
+        #expect(sends[256].cdb.bytes == hex("3B 06 00 00 00 00 00 00 20 00") && sends[256].data == .toDevice(block))
+        #expect(sends[257].cdb.bytes == hex("3B 07 00 00 00 00 00 00 00 00") && sends[257].phase == .commit && sends[257].data == .none)
+        #expect(plan.commands.suffix(2).map(\.action) == [.wait(50), .poll(tries: 300, interval: 1, successes: 1)])
+    }
+
+    /// devilsclaw's LG Renesas sequence: 8000h chunks to cache (02h), the last to memory (05h), then SEND DIAGNOSTIC.
+    @Test func lgRenesas() throws {
+        let c = ProtocolCase.all.first { $0.family == "lg-renesas" }!
+        let img = try c.image()
+        let plan = try FlashPlan.build(c.proto, image: img)
+        #expect(plan.commands.map { $0.cdb.bytes } == [
+            hex("3B 02 00 00 00 00 00 80 00 44"), hex("3B 02 00 00 80 00 00 80 00 44"), hex("3B 05 00 01 00 00 00 04 80 44"),
+            hex("1D 01 00 00 06 00")])
+        #expect(plan.commands.last?.data == .toDevice(hex("23 00 00 00 00 80")))
+    }
+
+    @Test func templatesNamingUnknownValuesAreRejectedByTheLinter() throws {
+        let yaml = """
+        schema: 1
+        id: t
+        name: t
+        provenance: "synthetic: test"
+        synthetic: true
+        status: {identify: ok, dump: n/a, flash: ok, region: n/a, booktype: n/a}
+        flash:
+          provenance: "synthetic: test"
+          commit:
+            - command: {name: x, cdb: "CC 01 {nosuch:4} 00 00 00 00 00 00"}
+        """
+        let dir = NSTemporaryDirectory() + "odflash-lint-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: repoRoot + "/firmware-db", toPath: dir)
+        try yaml.write(toFile: dir + "/families/t.yaml", atomically: true, encoding: .utf8)
+        let issues = FirmwareDatabase.lint(root: dir).map(\.description)
+        #expect(issues.contains { $0.contains("unknown value 'nosuch'") }, "\(issues)")
+    }
+}
+
+@Suite struct VendorEndToEndTests {
+    /// Every protocol flashes its emulated drive: the flash holds the image, the drive reports the new revision.
+    @Test(arguments: ProtocolCase.all)
+    func flashesEveryFamily(_ c: ProtocolCase) throws {
+        let img = try c.image()
+        let (d, plan) = try c.setUp(img)
+        let before = d.memory!.flash
+        let o = quiet(d).run(plan, expectRevision: c.family == "nec-optiarc" ? "BL1Y" : (c.family == "btc-mediatek" ? "0051" : nil))
+        #expect(o.status == .success, "\(c): \(o.message)")
+        #expect(ProtocolCase.holds(d, plan), "\(c)")
+        let changed = d.memory!.flash != before
+        #expect(changed)
+        if c.family == "nec-optiarc" { #expect(o.revisionAfter == "BL1Y" && d.memory?.safeMode == false) }
+        if c.family == "btc-mediatek" { #expect(o.revisionAfter == "0051") }
+    }
+
+    @Test func necRefusesAnImageForAnotherDriveID() throws {
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        var spec = c.spec
+        spec.driveID = "Q245"
+        let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
+        let d = try emu(c.drive)
+        let probe = try ProbeRunner.run(c.proto, on: d)
+        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
+        let checks = ProbeRunner.checks(c.proto, probe: probe, image: img, report: rep, idTables: db.idTables)
+        let id = checks.first { $0.name == "drive ID (from drive RAM)" }
+        #expect(id?.passed == false && id?.hard == true && id?.detail.contains("drive ID Q245") == true, "\(String(describing: id))")
+        #expect(d.writeCommandCount == 0 && d.log.allSatisfy { $0.opcode == 0xCC && $0.bytes[1] == 0 })   // only the ID read was sent
+    }
+
+    @Test func necRefusesAnotherFlashClass() throws {
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m" }!, SyntheticSpec(), idTables: db.idTables)
+        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
+        let checks = ProbeRunner.checks(c.proto, probe: ProbeData(), image: img, report: rep, idTables: db.idTables)
+        #expect(checks.contains { $0.name == "protocol for this image" && !$0.passed && $0.hard })
+    }
+
+    /// A boot code mismatch is found in safe mode, before anything is written: recoverable, safe mode left, flash untouched.
+    @Test func necBootcodeMismatchLeavesSafeMode() throws {
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        var spec = c.spec
+        spec.bootcode = "07"
+        let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
+        let (d, plan) = try ProtocolCase(family: c.family, drive: c.drive, layout: c.layout, spec: spec).setUp(img)
+        let before = d.memory!.flash
+        let o = quiet(d).run(plan, expectRevision: "BL1Y")
+        #expect(o.status == .recoverable && o.message.contains("boot code 07") && o.message.contains("boot code 08"), "\(o.message)")
+        let unchanged = d.memory?.flash == before
+        #expect(d.memory?.safeMode == false && unchanged && d.writeCommandCount == 0)
+        #expect(d.log.last?.bytes == [0xCC, 0x01, 0x00, 0x00, 0x47, 0x32, 0x34, 0x35, 0x01, 0, 0, 0])
+    }
+
+    /// A dry-run copy answers the identification reads exactly as the real drive did.
+    @Test func dryRunCopyReplaysProbes() throws {
+        let c = ProtocolCase.all.first { $0.family == "mediatek-mt1959" }!
+        let real = try emu(c.drive)
+        let probe = try ProbeRunner.run(c.proto, on: real)
+        let copy = EmulatedDrive.clone(vendor: "HL-DT-ST", product: "BD-RE BU40N", revision: "1.00",
+                                       firmware: .init(behavior: "mt1959", size: 0x100000, revisionOffset: nil), replay: probe.answers)
+        #expect(try ProbeRunner.run(c.proto, on: copy) == probe)
+    }
+}
+
+/// The fault matrix: every protocol x chosen firmware writes x every fault kind. Each cell asserts the class the
+/// failing phase implies, that the drive state said is the state the emulator is in, and that cleanup ran.
+@Suite struct FaultMatrixTests {
+    struct Cell: Encodable { let proto: String; let write: Int; let phase: String; let fault: String; let outcome: String; let detected: Bool }
+
+    static func writes(_ d: EmulatedDrive, _ plan: FlashPlan) -> [PlannedCommand] {
+        let op = d.memory!.writeOpcode
+        return plan.commands.filter { $0.action == .send && $0.cdb.opcode == op && $0.phase != .cleanup }
+    }
+
+    /// Which writes to hit: first, second, middle, last of each phase that has writes.
+    static func targets(_ w: [PlannedCommand]) -> [Int] {
+        var out: Set<Int> = []
+        for phase in [PlannedCommand.Phase.prepare, .commit] {
+            let idx = w.indices.filter { w[$0].phase == phase }
+            guard let f = idx.first, let l = idx.last else { continue }
+            out.formUnion([f, min(f + 1, l), (f + l) / 2, l])
+        }
+        return out.sorted().map { $0 + 1 }
+    }
+
+    static func run() throws -> [Cell] {
+        var cells: [Cell] = []
+        for c in ProtocolCase.all {
+            let img = try c.image()
+            let (probeDrive, plan) = try c.setUp(img)
+            let w = writes(probeDrive, plan)
+            for at in targets(w) {
+                for kind in FaultInjection.Kind.all {
+                    let (d, p) = try c.setUp(img)
+                    let before = d.memory!.flash
+                    d.fault = FaultInjection(atWrite: at, kind: kind)
+                    let o = quiet(d).run(p, expectRevision: nil)
+                    let phase = w[at - 1].phase
+                    // The invariants every cell must satisfy.
+                    switch o.status {
+                    case .recoverable:
+                        let unchanged = d.memory!.flash == before
+                        #expect(unchanged, "\(c) write \(at) \(kind): recoverable but the flash changed")
+                        #expect(o.driveState.hasPrefix("unchanged"))
+                        // Safe mode is left, or the outcome says that leaving it failed.
+                        #expect(d.memory?.safeMode != true || (!o.cleanupNotes.isEmpty && o.driveState.contains("vendor mode")),
+                                "\(c) write \(at) \(kind): safe mode not left and not reported")
+                    case .fatal:
+                        #expect(o.driveState.hasPrefix("UNKNOWN") && o.nextSteps.first == "do NOT power off or reboot the computer or the drive")
+                    case .unverified:
+                        #expect(!o.nextSteps.isEmpty)
+                    case .success:
+                        // Only a write the drive acknowledged but did not (fully) do can end here, and only without a read-back.
+                        #expect([FaultInjection.Kind.lyingWrite, .shortTransfer].contains(kind) || ProtocolCase.holds(d, p), "\(c) write \(at) \(kind)")
+                        #expect(!o.readBack || ProtocolCase.holds(d, p))
+                    }
+                    if o.status != .success {
+                        #expect(!o.message.isEmpty && o.commandsSent > 0)
+                        // A failure in the commit phase is fatal, in prepare recoverable; never the other way round.
+                        if o.failedCommand != nil, case .check = kind {
+                            #expect(o.status == (phase == .prepare ? .recoverable : .fatal), "\(c) write \(at) \(kind): \(o.status) in \(phase)")
+                        }
+                        if [FaultInjection.Kind.timeout, .deviceGone, .powerLoss].contains(kind) {
+                            #expect(o.status == (phase == .prepare ? .recoverable : .fatal), "\(c) write \(at) \(kind): \(o.status)")
+                        }
+                        // Cleanup ran: a protocol with cleanup steps either sent them or says why not.
+                        if p.commands.contains(where: { $0.phase == .cleanup }) {
+                            let sentCleanup = d.log.last.map { last in p.commands.contains { $0.phase == .cleanup && $0.cdb == last } } ?? false
+                            #expect(sentCleanup || !o.cleanupNotes.isEmpty, "\(c) write \(at) \(kind): cleanup neither ran nor was reported")
+                        }
+                    }
+                    let detected = o.status != .success || ProtocolCase.holds(d, p)
+                    cells.append(Cell(proto: c.family, write: at, phase: phase.rawValue, fault: kind.description, outcome: o.status.rawValue, detected: detected))
+                }
+            }
+        }
+        return cells
+    }
+
+    @Test func matrix() throws {
+        let cells = try FaultMatrixTests.run()
+        #expect(cells.count >= 200, "only \(cells.count) cells")
+        #expect(Set(cells.map(\.proto)).count == ProtocolCase.all.count)
+        // The totals script reads this file.
+        if let out = ProcessInfo.processInfo.environment["ODFLASH_FAULT_MATRIX"] {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            try enc.encode(cells).write(to: URL(fileURLWithPath: out))
+        }
+    }
+}
