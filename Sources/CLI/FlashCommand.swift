@@ -107,6 +107,8 @@ struct FlashCommand: ODCommand {
         warnings += plan.notes
         let expectRevision = rep.version
         let placed = plan.placedImage
+        // The family's dump reads the flash back afterwards when it yields this image's layout.
+        let verifier = family?.dump.flatMap { $0.layout == rep.identity?.layout ? $0 : nil }
         func memoryMatches(_ d: EmulatedDrive?) -> Bool? {
             guard let f = d?.memory?.flash else { return nil }
             return placed.at + placed.bytes.count <= f.count && f[placed.at..<(placed.at + placed.bytes.count)].elementsEqual(placed.bytes)
@@ -128,6 +130,7 @@ struct FlashCommand: ODCommand {
             }
             let rec = TranscriptRecorder(emu)
             var ex = FlashExecutor(transport: rec)
+            ex.verifyDump = verifier
             ex.sleeper = { _ in }
             ex.handleInterrupts = false
             // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
@@ -142,8 +145,10 @@ struct FlashCommand: ODCommand {
         }
 
         // Whether a backup can be taken is settled before asking; it is written only once the user has confirmed.
-        let backupSource = ctx.emulatedDrive(of: t)?.memory?.flash
-        if backupSource == nil && !noBackup {
+        // The backup comes from the family's dump protocol; an emulated drive without one is copied from its memory.
+        let dumpable = family?.dump != nil
+        let memoryCopy = dumpable ? nil : ctx.emulatedDrive(of: t)?.memory?.flash
+        if !dumpable && memoryCopy == nil && !noBackup {
             throw CLIError("no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one",
                            kind: "refused", status: .refused)
         }
@@ -155,9 +160,19 @@ struct FlashCommand: ODCommand {
         }
 
         // Backup before anything is written to the drive.
-        let backupPath = try backupSource.map { try writeBackup($0, inq) }
+        var backupPath: String?
+        if !noBackup {
+            var bytes = memoryCopy
+            if let d = family?.dump {
+                do { bytes = try Dumper(transport: t).run(d).bytes } catch {
+                    throw CLIError("the backup failed, nothing was written to the drive: \(error.description)", kind: "device", status: .device)
+                }
+            }
+            backupPath = try bytes.map { try writeBackup($0, inq) }
+        }
 
         var ex = FlashExecutor(transport: t)
+        ex.verifyDump = verifier
         let console = ctx.console, json = ctx.json, tty = isatty(2) == 1
         var last = -1.0
         ex.progress = { p in

@@ -271,8 +271,10 @@ extension EmulatedDrive {
         guard b.count == 12 else { return .check(5, 0x20, 0) }
         switch b[1] & 0x0F {
         case 0x00:   // ReadRAM: address BE32 at 2, length BE16 at 7
-            guard let a = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), Int(a) + Int(n) <= m.flash.count, n > 0 else { return .check(5, 0x21, 0) }
-            return dataIn(Array(m.flash[Int(a)..<(Int(a) + Int(n))]), (Int(n) + 3) & ~3, t)
+            // The answer is the length rounded up to a multiple of 4 (Binflash reads that many).
+            guard let a = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), n > 0, Int(a) + ((Int(n) + 3) & ~3) <= m.flash.count else { return .check(5, 0x21, 0) }
+            let len = (Int(n) + 3) & ~3
+            return dataIn(Array(m.flash[Int(a)..<(Int(a) + len)]), len, t)
         case 0x01:   // safe mode: [2] enable, [4..7] drive ID
             if let at = m.config.idAt, Array(b[4..<8]) != Array(m.flash[at..<(at + 4)]) { return .check(5, 0x24, 0) }
             if b[2] == 0x01 {

@@ -23,7 +23,7 @@ public struct FirmwareDatabase: Sendable {
         }
     }
 
-    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash"]
+    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump"]
     public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
     public static let topKeys = ["schema", "provenance", "models"]
 
@@ -225,6 +225,12 @@ public struct FirmwareDatabase: Sendable {
                        notes: e.string("notes", required: false, issues: &issues), layouts: layouts)
         if let fe = e.child("flash", "flash") { f.flash = ProtocolParser.flash(fe, name: f.protocolName ?? id, &issues) }
         if f.flash != nil && f.status[.flash] == nil { issues.append(e.fail("a family with a flash protocol needs a flash status")) }
+        if let de = e.child("dump", "dump") {
+            f.dump = ProtocolParser.dump(de, &issues)
+            if f.dump?.bootcodes.isEmpty == true { f.dump?.bootcodes = f.flash?.bootcodes ?? [] }
+            if let l = f.dump?.layout, !layouts.contains(where: { $0.id == l }) { issues.append(de.fail("layout '\(l)' is not one of this family's images")) }
+        }
+        if f.dump != nil && f.status[.dump] == nil { issues.append(e.fail("a family with a dump protocol needs a dump status")) }
         return f
     }
 

@@ -234,4 +234,50 @@ enum ProtocolParser {
         }
         return p
     }
+
+    static func dump(_ e: Entry, _ issues: inout [DBIssue]) -> DumpProtocol? {
+        e.checkKeys(["provenance", "probe", "non_zero", "prepare", "read", "trailer", "cleanup", "bootcodes", "layout", "timeout"], issues: &issues)
+        guard let prov = e.string("provenance", issues: &issues) else { return nil }
+        guard let r = e.child("read", "read") else { issues.append(e.fail("a dump needs a read")); return nil }
+        r.checkKeys(["cdb", "from", "to", "chunk", "round_to"], issues: &issues)
+        guard let t = template(r, "cdb", required: true, &issues), let from = r.int("from", required: true, issues: &issues),
+              let to = r.int("to", required: true, issues: &issues), let chunk = r.int("chunk", required: true, issues: &issues) else { return nil }
+        guard from >= 0, to > from, to - from <= 0x4000000, (1...0x10000).contains(chunk) else { issues.append(r.fail("from < to (at most 64 MiB), chunk 1-10000h")); return nil }
+        var d = DumpProtocol(provenance: prov, read: t, from: from, to: to, chunk: chunk)
+        d.roundTo = max(1, r.int("round_to", issues: &issues) ?? 1)
+        d.probes = probes(e, &issues)
+        if let nz = e.child("non_zero", "non_zero"), let m = nz.fields {
+            for (k, v) in m { d.nonZero[k] = v.string ?? "" }
+        }
+        d.prepare = steps(e, "prepare", &issues)
+        d.cleanup = steps(e, "cleanup", &issues)
+        for s in d.prepare + d.cleanup {
+            guard case let .command(_, _, data, _) = s, data == nil else { issues.append(e.fail("a dump's prepare and cleanup steps are commands without data")); break }
+        }
+        for item in e.children("trailer", issues: &issues) {
+            if let s = item.node.scalar?.string {
+                switch s {
+                case "word_sum16": d.trailer.append(.wordSum16)
+                case "bootcode": d.trailer.append(.bootcode)
+                default: issues.append(item.fail("a trailer item is word_sum16, bootcode or {variable, length}"))
+                }
+            } else if let v = item.string("variable", issues: &issues), let n = item.int("length", required: true, issues: &issues), (1...4).contains(n) {
+                d.trailer.append(.variable(v, length: n))
+            }
+        }
+        for b in e.children("bootcodes", issues: &issues) {
+            if let v = b.string("vendor", issues: &issues), let pr = b.string("product", issues: &issues), let rv = b.string("revision", issues: &issues),
+               let bc = b.string("bootcode", issues: &issues) { d.bootcodes.append(.init(vendor: v, product: pr, revision: rv, bootcode: bc)) }
+        }
+        d.layout = e.string("layout", required: false, issues: &issues)
+        d.timeout = Double(e.int("timeout", issues: &issues) ?? 300)
+        var known: Set<String> = ["address", "length"]
+        for pr in d.probes { known.formUnion(pr.captures.map(\.variable)) }
+        for f in t.fieldNames where !known.contains(f) { issues.append(r.fail("CDB '\(t)' names an unknown value '\(f)'")) }
+        for case let .command(_, ct, _, _) in d.prepare + d.cleanup {
+            for f in ct.fieldNames where !known.contains(f) { issues.append(e.fail("CDB '\(ct)' names an unknown value '\(f)'")) }
+        }
+        for case let .variable(v, _) in d.trailer where !known.contains(v) { issues.append(e.fail("the trailer names an unknown value '\(v)'")) }
+        return d
+    }
 }

@@ -26,6 +26,8 @@ public struct Family: Sendable, Equatable {
     public var layouts: [ImageLayout] = []
     /// The flash protocol, when a public source describes it.
     public var flash: FlashProtocol?
+    /// How to read the firmware out, when a public source describes it.
+    public var dump: DumpProtocol?
 }
 
 public struct Model: Sendable, Equatable {

@@ -52,6 +52,8 @@ public struct FlashExecutor {
     public var journal: ((String) -> Void)?
     public var sleeper: (Double) -> Void = { s in if s > 0 { usleep(UInt32(s * 1_000_000)) } }
     public var handleInterrupts = true
+    /// A family's dump protocol, used to read the flash back after a flash when the protocol has no read-back of its own.
+    public var verifyDump: DumpProtocol?
 
     public init(transport: any SCSITransport) { self.transport = transport }
 
@@ -167,7 +169,33 @@ public struct FlashExecutor {
         }
         sent += 1
         journal?("done")
-        // Read back and compare, where the family has a read path.
+        // Read back and compare, where the family has a read path: the protocol's own, or the family's dump.
+        var readBack = plan.readback != nil
+        if plan.readback == nil, let d = verifyDump {
+            readBack = true
+            let placed = plan.placedImage
+            let from = max(d.from, placed.at), to = min(d.to, placed.at + placed.bytes.count)
+            do {
+                let r = try Dumper(transport: transport).run(d)
+                sent += r.commandsSent
+                if from < to {
+                    let got = r.data[(from - d.from)..<(to - d.from)]
+                    let want = placed.bytes[(placed.bytes.startIndex + from - placed.at)..<(placed.bytes.startIndex + to - placed.at)]
+                    if !got.elementsEqual(want) {
+                        let first = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+                        journal?("read-back differs")
+                        return FlashOutcome(status: .fatal, message: "the read-back differs from the image at flash address \(String(from + first, radix: 16, uppercase: true))h although every command reported success",
+                                            driveState: "UNKNOWN: the flash holds something other than the image",
+                                            nextSteps: ["do NOT power off or reboot the computer or the drive", "run the same flash again now, with the same image"],
+                                            commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
+                    }
+                }
+            } catch {
+                return FlashOutcome(status: .unverified, message: "the flash completed but reading it back failed: \(error.description)",
+                                    driveState: "written; the content could not be read back", nextSteps: ["run 'odflash dump DEVICE FILE' and compare it with the image"],
+                                    commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes + error.cleanupNotes, revisionAfter: revision)
+            }
+        }
         if let rb = plan.readback {
             var off = 0
             while off < plan.image.count {
@@ -198,11 +226,11 @@ public struct FlashExecutor {
                                 commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: got)
         }
         var o = FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" +
-                                (plan.readback != nil ? ", read back and compared" : "; not read back (the family has no public read command), so only the revision confirms it"),
+                                (readBack ? ", read back and compared" : "; not read back (the family has no public read command), so only the revision confirms it"),
                              driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
                              nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
                              commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-        o.readBack = plan.readback != nil
+        o.readBack = readBack
         return o
     }
 

@@ -13,7 +13,7 @@ public enum ProbeRunner {
             let cdb: CDB
             do { cdb = try pr.cdb.cdb(["length": pr.length]) } catch { throw Failure(description: "\(pr.name): \(error)") }
             let r: CommandResult
-            do { r = try t.run(cdb, .fromDevice(pr.length), timeout: 20) } catch { throw Failure(description: "\(pr.name) [\(cdb)] failed: \(error)") }
+            do { r = try t.query(cdb, .fromDevice(pr.length), timeout: 20) } catch { throw Failure(description: "\(pr.name) [\(cdb)] failed: \(error)") }
             guard r.data.count == pr.length else {
                 throw Failure(description: "\(pr.name) [\(cdb)] returned \(r.data.count) bytes, not \(pr.length)")
             }

@@ -87,3 +87,27 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.out.contains("SUCCESS"))
     }
 }
+
+@Suite struct DumpCLITests {
+    @Test func dumpsAnEmulatedNECDrive() throws {
+        let d = tempDir()
+        let out = d + "/dump.bin"
+        let r = odflash("dump", "emu:ihas324y", out)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("Read:   flash 30000h-1E0000h in 435 commands"))
+        let bytes = try #require(FileManager.default.contents(atPath: out))
+        #expect(bytes.count == 1769480 && bytes.suffix(6).elementsEqual(Array("G24508".utf8)))
+        // Never replaced without --force-overwrite.
+        expectOneLineError(odflash("dump", "emu:ihas324y", out), status: 1, containing: "exists")
+        let j = odflash("dump", "--json", "emu:ihas324y", out, "--force-overwrite")
+        #expect(j.status == 0 && j.json["bytes"] as? Int == 1769480 && j.json["family"] as? String == "nec-optiarc")
+    }
+
+    @Test func refusesFamiliesWithoutAReadMethod() {
+        let d = tempDir()
+        expectOneLineError(odflash("dump", "emu:px716a", d + "/x.bin"), status: 4, containing: "no public method reads the firmware of Plextor")
+        // A drive of a dumpable family that rejects the vendor read: a device error, nothing written.
+        expectOneLineError(odflash("dump", "emu:ihas124y", d + "/x.bin"), status: 3, containing: "dump failed, nothing was written")
+        #expect(!FileManager.default.fileExists(atPath: d + "/x.bin"))
+    }
+}

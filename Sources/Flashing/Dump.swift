@@ -1,0 +1,160 @@
+import SCSI
+
+/// How a family's firmware is read out, as firmware-db describes it: identification reads, mode changes, the
+/// reads themselves (in chunks over an address range), and a trailer that makes the file the family's image format.
+public struct DumpProtocol: Equatable, Sendable {
+    public enum TrailerItem: Equatable, Sendable {
+        /// 16-bit sum of the big-endian words read, stored big-endian.
+        case wordSum16
+        /// A probe variable's bytes (e.g. the 4-character drive ID).
+        case variable(String, length: Int)
+        /// The drive's boot code (from its safe-mode INQUIRY), when known; nothing otherwise.
+        case bootcode
+    }
+
+    public var provenance: String
+    public var probes: [FlashProtocol.Probe] = []
+    /// Probe variables that must not be zero, with the reason (e.g. a dump ID of 0 selects a read path not described).
+    public var nonZero: [String: String] = [:]
+    public var prepare: [FlashProtocol.Step] = []
+    /// `cdb` with {address} and {length}; addresses [from, to) in steps of `chunk`.
+    public var read: CDBTemplate
+    public var from: Int
+    public var to: Int
+    public var chunk: Int
+    /// Some drives answer in multiples of 4 bytes (NEC ReadRAM).
+    public var roundTo: Int = 1
+    public var trailer: [TrailerItem] = []
+    /// Always run at the end (e.g. leave safe mode).
+    public var cleanup: [FlashProtocol.Step] = []
+    public var bootcodes: [FlashProtocol.BootcodeEntry] = []
+    /// The image layout the result has.
+    public var layout: String?
+    public var timeout: Double = 300
+
+    public init(provenance: String, read: CDBTemplate, from: Int, to: Int, chunk: Int) {
+        self.provenance = provenance; self.read = read; self.from = from; self.to = to; self.chunk = chunk
+    }
+}
+
+/// Reads a drive's firmware with a DumpProtocol. Only reads and mode changes are sent; the mode is always restored.
+public struct Dumper {
+    public let transport: any SCSITransport
+    public var progress: (Int, Int) -> Void = { _, _ in }
+    public init(transport: any SCSITransport) { self.transport = transport }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        /// What the cleanup reported, if it did not succeed.
+        public var cleanupNotes: [String] = []
+    }
+
+    public struct Result: Sendable {
+        public var bytes: [UInt8]
+        /// The flash contents read (without the trailer) and the address they start at.
+        public var data: ArraySlice<UInt8> { bytes[0..<dataLength] }
+        public var dataLength: Int
+        public var from: Int
+        public var commandsSent: Int
+        public var notes: [String]
+        public var probe: ProbeData
+    }
+
+    func values(_ probe: ProbeData, _ extra: [String: Int]) -> [String: Int] { probe.variables.merging(extra) { $1 } }
+
+    public func run(_ d: DumpProtocol, probe given: ProbeData? = nil) throws(Failure) -> Result {
+        var probe: ProbeData
+        if let g = given { probe = g } else {
+            do { probe = try ProbeRunner.run(FlashProtocol.probing(d.probes), on: transport) } catch { throw Failure(description: error.description) }
+        }
+        for (v, why) in d.nonZero.sorted(by: { $0.key < $1.key }) where probe.variables[v] == 0 {
+            throw Failure(description: "\(v) is 0: \(why)")
+        }
+        var sent = 0
+        var notes: [String] = []
+        func step(_ s: FlashProtocol.Step) throws(Failure) {
+            guard case let .command(name, t, _, ignore) = s else { return }
+            let cdb: CDB
+            do { cdb = try t.cdb(values(probe, ["length": 0])) } catch { throw Failure(description: "\(name): \(error)") }
+            sent += 1
+            do {
+                var r = try transport.execute(cdb, .none, timeout: 20)
+                if r.status == .checkCondition && r.sense?.key == 6 { r = try transport.execute(cdb, .none, timeout: 20) }   // not executed: once more
+                if !r.isGood && !ignore { throw Failure(description: "\(name) [\(cdb)] failed: \(r.sense?.description ?? r.status.name)") }
+            } catch let f as Failure { throw f } catch { throw Failure(description: "\(name) [\(cdb)] failed: \(error)") }
+        }
+        func cleanup() -> [String] {
+            var out: [String] = []
+            for s in d.cleanup {
+                do { try step(s) } catch { out.append(error.description) }
+            }
+            return out
+        }
+        var data: [UInt8] = []
+        var boot: String?
+        do throws(Failure) {
+            for s in d.prepare { try step(s) }
+            data.reserveCapacity(d.to - d.from)
+            var a = d.from
+            while a < d.to {
+                let n = min(d.chunk, d.to - a)
+                let alloc = (n + d.roundTo - 1) / d.roundTo * d.roundTo
+                let cdb: CDB
+                do { cdb = try d.read.cdb(values(probe, ["address": a, "length": n])) } catch { throw Failure(description: "read: \(error)") }
+                sent += 1
+                let r: CommandResult
+                do { r = try transport.query(cdb, .fromDevice(alloc), timeout: d.timeout) } catch { throw Failure(description: "read at \(String(a, radix: 16, uppercase: true))h [\(cdb)] failed: \(error)") }
+                guard r.data.count >= n else { throw Failure(description: "read at \(String(a, radix: 16, uppercase: true))h returned \(r.data.count) of \(n) bytes") }
+                data += r.data.prefix(n)
+                a += n
+                progress(a - d.from, d.to - d.from)
+            }
+            if d.trailer.contains(.bootcode) {
+                sent += 1
+                if let r = try? transport.query(.inquiry(allocation: 96), .fromDevice(96), timeout: 20), r.data.count >= 36 {
+                    let rev = Array(r.data[32..<36])
+                    if rev[0] == UInt8(ascii: "0"), rev[1] == UInt8(ascii: ".") {
+                        boot = String(decoding: rev[2..<4], as: UTF8.self)
+                    } else {
+                        let v = Bytes.ascii(r.data, 8, 8), p = Bytes.ascii(r.data, 16, 16), rv = Bytes.ascii(r.data, 32, 4)
+                        boot = d.bootcodes.first { $0.vendor == v && $0.product == p && $0.revision == rv }?.bootcode
+                    }
+                }
+                if boot == nil { notes.append("the drive's boot code is not known, so the dump carries none (the shorter file size)") }
+            }
+        } catch let e as Failure {
+            var f = e
+            f.cleanupNotes = cleanup()
+            throw f
+        } catch {
+            throw Failure(description: "\(error)", cleanupNotes: cleanup())
+        }
+        let left = cleanup()
+        if !left.isEmpty { throw Failure(description: "the firmware was read, but restoring the drive failed: \(left.joined(separator: "; ")); power-cycle the drive", cleanupNotes: left) }
+        var out = data
+        for t in d.trailer {
+            switch t {
+            case .wordSum16:
+                var s = 0
+                var i = 0
+                while i + 1 < data.count { s &+= Int(data[i]) << 8 | Int(data[i + 1]); i += 2 }
+                out += [UInt8((s >> 8) & 0xFF), UInt8(s & 0xFF)]
+            case let .variable(v, length):
+                let x = probe.variables[v] ?? 0
+                out += (0..<length).reversed().map { UInt8((x >> (8 * $0)) & 0xFF) }
+            case .bootcode:
+                if let b = boot { out += Array(b.utf8.prefix(2)) }
+            }
+        }
+        return Result(bytes: out, dataLength: data.count, from: d.from, commandsSent: sent, notes: notes, probe: probe)
+    }
+}
+
+extension FlashProtocol {
+    /// A protocol holding only probes (to run a dump's identification reads with the same runner).
+    static func probing(_ p: [Probe]) -> FlashProtocol {
+        var f = FlashProtocol(name: "probe", provenance: "", commit: [])
+        f.probes = p
+        return f
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import Emulator
+@testable import Firmware
+@testable import FirmwareDB
+@testable import Flashing
+@testable import SCSI
+
+@Suite struct DumpTests {
+    let nec = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+    var dump: DumpProtocol { db.family("nec-optiarc")!.dump! }
+
+    /// Flash an image, dump the drive: the dump is the image, byte for byte (data, word sum, drive ID, boot code).
+    @Test func necFlashThenDumpRoundTrips() throws {
+        let img = try nec.image()
+        let (d, plan) = try nec.setUp(img)
+        #expect(quiet(d).run(plan, expectRevision: "BL1Y").status == .success)
+        let before = d.log.count
+        let r = try Dumper(transport: d).run(dump)
+        #expect(r.bytes.count == img.count)
+        let same = r.bytes == img
+        #expect(same)
+        #expect(d.memory?.safeMode == false)
+        // Only reads and the two mode changes were sent.
+        let ops = d.log[before...].map { $0.opcode }
+        #expect(Set(ops).isSubset(of: [0xCC, 0x12]))
+        #expect(d.writeCommandCount == plan.commands.filter { $0.cdb.opcode == 0xCB }.count)
+    }
+
+    @Test func necDumpCDBs() throws {
+        let d = try emu(nec.drive)
+        _ = try Dumper(transport: d).run(dump)
+        let hex = d.log.map { Bytes.hex($0.bytes) }
+        #expect(hex[0] == "CC 00 00 01 08 00 00 00 20 00 00 00")
+        #expect(hex[1] == "CC 00 00 03 00 00 00 00 01 00 00 00")
+        #expect(hex[2] == "CC 01 01 00 47 32 34 35 01 00 00 00")
+        #expect(hex[3] == "CC 00 00 03 00 00 00 10 00 52 44 FF")   // dump ID FFh: the blank emulated flash at 30000h
+        #expect(hex.last == "CC 01 00 00 47 32 34 35 01 00 00 00")
+        #expect(d.log.filter { $0.bytes[0] == 0xCC && $0.bytes[9] == 0x52 }.count == (0x1E0000 - 0x30000) / 0x1000)
+    }
+
+    /// A read that fails half-way still leaves safe mode, and says nothing was written.
+    @Test func failedReadStillLeavesSafeMode() throws {
+        let d = try emu(nec.drive)
+        var calls = 0
+        d.handlers[0xCC] = { drive, cdb, t in
+            if cdb.bytes[9] == 0x52 { calls += 1; if calls == 10 { return .check(3, 0x11, 0x00) } }
+            return drive.necCC(cdb, t)
+        }
+        #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
+        #expect(d.memory?.safeMode == false)
+        #expect(d.log.last.map { Bytes.hex($0.bytes) } == "CC 01 00 00 47 32 34 35 01 00 00 00")
+    }
+
+    @Test func aZeroDumpIDIsRefusedBeforeSafeMode() throws {
+        var p = try DriveProfile.resolve(nec.drive, emulatorDir: repoRoot + "/firmware-db/emulator")
+        p.unitAttentionOnStart = false
+        p.firmware?.preset?.append(.init(at: 0x30000, bytes: [0, 0, 0, 0]))
+        let d = EmulatedDrive(profile: p)
+        #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
+        #expect(d.log.count == 2 && d.memory?.safeMode == false)
+    }
+
+    /// A write the drive acknowledged but did not do is caught by reading the flash back with the dump protocol.
+    @Test func lyingProgramIsCaughtByTheReadBack() throws {
+        let img = try nec.image()
+        let (d, plan) = try nec.setUp(img)
+        let programs = plan.commands.filter { $0.cdb.opcode == 0xCB }.count
+        d.fault = FaultInjection(atWrite: programs - 3, kind: .lyingWrite)
+        var ex = quiet(d)
+        ex.verifyDump = dump
+        let o = ex.run(plan, expectRevision: "BL1Y")
+        #expect(o.status == .fatal && o.message.contains("read-back differs"), "\(o.message)")
+    }
+}
