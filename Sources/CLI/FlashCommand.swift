@@ -129,6 +129,7 @@ struct FlashCommand: ODCommand {
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
             }
             let rec = TranscriptRecorder(emu)
+            rec.keepDataIn = false   // printed, not replayed
             var ex = FlashExecutor(transport: rec)
             ex.verifyDump = verifier
             ex.sleeper = { _ in }
@@ -137,7 +138,7 @@ struct FlashCommand: ODCommand {
             _ = try? ProbeRunner.run(proto, on: rec)
             let outcome = ex.run(plan, expectRevision: expectRevision)
             let matches = memoryMatches(emu)
-            let r = Report(device: device, image: image, dryRun: true, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
+            let r = Report(device: device, image: image, dryRun: true, preflight: checks, plan: plan.protocolName, commands: plan.commands.filter { $0.action == .send }.count,
                            outcome: outcome, backup: nil, emulatedMemoryMatchesImage: matches, transcript: rec.entries.map(\.text), warnings: warnings)
             ctx.emit(r, text: FlashCommand.checksText(checks) + rec.text + FlashCommand.outcomeText(outcome, dryRun: true, matches: matches, warnings: warnings))
             if outcome.status != .success { throw ExitCode(ExitStatus.flashFailed.rawValue) }
@@ -186,7 +187,7 @@ struct FlashCommand: ODCommand {
         }
         let outcome = ex.run(plan, expectRevision: expectRevision)
         if tty && !json { console.err("\n") }
-        let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.count,
+        let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.filter { $0.action == .send }.count,
                        outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: memoryMatches(ctx.emulatedDrive(of: t)),
                        transcript: nil, warnings: warnings)
         ctx.emit(r, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)

@@ -1,3 +1,4 @@
+import Dispatch
 import Firmware
 import Flashing
 import Foundation
@@ -102,35 +103,58 @@ public struct FirmwareDatabase: Sendable {
         }
         let famFiles = yamlFiles(root + "/families")
         if famFiles.isEmpty { issues.append(DBIssue(file: root + "/families", line: nil, message: "no family files")) }
-        for path in famFiles {
-            guard let node = compose(path, &issues) else { continue }
-            let e = Entry(node: node, file: path, what: "family")
-            if e.fields?["schema"]?.int != 1 { issues.append(e.fail("'schema: 1' is required")) }
-            if var f = family(e, &issues) {
-                f.file = path
-                if (path as NSString).lastPathComponent != f.id + ".yaml" {
-                    issues.append(e.fail("family '\(f.id)' must live in \(f.id).yaml"))
-                }
-                families.append(f)
-            }
+        // The files are independent: parse them on every core (families, models, id tables, media), then merge in order.
+        final class Slot: @unchecked Sendable {
+            var family: Family?
+            var models: [Model] = []
+            var idTables: [IDTable] = []
+            var media: MediaKnowledge?
+            var issues: [DBIssue] = []
         }
-        for path in files(root + "/idtables", ext: ".tsv") {
-            guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
-                issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
-                continue
-            }
-            if let t = LayoutParser.idTable(text, file: path, &issues) { idTables[t.name] = t }
-        }
+        let slots = (0..<(famFiles.count + 3)).map { _ in Slot() }
         let modelsPath = root + "/models.yaml"
-        if let node = compose(modelsPath, &issues) {
-            let top = Entry(node: node, file: modelsPath, what: "top level")
-            top.checkKeys(topKeys, issues: &issues)
-            if top.fields?["schema"]?.int != 1 { issues.append(top.fail("'schema: 1' is required")) }
-            if (top.string("provenance", issues: &issues) ?? "").isEmpty { issues.append(top.fail("file-level provenance is empty")) }
-            for e in top.children("models", issues: &issues) {
-                guard e.mapping != nil else { issues.append(e.fail("must be a mapping")); continue }
-                if let m = model(e, &issues) { models.append(m) }
+        DispatchQueue.concurrentPerform(iterations: slots.count) { i in
+            let slot = slots[i]
+            if i < famFiles.count {
+                let path = famFiles[i]
+                guard let node = compose(path, &slot.issues) else { return }
+                let e = Entry(node: node, file: path, what: "family")
+                if e.fields?["schema"]?.int != 1 { slot.issues.append(e.fail("'schema: 1' is required")) }
+                if var f = family(e, &slot.issues) {
+                    f.file = path
+                    if (path as NSString).lastPathComponent != f.id + ".yaml" {
+                        slot.issues.append(e.fail("family '\(f.id)' must live in \(f.id).yaml"))
+                    }
+                    slot.family = f
+                }
+            } else if i == famFiles.count {
+                for path in files(root + "/idtables", ext: ".tsv") {
+                    guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                        slot.issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
+                        continue
+                    }
+                    if let t = LayoutParser.idTable(text, file: path, &slot.issues) { slot.idTables.append(t) }
+                }
+            } else if i == famFiles.count + 1 {
+                if let node = compose(modelsPath, &slot.issues) {
+                    let top = Entry(node: node, file: modelsPath, what: "top level")
+                    top.checkKeys(topKeys, issues: &slot.issues)
+                    if top.fields?["schema"]?.int != 1 { slot.issues.append(top.fail("'schema: 1' is required")) }
+                    if (top.string("provenance", issues: &slot.issues) ?? "").isEmpty { slot.issues.append(top.fail("file-level provenance is empty")) }
+                    for e in top.children("models", issues: &slot.issues) {
+                        guard e.mapping != nil else { slot.issues.append(e.fail("must be a mapping")); continue }
+                        if let m = model(e, &slot.issues) { slot.models.append(m) }
+                    }
+                }
+            } else {
+                slot.media = MediaKnowledge.load(root: root, &slot.issues)
             }
+        }
+        for slot in slots {
+            issues += slot.issues
+            if let f = slot.family { families.append(f) }
+            models += slot.models
+            for t in slot.idTables { idTables[t.name] = t }
         }
         // Cross-checks: unique ids, every model's family exists, every lookup names a table.
         for (kind, ids) in [("family", families.map(\.id)), ("model", models.map(\.id)),
@@ -157,8 +181,7 @@ public struct FirmwareDatabase: Sendable {
                 issues.append(DBIssue(file: root + "/idtables", line: nil, message: "id table '\(t.name)': \(e.ids.joined(separator: "/")) names unknown layout '\(e.layout!)'"))
             }
         }
-        let media = MediaKnowledge.load(root: root, &issues)
-        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: media)
+        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: slots.last?.media ?? MediaKnowledge())
     }
 
     static func yamlLine(_ e: YamlError) -> Int? {

@@ -257,8 +257,11 @@ public struct FlashExecutor {
         guard case let .poll(tries, interval, successes) = poll else { return nil }
         var ok = 0
         for _ in 0..<tries {
-            if let r = try? transport.execute(.testUnitReady(), .none, timeout: 20), r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }
+            let r = try? transport.execute(.testUnitReady(), .none, timeout: 20)
+            if let r, r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }
             if ok >= successes { return nil }
+            // A unit attention (e.g. "microcode has been changed") is the drive answering: ask again at once.
+            if r?.sense?.key == 6 { continue }
             sleeper(interval)
         }
         return FlashOutcome(status: .unverified, message: "the drive did not become ready after the flash (\(tries) checks)",

@@ -26,12 +26,41 @@ public enum Bytes {
     }
 
     public static func hex(_ b: some Sequence<UInt8>, separator: String = " ") -> String {
-        b.map { hex2($0) }.joined(separator: separator)
+        let sep = Array(separator.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.underestimatedCount * (2 + sep.count))
+        var first = true
+        for v in b {
+            if !first { out.append(contentsOf: sep) }
+            first = false
+            out.append(hexDigits[Int(v >> 4)])
+            out.append(hexDigits[Int(v & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// The same for contiguous bytes, without per-element generic overhead (transcripts hex whole chunks).
+    public static func hex(_ b: [UInt8], separator: String = " ") -> String { b.withUnsafeBufferPointer { hexBuffer($0, separator) } }
+    public static func hex(_ b: ArraySlice<UInt8>, separator: String = " ") -> String { b.withUnsafeBufferPointer { hexBuffer($0, separator) } }
+
+    static func hexBuffer(_ b: UnsafeBufferPointer<UInt8>, _ separator: String) -> String {
+        let sep = Array(separator.utf8)
+        let n = b.count == 0 ? 0 : b.count * 2 + (b.count - 1) * sep.count
+        return String(unsafeUninitializedCapacity: n) { out in
+            var o = 0
+            for (i, v) in b.enumerated() {
+                if i > 0 { for c in sep { out[o] = c; o += 1 } }
+                out[o] = hexDigits[Int(v >> 4)]; out[o + 1] = hexDigits[Int(v & 0xF)]
+                o += 2
+            }
+            return o
+        }
     }
 
     public static func hex2(_ v: UInt8) -> String {
-        let digits: [Character] = Array("0123456789ABCDEF")
-        return String([digits[Int(v >> 4)], digits[Int(v & 0xF)]])
+        String(decoding: [hexDigits[Int(v >> 4)], hexDigits[Int(v & 0xF)]], as: UTF8.self)
     }
 
     public static func hex4(_ v: Int) -> String {

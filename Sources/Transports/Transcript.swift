@@ -25,7 +25,8 @@ public struct TranscriptEntry: Codable, Equatable, Sendable {
 
     /// The readable one-line form.
     public var text: String {
-        var s = String(format: "%04d  %@  %@", seq, cdb, name)
+        let n = String(seq)
+        var s = String(repeating: "0", count: max(0, 4 - n.count)) + n + "  " + cdb + "  " + name
         switch direction {
         case .none: break
         case .toDevice: s += "  out \(length) sha256:\((dataOutSHA256 ?? "").prefix(16))"
@@ -44,6 +45,8 @@ public struct TranscriptEntry: Codable, Equatable, Sendable {
 public final class TranscriptRecorder: SCSITransport {
     public let inner: any SCSITransport
     public private(set) var entries: [TranscriptEntry] = []
+    /// Keep received data whole (needed to replay a transcript; a printed transcript shows only its digest).
+    public var keepDataIn = true
     public var deviceName: String { inner.deviceName }
     public var kind: String { inner.kind }
 
@@ -67,7 +70,7 @@ public final class TranscriptRecorder: SCSITransport {
             e.senseBytes = r.senseBytes.isEmpty ? nil : Bytes.hex(r.senseBytes, separator: "")
             e.residue = r.residue
             if transfer.direction == .fromDevice {
-                e.dataIn = Bytes.hex(r.data, separator: "")
+                if keepDataIn { e.dataIn = Bytes.hex(r.data, separator: "") }
                 e.dataInSHA256 = SHA256.hex(r.data)
                 e.received = r.data.count
             }

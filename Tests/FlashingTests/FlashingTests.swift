@@ -56,15 +56,16 @@ func quiet(_ t: any SCSITransport) -> FlashExecutor {
         #expect(plan.commands.filter { $0.phase == .commit }.reduce(0) { $0 + $1.imageBytes } == img.count)
     }
 
-    /// Golden transcript: SPC mode 07h in 8000h segments with offsets.
+    /// Golden transcript: SPC mode 0Eh in 8000h segments with offsets, then one 0Fh activate.
     @Test func spcPlan() throws {
         let plan = try FlashPlan.build(db.family("spc-microcode")!.flash!, image: [UInt8](repeating: 7, count: 0x12345))
         #expect(plan.commands.filter { $0.action == .send }.map { Array($0.cdb.bytes[0..<9]) } == [
-            [0x3B, 0x07, 0, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00],
-            [0x3B, 0x07, 0, 0x00, 0x80, 0x00, 0x00, 0x80, 0x00],
-            [0x3B, 0x07, 0, 0x01, 0x00, 0x00, 0x00, 0x23, 0x45],
+            [0x3B, 0x0E, 0, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00],
+            [0x3B, 0x0E, 0, 0x00, 0x80, 0x00, 0x00, 0x80, 0x00],
+            [0x3B, 0x0E, 0, 0x01, 0x00, 0x00, 0x00, 0x23, 0x45],
+            [0x3B, 0x0F, 0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
         ])
-        #expect(plan.commands.last?.phase == .after && plan.commands.last?.action == .poll(tries: 30, interval: 1, successes: 2))
+        #expect(plan.commands.last?.phase == .after && plan.commands.last?.action == .poll(tries: 30, interval: 1, successes: 1))
     }
 }
 
