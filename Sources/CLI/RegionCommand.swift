@@ -1,4 +1,6 @@
 import ArgumentParser
+import FirmwareDB
+import Flashing
 import Foundation
 import MMC
 import SCSI
@@ -12,6 +14,8 @@ struct RegionCommand: ODCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The drive.") var device: String
     @Option(help: "Set the region (1-8). Each change counts down the drive's user changes; at 0 the region is permanent.") var set: Int?
+    @Flag(help: "Restore the user changes with the family's vendor reset (spends one vendor reset; NEC/Optiarc only).") var vendorReset = false
+    @Flag(help: "Restore both counters with the family's global reset, keyed by the drive ID read from RAM (NEC/Optiarc only).") var globalReset = false
     @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
 
     struct Report: Encodable {
@@ -42,11 +46,16 @@ struct RegionCommand: ODCommand {
 
     func run(_ ctx: Context) throws {
         if let n = set, !(1...8).contains(n) { throw CLIError("--set takes a region from 1 to 8", kind: "usage", status: .usage) }
+        if [set != nil, vendorReset, globalReset].filter({ $0 }).count > 1 {
+            throw CLIError("--set, --vendor-reset and --global-reset are separate operations: one at a time", kind: "usage", status: .usage)
+        }
         let t = try ctx.open(device)
         defer { t.close() }
-        do { _ = try DriveIdentifier(t).identify(requireMMC: true) }
+        let inq: InquiryData
+        do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
         catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
         catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        if vendorReset || globalReset { return try reset(ctx, t, inq) }
         guard let state = try read(t) else {
             let rep = DriveInfo.RPCReport(available: false, typeCode: nil, type: nil, regionMask: nil, regions: nil, vendorResetsLeft: nil,
                                           userChangesLeft: nil, scheme: nil, note: "RPC-I (not enforced): the drive does not report a region state")
@@ -79,6 +88,51 @@ struct RegionCommand: ODCommand {
         guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: "device", status: .device) }
         ctx.emit(Report(device: device, rpc: RegionCommand.report(after), changed: true, before: state.regionDescription),
                  text: "Region changed: \(state.regionDescription) -> \(after.regionDescription)\n" + RegionCommand.text(after))
+    }
+
+    /// A vendor region reset, only for drives whose family in firmware-db names one.
+    func reset(_ ctx: Context, _ t: any SCSITransport, _ inq: InquiryData) throws {
+        let db = try ctx.database()
+        let kind = globalReset ? "global" : "vendor"
+        guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
+              let resets = family.region, !(globalReset ? resets.global : resets.vendor).isEmpty else {
+            throw CLIError("no known \(kind) region reset for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
+                           kind: "refused", status: .refused)
+        }
+        guard let before = try read(t) else {
+            throw CLIError("\(device) runs RPC-I firmware (no region state): there is nothing to reset", kind: "refused", status: .refused)
+        }
+        if !globalReset && before.vendorResetsLeft == 0 {
+            throw CLIError("the drive has no vendor resets left: only a global reset could restore it", kind: "refused", status: .refused)
+        }
+        var probe = ProbeData()
+        if globalReset {
+            var p = FlashProtocol(name: "region", provenance: resets.provenance, commit: [])
+            p.probes = resets.probes
+            do { probe = try ProbeRunner.run(p, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
+            for pr in resets.probes {
+                guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { continue }
+                guard db.idTables[d.table]?.find(id) != nil else {
+                    throw CLIError("the drive ID read from RAM ('\(id)') is not in \(d.table): odflash sends no reset keyed by an unknown ID", kind: "refused", status: .refused)
+                }
+            }
+        }
+        let cdbs: [CDB]
+        do { cdbs = try resets.cdbs(global: globalReset, probe: probe) } catch { throw CLIError("\(error)", kind: "refused", status: .refused) }
+        if !yes {
+            try ctx.confirm("Send the \(kind) region reset to \(device) (\(inq.vendor) \(inq.product))? \(resets.warning ?? "")",
+                            action: "a region reset", undone: "nothing was sent")
+        }
+        for c in cdbs {
+            let r: CommandResult
+            do { r = try t.execute(c, .none, timeout: 20) } catch { throw CLIError("\(kind) reset [\(c)] failed: \(error)", kind: "device", status: .device) }
+            guard r.isGood else {
+                throw CLIError("the drive refused the \(kind) reset [\(c)]: \(r.sense?.description ?? r.status.name)", kind: "device", status: .device)
+            }
+        }
+        guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: "device", status: .device) }
+        ctx.emit(Report(device: device, rpc: RegionCommand.report(after), changed: true, before: before.regionDescription),
+                 text: "\(kind.capitalized) reset sent: user changes \(before.userChangesLeft) -> \(after.userChangesLeft), vendor resets \(before.vendorResetsLeft) -> \(after.vendorResetsLeft)\n" + RegionCommand.text(after))
     }
 
     static func text(_ s: RPCState) -> String {

@@ -73,6 +73,9 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var endCode: Int?
         /// TEST UNIT READY answers NOT READY (becoming ready) this many times after a flash.
         public var busyAfterFlash: Int?
+        /// nec: the book-type command-set version and the permanent changes left.
+        public var booktypeVersion: Int?
+        public var booktypeChangesLeft: Int?
 
         public struct Preset: Codable, Equatable, Sendable {
             public var at: Int

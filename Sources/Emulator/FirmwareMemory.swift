@@ -62,6 +62,11 @@ public final class FirmwareMemory {
     var position = 0
     /// TEST UNIT READY answers NOT READY this many more times.
     var busy = 0
+    /// nec book type: per media code, the permanent and temporary book type and which one is active.
+    public internal(set) var booktypes: [Int: (permanent: Int, temporary: Int, temporaryActive: Bool)] = [:]
+    public internal(set) var booktypeChangesLeft = 0
+    /// nec global region reset: the first half was accepted.
+    var globalResetArmed = false
 
     init(_ f: DriveProfile.Firmware) {
         let size = f.size ?? 0x100000
@@ -71,6 +76,8 @@ public final class FirmwareMemory {
         config = f
         revisionOffset = f.revisionOffset
         staged = behavior == "btc" ? [UInt8](repeating: 0xFF, count: size + 0x20) : flash
+        booktypeChangesLeft = f.booktypeChangesLeft ?? 500
+        for m in 0...2 { booktypes[m] = (m == 1 ? 0x92 : m == 2 ? 0xE1 : 0xA1, m == 1 ? 0x92 : m == 2 ? 0xE1 : 0xA1, false) }
     }
 
     /// Takes over another memory's flash contents (a dry-run copy of an emulated drive starts where the drive is).
@@ -108,6 +115,7 @@ extension EmulatedDrive {
         case "nec":
             handlers[0xCC] = { drive, cdb, t in drive.necCC(cdb, t) }
             handlers[0xCB] = { drive, cdb, t in drive.necCB(cdb, t) }
+            handlers[0xC9] = { drive, cdb, t in drive.necC9(cdb, t) }
         case "mediatek-ff":
             handlers[0xFF] = { drive, cdb, t in drive.mediatekFF(cdb, t) }
         case "lg-renesas":
@@ -301,10 +309,79 @@ extension EmulatedDrive {
         }
     }
 
+    /// NEC/Optiarc C9h with 'BTYPE' in bytes 4-8: book type query (02), set (01 permanent, 03 temporary), select (04), clear (0C).
+    func necC9(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 12, Array(b[4..<9]) == Array("BTYPE".utf8) else { return .check(5, 0x24, 0) }
+        let version = m.config.booktypeVersion ?? 4
+        let media = Int(b[2])
+        // Which media the command-set version knows (Binflash QueryBooktype): +R DL from 1, +R from 3, +RW from 4.
+        func known(_ md: Int) -> Bool { md == 2 || (md == 0 && version >= 3) || (md == 1 && version >= 4) }
+        switch b[1] {
+        case 0x02:
+            guard known(media), let s = m.booktypes[media] else { return .check(5, 0x24, 0) }
+            let temp = b[9] == 1
+            if temp && media == 2 && version < 2 { return .check(5, 0x24, 0) }
+            let left = m.booktypeChangesLeft & 0x7FFF
+            let answer: [UInt8] = [UInt8(media), UInt8(temp ? s.temporary : s.permanent), UInt8(left >> 8) | (s.temporaryActive ? 0x80 : 0),
+                                   UInt8(left & 0xFF), UInt8(version >> 8), UInt8(version & 0xFF)]
+            return dataIn(answer, 6, t)
+        case 0x01, 0x03:
+            guard known(media), var s = m.booktypes[media] else { return .check(5, 0x24, 0) }
+            if b[1] == 0x01 {
+                guard m.booktypeChangesLeft > 0 else { return .check(5, 0x2C, 0) }   // no permanent changes left
+                m.booktypeChangesLeft -= 1
+                s.permanent = Int(b[3])
+            } else {
+                s.temporary = Int(b[3])
+            }
+            m.booktypes[media] = s
+            return .good()
+        case 0x04:
+            guard known(media), var s = m.booktypes[media] else { return .check(5, 0x24, 0) }
+            s.temporaryActive = b[9] == 1
+            m.booktypes[media] = s
+            return .good()
+        case 0x0C:
+            for k in m.booktypes.keys { m.booktypes[k]?.temporaryActive = false }
+            return .good()
+        default:
+            return .check(5, 0x24, 0)
+        }
+    }
+
+    /// NEC/Optiarc region resets: CB 00 with 'REGION' (vendor), or the two drive-ID keyed halves of the global reset.
+    func necRegion(_ b: [UInt8]) -> CommandResult {
+        guard let m = memory, var r = rpc else { return .check(5, 0x24, 0) }
+        if Array(b[6..<12]) == Array("REGION".utf8) {
+            guard r.vendorResetsLeft > 0 else { return .check(5, 0x6F, 0x05) }
+            r.vendorResetsLeft -= 1
+            r.userChangesLeft = 5
+            r.typeCode = r.region == 0 ? 0 : 1
+            rpc = r
+            return .good()
+        }
+        guard let at = m.config.idAt else { return .check(5, 0x24, 0) }
+        let id = Array(m.flash[at..<(at + 4)])
+        if b[10] == 0x55, b[11] == 0x55, Array(b[6..<10]) == id.map({ $0 &+ 0x55 }) { m.globalResetArmed = true; return .good() }
+        if b[10] == 0xAA, b[11] == 0xAA, m.globalResetArmed, Array(b[6..<10]) == id.map({ 0xAA &- $0 }) {
+            m.globalResetArmed = false
+            r.vendorResetsLeft = 4
+            r.userChangesLeft = 5
+            r.typeCode = r.region == 0 ? 0 : 1
+            rpc = r
+            return .good()
+        }
+        m.globalResetArmed = false
+        return .check(5, 0x24, 0)
+    }
+
     /// NEC/Optiarc CBh: WriteRAM (01), program (02), erase (04); address BE32 at 2, length BE24 at 6.
     func necCB(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         guard let m = memory else { return .check(5, 0x20, 0) }
         let b = cdb.bytes
+        if b.count == 12 && b[1] == 0 && b[2...5].allSatisfy({ $0 == 0 }) { return necRegion(b) }
         guard b.count == 12, let a32 = Bytes.be32(b, 2), let n24 = Bytes.be24(b, 6) else { return .check(5, 0x24, 0) }
         let a = Int(a32), n = Int(n24)
         guard m.safeMode else { return .check(5, 0x2C, 0) }

@@ -24,7 +24,7 @@ public struct FirmwareDatabase: Sendable {
         }
     }
 
-    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump"]
+    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump", "booktype", "region"]
     public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
     public static let topKeys = ["schema", "provenance", "models"]
 
@@ -253,6 +253,10 @@ public struct FirmwareDatabase: Sendable {
             if f.dump?.bootcodes.isEmpty == true { f.dump?.bootcodes = f.flash?.bootcodes ?? [] }
             if let l = f.dump?.layout, !layouts.contains(where: { $0.id == l }) { issues.append(de.fail("layout '\(l)' is not one of this family's images")) }
         }
+        if let be = e.child("booktype", "booktype") { f.booktype = ProtocolParser.booktype(be, &issues) }
+        if let re = e.child("region", "region") { f.region = ProtocolParser.region(re, &issues) }
+        if f.booktype != nil && f.status[.booktype] == nil { issues.append(e.fail("a family with book-type commands needs a booktype status")) }
+        if f.region != nil && f.status[.region] == nil { issues.append(e.fail("a family with region resets needs a region status")) }
         if f.dump != nil && f.status[.dump] == nil { issues.append(e.fail("a family with a dump protocol needs a dump status")) }
         return f
     }

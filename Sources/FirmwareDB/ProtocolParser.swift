@@ -280,4 +280,81 @@ enum ProtocolParser {
         for case let .variable(v, _) in d.trailer where !known.contains(v) { issues.append(e.fail("the trailer names an unknown value '\(v)'")) }
         return d
     }
+
+    static func field(_ e: Entry?, _ issues: inout [DBIssue]) -> BooktypeCommands.Field? {
+        guard let e else { return nil }
+        e.checkKeys(["offset", "width", "mask"], issues: &issues)
+        guard let o = e.int("offset", required: true, issues: &issues), o >= 0 else { return nil }
+        let w = e.int("width", issues: &issues) ?? 1
+        guard (1...4).contains(w) else { issues.append(e.fail("width 1-4")); return nil }
+        return .init(offset: o, width: w, mask: e.int("mask", issues: &issues) ?? -1)
+    }
+
+    static func booktype(_ e: Entry, _ issues: inout [DBIssue]) -> BooktypeCommands? {
+        e.checkKeys(["provenance", "media", "query", "query_length", "booktype", "temporary_active", "changes_left", "version",
+                     "version_from", "gates", "set_permanent", "set_temporary", "select", "clear", "change_limit"], issues: &issues)
+        guard let prov = e.string("provenance", issues: &issues), let q = template(e, "query", required: true, &issues),
+              let len = e.int("query_length", required: true, issues: &issues), let bt = field(e.child("booktype", "booktype"), &issues),
+              let vf = e.string("version_from", issues: &issues), let sp = template(e, "set_permanent", required: true, &issues) else { return nil }
+        var media: [String: Int] = [:]
+        if let m = e.child("media", "media")?.fields {
+            for (k, v) in m { if let n = Entry.parseInt(v), (0...255).contains(n) { media[k] = n } else { issues.append(e.fail("media \(k) needs a code 0-255")) } }
+        }
+        if media.isEmpty { issues.append(e.fail("booktype needs media codes")) }
+        var gates: [BooktypeCommands.Gate] = []
+        for g in e.children("gates", issues: &issues) {
+            g.checkKeys(["media", "permanent", "temporary"], issues: &issues)
+            if let m = g.string("media", issues: &issues), let p = g.int("permanent", required: true, issues: &issues) {
+                if media[m] == nil { issues.append(g.fail("gate for unknown media '\(m)'")) }
+                gates.append(.init(media: m, permanent: p, temporary: g.int("temporary", issues: &issues)))
+            }
+        }
+        if media[vf] == nil { issues.append(e.fail("version_from names unknown media '\(vf)'")) }
+        var b = BooktypeCommands(provenance: prov, media: media, query: q, queryLength: len, booktype: bt, versionFrom: vf, gates: gates, setPermanent: sp)
+        b.temporaryActive = field(e.child("temporary_active", "temporary_active"), &issues)
+        b.changesLeft = field(e.child("changes_left", "changes_left"), &issues)
+        b.version = field(e.child("version", "version"), &issues)
+        b.setTemporary = template(e, "set_temporary", required: false, &issues)
+        b.select = template(e, "select", required: false, &issues)
+        b.clear = template(e, "clear", required: false, &issues)
+        b.changeLimit = e.int("change_limit", issues: &issues)
+        let allowed: [(CDBTemplate?, Set<String>)] = [(b.query, ["media", "temp", "length"]), (b.setPermanent, ["media", "booktype"]),
+                                                      (b.setTemporary, ["media", "booktype"]), (b.select, ["media", "temp"]), (b.clear, [])]
+        for (t, ok) in allowed { if let t { for f in t.fieldNames where !ok.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } } }
+        return b
+    }
+
+    static func region(_ e: Entry, _ issues: inout [DBIssue]) -> RegionResets? {
+        e.checkKeys(["provenance", "probe", "derive", "vendor_reset", "global_reset", "warning"], issues: &issues)
+        guard let prov = e.string("provenance", issues: &issues) else { return nil }
+        var r = RegionResets(provenance: prov)
+        r.probes = probes(e, &issues)
+        if let d = e.child("derive", "derive"), let m = d.fields {
+            for (k, node) in m {
+                let de = Entry(node: node, file: d.file, what: "\(d.what).\(k)")
+                de.checkKeys(["from", "width", "add", "subtract_from"], issues: &issues)
+                guard let from = de.string("from", issues: &issues) else { continue }
+                let w = de.int("width", issues: &issues) ?? 4
+                if let a = de.int("add", issues: &issues) { r.derived[k] = .init(from: from, width: w, op: .add, constant: a) }
+                else if let s = de.int("subtract_from", issues: &issues) { r.derived[k] = .init(from: from, width: w, op: .subtractFrom, constant: s) }
+                else { issues.append(de.fail("a derived value needs add or subtract_from")) }
+            }
+        }
+        func list(_ key: String) -> [CDBTemplate] {
+            guard let seq = e[key]?.sequence else { return [] }
+            var out: [CDBTemplate] = []
+            for n in seq {
+                guard let s = n.string else { issues.append(e.fail("\(key) holds CDB strings")); continue }
+                do { out.append(try CDBTemplate(s)) } catch { issues.append(e.fail(error.description)) }
+            }
+            return out
+        }
+        r.vendor = list("vendor_reset")
+        r.global = list("global_reset")
+        r.warning = e.string("warning", required: false, issues: &issues)
+        var known = Set(r.derived.keys)
+        for p in r.probes { known.formUnion(p.captures.map(\.variable)) }
+        for t in r.vendor + r.global { for f in t.fieldNames where !known.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } }
+        return r
+    }
 }

@@ -28,6 +28,10 @@ public struct Family: Sendable, Equatable {
     public var flash: FlashProtocol?
     /// How to read the firmware out, when a public source describes it.
     public var dump: DumpProtocol?
+    /// Vendor book-type commands, when public.
+    public var booktype: BooktypeCommands?
+    /// Vendor region resets, when public.
+    public var region: RegionResets?
 }
 
 public struct Model: Sendable, Equatable {

@@ -32,3 +32,42 @@ import Testing
         expectOneLineError(odflash("region", "emu:" + d + "/locked.yaml", "--set", "1", "--yes"), status: 4, containing: "permanent")
     }
 }
+
+@Suite struct VendorSettingsCLITests {
+    @Test func booktypeQuerySetAndJSON() throws {
+        let q = odflash("booktype", "emu:ihas324y")
+        #expect(q.status == 0 && q.out.contains("DVD+R-DL  DVD+R-DL   DVD+R-DL   permanent") && q.out.contains("Changes left: 497"), "\(q.out)\(q.err)")
+        let s = odflash("booktype", "--json", "emu:ihas324y", "--set", "dvd+r=dvd-rom", "--yes")
+        #expect(s.status == 0 && s.json["changed"] as? String == "permanent dvd+r -> DVD-ROM" && s.json["changesLeft"] as? Int == 496, "\(s.out)")
+        let t = odflash("booktype", "emu:ihas324y", "--set", "dvd+r-dl=dvd-rom", "--temporary", "--yes")
+        #expect(t.status == 0 && t.out.contains("DVD+R-DL  DVD+R-DL   DVD-ROM    temporary") && t.out.contains("Changes left: 497"), "\(t.out)")
+    }
+
+    @Test func booktypeGuards() {
+        expectOneLineError(odflash("booktype", "emu:ihas324y", "--set", "dvd+r=floppy"), status: 2, containing: "MEDIA=BOOKTYPE")
+        expectOneLineError(odflash("booktype", "emu:ihas324y", "--set", "cd-r=dvd-rom", "--yes"), status: 2, containing: "cd-r has no book-type setting")
+        expectOneLineError(odflash("booktype", "emu:ihas324y", "--set", "dvd+r=dvd-rom"), status: 2, containing: "needs --yes")
+        expectOneLineError(odflash("booktype", "emu:ihas324y", "--temporary"), status: 2, containing: "--temporary goes with --set")
+    }
+
+    /// A drive of a family without book-type commands: refused, and nothing but identification was sent.
+    @Test func wrongFamilySendsNothing() throws {
+        let d = tempDir()
+        let tr = d + "/t.txt"
+        expectOneLineError(odflash("booktype", "emu:px716a", "--set", "dvd+r=dvd-rom", "--yes", "--transcript", tr), status: 4,
+                           containing: "no known book-type command for this drive")
+        let text = try String(contentsOfFile: tr, encoding: .utf8)
+        #expect(!text.contains("C9 ") && !text.isEmpty)
+        expectOneLineError(odflash("region", "emu:px716a", "--global-reset", "--yes", "--transcript", tr), status: 4, containing: "no known global region reset")
+        #expect(!(try String(contentsOfFile: tr, encoding: .utf8)).contains("CB "))
+    }
+
+    @Test func regionResets() {
+        let v = odflash("region", "--json", "emu:ihas324y", "--vendor-reset", "--yes")
+        #expect(v.status == 0 && (v.json["rpc"] as? [String: Any])?["vendorResetsLeft"] as? Int == 3, "\(v.out)\(v.err)")
+        let g = odflash("region", "emu:ihas324y", "--global-reset", "--yes")
+        #expect(g.status == 0 && g.out.contains("Global reset sent"), "\(g.err)")
+        expectOneLineError(odflash("region", "emu:ihas324y", "--global-reset", "--vendor-reset"), status: 2, containing: "one at a time")
+        expectOneLineError(odflash("region", "emu:ihas324y", "--vendor-reset"), status: 2, containing: "needs --yes")
+    }
+}

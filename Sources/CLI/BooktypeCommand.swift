@@ -1,0 +1,125 @@
+import ArgumentParser
+import FirmwareDB
+import Flashing
+import Foundation
+import MMC
+import SCSI
+
+struct BooktypeCommand: ODCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "booktype",
+        abstract: "Show the drive's book-type (bitsetting) settings; --set MEDIA=BOOKTYPE changes one, --clear clears them.",
+        discussion: """
+        Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'); a drive whose family
+        has none gets "no known book-type command for this drive" and no command beyond identification. Media: dvd+r,
+        dvd+rw, dvd+r-dl. Book types: dvd-rom, dvd-ram, dvd-r, dvd-rw, dvd+rw, dvd+r, dvd+rw-dl, dvd+r-dl. A permanent
+        change spends one of the drive's limited changes; --temporary does not.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The drive.") var device: String
+    @Option(help: "Change a setting, e.g. dvd+r=dvd-rom.") var set: String?
+    @Flag(help: "With --set: change the temporary setting (kept until the drive is reset) instead of the permanent one.") var temporary = false
+    @Flag(help: "Clear the drive's book-type settings (the family's clear command; Binflash -clearbt).") var clear = false
+    @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
+
+    struct Report: Encodable {
+        let device: String
+        let family: String
+        let version: Int?
+        let changesLeft: Int?
+        let settings: [BooktypeSetting]
+        let changed: String?
+        let provenance: String
+    }
+
+    func run(_ ctx: Context) throws {
+        if set != nil && clear { throw CLIError("--set and --clear cannot be combined", kind: "usage", status: .usage) }
+        if temporary && set == nil { throw CLIError("--temporary goes with --set", kind: "usage", status: .usage) }
+        var wanted: (media: String, code: Int)?
+        if let s = set {
+            let p = s.lowercased().split(separator: "=").map(String.init)
+            guard p.count == 2, let bt = BooktypeCommands.bookTypes.first(where: { $0.name == p[1] }) else {
+                throw CLIError("--set takes MEDIA=BOOKTYPE, e.g. dvd+r=dvd-rom (book types: \(BooktypeCommands.bookTypes.map(\.name).joined(separator: ", ")))", kind: "usage", status: .usage)
+            }
+            wanted = (p[0], bt.code)
+        }
+        let db = try ctx.database()
+        let t = try ctx.open(device, exclusive: set != nil || clear)
+        defer { t.close() }
+        let inq: InquiryData
+        do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
+              let cmds = family.booktype else {
+            throw CLIError("no known book-type command for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
+                           kind: "refused", status: .refused)
+        }
+        let runner = BooktypeRunner(transport: t, commands: cmds)
+        func readAll() throws -> (Int?, [BooktypeSetting]) {
+            do { return try runner.readAll() } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+        }
+        var (version, settings) = try readAll()
+        let left = settings.first { $0.changesLeft != nil }?.changesLeft
+        var changed: String?
+        if let w = wanted {
+            guard cmds.media[w.media] != nil else {
+                throw CLIError("\(w.media) has no book-type setting on \(family.name) drives (media: \(cmds.media.keys.sorted().joined(separator: ", ")))", kind: "usage", status: .usage)
+            }
+            guard runner.supported(w.media, temporary: temporary, version: version) else {
+                throw CLIError("this drive's book-type command set (version \(version.map(String.init) ?? "?")) has no \(temporary ? "temporary" : "permanent") \(w.media) setting",
+                               kind: "refused", status: .refused)
+            }
+            if let current = settings.first(where: { $0.media == w.media && $0.temporary == temporary }), current.bookTypeCode == w.code {
+                ctx.emit(Report(device: device, family: family.id, version: version, changesLeft: left, settings: settings, changed: nil, provenance: cmds.provenance),
+                         text: "The \(temporary ? "temporary" : "permanent") \(w.media) book type is already \(BooktypeCommands.bookTypeName(w.code)); nothing was sent.\n" + text(settings, version, left))
+                return
+            }
+            if !temporary, let l = left, l <= 0 {
+                throw CLIError("the drive has no permanent book-type changes left", kind: "refused", status: .refused)
+            }
+            if !yes {
+                let cost = temporary ? "The temporary setting lasts until the drive is reset." :
+                    "This spends one permanent change" + (left.map { ": \($0 - 1) will be left." } ?? ".")
+                try ctx.confirm("Set the \(temporary ? "temporary" : "permanent") \(w.media) book type to \(BooktypeCommands.bookTypeName(w.code)) on \(device)? \(cost)",
+                                action: "changing the book type", undone: "nothing was sent")
+            }
+            do { try runner.set(w.media, bookType: w.code, temporary: temporary) } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+            changed = "\(temporary ? "temporary" : "permanent") \(w.media) -> \(BooktypeCommands.bookTypeName(w.code))"
+            (version, settings) = try readAll()
+        } else if clear {
+            if !yes { try ctx.confirm("Clear the book-type settings of \(device)?", action: "clearing the book type", undone: "nothing was sent") }
+            do { try runner.clear() } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+            changed = "cleared"
+            (version, settings) = try readAll()
+        }
+        let nowLeft = settings.first { $0.changesLeft != nil }?.changesLeft
+        ctx.emit(Report(device: device, family: family.id, version: version, changesLeft: nowLeft, settings: settings, changed: changed, provenance: cmds.provenance),
+                 text: (changed.map { "Changed: \($0)\n" } ?? "") + text(settings, version, nowLeft))
+    }
+
+    /// A refusal's sense in words, and what it usually means here.
+    func explain(_ e: BooktypeRunner.Failure) -> String {
+        guard let s = e.sense else { return e.description }
+        if s.key == 5 && s.asc == 0x2C { return e.description + " (the drive refuses the change in its current state: no changes left, or a disc is in the drive)" }
+        if s.key == 5 && (s.asc == 0x20 || s.asc == 0x24) { return e.description + " (the firmware does not support this book-type command)" }
+        return e.description
+    }
+
+    func text(_ s: [BooktypeSetting], _ version: Int?, _ left: Int?) -> String {
+        var rows: [[String]] = []
+        for media in ["dvd+r", "dvd+rw", "dvd+r-dl"] {
+            let p = s.first { $0.media == media && !$0.temporary }, t = s.first { $0.media == media && $0.temporary }
+            guard p != nil || t != nil else { continue }
+            let active = (t?.temporaryActive ?? p?.temporaryActive) == true ? "temporary" : "permanent"
+            rows.append(["  " + media.uppercased(), p?.bookType ?? "-", t?.bookType ?? "-", active])
+        }
+        var out = "Book type:\n" + TextTable.render(["  MEDIA", "PERMANENT", "TEMPORARY", "ACTIVE"], rows)
+        var kv = KeyValues()
+        kv.add("Changes left", left.map { "\($0) (permanent settings)" })
+        kv.add("Command set", version.map { "version \($0)" })
+        out += kv.text
+        return out
+    }
+}
