@@ -20,8 +20,13 @@ extension Context {
     }
 
     func loadImage(_ path: String, member: String?) throws -> LoadedImage {
-        do { return try ImageFile.load(path, member: member) }
+        let loaded: LoadedImage
+        do { loaded = try ImageFile.load(path, member: member) }
         catch { throw CLIError(error.description, kind: "input", status: .usage) }
+        if let m = member, loaded.container != "zip" {
+            throw CLIError("--member \(m) applies to zip archives; \(path) is not one", kind: "usage", status: .usage)
+        }
+        return loaded
     }
 }
 

@@ -77,7 +77,10 @@ struct FlashCommand: ODCommand {
         var checks = Preflight.run(input)
         // The protocol's identification reads (read-only): drive ID or config, checked against the image.
         var probe = ProbeData()
-        if let proto = family?.flash, !proto.probes.isEmpty, checks.allSatisfy({ $0.passed }) {
+        // Only once the drive is a known model of a family with this protocol and the image is of that family: the
+        // probes are vendor commands (read-only), never sent to a drive odflash does not know.
+        let identity = ["optical drive", "model in firmware-db", "flash protocol", "image family"]
+        if let proto = family?.flash, !proto.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
             do { probe = try ProbeRunner.run(proto, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
         }
         if let proto = family?.flash {
@@ -140,8 +143,7 @@ struct FlashCommand: ODCommand {
             let matches = memoryMatches(emu)
             let r = Report(device: device, image: image, dryRun: true, preflight: checks, plan: plan.protocolName, commands: plan.commands.filter { $0.action == .send }.count,
                            outcome: outcome, backup: nil, emulatedMemoryMatchesImage: matches, transcript: rec.entries.map(\.text), warnings: warnings)
-            ctx.emit(r, text: FlashCommand.checksText(checks) + rec.text + FlashCommand.outcomeText(outcome, dryRun: true, matches: matches, warnings: warnings))
-            if outcome.status != .success { throw ExitCode(ExitStatus.flashFailed.rawValue) }
+            try finish(ctx, r, outcome, text: FlashCommand.checksText(checks) + rec.text + FlashCommand.outcomeText(outcome, dryRun: true, matches: matches, warnings: warnings))
             return
         }
 
@@ -190,13 +192,22 @@ struct FlashCommand: ODCommand {
         let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.filter { $0.action == .send }.count,
                        outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: memoryMatches(ctx.emulatedDrive(of: t)),
                        transcript: nil, warnings: warnings)
-        ctx.emit(r, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)
-                 + (backupPath.map { "backup of the previous firmware: \($0)\n" } ?? ""))
-        switch outcome.status {
-        case .success: return
-        case .recoverable: throw ExitCode(ExitStatus.failed.rawValue)
-        case .fatal, .unverified: throw ExitCode(ExitStatus.flashFailed.rawValue)
+        try finish(ctx, r, outcome, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)
+                   + (backupPath.map { "backup of the previous firmware: \($0)\n" } ?? ""))
+    }
+
+    /// The report on stdout; a failed run also ends with one error line (or, with --json, an "error" beside the report).
+    func finish(_ ctx: Context, _ r: Report, _ o: FlashOutcome, text: String) throws {
+        guard o.status != .success else { ctx.emit(r, text: text); return }
+        let status: ExitStatus = o.status == .recoverable ? .failed : .flashFailed
+        let line = "\(r.dryRun ? "dry run: " : "")flash \(o.status.rawValue): \(o.message); drive: \(r.dryRun ? "untouched (dry run)" : o.driveState)"
+        if ctx.json {
+            struct Failed: Encodable { let report: Report; let error: String }
+            ctx.console.out(JSON.encode(Failed(report: r, error: line)))
+            throw ExitCode(status.rawValue)
         }
+        ctx.console.out(text)
+        throw CLIError(line, kind: "flash", status: status)
     }
 
     /// backup-VENDOR-PRODUCT-REVISION-N.bin, from sanitised device strings, never overwriting.

@@ -180,6 +180,7 @@ extension MediaCommand {
             } catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
             catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
             catch let e as ParseError { throw CLIError("\(device): the drive's answer is malformed: \(e)", kind: "device", status: .device) }
+            catch let e as DiscError { throw CLIError("\(device): \(e)", kind: "device", status: .device) }
             catch let e as SCSICommandError { throw CLIError("\(device): \(e)", kind: "device", status: .device) }
 
             var manufacturer: Manufacturer?

@@ -110,6 +110,16 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     /// Raise 06/29/00 (power on or reset) on the first command, as a drive does after power-up.
     public var unitAttentionOnStart: Bool?
     public var firmware: Firmware?
+    /// A misbehaving drive, for robustness tests: every answer mangled (see EmulatedDrive.Adversarial).
+    public var adversarial: Adversarial?
+
+    public struct Adversarial: Codable, Equatable, Sendable {
+        /// truncated: every data-in answer cut short; oversized: the answer padded with FFh to the whole allocation, so
+        /// every length field claims the maximum; random: random bytes, random length, now and then a random sense.
+        public var mode: String
+        public var seed: Int?
+        public static let modes = ["truncated", "oversized", "random"]
+    }
 
     public init(name: String, description: String?, provenance: String, synthetic: Bool?, inquiry: Inquiry, serial: String?,
                 profiles: [String], interface: String?, capabilities: Capabilities?, rpc: RPC?, medium: Medium?,
@@ -124,6 +134,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         case name, description, provenance, synthetic, inquiry, serial, profiles, interface, capabilities, rpc, medium
         case unitAttentionOnStart = "unit_attention_on_start"
         case firmware
+        case adversarial
     }
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -206,6 +217,9 @@ public struct DriveProfile: Codable, Equatable, Sendable {
             if let i = f.idAt, i < 0 || i + 4 > size { throw bad("firmware.idAt lies outside the flash") }
             if let r = f.safeModeRevision, r.utf8.count != 4 { throw bad("firmware.safeModeRevision must be 4 characters") }
             if let e = f.endCode, !(0...255).contains(e) { throw bad("firmware.endCode must be a byte") }
+        }
+        if let a = adversarial, !Adversarial.modes.contains(a.mode) {
+            throw bad("adversarial.mode '\(a.mode)' is not one of \(Adversarial.modes.joined(separator: ", "))")
         }
         if let r = rpc {
             if !(0...3).contains(r.typeCode) { throw bad("rpc.typeCode must be 0-3") }

@@ -26,6 +26,7 @@ public final class EmulatedDrive: SCSITransport {
     /// The revision INQUIRY reports (changes after a flash).
     public internal(set) var currentRevision: String
     public var fault: FaultInjection?
+    var rngState: UInt64 = 0
     /// Recorded answers (CDB -> data) that take precedence over the emulation: a dry-run copy's identification reads.
     public var replay: [(cdb: [UInt8], data: [UInt8])] = []
     var pendingWriteFault: FaultInjection.Kind?
@@ -98,9 +99,37 @@ public final class EmulatedDrive: SCSITransport {
             // A dry-run copy answers the identification reads exactly as the real drive did.
             return dataIn(a.data, a.data.count, transfer)
         }
-        let result = dispatch(cdb, transfer)
+        var result = dispatch(cdb, transfer)
+        if let a = profile.adversarial { result = mangle(result, transfer, a) }
         lastSense = result.status == .checkCondition ? result.sense : nil
         return result
+    }
+
+    /// The adversarial drive: the same answers, mangled (deterministic from the profile's seed).
+    func mangle(_ r: CommandResult, _ transfer: DataTransfer, _ a: DriveProfile.Adversarial) -> CommandResult {
+        if rngState == 0 { rngState = UInt64(truncatingIfNeeded: a.seed ?? 1) &+ 0x9E37_79B9_7F4A_7C15 }
+        func next() -> UInt64 {
+            rngState &+= 0x9E37_79B9_7F4A_7C15
+            var z = rngState
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        guard case let .fromDevice(n) = transfer else { return r }
+        switch a.mode {
+        case "truncated":
+            let keep = r.data.isEmpty ? 0 : Int(next() % UInt64(r.data.count))
+            return CommandResult(status: r.status, sense: r.sense, data: Array(r.data.prefix(keep)), residue: n - keep)
+        case "oversized":
+            return CommandResult(status: r.status, sense: r.sense, data: [UInt8](repeating: 0xFF, count: n), residue: 0)
+        default:
+            if next() % 8 == 0 {
+                let sense = [UInt8(0x70 | (next() % 2 == 0 ? 0 : 0x80)), 0, UInt8(next() % 16)] + (0..<15).map { _ in UInt8(truncatingIfNeeded: next()) }
+                return CommandResult(status: .checkCondition, sense: try? SenseData(bytes: sense), senseBytes: sense)
+            }
+            let len = n == 0 ? 0 : Int(next() % UInt64(n + 1))
+            return CommandResult(status: .good, data: (0..<len).map { _ in UInt8(truncatingIfNeeded: next()) }, residue: n - len)
+        }
     }
 
     func dispatch(_ cdb: CDB, _ transfer: DataTransfer) -> CommandResult {

@@ -59,6 +59,12 @@ public enum DiscStructures {
     }
 
     /// Printable, with NULs dropped and other unprintable bytes escaped as %XX.
+    /// An ID field is text when most of its non-padding bytes are printable ASCII (real IDs sometimes carry a stray byte).
+    static func isText(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let used = bytes.filter { $0 != 0 }
+        return used.filter { $0 >= 0x20 && $0 < 0x7F }.count * 2 > used.count
+    }
+
     public static func printable(_ bytes: ArraySlice<UInt8>) -> String {
         var s = ""
         for c in bytes where c != 0 {
@@ -74,6 +80,7 @@ public enum DiscStructures {
         let p = 4
         let mid = printable(b[(p + 19)..<(p + 27)])
         guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
+        guard isText(b[(p + 19)..<(p + 27)]) else { throw .invalid("the manufacturer ID is not text (\(Bytes.hex(b[(p + 19)..<(p + 27)])))") }
         return .init(mid: mid, tid: printable(b[(p + 27)..<(p + 30)]), rid: Int(b[p + 30]), source: source)
     }
 
@@ -88,6 +95,7 @@ public enum DiscStructures {
         if b.count >= p + 39 && b[p + 32] == 5 { raw += Array(b[(p + 33)..<(p + 39)]) }
         let id = printable(raw[...])
         guard !id.isEmpty else { throw .invalid("the disc reports an empty pre-pit ID") }
+        guard isText(raw[...]) else { throw .invalid("the pre-pit ID is not text (\(Bytes.hex(raw)))") }
         return .init(mid: id, tid: nil, rid: nil, source: "pre-pit (format 0Eh)")
     }
 
@@ -100,6 +108,7 @@ public enum DiscStructures {
         guard kind != "BDO" else { throw .invalid("a BD-ROM has no media ID") }
         let mid = printable(b[(p + 100)..<(p + 106)])
         guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
+        guard isText(b[(p + 100)..<(p + 106)]) else { throw .invalid("the manufacturer ID is not text (\(Bytes.hex(b[(p + 100)..<(p + 106)])))") }
         return .init(mid: mid, tid: printable(b[(p + 106)..<(p + 109)]), rid: Int(b[p + 111]), source: "disc information (\(kind))")
     }
 
@@ -134,6 +143,14 @@ extension String {
     init(format2d v: UInt8) { self = v < 10 ? "0\(v)" : "\(v)" }
 }
 
+/// The drive's answers about the disc could not be used.
+public enum DiscError: Error, CustomStringConvertible, Sendable {
+    case malformed(String)
+    public var description: String {
+        switch self { case let .malformed(m): return "the drive's answer is malformed: \(m)" }
+    }
+}
+
 public struct DiscIdentifier {
     public let transport: any SCSITransport
     public var timeout: Double = 20
@@ -155,9 +172,13 @@ public struct DiscIdentifier {
         let p = cfg.currentProfile
         info.profileCode = p
         info.profile = MMCProfile.name(p)
+        var malformed: [String] = []
         func note(_ what: String, _ e: Error) {
             if let s = e as? SCSICommandError { info.notes.append("\(what): \(s.sense.map { $0.description } ?? s.status.name)") }
-            else { info.notes.append("\(what): \(e)") }
+            else {
+                info.notes.append("\(what): \(e)")
+                if e is ParseError { malformed.append("\(what): \(e)") }
+            }
         }
         if DiscIdentifier.cdProfiles.contains(p) {
             do {
@@ -201,6 +222,8 @@ public struct DiscIdentifier {
         } else {
             info.notes.append("a \(info.profile ?? "?") disc carries no media ID (only recordable discs do)")
         }
+        // Garbage is an error when it left nothing to identify the disc by (a refusal stays a note).
+        if info.code == nil, let first = malformed.first { throw DiscError.malformed(first) }
         // The table of contents of a recorded or pressed disc (a blank one has none).
         if let r = try? query(.readTOC(format: 0, msf: false, allocation: 804), .fromDevice(804)) {
             info.toc = try? DiscStructures.toc(r.data)

@@ -17,7 +17,7 @@ func odflash(_ args: String...) -> Run { odflash(args) }
 func odflash(_ args: [String]) -> Run {
     var out = "", err = ""
     let console = Console(out: { out += $0 }, err: { err += $0 })
-    let status = Runner.main(args + ["--db", db], console: console)
+    let status = Runner.main(args.contains("--db") ? args : args + ["--db", db], console: console)
     return Run(status: status, out: out, err: err)
 }
 

@@ -266,7 +266,10 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
                     let (d, p) = try c.setUp(img)
                     let before = d.memory!.flash
                     d.fault = FaultInjection(atWrite: at, kind: kind)
-                    let o = quiet(d).run(p, expectRevision: nil)
+                    var ex = quiet(d)
+                    // As the CLI does: the family's dump reads the flash back when it yields the image's layout.
+                    if let dump = db.family(c.family)?.dump, dump.layout == c.layout { ex.verifyDump = dump }
+                    let o = ex.run(p, expectRevision: nil)
                     let phase = w[at - 1].phase
                     // The invariants every cell must satisfy.
                     switch o.status {

@@ -103,8 +103,19 @@ import Testing
         t.on(0x00, .good())
         t.on(0x46, .good(FeatureConfiguration.encode(currentProfile: 0x09, profiles: [0x09], extraFeatures: [])))
         t.on(0x43, .good([0xFF, 0xFF, 1, 2, 3]))
-        let info = try DiscIdentifier(t).identify()
-        #expect(info.atip == nil && info.code == nil)
-        #expect(info.notes.first?.contains("ATIP") == true)
+        // Garbage that leaves nothing to identify the disc by is an error naming the answer, not a silent note.
+        do {
+            _ = try DiscIdentifier(t).identify()
+            Issue.record("garbage ATIP was accepted")
+        } catch let e as DiscError {
+            #expect(e.description.contains("ATIP (READ TOC format 4)") && e.description.contains("malformed"))
+        }
+        // A drive that refuses the command (CHECK CONDITION) is a note: the disc simply has no ATIP to read.
+        let r = ScriptedTransport()
+        r.on(0x00, .good())
+        r.on(0x46, .good(FeatureConfiguration.encode(currentProfile: 0x09, profiles: [0x09], extraFeatures: [])))
+        r.on(0x43, .check(5, 0x24, 0))
+        let info = try DiscIdentifier(r).identify()
+        #expect(info.atip == nil && info.code == nil && info.notes.first?.contains("ATIP") == true)
     }
 }

@@ -221,3 +221,48 @@ final class FakeBOTDevice: BulkPipe {
         #expect(throws: TransportError.closed) { try t.execute(.testUnitReady(), .none, timeout: 1) }
     }
 }
+
+/// Bad-input corpus, CSW part: every malformed status wrapper ends in a one-line TransportError (never a crash,
+/// never a GOOD status), and the command is not reported as done. Counted for scripts/robustness.
+@Suite struct CSWCorpusTests {
+    @Test func malformedStatusWrappers() throws {
+        let cases: [(String, [FakeBOTDevice.Fault])] = [
+            ("wrong signature", [.wrongSignature]), ("wrong tag", [.wrongTag]), ("short CSW", [.shortCSW]), ("phase error", [.phaseError]),
+            ("residue larger than the transfer", [.residueTooLarge]), ("CSW stalls 3 times", [.stallCSW(times: 3)]),
+            ("device gone after the CBW", [.goneAfterCBW]), ("CBW stalled", [.stallCBW]), ("data-in stalled then wrong tag", [.stallDataIn, .wrongTag]),
+            ("no data phase, short CSW", [.skipDataPhase, .shortCSW]), ("wrong signature and tag", [.wrongSignature, .wrongTag]),
+            ("phase error with a large residue", [.phaseError, .residueTooLarge]),
+        ]
+        var failures = 0
+        for (name, faults) in cases {
+            let dev = FakeBOTDevice(target: try emulated())
+            dev.faults = faults
+            let t = BOTTransport(pipe: dev)
+            do {
+                let r = try t.execute(.inquiry(allocation: 36), .fromDevice(36), timeout: 1)
+                // Only a recovered command may come back, and then not as a silent success of garbage.
+                if r.isGood && !faults.allSatisfy({ if case .stallCSW = $0 { return true }; if case .stallDataIn = $0 { return true }; return false }) {
+                    failures += 1
+                    Issue.record("\(name): a malformed CSW gave GOOD")
+                }
+            } catch {
+                let line = "\(error)"
+                if line.isEmpty || line.contains("\n") { failures += 1; Issue.record("\(name): error is not one line: \(line)") }
+            }
+        }
+        // Raw CSW bytes: only a well-formed 13-byte wrapper parses.
+        let raws: [[UInt8]] = [[], [0x55, 0x53, 0x42], Array("USBS".utf8) + [UInt8](repeating: 0, count: 8), Array("USBC".utf8) + [UInt8](repeating: 0, count: 9),
+                               Array("USBS".utf8) + [UInt8](repeating: 0, count: 10), [UInt8](repeating: 0xFF, count: 13)]
+        for r in raws where BOTTransport.parseCSW(r) != nil { failures += 1; Issue.record("CSW \(Bytes.hex(r)) parsed") }
+        #expect(BOTTransport.parseCSW(Array("USBS".utf8) + [1, 0, 0, 0, 0, 0, 0, 0, 0]) != nil)
+        corpusReportTransports("csw", cases.count + raws.count, failures: failures)
+    }
+}
+
+func corpusReportTransports(_ category: String, _ count: Int, failures: Int) {
+    guard let path = ProcessInfo.processInfo.environment["ODFLASH_CORPUS_REPORT"] else { return }
+    // fopen "a" is O_APPEND: test suites running at the same time cannot interleave or truncate each other's lines.
+    guard let f = fopen(path, "a") else { return }
+    fputs("\(category)\t\(count)\t\(failures)\n", f)
+    fclose(f)
+}

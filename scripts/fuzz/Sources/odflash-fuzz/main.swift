@@ -4,6 +4,7 @@ import CLI
 import Emulator
 import Firmware
 import FirmwareDB
+import Flashing
 import Foundation
 import MMC
 import SCSI
@@ -12,9 +13,12 @@ import Transports
 nonisolated(unsafe) let target = ProcessInfo.processInfo.environment["ODFLASH_FUZZ_TARGET"] ?? "image"
 nonisolated(unsafe) var inspector: Inspector? = nil
 
+nonisolated(unsafe) var loadedDB: FirmwareDatabase?
 func db() -> FirmwareDatabase? {
+    if let d = loadedDB { return d }
     let root = ProcessInfo.processInfo.environment["ODFLASH_DB"] ?? "firmware-db"
-    return try? FirmwareDatabase.load(root: root)
+    loadedDB = try? FirmwareDatabase.load(root: root)
+    return loadedDB
 }
 
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
@@ -62,6 +66,39 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try? RPCState(bytes: bytes)
         _ = try? VPD.serialNumber(bytes)
         _ = try? VPD.supportedPages(bytes)
+        _ = try? DiscStructures.atip(bytes, rewritable: bytes.first.map { $0 & 1 == 1 } ?? false)
+        _ = try? DiscStructures.dvdPlus(bytes, source: "fuzz")
+        _ = try? DiscStructures.dvdDash(bytes)
+        _ = try? DiscStructures.bd(bytes)
+        _ = try? DiscStructures.toc(bytes)
+        _ = DiscStructures.bookType(bytes)
+    case "profile":
+        // Emulated drive profiles (YAML) and recorded transcripts (JSON lines).
+        _ = try? DriveProfile.parse(String(decoding: bytes, as: UTF8.self))
+        _ = try? ReplayTransport(jsonLines: String(decoding: bytes, as: UTF8.self), deviceName: "fuzz")
+    case "vendor":
+        // A drive that answers every command with these bytes, against the vendor protocols' identification reads,
+        // the book-type queries and a dump: each must fail cleanly or return what it parsed.
+        final class Answering: SCSITransport {
+            let deviceName = "fuzz", kind = "fuzz"
+            var data: [UInt8]
+            init(_ d: [UInt8]) { data = d }
+            func execute(_ cdb: CDB, _ transfer: DataTransfer, timeout: Double) throws -> CommandResult {
+                guard case let .fromDevice(n) = transfer else { return data.first.map { $0 & 0x0F == 0 ? .good() : .check($0 & 0x0F, 0x24, 0) } ?? .good() }
+                let take = min(n, data.count)
+                defer { data.removeFirst(take) }
+                return .good(Array(data.prefix(take)), residue: n - take)
+            }
+            func close() {}
+        }
+        guard let d = db() else { return 0 }
+        for f in d.families {
+            if let p = f.flash, !p.probes.isEmpty, let probe = try? ProbeRunner.run(p, on: Answering(bytes)) {
+                _ = try? FlashPlan.build(p, image: bytes, probe: probe)
+            }
+            if let b = f.booktype { _ = try? BooktypeRunner(transport: Answering(bytes), commands: b).readAll() }
+            if f.synthetic, let dp = f.dump { _ = try? Dumper(transport: Answering(bytes)).run(dp) }
+        }
     case "csw":
         // A USB device that answers every phase with these bytes.
         final class Garbage: BulkPipe {
