@@ -34,6 +34,7 @@ struct FlashCommand: ODCommand {
     @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
     @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
     @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
+    @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
 
     struct Report: Encodable {
         let device: String
@@ -176,6 +177,22 @@ struct FlashCommand: ODCommand {
 
         var ex = FlashExecutor(transport: t)
         ex.verifyDump = verifier
+        // The journal: an entry before the first write and at the commit, synced; the outcome after.
+        let journalFile = journal.map { FlashJournal(path: $0) } ?? (isEmu ? nil : FlashJournal(path: FlashJournal.defaultPath()))
+        let base = FlashJournal.Entry(time: "", event: "", device: device, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: image,
+                                      sha256: SHA256.hex(loaded.bytes), family: family?.id ?? "?", protocolName: plan.protocolName, detail: nil)
+        func record(_ event: String, _ detail: String?) {
+            guard let j = journalFile else { return }
+            var e = base
+            e.time = FlashJournal.now(); e.event = event; e.detail = detail
+            do { try j.append(e) } catch { ctx.warn("\(error)") }
+        }
+        if let j = journalFile {
+            var e = base
+            e.time = FlashJournal.now(); e.event = "start"; e.detail = backupPath.map { "backup \($0)" }
+            try j.append(e)   // no journal, no flash: the entry must exist before anything is written
+        }
+        ex.journal = { msg in if msg == "committing" { record("committing", nil) } }   // the outcome is recorded below
         let console = ctx.console, json = ctx.json, tty = isatty(2) == 1
         var last = -1.0
         ex.progress = { p in
@@ -192,6 +209,7 @@ struct FlashCommand: ODCommand {
         let r = Report(device: device, image: image, dryRun: false, preflight: checks, plan: plan.protocolName, commands: plan.commands.filter { $0.action == .send }.count,
                        outcome: outcome, backup: backupPath, emulatedMemoryMatchesImage: memoryMatches(ctx.emulatedDrive(of: t)),
                        transcript: nil, warnings: warnings)
+        record(outcome.status.rawValue, outcome.message)
         try finish(ctx, r, outcome, text: FlashCommand.checksText(checks) + FlashCommand.outcomeText(outcome, dryRun: false, matches: r.emulatedMemoryMatchesImage, warnings: warnings)
                    + (backupPath.map { "backup of the previous firmware: \($0)\n" } ?? ""))
     }

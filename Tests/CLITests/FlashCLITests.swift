@@ -111,3 +111,33 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(!FileManager.default.fileExists(atPath: d + "/x.bin"))
     }
 }
+
+@Suite struct JournalCLITests {
+    @Test func flashIsJournaledBeforeAndAfter() throws {
+        let d = tempDir()
+        let img = d + "/nec.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--size", "1769480", "--drive-id", "G245",
+                        "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", img).status == 0)
+        let j = d + "/journal.jsonl"
+        let r = odflash("flash", "emu:ihas324y", img, "--allow-untested", "--yes", "--journal", j, "--backup-dir", d)
+        #expect(r.status == 0, "\(r.err)")
+        let lines = try String(contentsOfFile: j, encoding: .utf8).split(separator: "\n")
+        let events = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }.compactMap { $0["event"] as? String }
+        #expect(events == ["start", "committing", "success"])
+        let show = odflash("journal", "--json", "--journal", j)
+        #expect((show.json["entries"] as? [Any])?.count == 3 && (show.json["unfinished"] as? [Any])?.isEmpty == true)
+        // A flash that stopped after 'committing' is reported as unfinished.
+        try (String(contentsOfFile: j, encoding: .utf8) + #"{"device":"/dev/sr9","drive":"A B C","event":"committing","family":"nec-optiarc","image":"x.bin","protocolName":"nec-optiarc","sha256":"00","time":"2026-11-25T00:00:00Z"}"# + "\n")
+            .write(toFile: j, atomically: true, encoding: .utf8)
+        let u = odflash("journal", "--journal", j)
+        #expect(u.status == 0 && u.out.contains("UNFINISHED: 2026-11-25T00:00:00Z /dev/sr9"))
+        // Dry runs and refusals write no journal entry.
+        _ = odflash("flash", "emu:ihas324y", img, "--allow-untested", "--dry-run", "--journal", d + "/dry.jsonl")
+        #expect(!FileManager.default.fileExists(atPath: d + "/dry.jsonl"))
+    }
+
+    @Test func missingJournal() {
+        let r = odflash("journal", "--journal", "/nonexistent/j.jsonl")
+        #expect(r.status == 0 && r.out.contains("empty or missing"))
+    }
+}
