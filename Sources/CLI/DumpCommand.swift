@@ -73,7 +73,7 @@ struct DumpCommand: ODCommand {
         let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: output, container: "bin", member: nil, bytes: result.bytes))
         var notes = result.notes
         if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
-        if !rep.valid { notes.append("the result does not validate: \(rep.warnings.joined(separator: "; "))") }
+        if !rep.valid { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
         let r = Report(device: device, output: output, family: family.id, bytes: result.bytes.count, sha256: SHA256.hex(result.bytes),
                        commandsSent: result.commandsSent, layout: rep.identity?.layout, valid: rep.valid, notes: notes,
                        synthetic: family.synthetic || model.synthetic)
