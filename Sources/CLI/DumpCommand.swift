@@ -62,8 +62,15 @@ struct DumpCommand: ODCommand {
             let pct = total == 0 ? 100 : done * 100 / total
             if tty && pct != last { last = pct; console.err("\rreading firmware: \(pct)%   ") }
         }
+        // The identification reads first: the drive's ID must be known and of a class this read sequence is for.
+        let probe: ProbeData
+        do { probe = try ProbeRunner.run(FlashProtocol.probing(proto.probes), on: t) } catch {
+            throw CLIError("dump failed, nothing was written to \(output): \(error.description)", kind: "device", status: .device)
+        }
+        let problems = ProbeRunner.driveIDProblems(proto.probes, probe: probe, idTables: db.idTables)
+        if let p = problems.first { throw CLIError("dump refused, nothing was sent but identification: \(p)", kind: "refused", status: .refused) }
         let result: Dumper.Result
-        do { result = try dumper.run(proto) } catch {
+        do { result = try dumper.run(proto, probe: probe) } catch {
             if tty { console.err("\n") }
             let cleanup = error.cleanupNotes.isEmpty ? "" : "; restoring the drive also failed (\(error.cleanupNotes.joined(separator: "; "))): power-cycle it"
             throw CLIError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: "device", status: .device)

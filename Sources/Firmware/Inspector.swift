@@ -8,7 +8,11 @@ public struct IDTable: Sendable, Equatable {
         public var model: String
         /// The image layout this ID belongs to, when the source says.
         public var layout: String?
-        public init(ids: [String], model: String, layout: String?) { self.ids = ids; self.model = model; self.layout = layout }
+        /// The flash class (which flash sequence the drive takes), when the table has one.
+        public var flashClass: String?
+        public init(ids: [String], model: String, layout: String?, flashClass: String? = nil) {
+            self.ids = ids; self.model = model; self.layout = layout; self.flashClass = flashClass
+        }
     }
     public var name: String
     public var provenance: String

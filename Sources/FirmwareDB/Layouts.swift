@@ -259,7 +259,7 @@ enum LayoutParser {
     /// An id table: tab-separated rows (layout or -, comma-separated IDs, model) after '# name:' and
     /// '# provenance:' header lines. A plain table keeps the db fast to load.
     static func idTable(_ text: String, file: String, _ issues: inout [DBIssue]) -> IDTable? {
-        guard let t = TSVTable.parse(text, file: file, columns: 3, &issues) else { return nil }
+        guard let t = TSVTable.parse(text, file: file, columns: 3, optional: 1, &issues) else { return nil }
         var entries: [IDTable.Entry] = []
         for r in t.rows {
             let ids = r[1].split(separator: ",").map(String.init)
@@ -267,7 +267,7 @@ enum LayoutParser {
                 issues.append(DBIssue(file: file, line: nil, message: "id table row must be: layout<TAB>ID,ID...<TAB>model"))
                 continue
             }
-            entries.append(.init(ids: ids, model: r[2], layout: r[0] == "-" ? nil : r[0]))
+            entries.append(.init(ids: ids, model: r[2], layout: r[0] == "-" ? nil : r[0], flashClass: r.count > 3 && !r[3].isEmpty ? r[3] : nil))
         }
         return IDTable(name: t.name, provenance: t.provenance, entries: entries)
     }

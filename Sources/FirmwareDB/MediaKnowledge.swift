@@ -7,7 +7,7 @@ public struct TSVTable: Sendable {
     public let provenance: String
     public let rows: [[String]]
 
-    static func parse(_ text: String, file: String, columns: Int, _ issues: inout [DBIssue]) -> TSVTable? {
+    static func parse(_ text: String, file: String, columns: Int, optional: Int = 0, _ issues: inout [DBIssue]) -> TSVTable? {
         var name: String?, prov: String?
         var rows: [[String]] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -20,8 +20,8 @@ public struct TSVTable: Sendable {
                 continue
             }
             let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
-            guard cols.count == columns, !cols[0].isEmpty else {
-                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns) tab-separated columns"))
+            guard cols.count >= columns, cols.count <= columns + optional, !cols[0].isEmpty else {
+                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns"))
                 continue
             }
             rows.append(cols)

@@ -123,10 +123,11 @@ enum ProtocolParser {
                 }
             }
             if let d = p.child("drive_id", "drive_id") {
-                d.checkKeys(["offset", "length", "table", "field"], issues: &issues)
+                d.checkKeys(["offset", "length", "table", "field", "classes"], issues: &issues)
                 if let o = d.int("offset", required: true, issues: &issues), let l = d.int("length", required: true, issues: &issues),
                    let tb = d.string("table", issues: &issues), let f = d.string("field", issues: &issues) {
-                    if o >= 0, l > 0, o + l <= len { pr.driveID = .init(offset: o, length: l, table: tb, field: f) }
+                    let classes = d["classes"]?.sequence?.compactMap { $0.string } ?? []
+                    if o >= 0, l > 0, o + l <= len { pr.driveID = .init(offset: o, length: l, table: tb, field: f, classes: classes) }
                     else { issues.append(d.fail("the ID must lie in the answer")) }
                 }
             }

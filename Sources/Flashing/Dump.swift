@@ -152,7 +152,7 @@ public struct Dumper {
 
 extension FlashProtocol {
     /// A protocol holding only probes (to run a dump's identification reads with the same runner).
-    static func probing(_ p: [Probe]) -> FlashProtocol {
+    public static func probing(_ p: [Probe]) -> FlashProtocol {
         var f = FlashProtocol(name: "probe", provenance: "", commit: [])
         f.probes = p
         return f

@@ -54,10 +54,26 @@ public enum ProbeRunner {
                 let layout = report.identity?.layout
                 var problems: [String] = []
                 if entry == nil { problems.append("drive ID '\(id)' is not in \(d.table): odflash does not know this drive's flash class") }
+                if let e = entry, !d.classes.isEmpty, !d.classes.contains(e.flashClass ?? "") {
+                    problems.append("drive ID \(id) (\(e.model)) is flash class \(e.flashClass ?? "unknown"); \(p.name) describes only \(d.classes.joined(separator: ", "))")
+                }
                 if let e = entry, let l = e.layout, l != layout { problems.append("drive ID \(id) (\(e.model)) uses layout \(l), the image is \(layout ?? "unidentified")") }
                 if field != id { problems.append("the image is for drive ID \(field ?? "(none)"), the drive is \(id)") }
                 out.append(.init(name: "drive ID (from drive RAM)", passed: problems.isEmpty,
                                  detail: problems.isEmpty ? "\(id) = \(entry?.model ?? "?"), as in the image" : problems.joined(separator: "; "), hard: true))
+            }
+        }
+        return out
+    }
+
+    /// The drive-ID checks alone (a dump has no image to compare with): the ID must be known and of an allowed class.
+    public static func driveIDProblems(_ probes: [FlashProtocol.Probe], probe: ProbeData, idTables: [String: IDTable]) -> [String] {
+        var out: [String] = []
+        for pr in probes {
+            guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { continue }
+            guard let e = idTables[d.table]?.find(id) else { out.append("drive ID '\(id)' is not in \(d.table): odflash sends no vendor sequence to a drive it cannot classify"); continue }
+            if !d.classes.isEmpty, !d.classes.contains(e.flashClass ?? "") {
+                out.append("drive ID \(id) (\(e.model)) is flash class \(e.flashClass ?? "unknown"); this sequence is described only for \(d.classes.joined(separator: ", "))")
             }
         }
         return out

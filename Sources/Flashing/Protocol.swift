@@ -80,7 +80,11 @@ public struct FlashProtocol: Equatable, Sendable {
         /// An ASCII ID in the answer that must be in an ID table, belong to the image's layout, and equal an image field.
         public struct DriveID: Equatable, Sendable {
             public var offset: Int, length: Int, table: String, field: String
-            public init(offset: Int, length: Int, table: String, field: String) { self.offset = offset; self.length = length; self.table = table; self.field = field }
+            /// The flash classes (ID table column) this protocol is for; empty: any.
+            public var classes: [String] = []
+            public init(offset: Int, length: Int, table: String, field: String, classes: [String] = []) {
+                self.offset = offset; self.length = length; self.table = table; self.field = field; self.classes = classes
+            }
         }
         public var name: String
         public var cdb: CDBTemplate

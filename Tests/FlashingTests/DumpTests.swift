@@ -73,3 +73,25 @@ import Testing
         #expect(o.status == .fatal && o.message.contains("read-back differs"), "\(o.message)")
     }
 }
+
+/// A drive of NEC flash class 4 (e.g. Optiarc 7280A, ID G280) shares class 3's image layout but not its flash
+/// sequence: the class-3 protocol refuses it by the class in the ID table; the dump (same for both) reads it.
+@Suite struct FlashClassTests {
+    @Test func class4DriveIsRefusedByTheClass3Protocol() throws {
+        var p = try DriveProfile.resolve("ihas324y", emulatorDir: repoRoot + "/firmware-db/emulator")
+        p.unitAttentionOnStart = false
+        p.firmware?.preset = [.init(at: 0x10800, bytes: Array("G280".utf8))]
+        let d = EmulatedDrive(profile: p)
+        let proto = db.family("nec-optiarc")!.flash!
+        var spec = SyntheticSpec(); spec.size = 1769480; spec.driveID = "G280"
+        let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
+        let probe = try ProbeRunner.run(proto, on: d)
+        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "g280.bin", container: "bin", member: nil, bytes: img))
+        let check = ProbeRunner.checks(proto, probe: probe, image: img, report: rep, idTables: db.idTables).first { $0.name == "drive ID (from drive RAM)" }
+        #expect(check?.passed == false && check?.hard == true && check?.detail.contains("flash class 2MOpti4") == true, "\(String(describing: check))")
+        let dump = db.family("nec-optiarc")!.dump!
+        #expect(ProbeRunner.driveIDProblems(dump.probes, probe: try ProbeRunner.run(FlashProtocol.probing(dump.probes), on: d), idTables: db.idTables).isEmpty)
+        #expect(db.idTables["nec-drive-ids"]?.find("G245")?.flashClass == "2MOpti3")
+        #expect(db.idTables["nec-drive-ids"]?.find("K350")?.flashClass == "1M")
+    }
+}
