@@ -81,18 +81,21 @@ struct FlashCommand: ODCommand {
         // Only once the drive is a known model of a family with this protocol and the image is of that family: the
         // probes are vendor commands (read-only), never sent to a drive odflash does not know.
         let identity = ["optical drive", "model in firmware-db", "flash protocol", "image family"]
-        if let proto = family?.flash, !proto.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
+        var chosen = family?.flash
+        if let proto = chosen, !proto.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
             do { probe = try ProbeRunner.run(proto, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
+            // Where the drive's flash class decides the sequence (NEC), take the variant described for that class.
+            chosen = family?.flash(forClass: ProbeRunner.flashClass(proto.probes, probe: probe, idTables: db.idTables))
         }
-        if let proto = family?.flash {
+        if let proto = chosen {
             checks += ProbeRunner.checks(proto, probe: probe, image: loaded.bytes, report: rep, idTables: db.idTables)
         }
         var warnings: [String] = []
         if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
-        if let d = family?.flash?.disputed { warnings.append("disputed parameter: \(d)") }
+        if let d = chosen?.disputed { warnings.append("disputed parameter: \(d)") }
 
         let failed = checks.filter { !$0.passed }
-        guard failed.isEmpty, let proto = family?.flash else {
+        guard failed.isEmpty, let proto = chosen else {
             let r = Report(device: device, image: image, dryRun: dryRun, preflight: checks, plan: "", commands: 0, outcome: nil, backup: nil,
                            emulatedMemoryMatchesImage: nil, transcript: nil, warnings: warnings)
             if ctx.json {

@@ -246,11 +246,20 @@ public struct FirmwareDatabase: Sendable {
         var f = Family(id: id, name: name, provenance: prov.0, synthetic: prov.1,
                        protocolName: e.string("protocol", required: false, issues: &issues), status: status,
                        notes: e.string("notes", required: false, issues: &issues), layouts: layouts)
-        if let fe = e.child("flash", "flash") { f.flash = ProtocolParser.flash(fe, name: f.protocolName ?? id, &issues) }
+        if let fe = e.child("flash", "flash") {
+            if fe.node.sequence != nil {
+                for (i, v) in e.children("flash", issues: &issues).enumerated() {
+                    if let p = ProtocolParser.flash(v, name: (f.protocolName ?? id) + (i == 0 ? "" : "-\(i + 1)"), &issues) { f.flashVariants.append(p) }
+                }
+            } else if let p = ProtocolParser.flash(fe, name: f.protocolName ?? id, &issues) {
+                f.flashVariants = [p]
+            }
+        }
         if f.flash != nil && f.status[.flash] == nil { issues.append(e.fail("a family with a flash protocol needs a flash status")) }
         if let de = e.child("dump", "dump") {
             f.dump = ProtocolParser.dump(de, &issues)
-            if f.dump?.bootcodes.isEmpty == true { f.dump?.bootcodes = f.flash?.bootcodes ?? [] }
+            let flashBootcodes = f.flash?.bootcodes ?? []
+            if f.dump?.bootcodes.isEmpty == true { f.dump?.bootcodes = flashBootcodes }
             if let l = f.dump?.layout, !layouts.contains(where: { $0.id == l }) { issues.append(de.fail("layout '\(l)' is not one of this family's images")) }
         }
         if let be = e.child("booktype", "booktype") { f.booktype = ProtocolParser.booktype(be, &issues) }

@@ -33,7 +33,7 @@ enum ProtocolParser {
     static func steps(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [FlashProtocol.Step] {
         var out: [FlashProtocol.Step] = []
         for s in e.children(key, issues: &issues) {
-            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry"], issues: &issues)
+            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks"], issues: &issues)
             if let c = s.child("command", "command") {
                 c.checkKeys(["name", "cdb", "data", "data_hex", "data_block", "ignore_errors"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
@@ -70,6 +70,16 @@ enum ProtocolParser {
                 out.append(.chunks(.init(name: name, cdb: t, first: template(c, "first", required: false, &issues), last: template(c, "last", required: false, &issues),
                                          before: template(c, "before", required: false, &issues), chunkSize: size, start: start, end: end, bias: bias,
                                          gapMilliseconds: c.int("gap_ms", issues: &issues) ?? 0)))
+            } else if let c = s.child("blocks", "blocks") {
+                c.checkKeys(["name", "cdb", "chunk_size", "block_size", "start", "end", "bias", "after_each", "after_name"], issues: &issues)
+                guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
+                      let size = c.int("chunk_size", required: true, issues: &issues), let bs = c.int("block_size", required: true, issues: &issues),
+                      let after = template(c, "after_each", required: true, &issues) else { continue }
+                guard size > 0, size <= 0xFFFFFF, bs >= size else { issues.append(c.fail("chunk_size 1-FFFFFFh and block_size >= chunk_size")); continue }
+                let start = c.int("start", issues: &issues) ?? 0, end = c.int("end", issues: &issues), bias = c.int("bias", issues: &issues) ?? 0
+                guard start >= 0, bias >= 0, end.map({ $0 > start }) ?? true else { issues.append(c.fail("start, end and bias must be non-negative with start < end")); continue }
+                out.append(.blocks(chunks: .init(name: name, cdb: t, chunkSize: size, start: start, end: end, bias: bias), blockSize: bs, afterEach: after,
+                                   afterName: c.string("after_name", required: false, issues: &issues) ?? "after block"))
             } else if let c = s.child("sweep", "sweep") {
                 c.checkKeys(["name", "cdb", "from", "to", "step"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
@@ -92,7 +102,7 @@ enum ProtocolParser {
                 out.append(.checkInquiry(name: name, revisionPrefix: c.string("revision_prefix", required: false, issues: &issues),
                                          bootcode: c.bool("bootcode", issues: &issues) ?? false))
             } else {
-                issues.append(s.fail("a step is command, chunks, sweep, poll_ready, wait or check_inquiry"))
+                issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait or check_inquiry"))
             }
         }
         return out
@@ -218,7 +228,7 @@ enum ProtocolParser {
             }
         }
         // Every value a template names must exist: offset/length/state/address come from the plan, the rest from values and probes.
-        var known: Set<String> = ["offset", "length", "state", "address"]
+        var known: Set<String> = ["offset", "length", "state", "address", "chunksum"]
         known.formUnion(p.values.keys)
         for pr in p.probes { known.formUnion(pr.captures.map(\.variable)) }
         for s in p.prepare + p.commit + p.after + p.cleanup {
@@ -229,6 +239,7 @@ enum ProtocolParser {
                 if case let .block(_, puts)? = data { for put in puts where !known.contains(put.value) { issues.append(e.fail("data_block names an unknown value '\(put.value)'")) } }
             case let .chunks(c): ts = [c.cdb, c.first, c.last, c.before].compactMap { $0 }
             case let .sweep(_, t, _, _, _): ts = [t]
+            case let .blocks(c, _, a, _): ts = [c.cdb, a]
             default: break
             }
             for t in ts { for f in t.fieldNames where !known.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } }

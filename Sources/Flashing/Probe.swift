@@ -66,6 +66,14 @@ public enum ProbeRunner {
         return out
     }
 
+    /// The flash class of the drive, from the first probe that reads a drive ID known to its table.
+    public static func flashClass(_ probes: [FlashProtocol.Probe], probe: ProbeData, idTables: [String: IDTable]) -> String? {
+        for pr in probes {
+            if let d = pr.driveID, let id = probe.driveIDs[pr.name], let c = idTables[d.table]?.find(id)?.flashClass { return c }
+        }
+        return nil
+    }
+
     /// The drive-ID checks alone (a dump has no image to compare with): the ID must be known and of an allowed class.
     public static func driveIDProblems(_ probes: [FlashProtocol.Probe], probe: ProbeData, idTables: [String: IDTable]) -> [String] {
         var out: [String] = []

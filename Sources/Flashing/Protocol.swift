@@ -46,6 +46,9 @@ public struct FlashProtocol: Equatable, Sendable {
         case chunks(Chunks)
         /// One command per address: `address` runs from `from` while < `to`, in steps of `step` (e.g. erase block by block).
         case sweep(name: String, cdb: CDBTemplate, from: Int, to: Int, step: Int)
+        /// Block by block: the block's bytes in chunks (`chunks.cdb`, with {chunksum}), then `afterEach` with the
+        /// block's {address} (e.g. NEC class 4: two RAM writes, then program that flash block).
+        case blocks(chunks: Chunks, blockSize: Int, afterEach: CDBTemplate, afterName: String)
         /// TEST UNIT READY until `successes` in a row, at most `tries` times, `interval` seconds apart.
         case pollReady(tries: Int, interval: Double, successes: Int)
         /// Leave the drive alone for a while (the source's sleep).
@@ -254,6 +257,15 @@ public struct FlashPlan: Sendable {
         return (image[from..<max(from, to)], placement.flashAt)
     }
 
+    /// The 16-bit sum of big-endian words (NEC's per-chunk checksum in WriteRAM).
+    public static func wordSum16(_ b: [UInt8]) -> Int {
+        var s = 0
+        var i = 0
+        while i + 1 < b.count { s &+= Int(b[i]) << 8 | Int(b[i + 1]); i += 2 }
+        if i < b.count { s &+= Int(b[i]) << 8 }
+        return s & 0xFFFF
+    }
+
     /// Applies the protocol's transform to an image.
     public static func prepare(_ p: FlashProtocol, image: [UInt8], probe: ProbeData) throws(Failure) -> [UInt8] {
         guard let t = p.transform else { return image }
@@ -335,6 +347,26 @@ public struct FlashPlan: Sendable {
                     }
                     cmds.append(.init(phase: phase, name: name, cdb: try make(t, ["length": transfer.length]), data: transfer,
                                       ignoreErrors: ignore, imageBytes: carried))
+                case let .blocks(c, blockSize, after, afterName):
+                    let end = min(c.end ?? image.count, image.count)
+                    guard blockSize > 0, c.chunkSize > 0, c.start >= 0, c.start < end else { throw .range("\(c.name): block size \(blockSize), bytes [\(c.start), \(end))") }
+                    var block = c.start
+                    var n = 0
+                    while block < end {
+                        let blockEnd = min(block + blockSize, end)
+                        var off = block
+                        while off < blockEnd {
+                            let len = min(c.chunkSize, blockEnd - off)
+                            let data = Array(image[off..<(off + len)])
+                            let values = ["offset": off - c.start + c.bias, "length": len, "chunksum": FlashPlan.wordSum16(data)]
+                            cmds.append(.init(phase: phase, name: "\(c.name) \(n)", cdb: try make(c.cdb, values), data: .toDevice(data), imageBytes: len))
+                            off += len
+                            n += 1
+                        }
+                        let address = block - c.start + c.bias
+                        cmds.append(.init(phase: phase, name: "\(afterName) \(String(address, radix: 16, uppercase: true))h", cdb: try make(after, ["address": address])))
+                        block = blockEnd
+                    }
                 case let .chunks(c):
                     let end = min(c.end ?? image.count, image.count)
                     guard c.chunkSize > 0, c.start >= 0, c.start < end else { throw .range("\(c.name): chunk size \(c.chunkSize), bytes [\(c.start), \(end)) of a \(image.count)-byte image") }
@@ -344,7 +376,8 @@ public struct FlashPlan: Sendable {
                         let len = min(c.chunkSize, end - off)
                         let isFirst = off == c.start, isLast = off + len >= end
                         let tpl = isLast ? (c.last ?? (isFirst ? c.first ?? c.cdb : c.cdb)) : (isFirst ? c.first ?? c.cdb : c.cdb)
-                        let values = ["offset": off - c.start + c.bias, "length": len, "state": isFirst ? 0 : (isLast ? 1 : 0xFF)]
+                        let values = ["offset": off - c.start + c.bias, "length": len, "state": isFirst ? 0 : (isLast ? 1 : 0xFF),
+                                      "chunksum": c.cdb.fieldNames.contains("chunksum") ? FlashPlan.wordSum16(Array(image[off..<(off + len)])) : 0]
                         if let b = c.before {
                             cmds.append(.init(phase: phase, name: "\(c.name) (ready check)", cdb: try make(b, values), ignoreErrors: true))
                         }

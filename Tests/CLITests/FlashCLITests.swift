@@ -141,3 +141,26 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.status == 0 && r.out.contains("empty or missing"))
     }
 }
+
+@Suite struct FlashClassCLITests {
+    /// The same drive model with a class-4 drive ID in RAM gets Binflash's class-4 sequence, chosen by the ID read.
+    @Test func class4VariantChosenByTheDriveID() throws {
+        let d = tempDir()
+        let src = try String(contentsOfFile: db + "/emulator/ihas324y.yaml", encoding: .utf8)
+        let prof = d + "/c4.yaml"
+        try src.replacingOccurrences(of: "ascii: \"G245\"", with: "ascii: \"G285\"").write(toFile: prof, atomically: true, encoding: .utf8)
+        let img = d + "/g285.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--size", "1769480", "--drive-id", "G285",
+                        "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", img).status == 0)
+        let r = odflash("flash", "emu:" + prof, img, "--dry-run", "--allow-untested")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("nec-optiarc-2 handles layout nec-2m-opti3") && r.out.contains("CB 14 00 03 00 00 01 00 00 00 00 00"))
+        #expect(r.out.contains("G285 = Optiarc 7280S"))
+        // A class-3 image (G245) on that drive: refused, the drive ID differs.
+        let g245 = d + "/g245.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--size", "1769480", "--drive-id", "G245",
+                        "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", g245).status == 0)
+        let x = odflash("flash", "emu:" + prof, g245, "--dry-run", "--allow-untested")
+        #expect(x.status == 4 && x.err.contains("the image is for drive ID G245, the drive is G285"), "\(x.err)")
+    }
+}

@@ -7,7 +7,7 @@ import Testing
 @testable import SCSI
 
 @Suite struct DumpTests {
-    let nec = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+    let nec = ProtocolCase.all.first { $0.family == "nec-optiarc" && $0.driveID == nil }!
     var dump: DumpProtocol { db.family("nec-optiarc")!.dump! }
 
     /// Flash an image, dump the drive: the dump is the image, byte for byte (data, word sum, drive ID, boot code).
@@ -59,6 +59,19 @@ import Testing
         let d = EmulatedDrive(profile: p)
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
         #expect(d.log.count == 2 && d.memory?.safeMode == false)
+    }
+
+    /// Class 4 flashes and dumps back byte for byte too (the dump sequence is the same for both classes).
+    @Test func class4FlashThenDump() throws {
+        let c4 = ProtocolCase.all.first { $0.driveID == "G285" }!
+        let img = try c4.image()
+        let (d, plan) = try c4.setUp(img)
+        var ex = quiet(d)
+        ex.verifyDump = dump
+        let o = ex.run(plan, expectRevision: "BL1Y")
+        #expect(o.status == .success && o.readBack, "\(o.message)")
+        let same = try Dumper(transport: d).run(dump).bytes == img
+        #expect(same)
     }
 
     /// A write the drive acknowledged but did not do is caught by reading the flash back with the dump protocol.

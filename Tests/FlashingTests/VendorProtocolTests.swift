@@ -12,13 +12,18 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     let drive: String
     let layout: String?
     var spec: SyntheticSpec
-    var description: String { family }
+    /// An NEC drive ID to put in the emulated drive's RAM instead of its profile's (selects the flash class).
+    var driveID: String? = nil
+    var description: String { driveID.map { "\(family) (\($0))" } ?? family }
 
     static let all: [ProtocolCase] = [
         ProtocolCase(family: "synthetic-test", drive: "synthetic-writer", layout: nil, spec: { var s = SyntheticSpec(); s.revision = "1.01"; return s }()),
         ProtocolCase(family: "plextor", drive: "px716a", layout: "px-716a", spec: SyntheticSpec()),
         ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
             var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G245"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }()),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
+            var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G285"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
+            driveID: "G285"),
         ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: {
             var s = SyntheticSpec(); s.size = 0x100000; s.configID = "MT1959 Boot BU5 "; return s }()),
         ProtocolCase(family: "mediatek-ff", drive: "sd616f", layout: "sd-616f", spec: SyntheticSpec()),
@@ -27,7 +32,21 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "lg-renesas", drive: "lg-gsa-t21n", layout: nil, spec: { var s = SyntheticSpec(); s.size = 0x10480; return s }()),
     ]
 
-    var proto: FlashProtocol { db.family(family)!.flash! }
+    /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
+    var proto: FlashProtocol {
+        let f = db.family(family)!
+        return f.flash(forClass: driveID.flatMap { db.idTables["nec-drive-ids"]?.find($0)?.flashClass })!
+    }
+
+    func makeDrive() throws -> EmulatedDrive {
+        var p = try DriveProfile.resolve(self.drive, emulatorDir: repoRoot + "/firmware-db/emulator")
+        p.unitAttentionOnStart = false
+        if let id = driveID {
+            let at = p.firmware?.idAt ?? 0
+            p.firmware?.preset = [.init(at: at, bytes: Array(id.utf8))]
+        }
+        return EmulatedDrive(profile: p)
+    }
 
     func image() throws -> [UInt8] {
         let f = db.family(family)!
@@ -37,7 +56,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
 
     /// The drive, the probes it answered, and the plan for the image.
     func setUp(_ img: [UInt8]) throws -> (EmulatedDrive, FlashPlan) {
-        let d = try emu(drive)
+        let d = try makeDrive()
         let probe = try ProbeRunner.run(proto, on: d)
         let bootcode = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
             .fields.first { $0.role == "bootcode" }?.value
@@ -57,7 +76,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
 
     /// Golden transcript of Binflash's Flash2MOpti3 for drive ID G245.
     @Test func necOptiarcClass3() throws {
-        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" && $0.driveID == nil }!
         let img = try c.image()
         var probe = ProbeData()
         probe.variables["driveid"] = 0x4732_3435   // "G245"
@@ -81,6 +100,32 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         #expect(sends.filter { $0.cdb.bytes == leave }.map(\.phase) == [.commit, .cleanup])
         #expect(plan.commands.contains { $0.action == .checkInquiry(revisionPrefix: "0", bootcode: "08") })
         #expect(plan.placement == .init(imageFrom: 0, imageTo: 0x1B0000, flashAt: 0x30000))
+    }
+
+    /// Golden transcript of Binflash's Flash2MOpti4 for drive ID G285: bank-1 erase, RAM writes with their word sums
+    /// interleaved with block programs, two checksums.
+    @Test func necOptiarcClass4() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "G285" }!
+        #expect(c.proto.probes.first?.driveID?.classes == ["2MOpti4"])
+        let img = try c.image()
+        var probe = ProbeData()
+        probe.variables["driveid"] = 0x4732_3835   // "G285"
+        let plan = try FlashPlan.build(c.proto, image: img, probe: probe, bootcode: "08")
+        let sends = plan.commands.filter { $0.action == .send }
+        let cs1 = Int(img[0x0E]) << 8 | Int(img[0x0F]), cs2 = Int(img[0x1B0000]) << 8 | Int(img[0x1B0001])
+        #expect(sends[0].cdb.bytes == hex("CC 01 01 00 47 32 38 35 01 00 00 00"))
+        #expect(sends[1].cdb.bytes == [0xCC, 0x06, UInt8(cs1 >> 8), UInt8(cs1 & 0xFF), 0, 0, 0x1B, 0, 0, 0x05, 0, 0] && sends[1].phase == .prepare)
+        let erase = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x14 }
+        #expect(erase.count == 27 && erase.first?.cdb.bytes == hex("CB 14 00 03 00 00 01 00 00 00 00 00") && erase.last?.cdb.bytes == hex("CB 14 00 1D 00 00 01 00 00 00 00 00"))
+        // Per block: RAM write, RAM write, program.
+        let firstWrite = sends.firstIndex { $0.cdb.bytes[1] == 0x11 }!
+        let w0 = sends[firstWrite], w1 = sends[firstWrite + 1], p0 = sends[firstWrite + 2]
+        let sum0 = FlashPlan.wordSum16(Array(img[0..<0x8000]))
+        #expect(w0.cdb.bytes == [0xCB, 0x11, 0, 0x03, 0, 0, 0, 0x80, 0, 0, UInt8(sum0 >> 8), UInt8(sum0 & 0xFF)])
+        #expect(Array(w1.cdb.bytes[0..<9]) == hex("CB 11 00 03 80 00 00 80 00") && p0.cdb.bytes == hex("CB 12 00 03 00 00 01 00 00 00 00 00"))
+        #expect(sends.filter { $0.cdb.bytes[1] == 0x11 }.count == 54 && sends.filter { $0.cdb.bytes[1] == 0x12 }.count == 27)
+        #expect(sends.filter { $0.phase == .commit }.suffix(2).map(\.cdb.bytes) == [
+            [0xCC, 0x06, UInt8(cs2 >> 8), UInt8(cs2 & 0xFF), 0, 0, 0x1B, 0, 0, 0x04, 0, 0], hex("CC 01 00 00 47 32 38 35 01 00 00 00")])
     }
 
     /// redumper's MT1959 sequence: FFh over the first 10000h, the drive's config at 3000h, 01h then 06h chunks.
@@ -178,6 +223,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let (d, plan) = try c.setUp(img)
         let before = d.memory!.flash
         let o = quiet(d).run(plan, expectRevision: c.family == "nec-optiarc" ? "BL1Y" : (c.family == "btc-mediatek" ? "0051" : nil))
+        if c.driveID == "G285" { #expect(plan.commands.contains { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x12 }) }
         #expect(o.status == .success, "\(c): \(o.message)")
         #expect(ProtocolCase.holds(d, plan), "\(c)")
         let changed = d.memory!.flash != before
@@ -187,7 +233,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     }
 
     @Test func necRefusesAnImageForAnotherDriveID() throws {
-        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" && $0.driveID == nil }!
         var spec = c.spec
         spec.driveID = "Q245"
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
@@ -201,7 +247,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     }
 
     @Test func necRefusesAnotherFlashClass() throws {
-        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" && $0.driveID == nil }!
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m" }!, SyntheticSpec(), idTables: db.idTables)
         let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
         let checks = ProbeRunner.checks(c.proto, probe: ProbeData(), image: img, report: rep, idTables: db.idTables)
@@ -210,7 +256,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
 
     /// A boot code mismatch is found in safe mode, before anything is written: recoverable, safe mode left, flash untouched.
     @Test func necBootcodeMismatchLeavesSafeMode() throws {
-        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" }!
+        let c = ProtocolCase.all.first { $0.family == "nec-optiarc" && $0.driveID == nil }!
         var spec = c.spec
         spec.bootcode = "07"
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
@@ -305,7 +351,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
                         }
                     }
                     let detected = o.status != .success || ProtocolCase.holds(d, p)
-                    cells.append(Cell(proto: c.family, write: at, phase: phase.rawValue, fault: kind.description, outcome: o.status.rawValue, detected: detected))
+                    cells.append(Cell(proto: c.description, write: at, phase: phase.rawValue, fault: kind.description, outcome: o.status.rawValue, detected: detected))
                 }
             }
         }
@@ -316,6 +362,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let cells = try FaultMatrixTests.run()
         #expect(cells.count >= 200, "only \(cells.count) cells")
         #expect(Set(cells.map(\.proto)).count == ProtocolCase.all.count)
+        #expect(cells.contains { $0.proto == "nec-optiarc (G285)" })
         // The totals script reads this file.
         if let out = ProcessInfo.processInfo.environment["ODFLASH_FAULT_MATRIX"] {
             let enc = JSONEncoder()
