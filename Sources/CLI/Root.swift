@@ -40,8 +40,13 @@ public struct Odflash: ParsableCommand {
 /// The whole program: parse, run, report. Returns the process exit status; never traps on bad input.
 public enum Runner {
     public static func main(_ arguments: [String], console: Console = .standard()) -> Int32 {
+        main(arguments, console: console, ids: (getuid(), geteuid(), getgid(), getegid()))
+    }
+
+    /// `ids` (real and effective user and group) are a parameter so that the setuid refusal can be tested.
+    static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t)) -> Int32 {
         let wantsJSON = arguments.contains("--json")
-        if getuid() != geteuid() || getgid() != getegid() {
+        if ids.0 != ids.1 || ids.2 != ids.3 {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: "security", status: .refused), json: wantsJSON, console: console)
         }
         let command: ParsableCommand
