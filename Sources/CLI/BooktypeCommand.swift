@@ -10,7 +10,8 @@ struct BooktypeCommand: ODCommand {
         commandName: "booktype",
         abstract: "Show the drive's book-type (bitsetting) settings; --set MEDIA=BOOKTYPE changes one, --clear clears them.",
         discussion: """
-        Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'); a drive whose family
+        Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'; Plextor: E9h mode 22h,
+        DVD-ROM on or off for DVD+R and DVD+R DL); a drive whose family
         has none gets "no known book-type command for this drive" and no command beyond identification. Media: dvd+r,
         dvd+rw, dvd+r-dl. Book types: dvd-rom, dvd-ram, dvd-r, dvd-rw, dvd+rw, dvd+r, dvd+rw-dl, dvd+r-dl. A permanent
         change spends one of the drive's limited changes; --temporary does not.
@@ -66,6 +67,10 @@ struct BooktypeCommand: ODCommand {
         if let w = wanted {
             guard cmds.media[w.media] != nil else {
                 throw CLIError("\(w.media) has no book-type setting on \(family.name) drives (media: \(cmds.media.keys.sorted().joined(separator: ", ")))", kind: "usage", status: .usage)
+            }
+            if cmds.flagMasks[w.media] != nil, w.code != 0x01, w.code != BooktypeCommands.native(w.media) {
+                throw CLIError("\(family.name) drives set \(w.media) only to dvd-rom or back to \(BooktypeCommands.bookTypeName(BooktypeCommands.native(w.media) ?? 0).lowercased())",
+                               kind: "usage", status: .usage)
             }
             guard runner.supported(w.media, temporary: temporary, version: version) else {
                 throw CLIError("this drive's book-type command set (version \(version.map(String.init) ?? "?")) has no \(temporary ? "temporary" : "permanent") \(w.media) setting",

@@ -65,6 +65,8 @@ public final class FirmwareMemory {
     /// nec book type: per media code, the permanent and temporary book type and which one is active.
     public internal(set) var booktypes: [Int: (permanent: Int, temporary: Int, temporaryActive: Bool)] = [:]
     public internal(set) var booktypeChangesLeft = 0
+    /// plextor bitsetting flags (bit 1 DVD+R, bit 0 DVD+R DL: DVD-ROM book type).
+    public internal(set) var plextorBitset: UInt8 = 0
     /// nec global region reset: the first half was accepted.
     var globalResetArmed = false
 
@@ -118,6 +120,8 @@ extension EmulatedDrive {
             handlers[0xC9] = { drive, cdb, t in drive.necC9(cdb, t) }
         case "mediatek-ff":
             handlers[0xFF] = { drive, cdb, t in drive.mediatekFF(cdb, t) }
+        case "plextor":
+            handlers[0xE9] = { drive, cdb, t in drive.plextorMode(cdb, t) }
         case "lg-renesas":
             handlers[0x1D] = { _, cdb, t in
                 // SEND DIAGNOSTIC: the self test the LG flasher runs after the last chunk.
@@ -252,6 +256,20 @@ extension EmulatedDrive {
         m.staged.replaceSubrange(Int(pos)..<(Int(pos) + payload.count), with: payload)
         if b[1] == 0x05 { commitFirmware() }
         return payload.count == data.count ? .good() : CommandResult(status: .good, residue: data.count - payload.count)
+    }
+
+    /// Plextor E9h mode page 22h (bitsetting): get (00h) / set (10h) the DVD-ROM flag of DVD+R (0Ah) or DVD+R DL (0Eh).
+    func plextorMode(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 10, b[2] == 0x22, [0x0A, 0x0E].contains(b[3]), b[9] == 8 else { return .check(5, 0x24, 0) }
+        let bit: UInt8 = b[3] == 0x0A ? 0x02 : 0x01
+        switch b[1] {
+        case 0x00: break
+        case 0x10: if b[5] == 1 { m.plextorBitset |= bit } else if b[5] == 0 { m.plextorBitset &= ~bit } else { return .check(5, 0x24, 0) }
+        default: return .check(5, 0x24, 0)
+        }
+        return dataIn([b[2], 0x06, m.plextorBitset, 0, 0, 0, 0, 0], 8, t)
     }
 
     /// MediaTek FFh: `FF 00 01 00 00 <state> ...`, state 00h first, FFh middle, the model's end code last.

@@ -304,7 +304,7 @@ enum ProtocolParser {
 
     static func booktype(_ e: Entry, _ issues: inout [DBIssue]) -> BooktypeCommands? {
         e.checkKeys(["provenance", "media", "query", "query_length", "booktype", "temporary_active", "changes_left", "version",
-                     "version_from", "gates", "set_permanent", "set_temporary", "select", "clear", "change_limit"], issues: &issues)
+                     "version_from", "gates", "set_permanent", "set_temporary", "select", "clear", "change_limit", "flag_masks", "set_length"], issues: &issues)
         guard let prov = e.string("provenance", issues: &issues), let q = template(e, "query", required: true, &issues),
               let len = e.int("query_length", required: true, issues: &issues), let bt = field(e.child("booktype", "booktype"), &issues),
               let vf = e.string("version_from", issues: &issues), let sp = template(e, "set_permanent", required: true, &issues) else { return nil }
@@ -330,6 +330,13 @@ enum ProtocolParser {
         b.select = template(e, "select", required: false, &issues)
         b.clear = template(e, "clear", required: false, &issues)
         b.changeLimit = e.int("change_limit", issues: &issues)
+        b.setLength = e.int("set_length", issues: &issues) ?? 0
+        if let fm = e.child("flag_masks", "flag_masks")?.fields {
+            for (k, v) in fm {
+                guard media[k] != nil, let n = Entry.parseInt(v), (1...255).contains(n) else { issues.append(e.fail("flag_masks: \(k) needs known media and a bit mask 1-255")); continue }
+                b.flagMasks[k] = n
+            }
+        }
         let allowed: [(CDBTemplate?, Set<String>)] = [(b.query, ["media", "temp", "length"]), (b.setPermanent, ["media", "booktype"]),
                                                       (b.setTemporary, ["media", "booktype"]), (b.select, ["media", "temp"]), (b.clear, [])]
         for (t, ok) in allowed { if let t { for f in t.fieldNames where !ok.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } } }

@@ -38,6 +38,14 @@ public struct BooktypeCommands: Equatable, Sendable {
     public var clear: CDBTemplate?
     /// The limit the source names for permanent changes (for the message; the drive's own count is what counts).
     public var changeLimit: Int?
+    /// On/off drives (Plextor): the bit of the answer's booktype byte that means "DVD-ROM", per media; the set
+    /// command then takes 1 (DVD-ROM) or 0 (the media's own book type) for {booktype}.
+    public var flagMasks: [String: Int] = [:]
+    /// Data-in length of the set command, for drives that answer it (Plextor: 8).
+    public var setLength = 0
+
+    /// A media's own book type (what an off flag means).
+    public static func native(_ media: String) -> Int? { ["dvd+r": 0xA1, "dvd+rw": 0x92, "dvd+r-dl": 0xE1, "dvd+rw-dl": 0xD1][media] }
 
     public init(provenance: String, media: [String: Int], query: CDBTemplate, queryLength: Int, booktype: Field, versionFrom: String,
                 gates: [Gate], setPermanent: CDBTemplate) {
@@ -97,7 +105,8 @@ public struct BooktypeRunner {
         guard let code = commands.media[media] else { throw Failure(description: "\(media) has no book-type setting on this drive family") }
         let b = try send(commands.query, ["media": code, "temp": temporary ? 1 : 0, "length": commands.queryLength],
                          "read the \(temporary ? "temporary" : "permanent") \(media) book type", length: commands.queryLength)
-        guard let bt = commands.booktype.read(b) else { throw Failure(description: "the book-type answer is too short") }
+        guard var bt = commands.booktype.read(b) else { throw Failure(description: "the book-type answer is too short") }
+        if let mask = commands.flagMasks[media] { bt = bt & mask != 0 ? 0x01 : (BooktypeCommands.native(media) ?? 0) }
         return BooktypeSetting(media: media, temporary: temporary, bookType: BooktypeCommands.bookTypeName(bt), bookTypeCode: bt,
                                temporaryActive: commands.temporaryActive?.read(b).map { $0 != 0 }, changesLeft: commands.changesLeft?.read(b),
                                version: commands.version?.read(b))
@@ -127,7 +136,14 @@ public struct BooktypeRunner {
     public func set(_ media: String, bookType: Int, temporary: Bool) throws(Failure) {
         guard let code = commands.media[media] else { throw Failure(description: "\(media) has no book-type setting on this drive family") }
         guard let t = temporary ? commands.setTemporary : commands.setPermanent else { throw Failure(description: "this drive family has no temporary book-type setting") }
-        _ = try send(t, ["media": code, "booktype": bookType], "set the \(temporary ? "temporary" : "permanent") \(media) book type")
+        var value = bookType
+        if commands.flagMasks[media] != nil {
+            // An on/off drive knows two settings: DVD-ROM, or the media's own book type.
+            if bookType == 0x01 { value = 1 }
+            else if bookType == BooktypeCommands.native(media) { value = 0 }
+            else { throw Failure(description: "this drive can set \(media) only to DVD-ROM or back to \(BooktypeCommands.bookTypeName(BooktypeCommands.native(media) ?? 0))") }
+        }
+        _ = try send(t, ["media": code, "booktype": value], "set the \(temporary ? "temporary" : "permanent") \(media) book type", length: commands.setLength)
         if let s = commands.select { _ = try send(s, ["media": code, "temp": temporary ? 1 : 0], "make the \(temporary ? "temporary" : "permanent") setting active") }
     }
 

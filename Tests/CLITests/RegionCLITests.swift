@@ -54,12 +54,23 @@ import Testing
     @Test func wrongFamilySendsNothing() throws {
         let d = tempDir()
         let tr = d + "/t.txt"
-        expectOneLineError(odflash("booktype", "emu:px716a", "--set", "dvd+r=dvd-rom", "--yes", "--transcript", tr), status: 4,
+        expectOneLineError(odflash("booktype", "emu:bu40n", "--set", "dvd+r=dvd-rom", "--yes", "--transcript", tr), status: 4,
                            containing: "no known book-type command for this drive")
         let text = try String(contentsOfFile: tr, encoding: .utf8)
-        #expect(!text.contains("C9 ") && !text.isEmpty)
+        #expect(!text.contains("C9 ") && !text.contains("E9 ") && !text.isEmpty)
         expectOneLineError(odflash("region", "emu:px716a", "--global-reset", "--yes", "--transcript", tr), status: 4, containing: "no known global region reset")
         #expect(!(try String(contentsOfFile: tr, encoding: .utf8)).contains("CB "))
+    }
+
+    /// Plextor's on/off bitsetting (qpxtool): DVD-ROM or the media's own type, nothing else.
+    @Test func plextorBitset() {
+        let q = odflash("booktype", "--json", "emu:px716a")
+        let settings = q.json["settings"] as? [[String: Any]] ?? []
+        #expect(q.status == 0 && settings.count == 2 && settings.allSatisfy { ($0["bookType"] as? String) == ($0["media"] as? String == "dvd+r" ? "DVD+R" : "DVD+R-DL") }, "\(q.out)")
+        let s = odflash("booktype", "emu:px716a", "--set", "dvd+r=dvd-rom", "--yes")
+        #expect(s.status == 0 && s.out.contains("DVD+R     DVD-ROM"), "\(s.out)")
+        expectOneLineError(odflash("booktype", "emu:px716a", "--set", "dvd+r=dvd-r", "--yes"), status: 2, containing: "only to dvd-rom or back to dvd+r")
+        expectOneLineError(odflash("booktype", "emu:px716a", "--set", "dvd+r=dvd-rom", "--temporary", "--yes"), status: 4, containing: "no temporary")
     }
 
     @Test func regionResets() {

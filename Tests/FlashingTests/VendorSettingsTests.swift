@@ -69,6 +69,23 @@ import Testing
     }
 }
 
+@Suite struct PlextorBitsetTests {
+    /// Byte-exact qpxtool CDBs: E9h, get 00h / set 10h, mode page 22h, 0Ah DVD+R / 0Eh DVD+R DL, byte 9 = 8.
+    @Test func cdbsAndState() throws {
+        let p = db.family("plextor")!.booktype!
+        #expect(Bytes.hex(try p.query.cdb(["media": 0x0A, "temp": 0, "length": 8]).bytes) == "E9 00 22 0A 00 00 00 00 00 08")
+        #expect(Bytes.hex(try p.setPermanent.cdb(["media": 0x0E, "booktype": 1]).bytes) == "E9 10 22 0E 00 01 00 00 00 08")
+        let d = try emu("px716a")
+        let r = BooktypeRunner(transport: d, commands: p)
+        try r.set("dvd+r-dl", bookType: 0x01, temporary: false)
+        #expect(d.memory?.plextorBitset == 0x01)
+        #expect(try r.read("dvd+r-dl", temporary: false).bookType == "DVD-ROM" && r.read("dvd+r", temporary: false).bookType == "DVD+R")
+        try r.set("dvd+r-dl", bookType: 0xE1, temporary: false)
+        #expect(d.memory?.plextorBitset == 0)
+        #expect(throws: BooktypeRunner.Failure.self) { try r.set("dvd+r", bookType: 0x20, temporary: false) }
+    }
+}
+
 @Suite struct RegionResetTests {
     var nec: RegionResets { db.family("nec-optiarc")!.region! }
 
