@@ -8,7 +8,7 @@ import SCSI
 struct BooktypeCommand: ODCommand {
     static let configuration = CommandConfiguration(
         commandName: "booktype",
-        abstract: "Show the drive's book-type (bitsetting) settings; --set MEDIA=BOOKTYPE changes one, --clear clears them.",
+        abstract: "Show the drive's book-type (bitsetting) settings; --set MEDIA=BOOKTYPE changes one, --clear-counter resets the change counter.",
         discussion: """
         Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'; Plextor: E9h mode 22h,
         DVD-ROM on or off for DVD+R and DVD+R DL); a drive whose family
@@ -21,7 +21,7 @@ struct BooktypeCommand: ODCommand {
     @Argument(help: "The drive.") var device: String
     @Option(help: "Change a setting, e.g. dvd+r=dvd-rom.") var set: String?
     @Flag(help: "With --set: change the temporary setting (kept until the drive is reset) instead of the permanent one.") var temporary = false
-    @Flag(help: "Clear the drive's book-type settings (the family's clear command; Binflash -clearbt).") var clear = false
+    @Flag(help: "Reset the permanent-change counter, restoring the default book-type settings (the family's clear command; Binflash -clearbt).") var clearCounter = false
     @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
 
     struct Report: Encodable {
@@ -35,7 +35,7 @@ struct BooktypeCommand: ODCommand {
     }
 
     func run(_ ctx: Context) throws {
-        if set != nil && clear { throw CLIError("--set and --clear cannot be combined", kind: "usage", status: .usage) }
+        if set != nil && clearCounter { throw CLIError("--set and --clear-counter cannot be combined", kind: "usage", status: .usage) }
         if temporary && set == nil { throw CLIError("--temporary goes with --set", kind: "usage", status: .usage) }
         var wanted: (media: String, code: Int)?
         if let s = set {
@@ -46,7 +46,7 @@ struct BooktypeCommand: ODCommand {
             wanted = (p[0], bt.code)
         }
         let db = try ctx.database()
-        let t = try ctx.open(device, exclusive: set != nil || clear)
+        let t = try ctx.open(device, exclusive: set != nil || clearCounter)
         defer { t.close() }
         let inq: InquiryData
         do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
@@ -93,10 +93,10 @@ struct BooktypeCommand: ODCommand {
             do { try runner.set(w.media, bookType: w.code, temporary: temporary) } catch { throw CLIError(explain(error), kind: "device", status: .device) }
             changed = "\(temporary ? "temporary" : "permanent") \(w.media) -> \(BooktypeCommands.bookTypeName(w.code))"
             (version, settings) = try readAll()
-        } else if clear {
-            if !yes { try ctx.confirm("Clear the book-type settings of \(device)?", action: "clearing the book type", undone: "nothing was sent") }
+        } else if clearCounter {
+            if !yes { try ctx.confirm("Reset the book-type change counter of \(device)? Every book-type setting returns to its default.", action: "resetting the book-type counter", undone: "nothing was sent") }
             do { try runner.clear() } catch { throw CLIError(explain(error), kind: "device", status: .device) }
-            changed = "cleared"
+            changed = "counter reset, settings restored to their defaults"
             (version, settings) = try readAll()
         }
         let nowLeft = settings.first { $0.changesLeft != nil }?.changesLeft

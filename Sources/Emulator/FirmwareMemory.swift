@@ -370,8 +370,9 @@ extension EmulatedDrive {
             s.temporaryActive = b[9] == 1
             m.booktypes[media] = s
             return .good()
-        case 0x0C:
-            for k in m.booktypes.keys { m.booktypes[k]?.temporaryActive = false }
+        case 0x0C:   // Binflash -clearbt: the counter is reset and every setting returns to its default
+            for m2 in 0...2 { m.booktypes[m2] = (m2 == 1 ? 0x92 : m2 == 2 ? 0xE1 : 0xA1, m2 == 1 ? 0x92 : m2 == 2 ? 0xE1 : 0xA1, false) }
+            m.booktypeChangesLeft = 500
             return .good()
         default:
             return .check(5, 0x24, 0)

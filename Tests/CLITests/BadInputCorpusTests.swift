@@ -340,7 +340,7 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
             BadCase(category: "arguments", name: "region --set 0", args: ["region", "emu:ihas124y", "--set", "0", "--yes"], contains: "from 1 to 8"),
             BadCase(category: "arguments", name: "region --set abc", args: ["region", "emu:ihas124y", "--set", "abc"], contains: "abc"),
             BadCase(category: "arguments", name: "booktype --set x", args: ["booktype", "emu:ihas324y", "--set", "x"], contains: "MEDIA=BOOKTYPE"),
-            BadCase(category: "arguments", name: "booktype set and clear", args: ["booktype", "emu:ihas324y", "--set", "dvd+r=dvd-rom", "--clear"], contains: "cannot be combined"),
+            BadCase(category: "arguments", name: "booktype set and clear", args: ["booktype", "emu:ihas324y", "--set", "dvd+r=dvd-rom", "--clear-counter"], contains: "cannot be combined"),
             BadCase(category: "arguments", name: "dump without output", args: ["dump", "emu:ihas324y"], contains: "Missing expected argument"),
             BadCase(category: "arguments", name: "dump over an existing file", args: ["dump", "emu:ihas324y", img], contains: "exists"),
             BadCase(category: "arguments", name: "fw diff with one image", args: ["fw", "diff", img], contains: "Missing expected argument"),

@@ -41,6 +41,8 @@ import Testing
         #expect(s.status == 0 && s.json["changed"] as? String == "permanent dvd+r -> DVD-ROM" && s.json["changesLeft"] as? Int == 496, "\(s.out)")
         let t = odflash("booktype", "emu:ihas324y", "--set", "dvd+r-dl=dvd-rom", "--temporary", "--yes")
         #expect(t.status == 0 && t.out.contains("DVD+R-DL  DVD+R-DL   DVD-ROM    temporary") && t.out.contains("Changes left: 497"), "\(t.out)")
+        let c = odflash("booktype", "--json", "emu:ihas324y", "--clear-counter", "--yes")
+        #expect(c.status == 0 && c.json["changesLeft"] as? Int == 500, "\(c.out)")
     }
 
     @Test func booktypeGuards() {

@@ -34,7 +34,9 @@ import Testing
         #expect(try r.read("dvd+r-dl", temporary: false).bookType == "DVD+R-DL")
         try r.clear()
         #expect(try r.read("dvd+r-dl", temporary: true).temporaryActive == false)
-        #expect(d.log.filter { $0.opcode == 0xC9 }.last.map { hex($0) } == "C9 02 02 01 42 54 59 50 45 01 00 00")
+        #expect(try r.read("dvd+r", temporary: false).bookType == "DVD+R" && r.read("dvd+r", temporary: false).changesLeft == 500)
+        #expect(d.log.filter { $0.opcode == 0xC9 }.last.map { hex($0) } == "C9 02 00 01 42 54 59 50 45 00 00 00")
+        #expect(d.log.contains { hex($0) == "C9 0C 00 00 42 54 59 50 45 00 00 00" })
     }
 
     /// The counter runs out: the drive's refusal comes back decoded.
