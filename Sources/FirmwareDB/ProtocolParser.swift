@@ -78,8 +78,8 @@ enum ProtocolParser {
                 guard size > 0, size <= 0xFFFFFF, bs >= size else { issues.append(c.fail("chunk_size 1-FFFFFFh and block_size >= chunk_size")); continue }
                 let start = c.int("start", issues: &issues) ?? 0, end = c.int("end", issues: &issues), bias = c.int("bias", issues: &issues) ?? 0
                 guard start >= 0, bias >= 0, end.map({ $0 > start }) ?? true else { issues.append(c.fail("start, end and bias must be non-negative with start < end")); continue }
-                out.append(.blocks(chunks: .init(name: name, cdb: t, chunkSize: size, start: start, end: end, bias: bias), blockSize: bs, afterEach: after,
-                                   afterName: c.string("after_name", required: false, issues: &issues) ?? "after block"))
+                out.append(.blocks(.init(chunks: .init(name: name, cdb: t, chunkSize: size, start: start, end: end, bias: bias), blockSize: bs, afterEach: after,
+                                         afterName: c.string("after_name", required: false, issues: &issues) ?? "after block")))
             } else if let c = s.child("sweep", "sweep") {
                 c.checkKeys(["name", "cdb", "from", "to", "step"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
@@ -239,7 +239,7 @@ enum ProtocolParser {
                 if case let .block(_, puts)? = data { for put in puts where !known.contains(put.value) { issues.append(e.fail("data_block names an unknown value '\(put.value)'")) } }
             case let .chunks(c): ts = [c.cdb, c.first, c.last, c.before].compactMap { $0 }
             case let .sweep(_, t, _, _, _): ts = [t]
-            case let .blocks(c, _, a, _): ts = [c.cdb, a]
+            case let .blocks(b): ts = [b.chunks.cdb, b.afterEach]
             default: break
             }
             for t in ts { for f in t.fieldNames where !known.contains(f) { issues.append(e.fail("CDB '\(t)' names an unknown value '\(f)'")) } }

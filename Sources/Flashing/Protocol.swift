@@ -39,6 +39,16 @@ public struct FlashProtocol: Equatable, Sendable {
         }
     }
 
+    public struct Blocks: Equatable, Sendable {
+        public var chunks: Chunks
+        public var blockSize: Int
+        public var afterEach: CDBTemplate
+        public var afterName: String
+        public init(chunks: Chunks, blockSize: Int, afterEach: CDBTemplate, afterName: String) {
+            self.chunks = chunks; self.blockSize = blockSize; self.afterEach = afterEach; self.afterName = afterName
+        }
+    }
+
     public enum Step: Equatable, Sendable {
         /// One command, optionally with data-out.
         case command(name: String, cdb: CDBTemplate, data: DataSource?, ignoreErrors: Bool)
@@ -48,7 +58,7 @@ public struct FlashProtocol: Equatable, Sendable {
         case sweep(name: String, cdb: CDBTemplate, from: Int, to: Int, step: Int)
         /// Block by block: the block's bytes in chunks (`chunks.cdb`, with {chunksum}), then `afterEach` with the
         /// block's {address} (e.g. NEC class 4: two RAM writes, then program that flash block).
-        case blocks(chunks: Chunks, blockSize: Int, afterEach: CDBTemplate, afterName: String)
+        indirect case blocks(Blocks)
         /// TEST UNIT READY until `successes` in a row, at most `tries` times, `interval` seconds apart.
         case pollReady(tries: Int, interval: Double, successes: Int)
         /// Leave the drive alone for a while (the source's sleep).
@@ -347,7 +357,8 @@ public struct FlashPlan: Sendable {
                     }
                     cmds.append(.init(phase: phase, name: name, cdb: try make(t, ["length": transfer.length]), data: transfer,
                                       ignoreErrors: ignore, imageBytes: carried))
-                case let .blocks(c, blockSize, after, afterName):
+                case let .blocks(bl):
+                    let c = bl.chunks, blockSize = bl.blockSize, after = bl.afterEach, afterName = bl.afterName
                     let end = min(c.end ?? image.count, image.count)
                     guard blockSize > 0, c.chunkSize > 0, c.start >= 0, c.start < end else { throw .range("\(c.name): block size \(blockSize), bytes [\(c.start), \(end))") }
                     var block = c.start
