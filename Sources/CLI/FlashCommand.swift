@@ -82,10 +82,22 @@ struct FlashCommand: ODCommand {
         // probes are vendor commands (read-only), never sent to a drive odflash does not know.
         let identity = ["optical drive", "model in firmware-db", "flash protocol", "image family"]
         var chosen = family?.flash
-        if let proto = chosen, !proto.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
-            do { probe = try ProbeRunner.run(proto, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
-            // Where the drive's flash class decides the sequence (NEC), take the variant described for that class.
-            chosen = family?.flash(forClass: ProbeRunner.flashClass(proto.probes, probe: probe, idTables: db.idTables))
+        if let fam = family, let first = fam.flash, !first.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
+            // Where the drive's flash class decides the sequence (NEC), each variant's identification read is tried in the
+            // family's order (Binflash's order of ID addresses) until one finds an ID of a class that variant is for.
+            var found: (FlashProtocol, ProbeData)?
+            var firstProbe: ProbeData?
+            for v in fam.flashVariants where !v.probes.isEmpty {
+                let p: ProbeData
+                do { p = try ProbeRunner.run(v, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
+                if firstProbe == nil { firstProbe = p }
+                if let c = ProbeRunner.flashClass(v.probes, probe: p, idTables: db.idTables), v.probes.contains(where: { $0.driveID?.classes.contains(c) ?? true }) {
+                    found = (v, p)
+                    break
+                }
+            }
+            chosen = found?.0 ?? first
+            probe = found?.1 ?? firstProbe ?? ProbeData()
         }
         if let proto = chosen {
             checks += ProbeRunner.checks(proto, probe: probe, image: loaded.bytes, report: rep, idTables: db.idTables)

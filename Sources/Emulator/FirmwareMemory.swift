@@ -411,7 +411,11 @@ extension EmulatedDrive {
         let b = cdb.bytes
         if b.count == 12 && b[1] == 0 && b[2...5].allSatisfy({ $0 == 0 }) { return necRegion(b) }
         guard b.count == 12, let a32 = Bytes.be32(b, 2), let n24 = Bytes.be24(b, 6) else { return .check(5, 0x24, 0) }
-        let a = Int(a32), n = Int(n24)
+        var a = Int(a32), n = Int(n24)
+        // Older forms (Binflash WriteRAM, EraseBlock, FlashBlock): a RAM write's length in 4 KiB units in byte 8;
+        // erase and program by block number in byte 8 with bytes 2-7 zero.
+        if b[1] & 0x0F == 0x01, b[6] == 0, b[7] == 0, case let .toDevice(d) = t, d.count == Int(b[8]) * 0x1000 { n = d.count }
+        else if b[1] & 0x0F != 0x01, b[2...7].allSatisfy({ $0 == 0 }), b[8] != 0 { a = Int(b[8]) * 0x10000; n = 0x10000 }
         guard m.safeMode else { return .check(5, 0x2C, 0) }
         guard n > 0, a + n <= m.flash.count else { return .check(5, 0x21, 0) }
         switch b[1] & 0x0F {

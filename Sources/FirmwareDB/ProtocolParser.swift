@@ -172,8 +172,9 @@ enum ProtocolParser {
     }
 
     static func flash(_ e: Entry, name: String, _ issues: inout [DBIssue]) -> FlashProtocol? {
-        e.checkKeys(["provenance", "timeout", "disputed", "prepare", "commit", "after", "cleanup", "emulator", "readback",
+        e.checkKeys(["name", "provenance", "timeout", "disputed", "prepare", "commit", "after", "cleanup", "emulator", "readback",
                      "layouts", "probe", "values", "transform", "placement", "bootcodes"], issues: &issues)
+        let name = e.string("name", required: false, issues: &issues) ?? name
         guard let prov = e.string("provenance", issues: &issues) else { return nil }
         let commit = steps(e, "commit", &issues)
         if commit.isEmpty { issues.append(e.fail("a flash protocol needs commit steps")) }

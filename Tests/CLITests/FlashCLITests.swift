@@ -154,7 +154,7 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
                         "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", img).status == 0)
         let r = odflash("flash", "emu:" + prof, img, "--dry-run", "--allow-untested")
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("nec-optiarc-2 handles layout nec-2m-opti3") && r.out.contains("CB 14 00 03 00 00 01 00 00 00 00 00"))
+        #expect(r.out.contains("nec-optiarc class 4 (Flash2MOpti4) handles layout nec-2m-opti3") && r.out.contains("CB 14 00 03 00 00 01 00 00 00 00 00"))
         #expect(r.out.contains("G285 = Optiarc 7280S"))
         // A class-3 image (G245) on that drive: refused, the drive ID differs.
         let g245 = d + "/g245.bin"
@@ -162,5 +162,15 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
                         "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", g245).status == 0)
         let x = odflash("flash", "emu:" + prof, g245, "--dry-run", "--allow-untested")
         #expect(x.status == 4 && x.err.contains("the image is for drive ID G245, the drive is G285"), "\(x.err)")
+        // A class-2 drive (ID Q200 at RAM 4800h) gets Binflash's Flash2MOpti2, found by the first identification read.
+        let c2 = d + "/c2.yaml"
+        try src.replacingOccurrences(of: "{at: 0x10800, ascii: \"G245\"}", with: "{at: 0x4800, ascii: \"Q200\"}")
+            .replacingOccurrences(of: "idAt: 0x10800", with: "idAt: 0x4800")
+            .replacingOccurrences(of: "checksumRange: [0x30000, 0x1E0000]", with: "checksumRange: [0x30000, 0x1F0000]").write(toFile: c2, atomically: true, encoding: .utf8)
+        let q = d + "/q200.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti", "--size", "1835016", "--drive-id", "Q200",
+                        "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", q).status == 0)
+        let y = odflash("flash", "emu:" + c2, q, "--yes", "--allow-untested", "--no-backup", "--journal", d + "/j.jsonl")
+        #expect(y.status == 0 && y.out.contains("Q200 = ") && y.out.contains("Emulated memory: equals the image"), "\(y.out)\(y.err)")
     }
 }

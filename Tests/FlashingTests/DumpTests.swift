@@ -95,7 +95,7 @@ import Testing
         p.unitAttentionOnStart = false
         p.firmware?.preset = [.init(at: 0x10800, bytes: Array("G280".utf8))]
         let d = EmulatedDrive(profile: p)
-        let proto = db.family("nec-optiarc")!.flash!
+        let proto = db.family("nec-optiarc")!.flash(forClass: "2MOpti3")!
         var spec = SyntheticSpec(); spec.size = 1769480; spec.driveID = "G280"
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
         let probe = try ProbeRunner.run(proto, on: d)

@@ -24,6 +24,9 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
             var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G285"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
             driveID: "G285"),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti", spec: {
+            var s = SyntheticSpec(); s.size = 1835016; s.driveID = "Q200"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
+            driveID: "Q200"),
         ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: {
             var s = SyntheticSpec(); s.size = 0x100000; s.configID = "MT1959 Boot BU5 "; return s }()),
         ProtocolCase(family: "mediatek-ff", drive: "sd616f", layout: "sd-616f", spec: SyntheticSpec()),
@@ -35,13 +38,16 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
     var proto: FlashProtocol {
         let f = db.family(family)!
-        return f.flash(forClass: driveID.flatMap { db.idTables["nec-drive-ids"]?.find($0)?.flashClass })!
+        return f.flash(forClass: (spec.driveID ?? driveID).flatMap { db.idTables["nec-drive-ids"]?.find($0)?.flashClass })!
     }
 
     func makeDrive() throws -> EmulatedDrive {
         var p = try DriveProfile.resolve(self.drive, emulatorDir: repoRoot + "/firmware-db/emulator")
         p.unitAttentionOnStart = false
         if let id = driveID {
+            // Class 2 keeps its ID at RAM 4800h and checks a longer range; classes 3 and 4 at 10800h.
+            let c2 = db.idTables["nec-drive-ids"]?.find(id)?.flashClass == "2MOpti2"
+            if c2 { p.firmware?.idAt = 0x4800; p.firmware?.checksumRange = [0x30000, 0x1F0000] }
             let at = p.firmware?.idAt ?? 0
             p.firmware?.preset = [.init(at: at, bytes: Array(id.utf8))]
         }
@@ -126,6 +132,25 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         #expect(sends.filter { $0.cdb.bytes[1] == 0x11 }.count == 54 && sends.filter { $0.cdb.bytes[1] == 0x12 }.count == 27)
         #expect(sends.filter { $0.phase == .commit }.suffix(2).map(\.cdb.bytes) == [
             [0xCC, 0x06, UInt8(cs2 >> 8), UInt8(cs2 & 0xFF), 0, 0, 0x1B, 0, 0, 0x04, 0, 0], hex("CC 01 00 00 47 32 38 35 01 00 00 00")])
+    }
+
+    /// Golden transcript of Binflash's Flash2MOpti2 for drive ID Q200: 4 KiB-unit RAM writes, block-number erase and program.
+    @Test func necOptiarcClass2() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "Q200" }!
+        #expect(c.proto.probes.first?.driveID?.classes == ["2MOpti2"])
+        let img = try c.image()
+        var probe = ProbeData()
+        probe.variables["driveid"] = 0x5132_3030   // "Q200"
+        let plan = try FlashPlan.build(c.proto, image: img, probe: probe, bootcode: "08")
+        let sends = plan.commands.filter { $0.action == .send }
+        #expect(c.proto.probes.first.map { try? $0.cdb.cdb(["length": 0x20]).bytes } == hex("CC 00 00 00 48 00 00 00 20 00 00 00"))
+        let ram = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x01 }
+        #expect(ram.count == 0x1C0000 / 0x8000 && ram.first?.cdb.bytes == hex("CB 01 00 03 00 00 00 00 08 00 00 00") && ram.last?.cdb.bytes == hex("CB 01 00 1E 80 00 00 00 08 00 00 00"))
+        let erase = sends.filter { $0.cdb.bytes[1] == 0x04 && $0.cdb.bytes[0] == 0xCB }, program = sends.filter { $0.cdb.bytes[1] == 0x02 && $0.cdb.bytes[0] == 0xCB }
+        #expect(erase.map { $0.cdb.bytes[8] } == Array(3...31) && program.map { $0.cdb.bytes[8] } == Array(3...30))
+        #expect(erase.first?.cdb.bytes == hex("CB 04 00 00 00 00 00 00 03 00 00 00"))
+        let sum = Int(img[0x1C0000]) << 8 | Int(img[0x1C0001])
+        #expect(sends.contains { $0.cdb.bytes == [0xCC, 0x04, UInt8(sum >> 8), UInt8(sum & 0xFF), 0, 0, 0, 0, 0, 0, 0, 0] })
     }
 
     /// redumper's MT1959 sequence: FFh over the first 10000h, the drive's config at 3000h, 01h then 06h chunks.
