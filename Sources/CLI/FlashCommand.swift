@@ -82,22 +82,11 @@ struct FlashCommand: ODCommand {
         // probes are vendor commands (read-only), never sent to a drive odflash does not know.
         let identity = ["optical drive", "model in firmware-db", "flash protocol", "image family"]
         var chosen = family?.flash
-        if let fam = family, let first = fam.flash, !first.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
-            // Where the drive's flash class decides the sequence (NEC), each variant's identification read is tried in the
-            // family's order (Binflash's order of ID addresses) until one finds an ID of a class that variant is for.
-            var found: (FlashProtocol, ProbeData)?
-            var firstProbe: ProbeData?
-            for v in fam.flashVariants where !v.probes.isEmpty {
-                let p: ProbeData
-                do { p = try ProbeRunner.run(v, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
-                if firstProbe == nil { firstProbe = p }
-                if let c = ProbeRunner.flashClass(v.probes, probe: p, idTables: db.idTables), v.probes.contains(where: { $0.driveID?.classes.contains(c) ?? true }) {
-                    found = (v, p)
-                    break
-                }
-            }
-            chosen = found?.0 ?? first
-            probe = found?.1 ?? firstProbe ?? ProbeData()
+        if let fam = family, fam.flash?.probes.isEmpty == false, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
+            // Where the drive's flash class decides the sequence (NEC), the variant for its class.
+            do {
+                if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables) { chosen = v; probe = p }
+            } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
         }
         if let proto = chosen {
             checks += ProbeRunner.checks(proto, probe: probe, image: loaded.bytes, report: rep, idTables: db.idTables)
@@ -128,10 +117,7 @@ struct FlashCommand: ODCommand {
         let placed = plan.placedImage
         // The family's dump reads the flash back afterwards when it yields this image's layout.
         let verifier = family?.dump.flatMap { $0.layout == rep.identity?.layout ? $0 : nil }
-        func memoryMatches(_ d: EmulatedDrive?) -> Bool? {
-            guard let f = d?.memory?.flash else { return nil }
-            return placed.at + placed.bytes.count <= f.count && f[placed.at..<(placed.at + placed.bytes.count)].elementsEqual(placed.bytes)
-        }
+        func memoryMatches(_ d: EmulatedDrive?) -> Bool? { d?.memory.map { plan.isPlaced(in: $0.flash) } }
 
         if dryRun {
             // The same plan against an emulated copy of this drive; the transcript is what the drive would receive.

@@ -109,6 +109,8 @@ struct Scan: ODCommand {
                 do {
                     let t = try ctx.open(row.device)
                     defer { t.close() }
+                    // The adversarial drives exist for robustness tests (reachable by name), not as drives to list.
+                    if ctx.emulatedProfile(of: t)?.adversarial != nil { continue }
                     _ = probe(t, row: &row, db: db)
                 } catch let e as CLIError { row.error = e.message }
                 rows.append(row)

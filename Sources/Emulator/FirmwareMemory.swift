@@ -318,17 +318,11 @@ extension EmulatedDrive {
             if b[9] == 5 { m.checksumAccepted = true; return .good() }
             guard b[9] == 4 else { return .check(5, 0x24, 0) }
             let r = m.config.checksumRange ?? [0, m.staged.count]
-            var sum = 0
-            var i = r[0]
-            while i + 1 < r[1] { sum &+= Int(m.staged[i]) << 8 | Int(m.staged[i + 1]); i += 2 }
-            return Int(b[2]) << 8 | Int(b[3]) == sum & 0xFFFF ? .good() : .check(5, 0x24, 0)
+            return Int(b[2]) << 8 | Int(b[3]) == Bytes.wordSum16(m.staged[r[0]..<r[1]]) ? .good() : .check(5, 0x24, 0)
         case 0x04:   // checksum of the RAM image: BE16 at 2
             guard m.safeMode else { return .check(5, 0x2C, 0) }
             let r = m.config.checksumRange ?? [0, m.staged.count]
-            var sum = 0
-            var i = r[0]
-            while i + 1 < r[1] { sum &+= Int(m.staged[i]) << 8 | Int(m.staged[i + 1]); i += 2 }
-            guard Int(b[2]) << 8 | Int(b[3]) == sum & 0xFFFF else { return .check(5, 0x24, 0) }
+            guard Int(b[2]) << 8 | Int(b[3]) == Bytes.wordSum16(m.staged[r[0]..<r[1]]) else { return .check(5, 0x24, 0) }
             m.checksumAccepted = true
             return .good()
         default:
@@ -422,12 +416,7 @@ extension EmulatedDrive {
         case 0x01:
             guard case let .toDevice(data) = t, data.count == n else { return .check(5, 0x24, 0) }
             // Class 4 sends the chunk's word sum in bytes 10-11; a chunk that does not match it is refused.
-            if b[10] != 0 || b[11] != 0 {
-                var s = 0
-                var i = 0
-                while i + 1 < data.count { s &+= Int(data[i]) << 8 | Int(data[i + 1]); i += 2 }
-                guard Int(b[10]) << 8 | Int(b[11]) == s & 0xFFFF else { return .check(5, 0x24, 0) }
-            }
+            if b[10] != 0 || b[11] != 0, Int(b[10]) << 8 | Int(b[11]) != Bytes.wordSum16(data) { return .check(5, 0x24, 0) }
             guard let payload = faultedPayload(data) else { return .good() }
             m.staged.replaceSubrange(a..<(a + payload.count), with: payload)
             return payload.count == n ? .good() : CommandResult(status: .good, residue: n - payload.count)

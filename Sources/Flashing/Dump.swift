@@ -111,14 +111,8 @@ public struct Dumper {
             }
             if d.trailer.contains(.bootcode) {
                 sent += 1
-                if let r = try? transport.query(.inquiry(allocation: 96), .fromDevice(96), timeout: 20), r.data.count >= 36 {
-                    let rev = Array(r.data[32..<36])
-                    if rev[0] == UInt8(ascii: "0"), rev[1] == UInt8(ascii: ".") {
-                        boot = String(decoding: rev[2..<4], as: UTF8.self)
-                    } else {
-                        let v = Bytes.ascii(r.data, 8, 8), p = Bytes.ascii(r.data, 16, 16), rv = Bytes.ascii(r.data, 32, 4)
-                        boot = d.bootcodes.first { $0.vendor == v && $0.product == p && $0.revision == rv }?.bootcode
-                    }
+                if let r = try? transport.query(.inquiry(allocation: 96), .fromDevice(96), timeout: 20) {
+                    boot = FlashProtocol.BootcodeEntry.bootcode(inquiry: r.data, table: d.bootcodes)
                 }
                 if boot == nil { notes.append("the drive's boot code is not known, so the dump carries none (the shorter file size)") }
             }
@@ -135,10 +129,8 @@ public struct Dumper {
         for t in d.trailer {
             switch t {
             case .wordSum16:
-                var s = 0
-                var i = 0
-                while i + 1 < data.count { s &+= Int(data[i]) << 8 | Int(data[i + 1]); i += 2 }
-                out += [UInt8((s >> 8) & 0xFF), UInt8(s & 0xFF)]
+                let s = Bytes.wordSum16(data)
+                out += [UInt8(s >> 8), UInt8(s & 0xFF)]
             case let .variable(v, length):
                 let x = probe.variables[v] ?? 0
                 out += (0..<length).reversed().map { UInt8((x >> (8 * $0)) & 0xFF) }

@@ -242,14 +242,7 @@ public struct FlashExecutor {
         let vendor = Bytes.ascii(r.data, 8, 8), product = Bytes.ascii(r.data, 16, 16), rev = Bytes.ascii(r.data, 32, 4)
         if let p = prefix, !rev.hasPrefix(p) { return "the drive reports revision '\(rev)', not one starting with '\(p)' (it did not change mode)" }
         guard let want = bootcode else { return nil }
-        let chars = Array(r.data[32..<36])
-        var have: String?
-        if chars[1] == UInt8(ascii: ".") {
-            have = String(decoding: chars[2..<4], as: UTF8.self)
-        } else if let e = table.first(where: { $0.vendor == vendor && $0.product == product && $0.revision == rev }) {
-            have = e.bootcode
-        }
-        guard let h = have else { return "the drive's boot code cannot be read from its safe-mode revision '\(rev)' and firmware-db lists none for \(vendor) \(product) \(rev)" }
+        guard let h = FlashProtocol.BootcodeEntry.bootcode(inquiry: r.data, table: table) else { return "the drive's boot code cannot be read from its safe-mode revision '\(rev)' and firmware-db lists none for \(vendor) \(product) \(rev)" }
         return h == want ? nil : "the image is for boot code \(want), the drive has boot code \(h)"
     }
 

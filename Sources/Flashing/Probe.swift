@@ -49,14 +49,10 @@ public enum ProbeRunner {
                 out.append(.init(name: m.what, passed: ok, detail: ok ? "drive and image: '\(drive)'" : "drive '\(drive)', image '\(img)'", hard: true))
             }
             if let d = pr.driveID, let id = probe.driveIDs[pr.name] {
-                let entry = idTables[d.table]?.find(id)
+                let (entry, known) = idProblems(d, id, idTables)
                 let field = report.fields.first { $0.role == d.field }?.value
                 let layout = report.identity?.layout
-                var problems: [String] = []
-                if entry == nil { problems.append("drive ID '\(id)' is not in \(d.table): odflash does not know this drive's flash class") }
-                if let e = entry, !d.classes.isEmpty, !d.classes.contains(e.flashClass ?? "") {
-                    problems.append("drive ID \(id) (\(e.model)) is flash class \(e.flashClass ?? "unknown"); \(p.name) describes only \(d.classes.joined(separator: ", "))")
-                }
+                var problems = known
                 if let e = entry, let l = e.layout, l != layout { problems.append("drive ID \(id) (\(e.model)) uses layout \(l), the image is \(layout ?? "unidentified")") }
                 if field != id { problems.append("the image is for drive ID \(field ?? "(none)"), the drive is \(id)") }
                 out.append(.init(name: "drive ID (from drive RAM)", passed: problems.isEmpty,
@@ -76,15 +72,35 @@ public enum ProbeRunner {
 
     /// The drive-ID checks alone (a dump has no image to compare with): the ID must be known and of an allowed class.
     public static func driveIDProblems(_ probes: [FlashProtocol.Probe], probe: ProbeData, idTables: [String: IDTable]) -> [String] {
-        var out: [String] = []
-        for pr in probes {
-            guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { continue }
-            guard let e = idTables[d.table]?.find(id) else { out.append("drive ID '\(id)' is not in \(d.table): odflash sends no vendor sequence to a drive it cannot classify"); continue }
-            if !d.classes.isEmpty, !d.classes.contains(e.flashClass ?? "") {
-                out.append("drive ID \(id) (\(e.model)) is flash class \(e.flashClass ?? "unknown"); this sequence is described only for \(d.classes.joined(separator: ", "))")
+        probes.flatMap { pr -> [String] in
+            guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { return [] }
+            return idProblems(d, id, idTables).problems
+        }
+    }
+
+    /// An ID's table entry, and what keeps it from this sequence: unknown, or of a flash class the sequence is not for.
+    static func idProblems(_ d: FlashProtocol.Probe.DriveID, _ id: String, _ idTables: [String: IDTable]) -> (entry: IDTable.Entry?, problems: [String]) {
+        guard let e = idTables[d.table]?.find(id) else {
+            return (nil, ["drive ID '\(id)' is not in \(d.table): odflash sends no vendor sequence to a drive it cannot classify"])
+        }
+        if !d.classes.isEmpty, !d.classes.contains(e.flashClass ?? "") {
+            return (e, ["drive ID \(id) (\(e.model)) is flash class \(e.flashClass ?? "unknown"); this sequence is described only for \(d.classes.joined(separator: ", "))"])
+        }
+        return (e, [])
+    }
+
+    /// Where a family has variants by flash class (NEC), each variant's identification reads are tried in order until
+    /// one finds an ID of a class that variant is for; otherwise the first variant and what its reads found.
+    public static func select(_ variants: [FlashProtocol], on t: any SCSITransport, idTables: [String: IDTable]) throws(Failure) -> (FlashProtocol, ProbeData)? {
+        var first: (FlashProtocol, ProbeData)?
+        for v in variants where !v.probes.isEmpty {
+            let p = try run(v, on: t)
+            if first == nil { first = (v, p) }
+            if let c = flashClass(v.probes, probe: p, idTables: idTables), v.probes.contains(where: { $0.driveID?.classes.contains(c) ?? true }) {
+                return (v, p)
             }
         }
-        return out
+        return first
     }
 
     static func printable(_ b: [UInt8]) -> String {

@@ -143,6 +143,15 @@ public struct FlashProtocol: Equatable, Sendable {
         public init(vendor: String, product: String, revision: String, bootcode: String) {
             self.vendor = vendor; self.product = product; self.revision = revision; self.bootcode = bootcode
         }
+
+        /// A drive's boot code from its safe-mode INQUIRY (Binflash RetrieveBootcodeVersion): "0.XY" spells it, else
+        /// the table names it for the vendor/product/revision; nil when neither does.
+        public static func bootcode(inquiry d: [UInt8], table: [BootcodeEntry]) -> String? {
+            guard d.count >= 36 else { return nil }
+            if d[32] == UInt8(ascii: "0"), d[33] == UInt8(ascii: ".") { return String(decoding: d[34..<36], as: UTF8.self) }
+            let v = Bytes.ascii(d, 8, 8), p = Bytes.ascii(d, 16, 16), r = Bytes.ascii(d, 32, 4)
+            return table.first { $0.vendor == v && $0.product == p && $0.revision == r }?.bootcode
+        }
     }
 
     public var name: String
@@ -267,13 +276,10 @@ public struct FlashPlan: Sendable {
         return (image[from..<max(from, to)], placement.flashAt)
     }
 
-    /// The 16-bit sum of big-endian words (NEC's per-chunk checksum in WriteRAM).
-    public static func wordSum16(_ b: [UInt8]) -> Int {
-        var s = 0
-        var i = 0
-        while i + 1 < b.count { s &+= Int(b[i]) << 8 | Int(b[i + 1]); i += 2 }
-        if i < b.count { s &+= Int(b[i]) << 8 }
-        return s & 0xFFFF
+    /// Whether a flash (an emulated drive's memory, a dump) holds the sent image where the protocol places it.
+    public func isPlaced(in flash: [UInt8]) -> Bool {
+        let (bytes, at) = placedImage
+        return at + bytes.count <= flash.count && flash[at..<(at + bytes.count)].elementsEqual(bytes)
     }
 
     /// Applies the protocol's transform to an image.
@@ -369,7 +375,7 @@ public struct FlashPlan: Sendable {
                         while off < blockEnd {
                             let len = min(c.chunkSize, blockEnd - off)
                             let data = Array(image[off..<(off + len)])
-                            let values = ["offset": off - c.start + c.bias, "length": len, "chunksum": FlashPlan.wordSum16(data)]
+                            let values = ["offset": off - c.start + c.bias, "length": len, "chunksum": Bytes.wordSum16(data)]
                             cmds.append(.init(phase: phase, name: "\(c.name) \(n)", cdb: try make(c.cdb, values), data: .toDevice(data), imageBytes: len))
                             off += len
                             n += 1
@@ -388,7 +394,7 @@ public struct FlashPlan: Sendable {
                         let isFirst = off == c.start, isLast = off + len >= end
                         let tpl = isLast ? (c.last ?? (isFirst ? c.first ?? c.cdb : c.cdb)) : (isFirst ? c.first ?? c.cdb : c.cdb)
                         let values = ["offset": off - c.start + c.bias, "length": len, "state": isFirst ? 0 : (isLast ? 1 : 0xFF),
-                                      "chunksum": c.cdb.fieldNames.contains("chunksum") ? FlashPlan.wordSum16(Array(image[off..<(off + len)])) : 0]
+                                      "chunksum": c.cdb.fieldNames.contains("chunksum") ? Bytes.wordSum16(image[off..<(off + len)]) : 0]
                         if let b = c.before {
                             cmds.append(.init(phase: phase, name: "\(c.name) (ready check)", cdb: try make(b, values), ignoreErrors: true))
                         }

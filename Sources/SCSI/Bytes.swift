@@ -25,21 +25,17 @@ public enum Bytes {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(count - 1 - $0))) }
     }
 
-    public static func hex(_ b: some Sequence<UInt8>, separator: String = " ") -> String {
-        let sep = Array(separator.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.underestimatedCount * (2 + sep.count))
-        var first = true
-        for v in b {
-            if !first { out.append(contentsOf: sep) }
-            first = false
-            out.append(hexDigits[Int(v >> 4)])
-            out.append(hexDigits[Int(v & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ b: some Sequence<UInt8>, separator: String = " ") -> String { hex(Array(b), separator: separator) }
 
     static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// The 16-bit sum of big-endian words (a trailing odd byte counts as a high byte): NEC's checksums.
+    public static func wordSum16(_ b: some Collection<UInt8>) -> Int {
+        var s = 0
+        var high = true
+        for v in b { s &+= high ? Int(v) << 8 : Int(v); high.toggle() }
+        return s & 0xFFFF
+    }
 
     /// The same for contiguous bytes, without per-element generic overhead (transcripts hex whole chunks).
     public static func hex(_ b: [UInt8], separator: String = " ") -> String { b.withUnsafeBufferPointer { hexBuffer($0, separator) } }

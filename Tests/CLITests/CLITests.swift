@@ -139,6 +139,9 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         let ihas = try #require(emu.first { $0["device"] as? String == "emu:ihas124y" })
         #expect(ihas["match"] as? String == "Lite-On iHAS124 Y")
         #expect(ihas["revision"] as? String == "BL0X")
+        // The adversarial test drives are not listed (they stay reachable by name) and no row is an error.
+        #expect(!emu.contains { ($0["device"] as? String)?.hasPrefix("emu:adversarial-") == true } && emu.allSatisfy { $0["error"] == nil })
+        #expect(odflash("info", "emu:adversarial-truncated").status == 0)
     }
 
     @Test func scanTextWithNothingFound() {

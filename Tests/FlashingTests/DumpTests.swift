@@ -53,10 +53,7 @@ import Testing
     }
 
     @Test func aZeroDumpIDIsRefusedBeforeSafeMode() throws {
-        var p = try DriveProfile.resolve(nec.drive, emulatorDir: repoRoot + "/firmware-db/emulator")
-        p.unitAttentionOnStart = false
-        p.firmware?.preset?.append(.init(at: 0x30000, bytes: [0, 0, 0, 0]))
-        let d = EmulatedDrive(profile: p)
+        let d = try emu(nec.drive) { $0.preset?.append(.init(at: 0x30000, bytes: [0, 0, 0, 0])) }
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
         #expect(d.log.count == 2 && d.memory?.safeMode == false)
     }
@@ -91,10 +88,7 @@ import Testing
 /// sequence: the class-3 protocol refuses it by the class in the ID table; the dump (same for both) reads it.
 @Suite struct FlashClassTests {
     @Test func class4DriveIsRefusedByTheClass3Protocol() throws {
-        var p = try DriveProfile.resolve("ihas324y", emulatorDir: repoRoot + "/firmware-db/emulator")
-        p.unitAttentionOnStart = false
-        p.firmware?.preset = [.init(at: 0x10800, bytes: Array("G280".utf8))]
-        let d = EmulatedDrive(profile: p)
+        let d = try emu("ihas324y") { $0.preset = [.init(at: 0x10800, bytes: Array("G280".utf8))] }
         let proto = db.family("nec-optiarc")!.flash(forClass: "2MOpti3")!
         var spec = SyntheticSpec(); spec.size = 1769480; spec.driveID = "G280"
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
@@ -105,6 +99,10 @@ import Testing
         let dump = db.family("nec-optiarc")!.dump!
         #expect(ProbeRunner.driveIDProblems(dump.probes, probe: try ProbeRunner.run(FlashProtocol.probing(dump.probes), on: d), idTables: db.idTables).isEmpty)
         #expect(db.idTables["nec-drive-ids"]?.find("G245")?.flashClass == "2MOpti3")
+        // Selection by the ID read: this class-4 drive gets the class-4 variant; the iHAS324 Y (G245) class 3.
+        let variants = db.family("nec-optiarc")!.flashVariants
+        #expect(try ProbeRunner.select(variants, on: d, idTables: db.idTables)?.0.name == "nec-optiarc class 4 (Flash2MOpti4)")
+        #expect(try ProbeRunner.select(variants, on: emu("ihas324y"), idTables: db.idTables)?.0.name == "nec-optiarc class 3 (Flash2MOpti3)")
         #expect(db.idTables["nec-drive-ids"]?.find("K350")?.flashClass == "1M")
     }
 }

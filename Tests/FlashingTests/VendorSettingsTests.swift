@@ -41,10 +41,7 @@ import Testing
 
     /// The counter runs out: the drive's refusal comes back decoded.
     @Test func exhaustedCounterIsTheDrivesError() throws {
-        var p = try DriveProfile.resolve("ihas324y", emulatorDir: repoRoot + "/firmware-db/emulator")
-        p.unitAttentionOnStart = false
-        p.firmware?.booktypeChangesLeft = 1
-        let d = EmulatedDrive(profile: p)
+        let d = try emu("ihas324y") { $0.booktypeChangesLeft = 1 }
         let r = BooktypeRunner(transport: d, commands: nec)
         try r.set("dvd+r", bookType: 0x01, temporary: false)
         #expect(try r.read("dvd+r", temporary: false).changesLeft == 0)
@@ -59,10 +56,7 @@ import Testing
 
     /// An older command set (version 1) knows only the permanent +R DL setting.
     @Test func versionGates() throws {
-        var p = try DriveProfile.resolve("ihas324y", emulatorDir: repoRoot + "/firmware-db/emulator")
-        p.unitAttentionOnStart = false
-        p.firmware?.booktypeVersion = 1
-        let d = EmulatedDrive(profile: p)
+        let d = try emu("ihas324y") { $0.booktypeVersion = 1 }
         let r = BooktypeRunner(transport: d, commands: nec)
         let (v, all) = try r.readAll()
         #expect(v == 1 && all.map(\.media) == ["dvd+r-dl"] && all.allSatisfy { !$0.temporary })
