@@ -28,12 +28,6 @@ public struct Family: Sendable, Equatable {
     public var flash: FlashProtocol? { flashVariants.first }
     /// Every flash protocol of the family; where the drive's class decides (NEC), each names its classes.
     public var flashVariants: [FlashProtocol] = []
-
-    /// The protocol for a drive of this flash class: the variant whose drive-ID check lists it, else the first.
-    public func flash(forClass c: String?) -> FlashProtocol? {
-        guard let c else { return flash }
-        return flashVariants.first { $0.probes.contains { $0.driveID?.classes.contains(c) == true } } ?? flash
-    }
     /// How to read the firmware out, when a public source describes it.
     public var dump: DumpProtocol?
     /// Vendor book-type commands, when public.

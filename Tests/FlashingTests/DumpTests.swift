@@ -89,7 +89,7 @@ import Testing
 @Suite struct FlashClassTests {
     @Test func class4DriveIsRefusedByTheClass3Protocol() throws {
         let d = try emu("ihas324y") { $0.preset = [.init(at: 0x10800, bytes: Array("G280".utf8))] }
-        let proto = db.family("nec-optiarc")!.flash(forClass: "2MOpti3")!
+        let proto = db.family("nec-optiarc")!.flashVariants.first { $0.name == "nec-optiarc class 3 (Flash2MOpti3)" }!
         var spec = SyntheticSpec(); spec.size = 1769480; spec.driveID = "G280"
         let img = try SyntheticImage.generate(db.family("nec-optiarc")!.layouts.first { $0.id == "nec-2m-opti3" }!, spec, idTables: db.idTables)
         let probe = try ProbeRunner.run(proto, on: d)

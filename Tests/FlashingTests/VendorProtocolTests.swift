@@ -38,7 +38,8 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
     var proto: FlashProtocol {
         let f = db.family(family)!
-        return f.flash(forClass: (spec.driveID ?? driveID).flatMap { db.idTables["nec-drive-ids"]?.find($0)?.flashClass })!
+        guard let c = (spec.driveID ?? driveID).flatMap({ db.idTables["nec-drive-ids"]?.find($0)?.flashClass }) else { return f.flash! }
+        return f.flashVariants.first { $0.probes.contains { $0.driveID?.classes.contains(c) == true } }!
     }
 
     func makeDrive() throws -> EmulatedDrive {
