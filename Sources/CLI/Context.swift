@@ -15,6 +15,8 @@ public final class Context {
     let dbPath: String?
     let transcriptPath: String?
     private var cachedDB: FirmwareDatabase?
+    /// The database read ahead while the command line was parsed (used when it is the one the command asks for).
+    var prefetch: DBPrefetch?
     private var recorders: [TranscriptRecorder] = []
     private(set) var finishError: CLIError?
 
@@ -58,7 +60,9 @@ public final class Context {
             throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage)
         }
         do {
-            let db = try FirmwareDatabase.load(root: root)
+            let db: FirmwareDatabase
+            if let p = prefetch, p.root == root { db = try p.take().get() } else { db = try FirmwareDatabase.load(root: root) }
+            prefetch = nil
             cachedDB = db
             return db
         } catch {
@@ -150,5 +154,42 @@ public final class Context {
 
     func warn(_ s: String) {
         if !json { console.err("warning: \(s)\n") }
+    }
+}
+
+/// Reads the firmware-db on another thread while ArgumentParser parses the command line, for the commands that
+/// load it. The guess of the db folder (from --db, $ODFLASH_DB or the default places) is checked against the parsed
+/// options before the result is used; a wrong guess only costs the read.
+final class DBPrefetch: @unchecked Sendable {
+    let root: String
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<FirmwareDatabase, FirmwareDatabase.LoadError>?
+
+    static let commandsUsingDB: Set<String> = ["scan", "info", "media", "region", "fw", "flash", "dump", "booktype"]
+
+    private init(root: String) { self.root = root }
+
+    static func start(_ args: [String]) -> DBPrefetch? {
+        guard let first = args.first, commandsUsingDB.contains(first), !args.contains("--help"), !args.contains("-h") else { return nil }
+        var explicit: String?
+        for (i, a) in args.enumerated() {
+            if a == "--db", i + 1 < args.count { explicit = args[i + 1] } else if a.hasPrefix("--db=") { explicit = String(a.dropFirst(5)) }
+        }
+        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
+        guard let root = FirmwareDatabase.locate(explicit: explicit, environment: ProcessInfo.processInfo.environment,
+                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else { return nil }
+        let p = DBPrefetch(root: root)
+        DispatchQueue.global().async {
+            p.result = Result { () throws(FirmwareDatabase.LoadError) in try FirmwareDatabase.load(root: root) }
+            p.done.signal()
+        }
+        return p
+    }
+
+    /// Waits for the read to finish.
+    func take() -> Result<FirmwareDatabase, FirmwareDatabase.LoadError> {
+        done.wait()
+        done.signal()
+        return result!
     }
 }

@@ -49,6 +49,7 @@ public enum Runner {
         if ids.0 != ids.1 || ids.2 != ids.3 {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: "security", status: .refused), json: wantsJSON, console: console)
         }
+        let prefetch = DBPrefetch.start(arguments)
         let command: ParsableCommand
         do {
             command = try Odflash.parseAsRoot(arguments)
@@ -69,6 +70,7 @@ public enum Runner {
         }
         let g = cmd.global
         let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db, transcriptPath: g.transcript)
+        ctx.prefetch = prefetch
         do {
             do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
             ctx.finish()

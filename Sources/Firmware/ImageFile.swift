@@ -64,16 +64,17 @@ public enum ImageFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
         defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: size)
         var got = 0
         var failure: Int32 = 0
-        buf.withUnsafeMutableBytes { raw in
+        // Read straight into uninitialised storage (no zero fill of megabytes that read(2) overwrites).
+        let buf = [UInt8](unsafeUninitializedCapacity: size) { raw, count in
             while got < size {
                 let n = read(fd, raw.baseAddress! + got, size - got)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
                 if n == 0 { break }
                 got += n
             }
+            count = got
         }
         if failure != 0 { throw .unreadable(path, String(cString: strerror(failure))) }
         if got != size { throw .unreadable(path, "file changed while reading (\(got) of \(size) bytes)") }

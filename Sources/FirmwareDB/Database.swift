@@ -2,6 +2,9 @@ import Dispatch
 import Firmware
 import Flashing
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Yams
 
 /// firmware-db/: families and models, each with provenance. Loaded once, checked strictly.
@@ -84,12 +87,19 @@ public struct FirmwareDatabase: Sendable {
 
     static func files(_ dir: String, ext: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        guard let base = realPath(dir) else { return [] }
         return names.filter { $0.hasSuffix(ext) && !$0.hasPrefix(".") }.sorted().compactMap { n in
             let p = dir + "/" + n
-            let real = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
-            let base = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+            guard let real = realPath(p) else { return nil }
             return real.hasPrefix(base + "/") ? p : nil
         }
+    }
+
+    /// realpath(3): the path with every link resolved, or nil when it does not exist.
+    static func realPath(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
     }
 
     static func read(root: String, issues: inout [DBIssue]) -> FirmwareDatabase {

@@ -147,11 +147,11 @@ struct Entry {
     static func parseInt(_ v: Node) -> Int? {
         guard let s = v.scalar?.string.trimmedSpaces else { return nil }
         let neg = s.hasPrefix("-")
-        let body = neg ? String(s.dropFirst()) : s
-        let n: Int?
-        if body.lowercased().hasPrefix("0x") { n = Int(body.dropFirst(2).replacingOccurrences(of: "_", with: ""), radix: 16) }
-        else { n = Int(body.replacingOccurrences(of: "_", with: "")) }
-        return n.map { neg ? -$0 : $0 }
+        var body = Substring(neg ? s.dropFirst() : Substring(s))
+        var radix = 10
+        if body.hasPrefix("0x") || body.hasPrefix("0X") { body = body.dropFirst(2); radix = 16 }
+        let digits = body.contains("_") ? String(body.filter { $0 != "_" }) : String(body)
+        return Int(digits, radix: radix).map { neg ? -$0 : $0 }
     }
 
     func intList(_ key: String, issues: inout [DBIssue]) -> [Int]? {
