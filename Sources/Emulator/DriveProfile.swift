@@ -76,6 +76,11 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         /// nec: the book-type command-set version and the permanent changes left.
         public var booktypeVersion: Int?
         public var booktypeChangesLeft: Int?
+        /// pioneer: the 30h-byte answer to READ BUFFER 02h/F1h (serial 16, interface 4, generation 4, kernel type 8,
+        /// normal type 8, kernel revision 4; zero padded), and the 100h-byte key block its kernel-mode and commit
+        /// commands must carry (zero outside the given bytes).
+        public var pioneerInfo: String?
+        public var keyBlock: [Preset]?
 
         public struct Preset: Codable, Equatable, Sendable {
             public var at: Int
@@ -217,6 +222,15 @@ public struct DriveProfile: Codable, Equatable, Sendable {
             if let i = f.idAt, i < 0 || i + 4 > size { throw bad("firmware.idAt lies outside the flash") }
             if let r = f.safeModeRevision, r.utf8.count != 4 { throw bad("firmware.safeModeRevision must be 4 characters") }
             if let e = f.endCode, !(0...255).contains(e) { throw bad("firmware.endCode must be a byte") }
+            if f.behavior == "pioneer" {
+                guard let info = f.pioneerInfo, info.utf8.count <= 0x30, info.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) else {
+                    throw bad("firmware.pioneerInfo must be at most 48 printable ASCII characters (a pioneer drive needs it)")
+                }
+                guard let k = f.keyBlock, !k.isEmpty else { throw bad("firmware.keyBlock is required for a pioneer drive") }
+                for p in k {
+                    guard let b = p.bytes, !b.isEmpty, p.at >= 0, p.at + b.count <= 0x100 else { throw bad("firmware.keyBlock at \(p.at) must be ascii or hex bytes inside 100h bytes") }
+                }
+            }
         }
         if let a = adversarial, !Adversarial.modes.contains(a.mode) {
             throw bad("adversarial.mode '\(a.mode)' is not one of \(Adversarial.modes.joined(separator: ", "))")

@@ -95,8 +95,9 @@ public final class EmulatedDrive: SCSITransport {
                 }
             }
         }
-        if let a = replay.first(where: { $0.cdb == cdb.bytes }) {
-            // A dry-run copy answers the identification reads exactly as the real drive did.
+        if cdb.opcode != Opcode.inquiry, let a = replay.first(where: { $0.cdb == cdb.bytes }) {
+            // A dry-run copy answers the identification reads exactly as the real drive did. INQUIRY is its own
+            // (the same strings): it must show mode changes (safe mode, kernel mode) as the sequence makes them.
             return dataIn(a.data, a.data.count, transfer)
         }
         var result = dispatch(cdb, transfer)

@@ -44,7 +44,7 @@ public struct FaultInjection: Sendable, Equatable {
 /// wrong checksum), the emulator refuses with ILLEGAL REQUEST, the most conservative answer.
 public final class FirmwareMemory {
     /// The command sets an emulated drive can answer.
-    public static let behaviors: Set<String> = ["spc", "plextor", "nec", "mt1959", "mediatek-ff", "btc", "lg-renesas"]
+    public static let behaviors: Set<String> = ["spc", "plextor", "nec", "mt1959", "mediatek-ff", "btc", "lg-renesas", "pioneer"]
 
     public internal(set) var flash: [UInt8]
     /// Data received but not yet written to flash (download buffer, drive RAM).
@@ -69,6 +69,10 @@ public final class FirmwareMemory {
     public internal(set) var plextorBitset: UInt8 = 0
     /// nec global region reset: the first half was accepted.
     var globalResetArmed = false
+    /// pioneer: in kernel mode (INQUIRY revision 0000) after the kernel-mode command; the normal-mode revision.
+    public internal(set) var kernelMode = false
+    var normalRevision: String?
+    var learnedKey: [UInt8]?
 
     init(_ f: DriveProfile.Firmware) {
         let size = f.size ?? 0x100000
@@ -160,6 +164,10 @@ extension EmulatedDrive {
             if m.position + data.count <= m.flash.count { m.flash.replaceSubrange(m.position..<(m.position + data.count), with: data) }
         case "btc":
             return   // uploads go to the download buffer; the flash is written only by the 07h commit
+        case "pioneer":
+            // Loads go to drive RAM; power lost while the commit (05h) programs the flash leaves half of it written.
+            if b.count >= 2, b[1] & 0x1F == 0x05 { let half = m.flash.count / 2; m.flash.replaceSubrange(0..<half, with: m.staged[0..<half]) }
+            else { return }
         case "lg-renesas":
             if let off = Bytes.be32(b, 2), Int(off) + data.count <= m.flash.count { m.flash.replaceSubrange(Int(off)..<(Int(off) + data.count), with: data) }
         default:
@@ -181,6 +189,7 @@ extension EmulatedDrive {
         guard let m = memory else { return .check(5, 0x20, 0) }
         let b = cdb.bytes
         if m.behavior == "lg-renesas" { return lgWrite(cdb, t) }
+        if m.behavior == "pioneer" { return pioneerWrite(cdb, t) }
         let mode = b[1] & 0x1F
         let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
         var data: [UInt8] = []
@@ -229,6 +238,13 @@ extension EmulatedDrive {
         let b = cdb.bytes
         let mode = b[1] & 0x1F
         let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
+        if m.behavior == "pioneer" {
+            // 3C 02 F1: the drive's identification block (serial, interface, generation, kernel and normal types).
+            guard b[1] == 0x02, b[2] == 0xF1, length >= 1, length <= 0x30 else { return .check(5, 0x24, 0) }
+            var info = Array((m.config.pioneerInfo ?? "").utf8)
+            info += [UInt8](repeating: 0, count: 0x30 - info.count)
+            return dataIn(Array(info.prefix(length)), length, t)
+        }
         if m.behavior == "lg-renesas" {
             // 3C 05 <pos32> 00 <len16> 44: read absolute memory.
             guard b[1] == 0x05, b[9] == 0x44, let pos = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), Int(pos) + Int(n) <= m.flash.count else { return .check(5, 0x24, 0) }
@@ -241,6 +257,52 @@ extension EmulatedDrive {
         case 0x03 where m.behavior == "spc":
             let cap = m.flash.count
             return dataIn([0x00, UInt8((cap >> 16) & 0xFF), UInt8((cap >> 8) & 0xFF), UInt8(cap & 0xFF)], length, t)
+        default:
+            return .check(5, 0x24, 0)
+        }
+    }
+
+    /// Pioneer DVR (DVRFlash): `3B 04 FF` with the key block enters kernel mode (INQUIRY revision 0000); `3B 07 F0
+    /// <off24> <len24>` loads the normal image into drive RAM (kernel mode only); `3B 05 FF` with the key block writes it
+    /// to flash and returns to normal mode. Kernel-part writes (`3B 07 FE`) are refused: odflash never sends them.
+    func pioneerWrite(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard let m = memory else { return .check(5, 0x20, 0) }
+        let b = cdb.bytes
+        guard b.count == 10 else { return .check(5, 0x24, 0) }
+        let mode = b[1] & 0x1F
+        let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
+        var sent: [UInt8] = []
+        if case let .toDevice(d) = t { sent = d }
+        guard sent.count == length else { return .check(5, 0x24, 0) }
+        // A lying write is acknowledged and ignored; a short one reaches the drive cut in half.
+        guard let data = faultedPayload(sent) else { return .good() }
+        let residue = sent.count - data.count
+        // The key block the drive wants. A dry-run copy of a real drive cannot know it: it takes the one the kernel-mode
+        // command brings, and the commit must then carry the same.
+        var key = [UInt8](repeating: 0, count: 0x100)
+        for p in m.config.keyBlock ?? [] { if let kb = p.bytes, p.at + kb.count <= 0x100 { key.replaceSubrange(p.at..<(p.at + kb.count), with: kb) } }
+        if m.config.keyBlock == nil { key = m.learnedKey ?? data }
+        switch (mode, b[2]) {
+        case (0x04, 0xFF):
+            guard data.count == 0x100, data == key else { return .check(5, 0x26, 0) }   // invalid field in parameter list: wrong key
+            m.learnedKey = data
+            if !m.kernelMode { m.normalRevision = currentRevision }
+            m.kernelMode = true
+            m.staged = m.flash
+            currentRevision = "0000"
+            return .good()
+        case (0x07, 0xF0):
+            guard m.kernelMode else { return .check(5, 0x2C, 0) }   // command sequence error
+            guard offset + length <= m.staged.count else { return .check(5, 0x24, 0) }
+            m.staged.replaceSubrange(offset..<(offset + data.count), with: data)
+            return residue == 0 ? .good() : CommandResult(status: .good, residue: residue)
+        case (0x05, 0xFF):
+            guard m.kernelMode else { return .check(5, 0x2C, 0) }
+            guard data == key else { return .check(5, 0x26, 0) }
+            m.kernelMode = false
+            currentRevision = m.normalRevision ?? currentRevision
+            commitFirmware()
+            return .good()
         default:
             return .check(5, 0x24, 0)
         }

@@ -48,6 +48,8 @@ public struct FieldSpec: Equatable, Sendable {
     public var lookup: String?
     /// The field must equal this (after decoding) for the image to be valid.
     public var expect: String?
+    /// The value synthetic images get when nothing else sets it (not a fact about real images).
+    public var example: String?
 
     public init(name: String, role: FieldRole, offset: Int, anchor: String? = nil, length: Int, encoding: FieldEncoding,
                 sizes: [Int]? = nil, lookup: String? = nil, expect: String? = nil) {

@@ -127,7 +127,7 @@ public enum SyntheticImage {
             case .date: text = "2012/05/11 11:00"
             default: text = nil
             }
-            if let e = f.expect { text = e }
+            if let e = f.expect { text = e } else if text == nil, let x = f.example { text = x }
             guard let t = text, f.encoding == .ascii || f.encoding == .utf16be else { continue }
             // Fields that overlap a signature keep the signature's bytes (Plextor headers are both).
             let bytes: [UInt8] = f.encoding == .utf16be ? t.utf8.flatMap { [0, $0] } : Array(t.utf8)

@@ -9,7 +9,7 @@ enum LayoutParser {
     static let patchKeys = ["id", "kind", "media", "booktype", "provenance", "synthetic", "offset", "search_from", "search_to",
                             "ascii", "hex", "delta", "original", "replacement"]
     static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16"]
-    static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect"]
+    static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect", "example"]
     static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
                                "not_stored", "stride", "table", "provenance"]
     static let recordKeys = ["kind", "name", "type", "offset", "count", "count_field", "stride", "mid", "tid", "rid", "speed",
@@ -108,9 +108,12 @@ enum LayoutParser {
             issues.append(e.fail("encoding '\(encS)' is not one of \(FieldEncoding.allCases.map(\.rawValue).joined(separator: ", "))")); return nil
         }
         guard length > 0 && length <= 256 else { issues.append(e.fail("length must be 1-256")); return nil }
-        return FieldSpec(name: name, role: role, offset: offset, anchor: e.string("anchor", required: false, issues: &issues),
-                         length: length, encoding: enc, sizes: e.intList("sizes", issues: &issues),
-                         lookup: e.string("lookup", required: false, issues: &issues), expect: e.string("expect", required: false, issues: &issues))
+        var f = FieldSpec(name: name, role: role, offset: offset, anchor: e.string("anchor", required: false, issues: &issues),
+                          length: length, encoding: enc, sizes: e.intList("sizes", issues: &issues),
+                          lookup: e.string("lookup", required: false, issues: &issues), expect: e.string("expect", required: false, issues: &issues))
+        f.example = e.string("example", required: false, issues: &issues)
+        if let x = f.example, x.utf8.count > length { issues.append(e.fail("example '\(x)' is longer than the \(length)-byte field")) }
+        return f
     }
 
     static func ranges(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [ByteRange]? {

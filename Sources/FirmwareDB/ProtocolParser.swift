@@ -45,7 +45,7 @@ enum ProtocolParser {
                     guard let b = hexBytes(h), !b.isEmpty else { issues.append(c.fail("data_hex must be hex bytes separated by spaces")); continue }
                     data = .bytes(b)
                 } else if let b = c.child("data_block", "data_block") {
-                    b.checkKeys(["size", "put"], issues: &issues)
+                    b.checkKeys(["size", "put", "bytes"], issues: &issues)
                     guard let size = b.int("size", required: true, issues: &issues), (1...0x10000).contains(size) else {
                         issues.append(b.fail("size must be 1-10000h")); continue
                     }
@@ -56,6 +56,17 @@ enum ProtocolParser {
                               let v = p.string("value", issues: &issues) else { continue }
                         guard (1...4).contains(w), at >= 0, at + w <= size else { issues.append(p.fail("a \(w)-byte value at \(at) does not fit the \(size)-byte block")); continue }
                         puts.append(.init(at: at, width: w, value: v))
+                    }
+                    for c in b.children("bytes", issues: &issues) {
+                        c.checkKeys(["at", "ascii", "hex"], issues: &issues)
+                        guard let at = c.int("at", required: true, issues: &issues) else { continue }
+                        let bytes: [UInt8]?
+                        if let a = c.string("ascii", required: false, issues: &issues) { bytes = Array(a.utf8) }
+                        else if let h = c.string("hex", required: false, issues: &issues) { bytes = hexBytes(h) }
+                        else { bytes = nil }
+                        guard let bytes, !bytes.isEmpty else { issues.append(c.fail("bytes need ascii or hex")); continue }
+                        guard at >= 0, at + bytes.count <= size else { issues.append(c.fail("\(bytes.count) bytes at \(at) do not fit the \(size)-byte block")); continue }
+                        puts.append(.init(at: at, bytes: bytes))
                     }
                     data = .block(size: size, puts: puts)
                 }
@@ -97,10 +108,11 @@ enum ProtocolParser {
                 guard let sec = double(c, "seconds", &issues) else { issues.append(c.fail("wait needs seconds")); continue }
                 out.append(.wait(seconds: sec))
             } else if let c = s.child("check_inquiry", "check_inquiry") {
-                c.checkKeys(["name", "revision_prefix", "bootcode"], issues: &issues)
+                c.checkKeys(["name", "revision_prefix", "revision_not_prefix", "bootcode"], issues: &issues)
                 guard let name = c.string("name", issues: &issues) else { continue }
                 out.append(.checkInquiry(name: name, revisionPrefix: c.string("revision_prefix", required: false, issues: &issues),
-                                         bootcode: c.bool("bootcode", issues: &issues) ?? false))
+                                         bootcode: c.bool("bootcode", issues: &issues) ?? false,
+                                         revisionNotPrefix: c.string("revision_not_prefix", required: false, issues: &issues)))
             } else {
                 issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait or check_inquiry"))
             }
@@ -111,7 +123,7 @@ enum ProtocolParser {
     static func probes(_ e: Entry, _ issues: inout [DBIssue]) -> [FlashProtocol.Probe] {
         var out: [FlashProtocol.Probe] = []
         for p in e.children("probe", issues: &issues) {
-            p.checkKeys(["name", "cdb", "length", "capture", "keep_as", "match_image", "drive_id"], issues: &issues)
+            p.checkKeys(["name", "cdb", "length", "capture", "keep_as", "match_image", "expect", "drive_id"], issues: &issues)
             guard let name = p.string("name", issues: &issues), let t = template(p, "cdb", required: true, &issues),
                   let len = p.int("length", required: true, issues: &issues) else { continue }
             guard (1...0x10000).contains(len) else { issues.append(p.fail("length must be 1-10000h")); continue }
@@ -124,13 +136,29 @@ enum ProtocolParser {
                 pr.captures.append(.init(variable: v, offset: o, length: l))
             }
             pr.keepAs = p.string("keep_as", required: false, issues: &issues)
-            if let m = p.child("match_image", "match_image") {
-                m.checkKeys(["offset", "length", "image_offset", "what"], issues: &issues)
+            // match_image: one comparison, or a list of them.
+            let matches = p["match_image"]?.sequence != nil ? p.children("match_image", issues: &issues) : [p.child("match_image", "match_image")].compactMap { $0 }
+            for m in matches {
+                m.checkKeys(["offset", "length", "image_offset", "what", "decimal"], issues: &issues)
                 if let o = m.int("offset", required: true, issues: &issues), let l = m.int("length", required: true, issues: &issues),
                    let io = m.int("image_offset", required: true, issues: &issues), let w = m.string("what", issues: &issues) {
-                    if o >= 0, l > 0, o + l <= len, io >= 0 { pr.imageMatch = .init(offset: o, length: l, imageOffset: io, what: w) }
-                    else { issues.append(m.fail("the compared bytes must lie in the answer")) }
+                    if o >= 0, l > 0, o + l <= len, io >= 0 {
+                        pr.imageMatches.append(.init(offset: o, length: l, imageOffset: io, what: w, decimal: m.bool("decimal", issues: &issues) ?? false))
+                    } else { issues.append(m.fail("the compared bytes must lie in the answer")) }
                 }
+            }
+            for x in p.children("expect", issues: &issues) {
+                x.checkKeys(["offset", "length", "what", "ascii", "decimal", "not_prefix"], issues: &issues)
+                guard let o = x.int("offset", required: true, issues: &issues), let l = x.int("length", required: true, issues: &issues),
+                      let w = x.string("what", issues: &issues) else { continue }
+                guard o >= 0, l > 0, o + l <= len else { issues.append(x.fail("the expected bytes must lie in the answer")); continue }
+                var ex = FlashProtocol.Probe.Expect(offset: o, length: l, what: w)
+                ex.ascii = x["ascii"]?.sequence?.compactMap { $0.string } ?? []
+                ex.decimal = x.intList("decimal", issues: &issues) ?? []
+                ex.notPrefix = x.string("not_prefix", required: false, issues: &issues)
+                if ex.ascii.contains(where: { $0.utf8.count != l }) { issues.append(x.fail("every ascii value must be \(l) bytes")); continue }
+                if ex.ascii.isEmpty && ex.decimal.isEmpty && ex.notPrefix == nil { issues.append(x.fail("an expect needs ascii, decimal or not_prefix")); continue }
+                pr.expects.append(ex)
             }
             if let d = p.child("drive_id", "drive_id") {
                 d.checkKeys(["offset", "length", "table", "field", "classes"], issues: &issues)
@@ -237,7 +265,7 @@ enum ProtocolParser {
             switch s {
             case let .command(_, t, data, _):
                 ts = [t]
-                if case let .block(_, puts)? = data { for put in puts where !known.contains(put.value) { issues.append(e.fail("data_block names an unknown value '\(put.value)'")) } }
+                if case let .block(_, puts)? = data { for put in puts where put.bytes == nil && !known.contains(put.value) { issues.append(e.fail("data_block names an unknown value '\(put.value)'")) } }
             case let .chunks(c): ts = [c.cdb, c.first, c.last, c.before].compactMap { $0 }
             case let .sweep(_, t, _, _, _): ts = [t]
             case let .blocks(b): ts = [b.chunks.cdb, b.afterEach]

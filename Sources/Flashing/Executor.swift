@@ -116,9 +116,9 @@ public struct FlashExecutor {
             case .poll:
                 if let o = waitReady(c.action, plan) { outcome = o; break loop }
                 continue loop
-            case let .checkInquiry(prefix, boot):
+            case let .checkInquiry(prefix, boot, notPrefix):
                 sent += 1
-                if let why = checkInquiry(prefix: prefix, bootcode: boot, table: plan.bootcodes, timeout: plan.timeout) {
+                if let why = checkInquiry(prefix: prefix, bootcode: boot, notPrefix: notPrefix, table: plan.bootcodes, timeout: plan.timeout) {
                     outcome = fail(c, status, why, sense: nil)
                     break loop
                 }
@@ -235,12 +235,13 @@ public struct FlashExecutor {
     }
 
     /// nil when the drive's INQUIRY is as required; otherwise why not.
-    func checkInquiry(prefix: String?, bootcode: String?, table: [FlashProtocol.BootcodeEntry], timeout: Double) -> String? {
+    func checkInquiry(prefix: String?, bootcode: String?, notPrefix: String? = nil, table: [FlashProtocol.BootcodeEntry], timeout: Double) -> String? {
         let r: CommandResult
         do { r = try transport.run(.inquiry(allocation: 96), .fromDevice(96), timeout: min(timeout, 20)) } catch { return "INQUIRY failed: \(error)" }
         guard r.data.count >= 36 else { return "INQUIRY returned \(r.data.count) bytes" }
         let vendor = Bytes.ascii(r.data, 8, 8), product = Bytes.ascii(r.data, 16, 16), rev = Bytes.ascii(r.data, 32, 4)
         if let p = prefix, !rev.hasPrefix(p) { return "the drive reports revision '\(rev)', not one starting with '\(p)' (it did not change mode)" }
+        if let p = notPrefix, rev.hasPrefix(p) { return "the drive still reports revision '\(rev)' (it did not leave that mode)" }
         guard let want = bootcode else { return nil }
         guard let h = FlashProtocol.BootcodeEntry.bootcode(inquiry: r.data, table: table) else { return "the drive's boot code cannot be read from its safe-mode revision '\(rev)' and firmware-db lists none for \(vendor) \(product) \(rev)" }
         return h == want ? nil : "the image is for boot code \(want), the drive has boot code \(h)"

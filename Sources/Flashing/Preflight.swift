@@ -69,7 +69,7 @@ public enum Preflight {
         } else {
             add("image family", false, "the image matches no firmware-db layout")
         }
-        add("image checksums", i.image.valid, i.image.valid ? "every checksum validates" :
+        add("image checksums", i.image.valid, i.image.valid ? (i.image.checksums.isEmpty ? "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)" : "every checksum validates") :
                 "the image does not validate (\(i.image.checksums.filter { $0.status != "OK" }.map { "\($0.name) \($0.status)" }.joined(separator: ", ")))")
         // The image must name this drive: its INQUIRY strings, or its model/config ID.
         var named: Bool?

@@ -41,12 +41,28 @@ public enum ProbeRunner {
                              detail: p.layouts.contains(l) ? "\(p.name) handles layout \(l)" : "\(p.name) is public only for \(p.layouts.joined(separator: ", ")); the image is \(l)", hard: true))
         }
         for pr in p.probes {
-            if let m = pr.imageMatch, let ans = probe.answers.first(where: { (try? pr.cdb.cdb(["length": pr.length]).bytes) == $0.cdb })?.data {
-                let ok = m.offset + m.length <= ans.count && m.imageOffset + m.length <= image.count
-                    && Array(ans[m.offset..<(m.offset + m.length)]) == Array(image[m.imageOffset..<(m.imageOffset + m.length)])
-                let drive = m.offset + m.length <= ans.count ? printable(Array(ans[m.offset..<(m.offset + m.length)])) : "?"
-                let img = m.imageOffset + m.length <= image.count ? printable(Array(image[m.imageOffset..<(m.imageOffset + m.length)])) : "?"
+            let ans = answer(pr, probe)
+            for m in pr.imageMatches {
+                guard let ans else { continue }
+                let inAnswer = m.offset + m.length <= ans.count, inImage = m.imageOffset + m.length <= image.count
+                let drive = inAnswer ? printable(Array(ans[m.offset..<(m.offset + m.length)])) : "?"
+                let ok: Bool
+                var img = inImage ? printable(Array(image[m.imageOffset..<(m.imageOffset + m.length)])) : "?"
+                if m.decimal {
+                    // atoi on both sides; the image's number may run past the drive's field width, as it would in C.
+                    let d = inAnswer ? FlashProtocol.Probe.atoi(ans[m.offset..<(m.offset + m.length)]) : nil
+                    let i = m.imageOffset < image.count ? FlashProtocol.Probe.atoi(image[m.imageOffset..<min(image.count, m.imageOffset + 32)]) : nil
+                    img = i.map(String.init) ?? "no number"
+                    ok = d != nil && d == i
+                } else {
+                    ok = inAnswer && inImage && Array(ans[m.offset..<(m.offset + m.length)]) == Array(image[m.imageOffset..<(m.imageOffset + m.length)])
+                }
                 out.append(.init(name: m.what, passed: ok, detail: ok ? "drive and image: '\(drive)'" : "drive '\(drive)', image '\(img)'", hard: true))
+            }
+            for x in pr.expects {
+                guard let ans else { continue }
+                let why = x.problem(ans)
+                out.append(.init(name: x.what, passed: why == nil, detail: why ?? "drive: '\(printable(Array(ans[x.offset..<(x.offset + x.length)])))'", hard: true))
             }
             if let d = pr.driveID, let id = probe.driveIDs[pr.name] {
                 let (entry, known) = idProblems(d, id, idTables)
@@ -60,6 +76,12 @@ public enum ProbeRunner {
             }
         }
         return out
+    }
+
+    /// The answer a probe got, found by its CDB.
+    static func answer(_ pr: FlashProtocol.Probe, _ probe: ProbeData) -> [UInt8]? {
+        guard let cdb = try? pr.cdb.cdb(["length": pr.length]).bytes else { return nil }
+        return probe.answers.first { $0.cdb == cdb }?.data
     }
 
     /// The flash class of the drive, from the first probe that reads a drive ID known to its table.
@@ -89,18 +111,29 @@ public enum ProbeRunner {
         return (e, [])
     }
 
-    /// Where a family has variants by flash class (NEC), each variant's identification reads are tried in order until
-    /// one finds an ID of a class that variant is for; otherwise the first variant and what its reads found.
+    /// Where a family has variants (NEC by flash class, Pioneer by generation), each variant's identification reads are
+    /// tried in order until one fits the drive: its drive ID is of a class the variant is for, and every `expect` of
+    /// its reads holds. Otherwise the first variant and what its reads found (its preflight checks then say why not).
     public static func select(_ variants: [FlashProtocol], on t: any SCSITransport, idTables: [String: IDTable]) throws(Failure) -> (FlashProtocol, ProbeData)? {
         var first: (FlashProtocol, ProbeData)?
         for v in variants where !v.probes.isEmpty {
             let p = try run(v, on: t)
             if first == nil { first = (v, p) }
-            if let c = flashClass(v.probes, probe: p, idTables: idTables), v.probes.contains(where: { $0.driveID?.classes.contains(c) ?? true }) {
-                return (v, p)
-            }
+            if fits(v, p, idTables) { return (v, p) }
         }
         return first
+    }
+
+    static func fits(_ v: FlashProtocol, _ p: ProbeData, _ idTables: [String: IDTable]) -> Bool {
+        let classed = v.probes.contains { $0.driveID != nil }, expecting = v.probes.contains { !$0.expects.isEmpty }
+        guard classed || expecting else { return false }
+        if classed {
+            guard let c = flashClass(v.probes, probe: p, idTables: idTables), v.probes.contains(where: { $0.driveID?.classes.contains(c) ?? true }) else { return false }
+        }
+        for pr in v.probes where !pr.expects.isEmpty {
+            guard let ans = answer(pr, p), pr.expects.allSatisfy({ $0.problem(ans) == nil }) else { return false }
+        }
+        return true
     }
 
     static func printable(_ b: [UInt8]) -> String {

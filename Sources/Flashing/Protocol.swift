@@ -13,9 +13,12 @@ public struct FlashProtocol: Equatable, Sendable {
         case block(size: Int, puts: [Put])
     }
 
+    /// One item of a data block: a named plan value, `width` bytes big-endian, or constant bytes (text, a key).
     public struct Put: Equatable, Sendable {
         public var at: Int, width: Int, value: String
+        public var bytes: [UInt8]?
         public init(at: Int, width: Int, value: String) { self.at = at; self.width = width; self.value = value }
+        public init(at: Int, bytes: [UInt8]) { self.at = at; self.width = bytes.count; self.value = ""; self.bytes = bytes }
     }
 
     public struct Chunks: Equatable, Sendable {
@@ -65,7 +68,8 @@ public struct FlashProtocol: Equatable, Sendable {
         case wait(seconds: Double)
         /// INQUIRY: the revision must start with `revisionPrefix` (e.g. the drive really is in safe mode); with
         /// `bootcode`, the drive's boot code (from the revision, or the protocol's table) must equal the image's.
-        case checkInquiry(name: String, revisionPrefix: String?, bootcode: Bool)
+        /// `revisionNotPrefix`: the revision must not start with it (e.g. the drive left a kernel mode that reports 0000).
+        case checkInquiry(name: String, revisionPrefix: String?, bootcode: Bool, revisionNotPrefix: String? = nil)
     }
 
     /// A number taken from the image for use in CDBs or data blocks.
@@ -83,12 +87,52 @@ public struct FlashProtocol: Equatable, Sendable {
             public init(variable: String, offset: Int, length: Int) { self.variable = variable; self.offset = offset; self.length = length }
         }
         public struct ImageMatch: Equatable, Sendable {
-            /// The drive's bytes [offset, offset+length) of this read must equal the image's [imageOffset, +length).
+            /// The drive's bytes [offset, offset+length) of this read must equal the image's [imageOffset, +length);
+            /// with `decimal`, the two read as decimal numbers the way C's atoi does (DVRFlash's generation check).
             public var offset: Int, length: Int, imageOffset: Int
             public var what: String
-            public init(offset: Int, length: Int, imageOffset: Int, what: String) {
-                self.offset = offset; self.length = length; self.imageOffset = imageOffset; self.what = what
+            public var decimal = false
+            public init(offset: Int, length: Int, imageOffset: Int, what: String, decimal: Bool = false) {
+                self.offset = offset; self.length = length; self.imageOffset = imageOffset; self.what = what; self.decimal = decimal
             }
+        }
+        /// A fact about the drive's answer alone: its bytes are one of `ascii`, or (as a decimal number) one of
+        /// `decimal`, or do not start with `notPrefix`. Variants of a protocol are chosen by these.
+        public struct Expect: Equatable, Sendable {
+            public var offset: Int, length: Int, what: String
+            public var ascii: [String] = []
+            public var decimal: [Int] = []
+            public var notPrefix: String?
+            public init(offset: Int, length: Int, what: String) { self.offset = offset; self.length = length; self.what = what }
+
+            /// nil when the answer satisfies it; otherwise what the drive said.
+            public func problem(_ answer: [UInt8]) -> String? {
+                guard offset >= 0, offset + length <= answer.count else { return "the answer is \(answer.count) bytes, too short for \(what)" }
+                let b = Array(answer[offset..<(offset + length)])
+                let text = String(decoding: b.map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+                if !ascii.isEmpty, !ascii.contains(where: { Array($0.utf8) == b }) {
+                    return "\(what): the drive says '\(text)', not \(ascii.map { "'\($0)'" }.joined(separator: " or "))"
+                }
+                if !decimal.isEmpty {
+                    let n = Probe.atoi(b[...])
+                    guard let n, decimal.contains(n) else {
+                        return "\(what): the drive says '\(text)', not \(decimal.map(String.init).joined(separator: " or "))"
+                    }
+                }
+                if let p = notPrefix, b.starts(with: Array(p.utf8)) { return "\(what): the drive says '\(text)'" }
+                return nil
+            }
+        }
+
+        /// C's atoi: leading blanks, an optional sign, then digits up to the first non-digit; nil when there are none.
+        public static func atoi(_ b: ArraySlice<UInt8>) -> Int? {
+            var i = b.startIndex
+            while i < b.endIndex, b[i] == 0x20 || (0x09...0x0D).contains(b[i]) { i += 1 }
+            var sign = 1
+            if i < b.endIndex, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { sign = b[i] == UInt8(ascii: "-") ? -1 : 1; i += 1 }
+            var n = 0, digits = 0
+            while i < b.endIndex, (0x30...0x39).contains(b[i]), digits < 18 { n = n * 10 + Int(b[i] - 0x30); i += 1; digits += 1 }
+            return digits == 0 ? nil : sign * n
         }
         /// An ASCII ID in the answer that must be in an ID table, belong to the image's layout, and equal an image field.
         public struct DriveID: Equatable, Sendable {
@@ -104,7 +148,8 @@ public struct FlashProtocol: Equatable, Sendable {
         public var length: Int
         public var captures: [Capture] = []
         public var keepAs: String?
-        public var imageMatch: ImageMatch?
+        public var imageMatches: [ImageMatch] = []
+        public var expects: [Expect] = []
         public var driveID: DriveID?
         public init(name: String, cdb: CDBTemplate, length: Int) { self.name = name; self.cdb = cdb; self.length = length }
     }
@@ -212,7 +257,7 @@ public struct PlannedCommand: Equatable, Sendable {
         case send
         case wait(Double)
         case poll(tries: Int, interval: Double, successes: Int)
-        case checkInquiry(revisionPrefix: String?, bootcode: String?)
+        case checkInquiry(revisionPrefix: String?, bootcode: String?, revisionNotPrefix: String? = nil)
     }
     public let phase: Phase
     public let name: String
@@ -353,6 +398,11 @@ public struct FlashPlan: Sendable {
                     case let .block(size, puts)?:
                         var b = [UInt8](repeating: 0, count: size)
                         for put in puts {
+                            if let c = put.bytes {
+                                guard put.at >= 0, put.at + c.count <= size else { throw .range("\(name): \(c.count) bytes do not fit at \(put.at)") }
+                                b.replaceSubrange(put.at..<(put.at + c.count), with: c)
+                                continue
+                            }
                             guard let x = vars[put.value] else { throw .field("\(name): no value named \(put.value)") }
                             guard put.at >= 0, put.at + put.width <= size, x >= 0, x < 1 << (8 * put.width) else { throw .range("\(name): \(put.value) does not fit at \(put.at)") }
                             b.replaceSubrange(put.at..<(put.at + put.width), with: Bytes.encodeBE(UInt64(x), count: put.width))
@@ -414,9 +464,9 @@ public struct FlashPlan: Sendable {
                     cmds.append(.init(phase: phase, name: "wait for ready", action: .poll(tries: tries, interval: interval, successes: successes), cdb: tur))
                 case let .wait(seconds):
                     cmds.append(.init(phase: phase, name: "wait \(seconds) s", action: .wait(seconds), cdb: tur))
-                case let .checkInquiry(name, prefix, wantBoot):
+                case let .checkInquiry(name, prefix, wantBoot, notPrefix):
                     if wantBoot && bootcode == nil { notes.append("the image names no boot code, so the drive's boot code is not compared") }
-                    cmds.append(.init(phase: phase, name: name, action: .checkInquiry(revisionPrefix: prefix, bootcode: wantBoot ? bootcode : nil),
+                    cmds.append(.init(phase: phase, name: name, action: .checkInquiry(revisionPrefix: prefix, bootcode: wantBoot ? bootcode : nil, revisionNotPrefix: notPrefix),
                                       cdb: try! CDB(raw: [0x12, 0, 0, 0, 0x60, 0])))
                 }
             }

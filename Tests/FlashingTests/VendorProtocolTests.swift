@@ -33,13 +33,21 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "btc-mediatek", drive: "btc-drw1008", layout: nil, spec: {
             var s = SyntheticSpec(); s.vendor = "BTC"; s.product = "DVDRW DRW1008"; s.revision = "0051"; return s }()),
         ProtocolCase(family: "lg-renesas", drive: "lg-gsa-t21n", layout: nil, spec: { var s = SyntheticSpec(); s.size = 0x10480; return s }()),
+        ProtocolCase(family: "pioneer-dvr", drive: "dvr-107d", layout: "dvr-normal", spec: {
+            var s = SyntheticSpec(); s.vendor = "PIONEER"; s.product = "DVD-RW  DVR-107D"; return s }()),
     ]
 
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
     var proto: FlashProtocol {
         let f = db.family(family)!
-        guard let c = (spec.driveID ?? driveID).flatMap({ db.idTables["nec-drive-ids"]?.find($0)?.flashClass }) else { return f.flash! }
-        return f.flashVariants.first { $0.probes.contains { $0.driveID?.classes.contains(c) == true } }!
+        if let c = (spec.driveID ?? driveID).flatMap({ db.idTables["nec-drive-ids"]?.find($0)?.flashClass }) {
+            return f.flashVariants.first { $0.probes.contains { $0.driveID?.classes.contains(c) == true } }!
+        }
+        // Other families with variants (Pioneer by generation and mode): as the CLI chooses, from the drive's answers.
+        if f.flashVariants.count > 1, let d = try? makeDrive(), let sel = try? ProbeRunner.select(f.flashVariants, on: d, idTables: db.idTables) {
+            return sel.0
+        }
+        return f.flash!
     }
 
     func makeDrive() throws -> EmulatedDrive {

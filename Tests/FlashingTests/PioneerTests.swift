@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import Emulator
+@testable import Firmware
+@testable import FirmwareDB
+@testable import Flashing
+@testable import SCSI
+
+/// DVRFlash's sequence for Pioneer DVR drives: variant by generation and mode, the key block, the RAM load, the commit.
+@Suite struct PioneerTests {
+    static let c = ProtocolCase.all.first { $0.family == "pioneer-dvr" }!
+    func hex(_ s: String) -> [UInt8] { s.split(separator: " ").map { UInt8($0, radix: 16)! } }
+
+    /// The 100h-byte key block: the generation's ID string, and from generation 6 on the key 9A782361h at 10h.
+    func keyBlock(_ id: String, key: Bool) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: 0x100)
+        b.replaceSubrange(0..<16, with: Array(id.utf8))
+        if key { b.replaceSubrange(0x10..<0x14, with: [0x9A, 0x78, 0x23, 0x61]) }
+        return b
+    }
+
+    func inspect(_ img: [UInt8]) -> InspectReport {
+        Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
+    }
+
+    /// A drive profile edited: generation and kernel type in the F1h answer, INQUIRY revision, key block.
+    func drive(generation: String = "0007", kernelType: String = "PIO_STD ", revision: String? = nil, key: [Emulator.DriveProfile.Firmware.Preset]? = nil) throws -> EmulatedDrive {
+        var p = try DriveProfile.resolve("dvr-107d", emulatorDir: repoRoot + "/firmware-db/emulator")
+        p.unitAttentionOnStart = false
+        p.firmware?.pioneerInfo = "SYNTHETIC-000001ATA " + generation + kernelType + "PIO_STD 1.00"
+        if let r = revision { p.inquiry.revision = r }
+        if let k = key { p.firmware?.keyBlock = k }
+        return EmulatedDrive(profile: p)
+    }
+
+    func image(generation: String = "0007", kernelType: String = "PIO_STD", layout: String = "dvr-normal") throws -> [UInt8] {
+        var img = try SyntheticImage.generate(db.family("pioneer-dvr")!.layouts.first { $0.id == layout }!, Self.c.spec, idTables: db.idTables)
+        img.replaceSubrange(0xB4..<0xB8, with: Array(generation.utf8))
+        img.replaceSubrange(0xD0..<0xD7, with: Array(kernelType.utf8))
+        return img
+    }
+
+    /// Golden plan of the generation-7 sequence (DVRFlash 2.0).
+    @Test func generation7Plan() throws {
+        let d = try drive()
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        #expect(v.name == "pioneer-dvr-gen7")
+        let img = try image()
+        let plan = try FlashPlan.build(v, image: img, probe: probe)
+        let key = keyBlock("PIONEER  DVR-107", key: true)
+        let c = plan.commands
+        #expect(c[0].cdb.bytes == hex("3B 04 FF 00 00 00 00 01 00 00") && c[0].data == .toDevice(key) && c[0].phase == .prepare)
+        #expect(c[1].action == .checkInquiry(revisionPrefix: "0000", bootcode: nil) && c[1].phase == .prepare)
+        let loads = c.filter { $0.cdb.bytes.starts(with: [0x3B, 0x07, 0xF0]) }
+        #expect(loads.count == 32 && loads.allSatisfy { $0.phase == .commit && $0.gapMilliseconds == 100 })
+        #expect(loads[0].cdb.bytes == hex("3B 07 F0 00 00 00 00 80 00 00") && loads[31].cdb.bytes == hex("3B 07 F0 0F 80 00 00 80 00 00"))
+        #expect(loads[1].data == .toDevice(Array(img[0x8000..<0x10000])))
+        #expect(c[34].cdb.bytes == hex("3B 05 FF 00 00 00 00 01 00 00") && c[34].data == .toDevice(key) && c[34].phase == .commit)
+        #expect(c.suffix(2).map(\.action) == [.wait(10), .checkInquiry(revisionPrefix: nil, bootcode: nil, revisionNotPrefix: "0000")])
+    }
+
+    /// The drive's generation picks the key block; 52 shares 6's, a DVR-105 (4) carries no key.
+    @Test(arguments: [("0006", "PIONEER  DVR-106", true), ("0052", "PIONEER  DVR-106", true), ("0004", "PIONEER  DVR-105", false),
+                      ("0008", "PIONEER  DVR-108", true), ("0054", "PIONEER  DVR-107", true)])
+    func generationChoosesTheKeyBlock(_ gen: String, _ id: String, _ key: Bool) throws {
+        let d = try drive(generation: gen)
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        let plan = try FlashPlan.build(v, image: try image(generation: gen), probe: probe)
+        #expect(plan.commands.first?.data == .toDevice(keyBlock(id, key: key)), "\(gen) -> \(v.name)")
+        let img = try image(generation: gen)
+        let checks = ProbeRunner.checks(v, probe: probe, image: img, report: inspect(img), idTables: db.idTables)
+        #expect(checks.allSatisfy { $0.passed }, "\(checks.filter { !$0.passed })")
+    }
+
+    /// DVR-103/104 (generations 1 and 3) need DVRFlash's seeded anti-downgrade handshake, which odflash does not do.
+    @Test func generationsWithoutAKeyBlockAreRefused() throws {
+        let d = try drive(generation: "0003")
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        let img = try image(generation: "0003")
+        let failed = ProbeRunner.checks(v, probe: probe, image: img, report: inspect(img), idTables: db.idTables).filter { !$0.passed }
+        #expect(failed.contains { $0.name == "DVR generation with a documented key block" && $0.hard && $0.detail.contains("'0003'") }, "\(failed)")
+        #expect(d.writeCommandCount == 0)
+    }
+
+    /// Image and drive must agree on generation (as numbers) and kernel type (XL vs standard).
+    @Test func mismatchesAreHardChecks() throws {
+        let d = try drive()
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        for (img, name) in [(try image(generation: "0008"), "DVR generation (drive vs image)"), (try image(kernelType: "PIO_ADV"), "kernel type (drive vs image: XL and standard drives differ)")] {
+            let checks = ProbeRunner.checks(v, probe: probe, image: img, report: inspect(img), idTables: db.idTables)
+            #expect(checks.contains { $0.name == name && !$0.passed && $0.hard }, "\(name): \(checks)")
+        }
+        // "7" and "0007" are the same generation to atoi, as in DVRFlash.
+        let same = try image(generation: "7\u{0}\u{0}\u{0}")
+        let sameChecks = ProbeRunner.checks(v, probe: probe, image: same, report: inspect(same), idTables: db.idTables)
+        #expect(sameChecks.first { $0.name == "DVR generation (drive vs image)" }?.passed == true)
+        #expect(d.writeCommandCount == 0)
+    }
+
+    /// Kernel images convert drives: identified, never flashed.
+    @Test func kernelImagesAreNotFlashed() throws {
+        let img = try image(layout: "dvr-kernel")
+        let rep = inspect(img)
+        #expect(rep.identity?.layout == "dvr-kernel")
+        let checks = ProbeRunner.checks(db.family("pioneer-dvr")!.flash!, probe: ProbeData(), image: img, report: rep, idTables: db.idTables)
+        #expect(checks.contains { $0.name == "protocol for this image" && !$0.passed && $0.hard })
+    }
+
+    /// A drive left in kernel mode (INQUIRY revision 0000) gets the load and the commit without the kernel-mode command.
+    @Test func driveAlreadyInKernelModeIsRecovered() throws {
+        let d = try drive(revision: "0000")
+        d.memory?.kernelMode = true
+        d.memory?.normalRevision = "1.10"   // what the firmware reports once it runs again
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        #expect(v.name == "pioneer-dvr-gen7-kernel-mode")
+        let img = try image()
+        let plan = try FlashPlan.build(v, image: img, probe: probe)
+        #expect(!plan.commands.contains { $0.cdb.bytes.starts(with: [0x3B, 0x04]) })
+        let o = quiet(d).run(plan, expectRevision: nil)
+        #expect(o.status == .success, "\(o.message)")
+        #expect(ProtocolCase.holds(d, plan) && d.memory?.kernelMode == false)
+    }
+
+    /// A key the drive does not accept: refused at the kernel-mode command, before anything is loaded. Recoverable.
+    @Test func wrongKeyIsRecoverable() throws {
+        let d = try drive(key: [.init(at: 0, bytes: Array("PIONEER  DVR-107".utf8)), .init(at: 0x10, bytes: [0x12, 0x34, 0x56, 0x78])])
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
+        let before = d.memory!.flash
+        let o = quiet(d).run(try FlashPlan.build(v, image: try image(), probe: probe), expectRevision: nil)
+        #expect(o.status == .recoverable && o.sense?.hasPrefix("05/26") == true, "\(o.message) \(String(describing: o.sense))")
+        let unchanged = d.memory!.flash == before
+        #expect(unchanged && d.memory?.kernelMode == false && d.log.filter { $0.opcode == 0x3B }.count == 1)
+    }
+
+    @Test func atoiReadsLikeC() {
+        #expect(FlashProtocol.Probe.atoi(Array("0007".utf8)[...]) == 7)
+        #expect(FlashProtocol.Probe.atoi(Array("  52x".utf8)[...]) == 52)
+        #expect(FlashProtocol.Probe.atoi(Array("-3".utf8)[...]) == -3)
+        #expect(FlashProtocol.Probe.atoi(Array("ATA ".utf8)[...]) == nil)
+        #expect(FlashProtocol.Probe.atoi([]) == nil)
+    }
+}
