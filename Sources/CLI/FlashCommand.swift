@@ -131,6 +131,7 @@ struct FlashCommand: ODCommand {
                                               revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - proto.placement.imageFrom + proto.placement.flashAt })
                 f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
                 f.safeModeRevision = c.safeModeRevision
+                f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
             }
             let rec = TranscriptRecorder(emu)

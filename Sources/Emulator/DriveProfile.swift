@@ -80,6 +80,11 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         /// normal type 8, kernel revision 4; zero padded), and the 100h-byte key block its kernel-mode and commit
         /// commands must carry (zero outside the given bytes).
         public var pioneerInfo: String?
+        /// nec: the drive takes any checksum; erase/program by a block bitmask in CDB bytes 2-8 with these leading
+        /// block sizes before uniform 64 KiB blocks (an emulator geometry).
+        public var checksumAny: Bool?
+        public var blockMask: Bool?
+        public var bootBlocks: [Int]?
         public var keyBlock: [Preset]?
 
         public struct Preset: Codable, Equatable, Sendable {

@@ -72,15 +72,19 @@ enum ProtocolParser {
                 }
                 out.append(.command(name: name, cdb: t, data: data, ignoreErrors: c.bool("ignore_errors", issues: &issues) ?? false))
             } else if let c = s.child("chunks", "chunks") {
-                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "end", "bias", "gap_ms"], issues: &issues)
+                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "end", "bias", "gap_ms", "pad_bytes"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
                       let size = c.int("chunk_size", required: true, issues: &issues) else { continue }
                 guard size > 0 && size <= 0xFFFFFF else { issues.append(c.fail("chunk_size must be 1-FFFFFFh")); continue }
                 let start = c.int("start", issues: &issues) ?? 0, end = c.int("end", issues: &issues), bias = c.int("bias", issues: &issues) ?? 0
                 guard start >= 0, bias >= 0, end.map({ $0 > start }) ?? true else { issues.append(c.fail("start, end and bias must be non-negative with start < end")); continue }
-                out.append(.chunks(.init(name: name, cdb: t, first: template(c, "first", required: false, &issues), last: template(c, "last", required: false, &issues),
-                                         before: template(c, "before", required: false, &issues), chunkSize: size, start: start, end: end, bias: bias,
-                                         gapMilliseconds: c.int("gap_ms", issues: &issues) ?? 0)))
+                var ch = FlashProtocol.Chunks(name: name, cdb: t, first: template(c, "first", required: false, &issues), last: template(c, "last", required: false, &issues),
+                                              before: template(c, "before", required: false, &issues), chunkSize: size, start: start, end: end, bias: bias,
+                                              gapMilliseconds: c.int("gap_ms", issues: &issues) ?? 0)
+                let pad = c.int("pad_bytes", issues: &issues) ?? 0
+                guard (0...0x1000).contains(pad) else { issues.append(c.fail("pad_bytes must be 0-1000h")); continue }
+                ch.padBytes = pad
+                out.append(.chunks(ch))
             } else if let c = s.child("blocks", "blocks") {
                 c.checkKeys(["name", "cdb", "chunk_size", "block_size", "start", "end", "bias", "after_each", "after_name"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
@@ -210,7 +214,7 @@ enum ProtocolParser {
                               after: steps(e, "after", &issues), cleanup: steps(e, "cleanup", &issues),
                               timeout: Double(e.int("timeout", issues: &issues) ?? 300), disputed: e.string("disputed", required: false, issues: &issues))
         if let em = e["emulator"], em.mapping != nil, let ee = e.child("emulator", "emulator") {
-            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "end_code", "busy_after_flash", "safe_mode_revision"], issues: &issues)
+            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "checksum_any", "end_code", "busy_after_flash", "safe_mode_revision", "block_mask", "boot_blocks"], issues: &issues)
             p.emulator = ee.string("behavior", issues: &issues)
             p.emulatorConfig.size = ee.int("size", issues: &issues)
             p.emulatorConfig.idAt = ee.int("id_at", issues: &issues)
@@ -218,6 +222,9 @@ enum ProtocolParser {
             p.emulatorConfig.endCode = ee.int("end_code", issues: &issues)
             p.emulatorConfig.busyAfterFlash = ee.int("busy_after_flash", issues: &issues)
             p.emulatorConfig.safeModeRevision = ee.string("safe_mode_revision", required: false, issues: &issues)
+            p.emulatorConfig.checksumAny = ee.bool("checksum_any", issues: &issues)
+            p.emulatorConfig.blockMask = ee.bool("block_mask", issues: &issues)
+            p.emulatorConfig.bootBlocks = ee.intList("boot_blocks", issues: &issues)
         } else {
             p.emulator = e.string("emulator", required: false, issues: &issues)
         }
@@ -257,7 +264,7 @@ enum ProtocolParser {
             }
         }
         // Every value a template names must exist: offset/length/state/address come from the plan, the rest from values and probes.
-        var known: Set<String> = ["offset", "length", "state", "address", "chunksum"]
+        var known: Set<String> = ["offset", "length", "state", "address", "bit", "chunksum"]
         known.formUnion(p.values.keys)
         for pr in p.probes { known.formUnion(pr.captures.map(\.variable)) }
         for s in p.prepare + p.commit + p.after + p.cleanup {

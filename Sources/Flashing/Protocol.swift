@@ -35,6 +35,8 @@ public struct FlashProtocol: Equatable, Sendable {
         /// Added to the offset within [start, end) to make the `offset` field (a buffer or RAM address).
         public var bias: Int
         public var gapMilliseconds: Int
+        /// Zero bytes sent after each chunk's image bytes (Binflash's WriteRAMOpti: 4 per 4 KiB).
+        public var padBytes = 0
         public init(name: String, cdb: CDBTemplate, first: CDBTemplate? = nil, last: CDBTemplate? = nil, before: CDBTemplate? = nil,
                     chunkSize: Int, start: Int = 0, end: Int? = nil, bias: Int = 0, gapMilliseconds: Int = 0) {
             self.name = name; self.cdb = cdb; self.first = first; self.last = last; self.before = before; self.chunkSize = chunkSize
@@ -230,6 +232,12 @@ public struct FlashProtocol: Equatable, Sendable {
         public var endCode: Int?
         public var busyAfterFlash: Int?
         public var safeModeRevision: String?
+        /// nec: the drive takes any checksum (Binflash sends 0 to BD drives).
+        public var checksumAny: Bool?
+        /// nec: erase and program name one block as a bit of CDB bytes 2-8; `bootBlocks` are the sizes of the
+        /// blocks before the uniform 64 KiB ones (the emulator's flash geometry, not a vendor fact).
+        public var blockMask: Bool?
+        public var bootBlocks: [Int]?
         public init() {}
     }
     /// How to read the firmware back for verification (where a public read path exists).
@@ -448,7 +456,9 @@ public struct FlashPlan: Sendable {
                         if let b = c.before {
                             cmds.append(.init(phase: phase, name: "\(c.name) (ready check)", cdb: try make(b, values), ignoreErrors: true))
                         }
-                        cmds.append(.init(phase: phase, name: "\(c.name) \(n)", cdb: try make(tpl, values), data: .toDevice(Array(image[off..<(off + len)])),
+                        var data = Array(image[off..<(off + len)])
+                        if c.padBytes > 0 { data += [UInt8](repeating: 0, count: c.padBytes) }
+                        cmds.append(.init(phase: phase, name: "\(c.name) \(n)", cdb: try make(tpl, values), data: .toDevice(data),
                                           imageBytes: len, gapMilliseconds: c.gapMilliseconds))
                         off += len
                         n += 1
@@ -457,7 +467,11 @@ public struct FlashPlan: Sendable {
                     guard step > 0, from <= to else { throw .range("\(name): [\(from), \(to)) step \(step)") }
                     var a = from
                     while a < to {
-                        cmds.append(.init(phase: phase, name: "\(name) \(String(a, radix: 16, uppercase: true))h", cdb: try make(t, ["address": a])))
+                        // {bit} is 1 << address: Binflash's single-block erase and program name the block as one bit of a
+                        // 56-bit mask in CDB bytes 2-8.
+                        var values = ["address": a]
+                        if a >= 0 && a < 63 { values["bit"] = 1 << a }
+                        cmds.append(.init(phase: phase, name: "\(name) \(a < 0x100 ? String(a) : String(a, radix: 16, uppercase: true) + "h")", cdb: try make(t, values)))
                         a += step
                     }
                 case let .pollReady(tries, interval, successes):

@@ -1,8 +1,8 @@
 import SCSI
 
 /// A CDB written as data: hex bytes and placeholders, e.g. "3B 07 00 {offset:3} {length:3} 00".
-/// Placeholders: {NAME:N} is the plan value NAME, big-endian in N bytes (1-4; {NAME} is one byte). The plan supplies
-/// offset, length and state for chunks, address for sweeps, and the protocol's image and probe values.
+/// Placeholders: {NAME:N} is the plan value NAME, big-endian in N bytes (1-7; {NAME} is one byte). The plan supplies
+/// offset, length and state for chunks, address and bit (1 << address) for sweeps, and the protocol's image and probe values.
 public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
     enum Part: Equatable, Sendable { case byte(UInt8), field(String, Int) }
     let parts: [Part]
@@ -28,7 +28,7 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
                     throw .malformed(text, "bad field \(tok) (lower-case letters, digits and _)")
                 }
                 let n = inner.count == 2 ? Int(inner[1]) ?? 0 : 1
-                guard (1...4).contains(n) else { throw .malformed(text, "field width must be 1-4 bytes") }
+                guard (1...7).contains(n) else { throw .malformed(text, "field width must be 1-7 bytes") }
                 out.append(.field(name, n))
             } else {
                 guard tok.count == 2, let v = UInt8(tok, radix: 16) else { throw .malformed(text, "'\(tok)' is not a hex byte") }

@@ -27,6 +27,15 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti", spec: {
             var s = SyntheticSpec(); s.size = 1835016; s.driveID = "Q200"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
             driveID: "Q200"),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m", spec: {
+            var s = SyntheticSpec(); s.size = 1966088; s.driveID = "K355"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
+            driveID: "K355"),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti", spec: {
+            var s = SyntheticSpec(); s.size = 1835016; s.driveID = "D570"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
+            driveID: "D570"),
+        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-bd", spec: {
+            var s = SyntheticSpec(); s.driveID = "C500"; return s }(),
+            driveID: "C500"),
         ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: {
             var s = SyntheticSpec(); s.size = 0x100000; s.configID = "MT1959 Boot BU5 "; return s }()),
         ProtocolCase(family: "mediatek-ff", drive: "sd616f", layout: "sd-616f", spec: SyntheticSpec()),
@@ -54,9 +63,15 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         var p = try DriveProfile.resolve(self.drive, emulatorDir: repoRoot + "/firmware-db/emulator")
         p.unitAttentionOnStart = false
         if let id = driveID {
-            // Class 2 keeps its ID at RAM 4800h and checks a longer range; classes 3 and 4 at 10800h.
-            let c2 = db.idTables["nec-drive-ids"]?.find(id)?.flashClass == "2MOpti2"
-            if c2 { p.firmware?.idAt = 0x4800; p.firmware?.checksumRange = [0x30000, 0x1F0000] }
+            // The drive of that ID's class, as the class's protocol describes it to the emulator: where RAM holds the
+            // ID (4800h, 10800h, 7000h), the checksummed range, block addressing.
+            let cfg = proto.emulatorConfig
+            let oldAt = p.firmware?.idAt
+            p.firmware?.idAt = cfg.idAt ?? oldAt
+            p.firmware?.checksumRange = cfg.checksumRange
+            p.firmware?.checksumAny = cfg.checksumAny
+            p.firmware?.blockMask = cfg.blockMask
+            p.firmware?.bootBlocks = cfg.bootBlocks
             let at = p.firmware?.idAt ?? 0
             p.firmware?.preset = [.init(at: at, bytes: Array(id.utf8))]
         }
@@ -73,8 +88,13 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     func setUp(_ img: [UInt8]) throws -> (EmulatedDrive, FlashPlan) {
         let d = try makeDrive()
         let probe = try ProbeRunner.run(proto, on: d)
-        let bootcode = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
-            .fields.first { $0.role == "bootcode" }?.value
+        let report = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
+        let bootcode = report.fields.first { $0.role == "bootcode" }?.value
+        if driveID != nil {
+            // The new revision is where this class's placement puts the image's INQUIRY revision (as a dry-run copy has it).
+            let pl = proto.placement
+            d.memory?.revisionOffset = report.fields.first { $0.role == "revision" }.map { $0.offset - pl.imageFrom + pl.flashAt }
+        }
         return (d, try FlashPlan.build(proto, image: img, probe: probe, bootcode: bootcode))
     }
 
@@ -223,6 +243,51 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         #expect(plan.commands.last?.data == .toDevice(hex("23 00 00 00 00 80")))
     }
 
+    /// Binflash Flash2M (drive ID K355): RAM writes to 10000h+, erase blocks 4..34 and program 4..33, each block one bit
+    /// of CDB bytes 2-8 (EraseSingleBlock/FlashSingleBlock: byte 8-(b>>3), bit b&7).
+    @Test func necOptiarc2M() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "K355" }!
+        #expect(c.proto.name == "nec-optiarc class 2M (Flash2M)")
+        let img = try c.image()
+        let (_, plan) = try c.setUp(img)
+        let sends = plan.commands.filter { $0.action == .send }
+        let ram = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x01 }
+        #expect(ram.count == 0x1E0000 / 0x8000 && ram[0].cdb.bytes == hex("CB 01 00 01 00 00 00 00 08 00 00 00"))
+        #expect(ram.last?.cdb.bytes == hex("CB 01 00 1E 80 00 00 00 08 00 00 00") && ram.last?.data == .toDevice(Array(img[0x1D8000..<0x1E0000])))
+        let erase = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x04 }
+        let program = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x02 }
+        #expect(erase.count == 31 && program.count == 30)
+        #expect(erase.first?.cdb.bytes == hex("CB 04 00 00 00 00 00 00 10 00 00 00") && erase.last?.cdb.bytes == hex("CB 04 00 00 04 00 00 00 00 00 00 00"))
+        #expect(program.last?.cdb.bytes == hex("CB 02 00 00 02 00 00 00 00 00 00 00"))   // block 33
+        #expect(sends.contains { $0.cdb.bytes == [0xCC, 0x04, img[0x1E0000], img[0x1E0001], 0, 0, 0, 0, 0, 0, 0, 0] })
+    }
+
+    /// Binflash Flash2MOpti: WriteRAMOpti's 20h zero bytes after each 8000h chunk; blocks 3..30.
+    @Test func necOptiarc2MOpti() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "D570" }!
+        let img = try c.image()
+        let (_, plan) = try c.setUp(img)
+        let ram = plan.commands.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x01 }
+        #expect(ram.count == 56 && ram[0].cdb.bytes == hex("CB 01 00 03 00 00 00 00 08 00 00 00"))
+        #expect(ram[0].data == .toDevice(Array(img[0..<0x8000]) + [UInt8](repeating: 0, count: 0x20)) && ram[0].imageBytes == 0x8000)
+        let erase = plan.commands.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x04 }
+        #expect(erase.count == 28 && erase[0].cdb.bytes == hex("CB 04 00 00 00 00 00 00 08 00 00 00"))
+    }
+
+    /// Binflash Flash2MOptiBD: RAM from 0 (the last chunk 200h), checksum 0 before the erase and 0 with the BD flag after.
+    @Test func necOptiarcBD() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "C500" }!
+        let img = try c.image()
+        let (_, plan) = try c.setUp(img)
+        let sends = plan.commands.filter { $0.action == .send }
+        let ram = sends.filter { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x01 }
+        #expect(ram.count == 59 && ram.last?.cdb.bytes == hex("CB 01 00 1D 00 00 00 02 00 00 00 00"))
+        let sums = sends.filter { $0.cdb.bytes[0] == 0xCC && $0.cdb.bytes[1] == 0x04 }
+        #expect(sums.map(\.cdb.bytes) == [hex("CC 04 00 00 00 00 00 00 00 00 00 00"), hex("CC 04 00 00 00 00 00 01 00 00 00 00")])
+        #expect(sums[0].phase == .prepare && sums[1].phase == .commit)
+        #expect(!plan.commands.contains { if case .checkInquiry = $0.action { return true }; return false })   // no boot code on BD drives
+    }
+
     @Test func templatesNamingUnknownValuesAreRejectedByTheLinter() throws {
         let yaml = """
         schema: 1
@@ -252,14 +317,14 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let img = try c.image()
         let (d, plan) = try c.setUp(img)
         let before = d.memory!.flash
-        let o = quiet(d).run(plan, expectRevision: c.family == "nec-optiarc" ? "BL1Y" : (c.family == "btc-mediatek" ? "0051" : nil))
+        let o = quiet(d).run(plan, expectRevision: c.family == "nec-optiarc" && c.layout != "nec-bd" ? "BL1Y" : (c.family == "btc-mediatek" ? "0051" : nil))
         if c.driveID == "G285" { #expect(plan.commands.contains { $0.cdb.bytes[0] == 0xCB && $0.cdb.bytes[1] == 0x12 }) }
         #expect(o.status == .success, "\(c): \(o.message)")
         #expect(ProtocolCase.holds(d, plan), "\(c)")
         let changed = d.memory!.flash != before
         #expect(changed)
         if c.family == "nec-optiarc" {
-            #expect(o.revisionAfter == "BL1Y" && d.memory?.safeMode == false)
+            #expect((c.layout == "nec-bd" || o.revisionAfter == "BL1Y") && d.memory?.safeMode == false, "\(c): \(String(describing: o.revisionAfter))")
             // Cleanup runs only when a sequence stops early: a good run leaves safe mode once, in its commit phase.
             #expect(d.log.filter { $0.bytes[0] == 0xCC && $0.bytes[1] == 0x01 && $0.bytes[2] == 0x00 }.count == 1)
         }
