@@ -52,7 +52,7 @@ struct DumpCommand: ODCommand {
             throw CLIError("\(inq.vendor) \(inq.product) \(inq.revision) is not in firmware-db: odflash sends no vendor command to an unknown drive",
                            kind: "refused", status: .refused)
         }
-        guard let proto = family.dump else {
+        guard !family.dumpVariants.isEmpty else {
             throw CLIError("no public method reads the firmware of \(family.name) (\(family.id)) drives", kind: "refused", status: .refused)
         }
         var dumper = Dumper(transport: t)
@@ -62,13 +62,14 @@ struct DumpCommand: ODCommand {
             let pct = total == 0 ? 100 : done * 100 / total
             if tty && pct != last { last = pct; console.err("\rreading firmware: \(pct)%   ") }
         }
-        // The identification reads first: the drive's ID must be known and of a class this read sequence is for.
-        let probe: ProbeData
-        do { probe = try ProbeRunner.run(FlashProtocol.probing(proto.probes), on: t) } catch {
-            throw CLIError("dump failed, nothing was written to \(output): \(error.description)", kind: "device", status: .device)
+        // The identification reads first: the drive's ID must be known and of a class a read sequence is for.
+        let proto: DumpProtocol, probe: ProbeData
+        do { (proto, probe) = try Dumper.select(family.dumpVariants, on: t, idTables: db.idTables) } catch {
+            if !error.refused {
+                throw CLIError("dump failed, nothing was written to \(output): \(error.description)", kind: "device", status: .device)
+            }
+            throw CLIError("dump refused, nothing was sent but identification: \(error.description)", kind: "refused", status: .refused)
         }
-        let problems = ProbeRunner.driveIDProblems(proto.probes, probe: probe, idTables: db.idTables)
-        if let p = problems.first { throw CLIError("dump refused, nothing was sent but identification: \(p)", kind: "refused", status: .refused) }
         let result: Dumper.Result
         do { result = try dumper.run(proto, probe: probe) } catch {
             if tty { console.err("\n") }

@@ -116,7 +116,8 @@ struct FlashCommand: ODCommand {
         let expectRevision = rep.version
         let placed = plan.placedImage
         // The family's dump reads the flash back afterwards when it yields this image's layout.
-        let verifier = family?.dump.flatMap { $0.layout == rep.identity?.layout ? $0 : nil }
+        // The read-out sequence that yields this image's layout (the layout follows the drive's class, checked above).
+        let verifier = family?.dumpVariants.first { $0.layout != nil && $0.layout == rep.identity?.layout }
         func memoryMatches(_ d: EmulatedDrive?) -> Bool? { d?.memory.map { plan.isPlaced(in: $0.flash) } }
 
         if dryRun {
@@ -152,7 +153,7 @@ struct FlashCommand: ODCommand {
 
         // Whether a backup can be taken is settled before asking; it is written only once the user has confirmed.
         // The backup comes from the family's dump protocol; an emulated drive without one is copied from its memory.
-        let dumpable = family?.dump != nil
+        let dumpable = verifier != nil
         let memoryCopy = dumpable ? nil : ctx.emulatedDrive(of: t)?.memory?.flash
         if !dumpable && memoryCopy == nil && !noBackup {
             throw CLIError("no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one",
@@ -169,7 +170,7 @@ struct FlashCommand: ODCommand {
         var backupPath: String?
         if !noBackup {
             var bytes = memoryCopy
-            if let d = family?.dump {
+            if let d = verifier {
                 do { bytes = try Dumper(transport: t).run(d).bytes } catch {
                     throw CLIError("the backup failed, nothing was written to the drive: \(error.description)", kind: "device", status: .device)
                 }

@@ -267,10 +267,16 @@ public struct FirmwareDatabase: Sendable {
         }
         if f.flash != nil && f.status[.flash] == nil { issues.append(e.fail("a family with a flash protocol needs a flash status")) }
         if let de = e.child("dump", "dump") {
-            f.dump = ProtocolParser.dump(de, &issues)
+            // One read-out sequence, or a list of them (one per flash class).
+            let entries = de.node.sequence != nil ? e.children("dump", issues: &issues) : [de]
             let flashBootcodes = f.flash?.bootcodes ?? []
-            if f.dump?.bootcodes.isEmpty == true { f.dump?.bootcodes = flashBootcodes }
-            if let l = f.dump?.layout, !layouts.contains(where: { $0.id == l }) { issues.append(de.fail("layout '\(l)' is not one of this family's images")) }
+            for x in entries {
+                guard var d = ProtocolParser.dump(x, &issues) else { continue }
+                if d.bootcodes.isEmpty { d.bootcodes = flashBootcodes }
+                if let l = d.layout, !layouts.contains(where: { $0.id == l }) { issues.append(x.fail("layout '\(l)' is not one of this family's images")) }
+                if entries.count > 1 && d.layout == nil { issues.append(x.fail("each of several dump sequences names the layout it yields")) }
+                f.dumpVariants.append(d)
+            }
         }
         if let be = e.child("booktype", "booktype") { f.booktype = ProtocolParser.booktype(be, &issues) }
         if let re = e.child("region", "region") { f.region = ProtocolParser.region(re, &issues) }

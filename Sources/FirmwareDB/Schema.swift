@@ -28,8 +28,10 @@ public struct Family: Sendable, Equatable {
     public var flash: FlashProtocol? { flashVariants.first }
     /// Every flash protocol of the family; where the drive's class decides (NEC), each names its classes.
     public var flashVariants: [FlashProtocol] = []
-    /// How to read the firmware out, when a public source describes it.
-    public var dump: DumpProtocol?
+    /// How to read the firmware out, when a public source describes it (the first of `dumpVariants`).
+    public var dump: DumpProtocol? { dumpVariants.first }
+    /// Every read-out sequence of the family; where the drive's class decides (NEC), each names its classes and layout.
+    public var dumpVariants: [DumpProtocol] = []
     /// Vendor book-type commands, when public.
     public var booktype: BooktypeCommands?
     /// Vendor region resets, when public.

@@ -1,3 +1,4 @@
+import Firmware
 import SCSI
 
 /// How a family's firmware is read out, as firmware-db describes it: identification reads, mode changes, the
@@ -39,6 +40,24 @@ public struct DumpProtocol: Equatable, Sendable {
 
 /// Reads a drive's firmware with a DumpProtocol. Only reads and mode changes are sent; the mode is always restored.
 public struct Dumper {
+    /// The family's read-out sequence for this drive: each variant's identification reads are run in order until one
+    /// finds a drive ID it is for (known, of one of its classes). Nothing but identification is sent. Throws the
+    /// reason the drive fits none (the first variant's), or a failed read.
+    public static func select(_ variants: [DumpProtocol], on t: any SCSITransport, idTables: [String: IDTable]) throws(Failure) -> (DumpProtocol, ProbeData) {
+        var firstProblem: String?
+        var knownProblem = false
+        for v in variants {
+            let probe: ProbeData
+            do { probe = try ProbeRunner.run(FlashProtocol.probing(v.probes), on: t) } catch { throw Failure(description: error.description) }
+            let problems = ProbeRunner.driveIDProblems(v.probes, probe: probe, idTables: idTables)
+            if problems.isEmpty { return (v, probe) }
+            // Say why in the words of the read that found a known ID (the drive's class), not of one that found none.
+            let known = ProbeRunner.flashClass(v.probes, probe: probe, idTables: idTables) != nil
+            if firstProblem == nil || (known && !knownProblem) { firstProblem = problems.joined(separator: "; "); knownProblem = known }
+        }
+        throw Failure(description: firstProblem ?? "the family has no read-out sequence", refused: true)
+    }
+
     public let transport: any SCSITransport
     public var progress: (Int, Int) -> Void = { _, _ in }
     public init(transport: any SCSITransport) { self.transport = transport }
@@ -47,6 +66,8 @@ public struct Dumper {
         public let description: String
         /// What the cleanup reported, if it did not succeed.
         public var cleanupNotes: [String] = []
+        /// True when the drive was refused (not identified as one a sequence is for), not when a command failed.
+        public var refused = false
     }
 
     public struct Result: Sendable {

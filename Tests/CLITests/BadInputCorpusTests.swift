@@ -202,7 +202,10 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
             try! FileManager.default.copyItem(atPath: db, toPath: dir)
             let p = dir + "/" + file
             let text = (try? String(contentsOfFile: p, encoding: .utf8)) ?? ""
-            try! edit(text).write(toFile: p, atomically: true, encoding: .utf8)
+            let changed = edit(text)
+            // A mutation that no longer matches the file would test nothing.
+            #expect(changed != text, "the '\(name)' mutation no longer changes \(file)")
+            try! changed.write(toFile: p, atomically: true, encoding: .utf8)
             cases.append(BadCase(category: "firmware-db", name: name, args: ["fw", "inspect", img, "--db", dir], contains: contains))
         }
         mutated("typo in a key", "families/plextor.yaml", { $0.replacingOccurrences(of: "\nprovenance:", with: "\nprovenace:") }, contains: "did you mean")
@@ -222,7 +225,7 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
         mutated("checksum algorithm", "families/plextor.yaml", { $0.replacingOccurrences(of: "algorithm: sum, unit: u8, initial: 0x8000", with: "algorithm: crc99, unit: u8, initial: 0x8000") }, contains: "crc99")
         mutated("id table line", "idtables/nec-drive-ids.tsv", { $0 + "no-tabs-here\n" })
         mutated("media table line", "media/atip-manufacturers.tsv", { $0 + "\t\t\t\n97:99\n" })
-        mutated("dump layout unknown", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "  layout: nec-2m-opti3\n  probe:", with: "  layout: nec-9m\n  probe:") }, contains: "nec-9m")
+        mutated("dump layout unknown", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "    layout: nec-2m-opti3\n    probe:", with: "    layout: nec-9m\n    probe:") }, contains: "nec-9m")
         mutated("booktype version_from unknown", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "version_from: dvd+r-dl", with: "version_from: dvd-ram") }, contains: "dvd-ram")
         mutated("region key unknown", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "{key55:4} 55 55", with: "{key56:4} 55 55") }, contains: "key56")
         mutated("file name is not the id", "families/btc-mediatek.yaml", { $0.replacingOccurrences(of: "id: btc-mediatek", with: "id: btc-other") }, contains: "must live in")

@@ -52,6 +52,38 @@ import Testing
         #expect(d.log.last.map { Bytes.hex($0.bytes) } == "CC 01 00 00 47 32 34 35 01 00 00 00")
     }
 
+    /// Classes 2 and 2MOpti (drive ID at 4800h): the second read-out sequence, chosen by the drive's class, reads
+    /// 30000h-1F0000h; flash then dump gives back the nec-2m-opti image byte for byte.
+    @Test(arguments: ["Q200", "D570"])
+    func class2FlashThenDumpRoundTrips(_ id: String) throws {
+        let c = ProtocolCase.all.first { $0.driveID == id }!
+        let img = try c.image()
+        let (d, plan) = try c.setUp(img)
+        var ex = quiet(d)
+        ex.verifyDump = db.family("nec-optiarc")!.dumpVariants.first { $0.layout == c.layout }
+        let o = ex.run(plan, expectRevision: "BL1Y")
+        #expect(o.status == .success && o.readBack, "\(o.message)")
+        let (v, probe) = try Dumper.select(db.family("nec-optiarc")!.dumpVariants, on: d, idTables: db.idTables)
+        #expect(v.layout == "nec-2m-opti")
+        let r = try Dumper(transport: d).run(v, probe: probe)
+        let same = r.bytes == img
+        #expect(same && r.bytes.count == 1835016)
+        #expect(d.memory?.safeMode == false)
+    }
+
+    /// A drive no read-out sequence is for (class 2M: its dump ID path is model-specific) is refused after identification.
+    @Test func noSequenceForTheClassIsARefusal() throws {
+        let c = ProtocolCase.all.first { $0.driveID == "K355" }!
+        let d = try c.makeDrive()
+        #expect {
+            try Dumper.select(db.family("nec-optiarc")!.dumpVariants, on: d, idTables: db.idTables)
+        } throws: { e in
+            guard let f = e as? Dumper.Failure else { return false }
+            return f.refused && f.description.contains("K355")
+        }
+        #expect(d.writeCommandCount == 0 && d.log.allSatisfy { $0.opcode == 0xCC && $0.bytes[1] == 0 })
+    }
+
     @Test func aZeroDumpIDIsRefusedBeforeSafeMode() throws {
         let d = try emu(nec.drive) { $0.preset?.append(.init(at: 0x30000, bytes: [0, 0, 0, 0])) }
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }

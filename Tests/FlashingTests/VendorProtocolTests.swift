@@ -413,7 +413,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
                     d.fault = FaultInjection(atWrite: at, kind: kind)
                     var ex = quiet(d)
                     // As the CLI does: the family's dump reads the flash back when it yields the image's layout.
-                    if let dump = db.family(c.family)?.dump, dump.layout == c.layout { ex.verifyDump = dump }
+                    if let dump = db.family(c.family)?.dumpVariants.first(where: { $0.layout != nil && $0.layout == c.layout }) { ex.verifyDump = dump }
                     let o = ex.run(p, expectRevision: nil)
                     let phase = w[at - 1].phase
                     // The invariants every cell must satisfy.
