@@ -41,13 +41,22 @@ struct DBCommand: ParsableCommand {
 
         struct Row: Encodable {
             let id: String, name: String, vendor: String, product: String, family: String, provenance: String, synthetic: Bool
+            /// The family's flash sequences (names for `flash --protocol`), in the order they are tried.
+            let flashSequences: [String]
         }
 
         func run(_ ctx: Context) throws {
             let db = try ctx.database()
-            let rows = db.models.map { Row(id: $0.id, name: $0.name, vendor: $0.vendor, product: $0.product, family: $0.family, provenance: $0.provenance, synthetic: $0.synthetic) }
+            let rows = db.models.map { m in
+                Row(id: m.id, name: m.name, vendor: m.vendor, product: m.product, family: m.family, provenance: m.provenance, synthetic: m.synthetic,
+                    flashSequences: db.family(m.family)?.flashVariants.map(\.name) ?? [])
+            }
+            var families: [String] = []
+            for r in rows where !families.contains(r.family) { families.append(r.family) }
+            let sequences = families.map { f in [f, db.family(f).map { $0.flashVariants.isEmpty ? "none public" : $0.flashVariants.map(\.name).joined(separator: "; ") } ?? "?"] }
             ctx.emit(rows, text: TextTable.render(["MODEL", "VENDOR", "PRODUCT", "FAMILY"],
-                                                  rows.map { [$0.name + ($0.synthetic ? " [synthetic]" : ""), $0.vendor, $0.product, $0.family] }))
+                                                  rows.map { [$0.name + ($0.synthetic ? " [synthetic]" : ""), $0.vendor, $0.product, $0.family] })
+                     + "\n" + TextTable.render(["FAMILY", "FLASH SEQUENCES (tried in this order; flash --protocol NAME picks one)"], sequences))
         }
     }
 }

@@ -34,6 +34,7 @@ struct FlashCommand: ODCommand {
     @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
     @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
     @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
+    @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
     @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
 
     struct Report: Encodable {
@@ -82,10 +83,23 @@ struct FlashCommand: ODCommand {
         // probes are vendor commands (read-only), never sent to a drive odflash does not know.
         let identity = ["optical drive", "model in firmware-db", "flash protocol", "image family"]
         var chosen = family?.flash
-        if let fam = family, fam.flash?.probes.isEmpty == false, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
-            // Where the drive's flash class decides the sequence (NEC), the variant for its class.
+        if let name = protocolName {
+            guard let fam = family else { throw CLIError("--protocol \(name): the drive is not in firmware-db", kind: "refused", status: .refused) }
+            guard let v = fam.flashVariants.first(where: { $0.name == name }) else {
+                let names = fam.flashVariants.map(\.name)
+                throw CLIError("--protocol \(name): \(fam.id) has no flash sequence of that name" + (names.isEmpty ? "" : " (it has: \(names.joined(separator: ", ")))"),
+                               kind: "usage", status: .usage)
+            }
+            chosen = v
+        }
+        if let fam = family, let first = chosen, !first.probes.isEmpty, checks.filter({ identity.contains($0.name) }).allSatisfy({ $0.passed }) {
             do {
-                if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables) { chosen = v; probe = p }
+                if protocolName != nil {
+                    probe = try ProbeRunner.run(first, on: t)
+                } else if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables) {
+                    // Where the drive decides the sequence (NEC flash class, Pioneer generation), the variant for it.
+                    chosen = v; probe = p
+                }
             } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
         }
         if let proto = chosen {
@@ -124,16 +138,16 @@ struct FlashCommand: ODCommand {
             // The same plan against an emulated copy of this drive; the transcript is what the drive would receive.
             let emu: EmulatedDrive
             if isEmu, let orig = ctx.emulatedProfile(of: t), let f = orig.firmware {
-                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
                 if let mem = ctx.emulatedDrive(of: t)?.memory { emu.memory?.load(mem) }
             } else {
                 let c = proto.emulatorConfig
                 var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
-                                              revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - proto.placement.imageFrom + proto.placement.flashAt })
+                                              revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
                 f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
                 f.safeModeRevision = c.safeModeRevision
                 f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks
-                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers)
+                emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
             }
             let rec = TranscriptRecorder(emu)
             rec.keepDataIn = false   // printed, not replayed

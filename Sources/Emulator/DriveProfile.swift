@@ -82,6 +82,10 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var pioneerInfo: String?
         /// nec: the drive takes any checksum; erase/program by a block bitmask in CDB bytes 2-8 with these leading
         /// block sizes before uniform 64 KiB blocks (an emulator geometry).
+        /// spc: the READ BUFFER descriptor's offset boundary (a power of two; FFh: offset 0 only), and false to
+        /// refuse READ BUFFER mode 03h altogether (as scsi_debug does).
+        public var bufferBoundary: Int?
+        public var bufferDescriptor: Bool?
         public var checksumAny: Bool?
         public var blockMask: Bool?
         public var bootBlocks: [Int]?

@@ -29,6 +29,8 @@ public final class EmulatedDrive: SCSITransport {
     var rngState: UInt64 = 0
     /// Recorded answers (CDB -> data) that take precedence over the emulation: a dry-run copy's identification reads.
     public var replay: [(cdb: [UInt8], data: [UInt8])] = []
+    /// Reads the real drive refused (CDB, sense key/ASC/ASCQ): a dry-run copy refuses them the same way.
+    public var replayRefusals: [(cdb: [UInt8], sense: [UInt8])] = []
     var pendingWriteFault: FaultInjection.Kind?
     private var writesSeen = 0
     private var gone = false
@@ -55,13 +57,14 @@ public final class EmulatedDrive: SCSITransport {
 
     /// A copy with a full firmware description and the real drive's answers to the identification reads.
     public static func clone(vendor: String, product: String, revision: String, firmware: DriveProfile.Firmware,
-                             replay: [(cdb: [UInt8], data: [UInt8])] = []) -> EmulatedDrive {
+                             replay: [(cdb: [UInt8], data: [UInt8])] = [], refusals: [(cdb: [UInt8], sense: [UInt8])] = []) -> EmulatedDrive {
         let p = DriveProfile(name: "dry-run", description: "dry-run copy", provenance: "synthetic: a dry-run copy of a real drive's identity",
                              synthetic: true, inquiry: .init(vendor: vendor, product: product, revision: revision),
                              serial: nil, profiles: ["CD-ROM"], interface: nil, capabilities: nil, rpc: nil, medium: nil,
                              unitAttentionOnStart: false, firmware: firmware)
         let d = EmulatedDrive(profile: p, deviceName: "dry-run")
         d.replay = replay
+        d.replayRefusals = refusals
         return d
     }
 
@@ -94,6 +97,9 @@ public final class EmulatedDrive: SCSITransport {
                 case .shortTransfer, .lyingWrite: pendingWriteFault = f.kind
                 }
             }
+        }
+        if let r = replayRefusals.first(where: { $0.cdb == cdb.bytes }), r.sense.count == 3 {
+            return .check(r.sense[0], r.sense[1], r.sense[2])
         }
         if cdb.opcode != Opcode.inquiry, let a = replay.first(where: { $0.cdb == cdb.bytes }) {
             // A dry-run copy answers the identification reads exactly as the real drive did. INQUIRY is its own

@@ -271,8 +271,9 @@ extension EmulatedDrive {
             guard offset + length <= m.flash.count else { return .check(5, 0x24, 0) }
             return dataIn(Array(m.flash[offset..<(offset + length)]), length, t)
         case 0x03 where m.behavior == "spc":
-            let cap = m.flash.count
-            return dataIn([0x00, UInt8((cap >> 16) & 0xFF), UInt8((cap >> 8) & 0xFF), UInt8(cap & 0xFF)], length, t)
+            if m.config.bufferDescriptor == false { return .check(5, 0x20, 0) }
+            let cap = min(m.flash.count, 0xFFFFFF)
+            return dataIn([UInt8(truncatingIfNeeded: m.config.bufferBoundary ?? 0), UInt8((cap >> 16) & 0xFF), UInt8((cap >> 8) & 0xFF), UInt8(cap & 0xFF)], length, t)
         default:
             return .check(5, 0x24, 0)
         }
@@ -332,7 +333,17 @@ extension EmulatedDrive {
         guard case let .toDevice(data) = t, data.count == Int(n), Int(pos) + data.count <= m.staged.count else { return .check(5, 0x24, 0) }
         guard let payload = faultedPayload(data) else { return .good() }
         m.staged.replaceSubrange(Int(pos)..<(Int(pos) + payload.count), with: payload)
-        if b[1] == 0x05 { commitFirmware() }
+        if b[1] == 0x05 {
+            // The file's header names where its body goes (BE32 at 40h) and how long it is (BE32 at 44h, the file
+            // size less the 400h-byte header): the body lands there in memory, which 3C 05 reads back.
+            let end = Int(pos) + payload.count
+            guard end >= 0x400, let at32 = Bytes.be32(m.staged, 0x40), let n32 = Bytes.be32(m.staged, 0x44) else { return .check(5, 0x24, 0) }
+            let at = Int(at32), n = Int(n32)
+            guard n == end - 0x400, at + n <= m.flash.count else { return .check(5, 0x24, 0) }
+            m.flash.replaceSubrange(at..<(at + n), with: m.staged[0x400..<end])
+            m.commits += 1
+            m.busy = m.config.busyAfterFlash ?? 0
+        }
         return payload.count == data.count ? .good() : CommandResult(status: .good, residue: data.count - payload.count)
     }
 

@@ -25,6 +25,17 @@ public enum WordUnit: String, Sendable, Equatable, CaseIterable {
         }
     }
 
+    /// The unit a numeric field encoding reads as; nil for text and hex fields.
+    public init?(encoding: FieldEncoding) {
+        switch encoding {
+        case .be16: self = .be16
+        case .le16: self = .le16
+        case .be32: self = .be32
+        case .le32: self = .le32
+        default: return nil
+        }
+    }
+
     func read(_ b: [UInt8], _ i: Int) -> UInt64? {
         guard i >= 0, i + size <= b.count else { return nil }
         return b.withUnsafeBufferPointer { read($0, i) }

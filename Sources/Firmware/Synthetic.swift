@@ -128,6 +128,12 @@ public enum SyntheticImage {
             default: text = nil
             }
             if let e = f.expect { text = e } else if text == nil, let x = f.example { text = x }
+            // A numeric field's example is a number (decimal or 0x hex), written in the field's encoding.
+            if let t = text, f.expect == nil, t == f.example, let unit = WordUnit(encoding: f.encoding) {
+                let digits = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
+                if let v = UInt64(digits, radix: t.hasPrefix("0x") ? 16 : 10) { unit.write(v, into: &img, at: at) }
+                continue
+            }
             guard let t = text, f.encoding == .ascii || f.encoding == .utf16be else { continue }
             // Fields that overlap a signature keep the signature's bytes (Plextor headers are both).
             let bytes: [UInt8] = f.encoding == .utf16be ? t.utf8.flatMap { [0, $0] } : Array(t.utf8)

@@ -72,7 +72,7 @@ enum ProtocolParser {
                 }
                 out.append(.command(name: name, cdb: t, data: data, ignoreErrors: c.bool("ignore_errors", issues: &issues) ?? false))
             } else if let c = s.child("chunks", "chunks") {
-                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "end", "bias", "gap_ms", "pad_bytes"], issues: &issues)
+                c.checkKeys(["name", "cdb", "first", "last", "before", "chunk_size", "start", "end", "bias", "gap_ms", "pad_bytes", "max_chunks"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues),
                       let size = c.int("chunk_size", required: true, issues: &issues) else { continue }
                 guard size > 0 && size <= 0xFFFFFF else { issues.append(c.fail("chunk_size must be 1-FFFFFFh")); continue }
@@ -84,6 +84,8 @@ enum ProtocolParser {
                 let pad = c.int("pad_bytes", issues: &issues) ?? 0
                 guard (0...0x1000).contains(pad) else { issues.append(c.fail("pad_bytes must be 0-1000h")); continue }
                 ch.padBytes = pad
+                ch.maxChunks = c.int("max_chunks", issues: &issues)
+                if let m = ch.maxChunks, m < 1 { issues.append(c.fail("max_chunks must be at least 1")); continue }
                 out.append(.chunks(ch))
             } else if let c = s.child("blocks", "blocks") {
                 c.checkKeys(["name", "cdb", "chunk_size", "block_size", "start", "end", "bias", "after_each", "after_name"], issues: &issues)
@@ -127,11 +129,14 @@ enum ProtocolParser {
     static func probes(_ e: Entry, _ issues: inout [DBIssue]) -> [FlashProtocol.Probe] {
         var out: [FlashProtocol.Probe] = []
         for p in e.children("probe", issues: &issues) {
-            p.checkKeys(["name", "cdb", "length", "capture", "keep_as", "match_image", "expect", "drive_id"], issues: &issues)
+            p.checkKeys(["name", "cdb", "length", "capture", "keep_as", "match_image", "expect", "drive_id", "optional", "descriptor"], issues: &issues)
             guard let name = p.string("name", issues: &issues), let t = template(p, "cdb", required: true, &issues),
                   let len = p.int("length", required: true, issues: &issues) else { continue }
             guard (1...0x10000).contains(len) else { issues.append(p.fail("length must be 1-10000h")); continue }
             var pr = FlashProtocol.Probe(name: name, cdb: t, length: len)
+            pr.optional = p.bool("optional", issues: &issues) ?? false
+            pr.descriptor = p.bool("descriptor", issues: &issues) ?? false
+            if pr.descriptor && len != 4 { issues.append(p.fail("a buffer descriptor is 4 bytes")) }
             for c in p.children("capture", issues: &issues) {
                 c.checkKeys(["variable", "offset", "length"], issues: &issues)
                 guard let v = c.string("variable", issues: &issues), let o = c.int("offset", required: true, issues: &issues),
@@ -252,9 +257,10 @@ enum ProtocolParser {
         }
         if let t = e.child("transform", "transform") { p.transform = transform(t, &issues) }
         if let pl = e.child("placement", "placement") {
-            pl.checkKeys(["image_from", "image_to", "flash_at"], issues: &issues)
+            pl.checkKeys(["image_from", "image_to", "flash_at", "flash_at_value"], issues: &issues)
             p.placement = .init(imageFrom: pl.int("image_from", issues: &issues) ?? 0, imageTo: pl.int("image_to", issues: &issues),
-                                flashAt: pl.int("flash_at", issues: &issues) ?? 0)
+                                flashAt: pl.int("flash_at", issues: &issues) ?? 0, flashAtValue: pl.string("flash_at_value", required: false, issues: &issues))
+            if let v = p.placement.flashAtValue, p.values[v] == nil { issues.append(pl.fail("flash_at_value names unknown value '\(v)'")) }
         }
         for b in e.children("bootcodes", issues: &issues) {
             b.checkKeys(["vendor", "product", "revision", "bootcode"], issues: &issues)

@@ -197,20 +197,24 @@ public struct FlashExecutor {
             }
         }
         if let rb = plan.readback {
+            // The protocol's own read: the placed image, chunk by chunk; {offset} counts from its start, {address} is
+            // where it lies in the drive's memory.
+            let placed = plan.placedImage
             var off = 0
-            while off < plan.image.count {
-                let len = min(rb.chunkSize, plan.image.count - off)
-                guard let cdb = try? rb.cdb.cdb(["offset": off, "length": len]),
+            while off < placed.bytes.count {
+                let len = min(rb.chunkSize, placed.bytes.count - off)
+                let want = placed.bytes[(placed.bytes.startIndex + off)..<(placed.bytes.startIndex + off + len)]
+                guard let cdb = try? rb.cdb.cdb(["offset": off, "address": placed.at + off, "length": len]),
                       let r = try? transport.run(cdb, .fromDevice(len), timeout: plan.timeout), r.data.count == len else {
-                    return FlashOutcome(status: .unverified, message: "the read-back at \(String(off, radix: 16, uppercase: true))h failed",
+                    return FlashOutcome(status: .unverified, message: "the read-back at \(String(placed.at + off, radix: 16, uppercase: true))h failed",
                                         driveState: "written; the content could not be read back", nextSteps: ["run 'odflash info DEVICE'; flash again if it misbehaves"],
                                         commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
                 }
                 sent += 1
-                if r.data != Array(plan.image[off..<(off + len)]) {
-                    let first = zip(r.data, plan.image[off..<(off + len)]).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+                if !r.data.elementsEqual(want) {
+                    let first = zip(r.data, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
                     journal?("read-back differs")
-                    return FlashOutcome(status: .fatal, message: "the read-back differs from the image at \(String(off + first, radix: 16, uppercase: true))h although every write reported success",
+                    return FlashOutcome(status: .fatal, message: "the read-back differs from the image at \(String(placed.at + off + first, radix: 16, uppercase: true))h although every write reported success",
                                         driveState: "UNKNOWN: the flash holds something other than the image",
                                         nextSteps: ["do NOT power off or reboot the computer or the drive",
                                                     "run the same flash again now, with the same image"],
@@ -226,7 +230,9 @@ public struct FlashExecutor {
                                 commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: got)
         }
         var o = FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" +
-                                (readBack ? ", read back and compared" : "; not read back (the family has no public read command), so only the revision confirms it"),
+                                (readBack ? ", read back and compared" :
+                                    expectRevision != nil ? "; not read back (the family has no public read command), so only the revision confirms it"
+                                    : "; not read back (the family has no public read command) and the image names no revision: the drive accepted every command, nothing more is known"),
                              driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
                              nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
                              commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)

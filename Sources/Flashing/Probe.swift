@@ -13,7 +13,15 @@ public enum ProbeRunner {
             let cdb: CDB
             do { cdb = try pr.cdb.cdb(["length": pr.length]) } catch { throw Failure(description: "\(pr.name): \(error)") }
             let r: CommandResult
-            do { r = try t.query(cdb, .fromDevice(pr.length), timeout: 20) } catch { throw Failure(description: "\(pr.name) [\(cdb)] failed: \(error)") }
+            do { r = try t.query(cdb, .fromDevice(pr.length), timeout: 20) } catch {
+                if pr.optional, let e = error as? SCSICommandError, let sense = e.sense {
+                    // The drive does not support this read: its checks are skipped, and a dry-run copy refuses it too.
+                    out.refusals.append((cdb.bytes, [sense.key, sense.asc, sense.ascq]))
+                    out.skipped[pr.name] = "the drive refused \(pr.name) [\(cdb)] with \(sense)"
+                    continue
+                }
+                throw Failure(description: "\(pr.name) [\(cdb)] failed: \(error)")
+            }
             guard r.data.count == pr.length else {
                 throw Failure(description: "\(pr.name) [\(cdb)] returned \(r.data.count) bytes, not \(pr.length)")
             }
@@ -59,6 +67,9 @@ public enum ProbeRunner {
                 }
                 out.append(.init(name: m.what, passed: ok, detail: ok ? "drive and image: '\(drive)'" : "drive '\(drive)', image '\(img)'", hard: true))
             }
+            if pr.descriptor {
+                out.append(descriptorCheck(p, ans: ans, skipped: probe.skipped[pr.name], image: image))
+            }
             for x in pr.expects {
                 guard let ans else { continue }
                 let why = x.problem(ans)
@@ -76,6 +87,46 @@ public enum ProbeRunner {
             }
         }
         return out
+    }
+
+    /// SPC READ BUFFER descriptor (mode 03h): byte 0 is the offset boundary (segment offsets must be multiples of
+    /// 2^boundary; FFh: the offset must be 0), bytes 1-3 the buffer capacity (0: not reported). The image must fit and
+    /// every segment of the protocol must start on the boundary.
+    static func descriptorCheck(_ p: FlashProtocol, ans: [UInt8]?, skipped: String?, image: [UInt8]) -> PreflightCheck {
+        let name = "download buffer (capacity, offset boundary)"
+        guard let ans, ans.count >= 4 else {
+            return .init(name: name, passed: true, detail: (skipped ?? "no buffer descriptor") + ": capacity and alignment not checked", hard: true)
+        }
+        let boundary = Int(ans[0]), capacity = Int(ans[1]) << 16 | Int(ans[2]) << 8 | Int(ans[3])
+        // Segment offsets the protocol will send: each chunk step starts at its bias and advances by its chunk size.
+        var offsets: [Int] = []
+        var sentBytes = 0
+        for s in p.prepare + p.commit {
+            switch s {
+            case let .chunks(c):
+                let end = min(c.end ?? image.count, image.count)
+                var o = c.start
+                while o < end { offsets.append(o - c.start + c.bias); o += c.chunkSize }
+                sentBytes = max(sentBytes, end - c.start + c.bias)
+            case let .command(_, _, data?, _):
+                if case let .image(r) = data { sentBytes = max(sentBytes, r.count) }
+            default: break
+            }
+        }
+        var problems: [String] = []
+        if capacity > 0 && sentBytes > capacity {
+            problems.append("the image needs \(sentBytes) bytes of download buffer, the drive has \(capacity)")
+        }
+        if boundary == 0xFF {
+            if offsets.contains(where: { $0 != 0 }) { problems.append("the drive takes only offset 0 (boundary FFh), the sequence sends \(offsets.count) segments") }
+        } else if boundary < 31 {
+            let align = 1 << boundary
+            if let bad = offsets.first(where: { $0 % align != 0 }) {
+                problems.append("segment offset \(String(bad, radix: 16, uppercase: true))h is not a multiple of the drive's \(align)-byte boundary")
+            }
+        }
+        let detail = "capacity \(capacity == 0 ? "not reported" : "\(capacity) bytes"), boundary \(boundary == 0xFF ? "offset 0 only" : "2^\(boundary)")"
+        return .init(name: name, passed: problems.isEmpty, detail: problems.isEmpty ? detail : problems.joined(separator: "; "), hard: true)
     }
 
     /// The answer a probe got, found by its CDB.

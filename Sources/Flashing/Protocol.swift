@@ -37,6 +37,8 @@ public struct FlashProtocol: Equatable, Sendable {
         public var gapMilliseconds: Int
         /// Zero bytes sent after each chunk's image bytes (Binflash's WriteRAMOpti: 4 per 4 KiB).
         public var padBytes = 0
+        /// At most this many chunks (e.g. 1 for SPC mode 05h, which carries the whole image in one command).
+        public var maxChunks: Int?
         public init(name: String, cdb: CDBTemplate, first: CDBTemplate? = nil, last: CDBTemplate? = nil, before: CDBTemplate? = nil,
                     chunkSize: Int, start: Int = 0, end: Int? = nil, bias: Int = 0, gapMilliseconds: Int = 0) {
             self.name = name; self.cdb = cdb; self.first = first; self.last = last; self.before = before; self.chunkSize = chunkSize
@@ -153,6 +155,12 @@ public struct FlashProtocol: Equatable, Sendable {
         public var imageMatches: [ImageMatch] = []
         public var expects: [Expect] = []
         public var driveID: DriveID?
+        /// A read the drive may not support (e.g. the SPC buffer descriptor): when it fails, its checks are skipped
+        /// and the preflight says so.
+        public var optional = false
+        /// The answer is an SPC READ BUFFER descriptor (byte 0: offset boundary as a power of two, bytes 1-3: buffer
+        /// capacity): the image must fit and every segment offset must be aligned.
+        public var descriptor = false
         public init(name: String, cdb: CDBTemplate, length: Int) { self.name = name; self.cdb = cdb; self.length = length }
     }
 
@@ -182,7 +190,11 @@ public struct FlashProtocol: Equatable, Sendable {
     /// Where the sent image lands in the drive's flash (for verification and the emulator).
     public struct Placement: Equatable, Sendable {
         public var imageFrom: Int, imageTo: Int?, flashAt: Int
-        public init(imageFrom: Int = 0, imageTo: Int? = nil, flashAt: Int = 0) { self.imageFrom = imageFrom; self.imageTo = imageTo; self.flashAt = flashAt }
+        /// A plan value that gives `flashAt` (e.g. LG: the load address the image header names); resolved in the plan.
+        public var flashAtValue: String?
+        public init(imageFrom: Int = 0, imageTo: Int? = nil, flashAt: Int = 0, flashAtValue: String? = nil) {
+            self.imageFrom = imageFrom; self.imageTo = imageTo; self.flashAt = flashAt; self.flashAtValue = flashAtValue
+        }
     }
 
     public struct BootcodeEntry: Equatable, Sendable {
@@ -292,10 +304,14 @@ public struct ProbeData: Sendable, Equatable {
     public var answers: [(cdb: [UInt8], data: [UInt8])] = []
     /// Drive IDs read (probe name -> ID text).
     public var driveIDs: [String: String] = [:]
+    /// Optional reads the drive refused: their CDB and sense key/ASC/ASCQ (a dry-run copy refuses them the same way),
+    /// and why, by probe name.
+    public var refusals: [(cdb: [UInt8], sense: [UInt8])] = []
+    public var skipped: [String: String] = [:]
     public init() {}
     public static func == (a: ProbeData, b: ProbeData) -> Bool {
         a.variables == b.variables && a.blocks == b.blocks && a.driveIDs == b.driveIDs && a.answers.map(\.cdb) == b.answers.map(\.cdb)
-            && a.answers.map(\.data) == b.answers.map(\.data)
+            && a.answers.map(\.data) == b.answers.map(\.data) && a.skipped == b.skipped && a.refusals.map(\.cdb) == b.refusals.map(\.cdb)
     }
 }
 
@@ -385,6 +401,12 @@ public struct FlashPlan: Sendable {
     public static func build(_ p: FlashProtocol, image original: [UInt8], probe: ProbeData = ProbeData(), bootcode: String? = nil) throws(Failure) -> FlashPlan {
         let image = try prepare(p, image: original, probe: probe)
         let vars = try values(p, image: image, probe: probe)
+        var placement = p.placement
+        if let v = placement.flashAtValue {
+            guard let at = vars[v], at >= 0, at <= 0x7FFF_FFFF else { throw .field("placement: no usable value \(v)") }
+            placement.flashAt = at
+            placement.flashAtValue = nil
+        }
         var cmds: [PlannedCommand] = []
         var notes: [String] = []
         let tur = try! CDB(raw: [0, 0, 0, 0, 0, 0])
@@ -445,6 +467,9 @@ public struct FlashPlan: Sendable {
                 case let .chunks(c):
                     let end = min(c.end ?? image.count, image.count)
                     guard c.chunkSize > 0, c.start >= 0, c.start < end else { throw .range("\(c.name): chunk size \(c.chunkSize), bytes [\(c.start), \(end)) of a \(image.count)-byte image") }
+                    if let m = c.maxChunks, (end - c.start + c.chunkSize - 1) / c.chunkSize > m {
+                        throw .range("\(c.name): \(end - c.start) bytes need more than \(m) command\(m == 1 ? "" : "s") of at most \(c.chunkSize) bytes")
+                    }
                     var off = c.start
                     var n = 0
                     while off < end {
@@ -486,6 +511,6 @@ public struct FlashPlan: Sendable {
             }
         }
         return FlashPlan(protocolName: p.name, commands: cmds, imageSize: cmds.reduce(0) { $0 + $1.imageBytes }, timeout: p.timeout,
-                         readback: p.readback, image: image, placement: p.placement, notes: notes, bootcodes: p.bootcodes)
+                         readback: p.readback, image: image, placement: placement, notes: notes, bootcodes: p.bootcodes)
     }
 }

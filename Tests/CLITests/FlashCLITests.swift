@@ -32,6 +32,29 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect((j.json["transcript"] as? [String])?.isEmpty == false)
     }
 
+    /// --protocol names a sequence but bypasses nothing: a sequence for another flash class or generation is refused by
+    /// its own identification checks, an unknown name is a usage error that lists the names, and SPC takes any of its three.
+    @Test func protocolOptionNamesASequenceAndBypassesNothing() throws {
+        let d = tempDir()
+        let nec = d + "/nec.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--size", "1769480", "--drive-id", "G245",
+                        "--vendor", "ATAPI", "--product", "iHAS324   Y", "--revision", "BL1Y", "-o", nec).status == 0)
+        let wrongClass = odflash("flash", "emu:ihas324y", nec, "--dry-run", "--allow-untested", "--protocol", "nec-optiarc class 2 (Flash2MOpti2)")
+        expectRefusal(wrongClass, containing: "is public only for nec-2m-opti; the image is nec-2m-opti3")
+        let pio = d + "/pio.bin"
+        #expect(odflash("fw", "generate", "--family", "pioneer-dvr", "--layout", "dvr-normal", "--vendor", "PIONEER", "--product", "DVD-RW  DVR-107D", "-o", pio).status == 0)
+        expectRefusal(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "pioneer-dvr-gen6"), containing: "not 6 or 52")
+        #expect(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested").status == 0)
+        let unknown = odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "gen9")
+        #expect(unknown.status == 2 && unknown.err.contains("pioneer-dvr-gen7") && unknown.err.filter { $0 == "\n" }.count == 1, "\(unknown.err)")
+        let spc = d + "/spc.bin"
+        #expect(odflash("fw", "generate", "--family", "spc-microcode", "--size", "0x40000", "--vendor", "ODFLASH", "--product", "SCSI_DEBUG_CD", "-o", spc).status == 0)
+        for name in ["spc-0e", "spc-07", "spc-05"] {
+            let r = odflash("flash", "--json", "emu:scsi-debug-cd", spc, "--dry-run", "--allow-untested", "--protocol", name)
+            #expect(r.status == 0 && r.json["plan"] as? String == name && r.json["emulatedMemoryMatchesImage"] as? Bool == true, "\(name): \(r.err)")
+        }
+    }
+
     @Test func flashesTheEmulatedDriveWithABackup() throws {
         let d = tempDir()
         let img = synthetic(d, revision: "1.02")

@@ -237,10 +237,30 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let c = ProtocolCase.all.first { $0.family == "lg-renesas" }!
         let img = try c.image()
         let plan = try FlashPlan.build(c.proto, image: img)
-        #expect(plan.commands.map { $0.cdb.bytes } == [
+        let sends = plan.commands.filter { $0.action == .send }
+        #expect(sends.map { $0.cdb.bytes } == [
             hex("3B 02 00 00 00 00 00 80 00 44"), hex("3B 02 00 00 80 00 00 80 00 44"), hex("3B 05 00 01 00 00 00 04 80 44"),
             hex("1D 01 00 00 06 00")])
-        #expect(plan.commands.last?.data == .toDevice(hex("23 00 00 00 00 80")))
+        #expect(sends.last?.data == .toDevice(hex("23 00 00 00 00 80")))
+        #expect(plan.commands.last?.action == .wait(4))
+        // The body after the 400h-byte header is placed at the load address the header names (BE32 at 40h).
+        #expect(plan.placedImage.at == 0x10000 && plan.placedImage.bytes.count == 0x10080)
+    }
+
+    /// devilsclaw's firm_verify: the body read back from memory at the header's load address in 8000h chunks.
+    @Test func lgRenesasReadBack() throws {
+        let c = ProtocolCase.all.first { $0.family == "lg-renesas" }!
+        let img = try c.image()
+        let (d, plan) = try c.setUp(img)
+        let o = quiet(d).run(plan, expectRevision: nil)
+        #expect(o.status == .success && o.readBack, "\(o.message)")
+        let reads = d.log.filter { $0.opcode == 0x3C }.map(\.bytes)
+        #expect(reads == [hex("3C 05 00 01 00 00 00 80 00 44"), hex("3C 05 00 01 80 00 00 80 00 44"), hex("3C 05 00 02 00 00 00 00 80 44")])
+        // A body that did not land (a write the drive acknowledged but dropped) is caught by the read-back.
+        let (d2, plan2) = try c.setUp(img)
+        d2.fault = FaultInjection(atWrite: 2, kind: .lyingWrite)
+        let o2 = quiet(d2).run(plan2, expectRevision: nil)
+        #expect(o2.status == .fatal && o2.message.contains("read-back differs"), "\(o2.message)")
     }
 
     /// Binflash Flash2M (drive ID K355): RAM writes to 10000h+, erase blocks 4..34 and program 4..33, each block one bit

@@ -135,6 +135,18 @@ def main(path: str) -> int:
         final = {}
     c.check(rc == 0 and final.get("outcome", {}).get("status") == "success", "flash of 2 MiB to scsi_debug through SG_IO succeeds", text[-400:])
     c.check(final.get("commands") == 65, "64 segments of 32 KiB (mode 0Eh) and one activate (0Fh)", str(final.get("commands")))
+    pre = {p.get("name"): p for p in (final.get("preflight") or [])}
+    buf = pre.get("download buffer (capacity, offset boundary)", {})
+    c.check(buf.get("passed") is True and "05/20/00" in buf.get("detail", ""),
+            "scsi_debug refuses READ BUFFER 03h: the descriptor check is skipped and says so", str(buf))
+    # Mode 07h: scsi_debug raises a unit attention after every segment; each next segment is sent once more.
+    t7, rc7 = sec.get("flash-07", ("", 1))
+    try:
+        f7 = json.loads("\n".join(l for l in t7.splitlines() if l.strip() and not l.startswith('{"bytes')))
+    except ValueError:
+        f7 = {}
+    c.check(rc7 == 0 and f7.get("outcome", {}).get("status") == "success" and f7.get("plan", "").startswith("spc-07"),
+            "flash --protocol spc-07 (mode 07h segments) to scsi_debug succeeds through its unit attentions", t7[-400:])
     done = [p["bytesDone"] for p in progress]
     c.check(len(done) == 64 and done == sorted(done) and done[-1] == 2097152, "NDJSON progress never goes backwards and reaches 2 MiB", str(done[-3:]))
 

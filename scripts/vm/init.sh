@@ -44,6 +44,7 @@ for d in /sys/class/scsi_generic/*; do
   case "$(cat $d/device/model)" in SCSI_DEBUG_CD*)
     section flash-dry odflash flash --json /dev/$(basename $d) /spc.bin --dry-run --allow-untested --force
     section flash odflash flash --json /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup
+    section flash-07 odflash flash --json /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup --protocol spc-07
     section flash-transcript sh -c "odflash flash /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup --transcript /tmp/t.txt >/dev/null; head -12 /tmp/t.txt; tail -6 /tmp/t.txt";;
   esac
 done
