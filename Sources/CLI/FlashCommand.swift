@@ -34,6 +34,7 @@ struct FlashCommand: ODCommand {
     @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
     @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
     @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
+    @Flag(help: "Accept what the chosen sequence leaves behind when firmware-db names a risk (e.g. a Pioneer kernel image leaves the drive in kernel mode until a Normal image is flashed).") var acceptRisk = false
     @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
     @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
 
@@ -96,7 +97,7 @@ struct FlashCommand: ODCommand {
             do {
                 if protocolName != nil {
                     probe = try ProbeRunner.run(first, on: t)
-                } else if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables) {
+                } else if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables, layout: rep.identity?.layout) {
                     // Where the drive decides the sequence (NEC flash class, Pioneer generation), the variant for it.
                     chosen = v; probe = p
                 }
@@ -108,6 +109,10 @@ struct FlashCommand: ODCommand {
         var warnings: [String] = []
         if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
         if let d = chosen?.disputed { warnings.append("disputed parameter: \(d)") }
+        if let r = chosen?.risk {
+            checks.append(PreflightCheck(name: "risk of this sequence", passed: acceptRisk,
+                                         detail: acceptRisk ? "accepted with --accept-risk: \(r)" : "\(r): --accept-risk accepts it", hard: false))
+        }
 
         let failed = checks.filter { !$0.passed }
         guard failed.isEmpty, let proto = chosen else {
@@ -146,7 +151,7 @@ struct FlashCommand: ODCommand {
                                               revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
                 f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
                 f.safeModeRevision = c.safeModeRevision
-                f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks
+                f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks; f.kernelAt = c.kernelAt
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
             }
             let rec = TranscriptRecorder(emu)

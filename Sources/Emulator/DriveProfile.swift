@@ -90,6 +90,8 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var blockMask: Bool?
         public var bootBlocks: [Int]?
         public var keyBlock: [Preset]?
+        /// pioneer: where in the emulated flash the kernel part (WRITE BUFFER 07h, buffer FEh) goes; nil refuses it.
+        public var kernelAt: Int?
 
         public struct Preset: Codable, Equatable, Sendable {
             public var at: Int

@@ -313,6 +313,14 @@ extension EmulatedDrive {
             guard offset + length <= m.staged.count else { return .check(5, 0x24, 0) }
             m.staged.replaceSubrange(offset..<(offset + data.count), with: data)
             return residue == 0 ? .good() : CommandResult(status: .good, residue: residue)
+        case (0x07, 0xFE):
+            // The kernel part, in kernel mode only, straight into the kernel's place (the drive reflashes it itself).
+            guard m.kernelMode else { return .check(5, 0x2C, 0) }
+            guard let k = m.config.kernelAt, offset + length <= 0x10000, k + offset + length <= m.flash.count else { return .check(5, 0x24, 0) }
+            m.flash.replaceSubrange((k + offset)..<(k + offset + data.count), with: data)
+            if k + offset + data.count <= m.staged.count { m.staged.replaceSubrange((k + offset)..<(k + offset + data.count), with: data) }
+            if offset + length == 0x10000 { m.commits += 1 }
+            return residue == 0 ? .good() : CommandResult(status: .good, residue: residue)
         case (0x05, 0xFF):
             guard m.kernelMode else { return .check(5, 0x2C, 0) }
             guard data == key else { return .check(5, 0x26, 0) }

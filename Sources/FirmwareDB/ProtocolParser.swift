@@ -209,7 +209,7 @@ enum ProtocolParser {
     }
 
     static func flash(_ e: Entry, name: String, _ issues: inout [DBIssue]) -> FlashProtocol? {
-        e.checkKeys(["name", "provenance", "timeout", "disputed", "prepare", "commit", "after", "cleanup", "emulator", "readback",
+        e.checkKeys(["name", "provenance", "timeout", "disputed", "risk", "next_steps", "prepare", "commit", "after", "cleanup", "emulator", "readback",
                      "layouts", "probe", "values", "transform", "placement", "bootcodes"], issues: &issues)
         let name = e.string("name", required: false, issues: &issues) ?? name
         guard let prov = e.string("provenance", issues: &issues) else { return nil }
@@ -218,8 +218,11 @@ enum ProtocolParser {
         var p = FlashProtocol(name: name, provenance: prov, prepare: steps(e, "prepare", &issues), commit: commit,
                               after: steps(e, "after", &issues), cleanup: steps(e, "cleanup", &issues),
                               timeout: Double(e.int("timeout", issues: &issues) ?? 300), disputed: e.string("disputed", required: false, issues: &issues))
+        p.risk = e.string("risk", required: false, issues: &issues)
+        p.nextSteps = e["next_steps"]?.sequence?.compactMap { $0.string } ?? []
         if let em = e["emulator"], em.mapping != nil, let ee = e.child("emulator", "emulator") {
-            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "checksum_any", "end_code", "busy_after_flash", "safe_mode_revision", "block_mask", "boot_blocks"], issues: &issues)
+            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "checksum_any", "end_code", "busy_after_flash", "safe_mode_revision", "block_mask", "boot_blocks", "kernel_at"], issues: &issues)
+            p.emulatorConfig.kernelAt = ee.int("kernel_at", issues: &issues)
             p.emulator = ee.string("behavior", issues: &issues)
             p.emulatorConfig.size = ee.int("size", issues: &issues)
             p.emulatorConfig.idAt = ee.int("id_at", issues: &issues)

@@ -234,7 +234,7 @@ public struct FlashExecutor {
                                     expectRevision != nil ? "; not read back (the family has no public read command), so only the revision confirms it"
                                     : "; not read back (the family has no public read command) and the image names no revision: the drive accepted every command, nothing more is known"),
                              driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
-                             nextSteps: expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : [],
+                             nextSteps: plan.nextSteps.isEmpty ? (expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : []) : plan.nextSteps,
                              commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
         o.readBack = readBack
         return o

@@ -43,6 +43,7 @@ public struct PreflightCheck: Sendable, Encodable {
     public let detail: String
     /// A mismatch no flag can override (model, size, family, checksum, bootcode).
     public let hard: Bool
+    public init(name: String, passed: Bool, detail: String, hard: Bool) { self.name = name; self.passed = passed; self.detail = detail; self.hard = hard }
 }
 
 public enum Preflight {

@@ -165,9 +165,13 @@ public enum ProbeRunner {
     /// Where a family has variants (NEC by flash class, Pioneer by generation), each variant's identification reads are
     /// tried in order until one fits the drive: its drive ID is of a class the variant is for, and every `expect` of
     /// its reads holds. Otherwise the first variant and what its reads found (its preflight checks then say why not).
-    public static func select(_ variants: [FlashProtocol], on t: any SCSITransport, idTables: [String: IDTable]) throws(Failure) -> (FlashProtocol, ProbeData)? {
+    /// With the image's `layout`, the variants for that layout are tried first (Pioneer: Normal or Kernel image); a
+    /// variant that fits the drive but not the image comes next, so that its checks say why the image cannot go there.
+    public static func select(_ variants: [FlashProtocol], on t: any SCSITransport, idTables: [String: IDTable],
+                              layout: String? = nil) throws(Failure) -> (FlashProtocol, ProbeData)? {
+        func forImage(_ v: FlashProtocol) -> Bool { layout == nil || v.layouts.isEmpty || v.layouts.contains(layout!) }
         var first: (FlashProtocol, ProbeData)?
-        for v in variants where !v.probes.isEmpty {
+        for v in variants.filter(forImage) + variants.filter({ !forImage($0) }) where !v.probes.isEmpty {
             let p = try run(v, on: t)
             if first == nil { first = (v, p) }
             if fits(v, p, idTables) { return (v, p) }

@@ -232,6 +232,10 @@ public struct FlashProtocol: Equatable, Sendable {
     public var timeout: Double
     /// Parameters the sources disagree about, said aloud before flashing.
     public var disputed: String?
+    /// What running this sequence leaves behind that a user must accept explicitly (e.g. a drive left in kernel mode).
+    public var risk: String?
+    /// What to do after a successful run (e.g. flash the Normal image next), added to the outcome's next steps.
+    public var nextSteps: [String] = []
     /// Which emulator behaviour plays the drive side in a dry run.
     public var emulator: String?
     /// The emulated flash a dry-run copy gets (size, where the drive ID sits, ...), when the behaviour needs more than a name.
@@ -250,6 +254,8 @@ public struct FlashProtocol: Equatable, Sendable {
         /// blocks before the uniform 64 KiB ones (the emulator's flash geometry, not a vendor fact).
         public var blockMask: Bool?
         public var bootBlocks: [Int]?
+        /// pioneer: where the emulator keeps the kernel (an emulator geometry).
+        public var kernelAt: Int?
         public init() {}
     }
     /// How to read the firmware back for verification (where a public read path exists).
@@ -327,6 +333,8 @@ public struct FlashPlan: Sendable {
     public let placement: FlashProtocol.Placement
     public let notes: [String]
     public let bootcodes: [FlashProtocol.BootcodeEntry]
+    /// The protocol's advice after a successful run.
+    public var nextSteps: [String] = []
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case field(String)
@@ -510,7 +518,9 @@ public struct FlashPlan: Sendable {
                 }
             }
         }
-        return FlashPlan(protocolName: p.name, commands: cmds, imageSize: cmds.reduce(0) { $0 + $1.imageBytes }, timeout: p.timeout,
+        var plan = FlashPlan(protocolName: p.name, commands: cmds, imageSize: cmds.reduce(0) { $0 + $1.imageBytes }, timeout: p.timeout,
                          readback: p.readback, image: image, placement: placement, notes: notes, bootcodes: p.bootcodes)
+        plan.nextSteps = p.nextSteps
+        return plan
     }
 }

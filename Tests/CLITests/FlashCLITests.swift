@@ -55,6 +55,18 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         }
     }
 
+    /// A sequence with a stated risk (a Pioneer Kernel image leaves the drive in kernel mode) needs --accept-risk, and
+    /// the result says what to do next.
+    @Test func aSequenceWithARiskNeedsAcceptRisk() throws {
+        let d = tempDir()
+        let k = d + "/kernel.bin"
+        #expect(odflash("fw", "generate", "--family", "pioneer-dvr", "--layout", "dvr-kernel", "--size", "0x10000", "--vendor", "PIONEER",
+                        "--product", "DVD-RW  DVR-107D", "-o", k).status == 0)
+        expectRefusal(odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested"), containing: "--accept-risk")
+        let r = odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested", "--accept-risk")
+        #expect(r.status == 0 && r.out.contains("3B 07 FE 00 80 00 00 80 00 00") && r.out.contains("flash the drive's Normal image now"), "\(r.err)")
+    }
+
     @Test func flashesTheEmulatedDriveWithABackup() throws {
         let d = tempDir()
         let img = synthetic(d, revision: "1.02")

@@ -97,13 +97,49 @@ import Testing
         #expect(d.writeCommandCount == 0)
     }
 
-    /// Kernel images convert drives: identified, never flashed.
-    @Test func kernelImagesAreNotFlashed() throws {
+    /// A Normal sequence never takes a Kernel image (and the other way round): the layout check refuses it.
+    @Test func sequencesTakeOnlyTheirKindOfImage() throws {
         let img = try image(layout: "dvr-kernel")
         let rep = inspect(img)
         #expect(rep.identity?.layout == "dvr-kernel")
         let checks = ProbeRunner.checks(db.family("pioneer-dvr")!.flash!, probe: ProbeData(), image: img, report: rep, idTables: db.idTables)
         #expect(checks.contains { $0.name == "protocol for this image" && !$0.passed && $0.hard })
+    }
+
+    /// DVRFlash's kernel part: kernel mode, the first 10000h bytes in two 8000h writes 250 ms apart, 5 s, still kernel
+    /// mode; then the Normal image, which the kernel-mode sequence takes, brings the drive back to normal mode.
+    @Test func kernelThenNormal() throws {
+        let d = try drive()
+        let variants = db.family("pioneer-dvr")!.flashVariants
+        var kernel = try image(layout: "dvr-kernel")
+        kernel += [UInt8](repeating: 0x5A, count: 0x100000 - kernel.count)   // a 1 MiB kernel file: only 10000h is sent
+        let (kv, kp) = try #require(try ProbeRunner.select(variants, on: d, idTables: db.idTables, layout: "dvr-kernel"))
+        #expect(kv.name == "pioneer-dvr-gen7-kernel" && kv.risk != nil)
+        let kplan = try FlashPlan.build(kv, image: kernel, probe: kp)
+        let writes = kplan.commands.filter { $0.cdb.bytes.starts(with: [0x3B, 0x07, 0xFE]) }
+        #expect(writes.map(\.cdb.bytes) == [hex("3B 07 FE 00 00 00 00 80 00 00"), hex("3B 07 FE 00 80 00 00 80 00 00")])
+        #expect(writes.allSatisfy { $0.gapMilliseconds == 250 && $0.phase == .commit } && kplan.imageSize == 0x10000)
+        let ko = quiet(d).run(kplan, expectRevision: nil)
+        #expect(ko.status == .success && d.memory?.kernelMode == true && ko.nextSteps.first?.contains("Normal image") == true, "\(ko.message)")
+        let kernelHeld = ProtocolCase.holds(d, kplan)
+        #expect(kernelHeld)
+        // Now the Normal image: the drive is in kernel mode, so the sequence without the kernel-mode command.
+        let normal = try image()
+        let (nv, np) = try #require(try ProbeRunner.select(variants, on: d, idTables: db.idTables, layout: "dvr-normal"))
+        #expect(nv.name == "pioneer-dvr-gen7-kernel-mode")
+        let nplan = try FlashPlan.build(nv, image: normal, probe: np)
+        let no = quiet(d).run(nplan, expectRevision: nil)
+        let normalHeld = ProtocolCase.holds(d, nplan), kernelStays = ProtocolCase.holds(d, kplan)
+        #expect(no.status == .success && d.memory?.kernelMode == false && normalHeld, "\(no.message)")
+        #expect(kernelStays)
+    }
+
+    /// A drive in kernel mode takes a Kernel image without the kernel-mode command.
+    @Test func kernelImageIntoAKernelModeDrive() throws {
+        let d = try drive(revision: "0000")
+        d.memory?.kernelMode = true
+        let (v, _) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-kernel"))
+        #expect(v.name == "pioneer-dvr-kernel-in-kernel-mode" && !v.prepare.contains { if case .command = $0 { return true }; return false })
     }
 
     /// A drive left in kernel mode (INQUIRY revision 0000) gets the load and the commit without the kernel-mode command.

@@ -92,12 +92,18 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             func close() {}
         }
         guard let d = db() else { return 0 }
+        // The bytes are also the image the checks compare the answers with (atoi numbers, descriptors, drive IDs).
+        let report = Inspector(layouts: d.layouts, idTables: d.idTables).inspect(LoadedImage(path: "fuzz", container: "bin", member: nil, bytes: bytes))
         for f in d.families {
-            if let p = f.flash, !p.probes.isEmpty, let probe = try? ProbeRunner.run(p, on: Answering(bytes)) {
-                _ = try? FlashPlan.build(p, image: bytes, probe: probe)
+            if f.flashVariants.contains(where: { !$0.probes.isEmpty }),
+               let (v, probe) = try? ProbeRunner.select(f.flashVariants, on: Answering(bytes), idTables: d.idTables) {
+                _ = ProbeRunner.checks(v, probe: probe, image: bytes, report: report, idTables: d.idTables)
+                _ = try? FlashPlan.build(v, image: bytes, probe: probe)
             }
             if let b = f.booktype { _ = try? BooktypeRunner(transport: Answering(bytes), commands: b).readAll() }
-            if f.synthetic, let dp = f.dump { _ = try? Dumper(transport: Answering(bytes)).run(dp) }
+            if !f.dumpVariants.isEmpty, let (dp, probe) = try? Dumper.select(f.dumpVariants, on: Answering(bytes), idTables: d.idTables), f.synthetic {
+                _ = try? Dumper(transport: Answering(bytes)).run(dp, probe: probe)
+            }
         }
     case "csw":
         // A USB device that answers every phase with these bytes.
