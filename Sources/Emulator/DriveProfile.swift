@@ -92,6 +92,9 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var keyBlock: [Preset]?
         /// pioneer: where in the emulated flash the kernel part (WRITE BUFFER 07h, buffer FEh) goes; nil refuses it.
         public var kernelAt: Int?
+        /// pioneer: the drive is downgrade-protected (DVR-103/104): its challenge comes from this 16-bit seed with the
+        /// C library generator DVRFlash reverses, and the kernel-mode command is refused until it is answered.
+        public var downgradeSeed: Int?
 
         public struct Preset: Codable, Equatable, Sendable {
             public var at: Int

@@ -73,6 +73,10 @@ public final class FirmwareMemory {
     public internal(set) var kernelMode = false
     var normalRevision: String?
     var learnedKey: [UInt8]?
+    /// pioneer downgrade protection: the answer expected, and how far the unlock has come (0 none, 1 first answer).
+    var unlockAnswer: UInt8?
+    var unlockStage = 0
+    public internal(set) var unlocked = false
 
     init(_ f: DriveProfile.Firmware) {
         let size = f.size ?? 0x100000
@@ -91,6 +95,13 @@ public final class FirmwareMemory {
         guard o.flash.count == flash.count else { return }
         flash = o.flash
         staged = behavior == "btc" ? staged : flash
+    }
+
+    /// The draws of the generator a downgrade-protected Pioneer drive sets its challenge with (the C library's linear
+    /// congruential generator, as DVRFlash reverses it: seed * 41C64E6Dh + 3039h, each draw bits 16-23).
+    static func dvrDraws(seed: Int, count: Int) -> [UInt8] {
+        var x = UInt32(seed & 0xFFFF)
+        return (0..<count).map { _ in x = x &* 0x41C6_4E6D &+ 0x3039; return UInt8(truncatingIfNeeded: x >> 16) }
     }
 
     /// The opcode whose commands count as firmware writes (fault injection, write counters).
@@ -254,6 +265,11 @@ extension EmulatedDrive {
         let b = cdb.bytes
         let mode = b[1] & 0x1F
         let offset = Int(Bytes.be24(b, 3) ?? 0), length = Int(Bytes.be24(b, 6) ?? 0)
+        if m.behavior == "pioneer" && b[1] == 0x01 && b[2] == 0xF2 {
+            // The anti-downgrade challenge (a protected drive only): the generator's first 400h draws from its seed.
+            guard let seed = m.config.downgradeSeed, m.unlockAnswer != nil, length == 0x400 else { return .check(5, 0x24, 0) }
+            return dataIn(FirmwareMemory.dvrDraws(seed: seed, count: 0x400), length, t)
+        }
         if m.behavior == "pioneer" {
             // 3C 02 F1: the drive's identification block (serial, interface, generation, kernel and normal types).
             guard b[1] == 0x02, b[2] == 0xF1, length >= 1, length <= 0x30 else { return .check(5, 0x24, 0) }
@@ -300,7 +316,22 @@ extension EmulatedDrive {
         for p in m.config.keyBlock ?? [] { if let kb = p.bytes, p.at + kb.count <= 0x100 { key.replaceSubrange(p.at..<(p.at + kb.count), with: kb) } }
         if m.config.keyBlock == nil { key = m.learnedKey ?? data }
         switch (mode, b[2]) {
+        case (0x01, 0xF3):
+            // Reset of the anti-downgrade key: only a protected drive knows it; a new challenge is set.
+            guard let seed = m.config.downgradeSeed else { return .check(5, 0x24, 0) }
+            m.unlockAnswer = FirmwareMemory.dvrDraws(seed: seed, count: 0x401).last.map { $0 ^ 0xFF }
+            m.unlockStage = 0
+            return .good()
+        case (0x01, 0xF2):
+            guard let want = m.unlockAnswer, data.allSatisfy({ $0 == want }), (length == 0x100 && m.unlockStage == 0) || (length == 0x400 && m.unlockStage == 1) else {
+                m.unlockStage = 0
+                return .check(5, 0x26, 0)
+            }
+            m.unlockStage += 1
+            if m.unlockStage == 2 { m.unlocked = true }
+            return .good()
         case (0x04, 0xFF):
+            if m.config.downgradeSeed != nil && !m.unlocked { return .check(5, 0x26, 0) }   // the emulator's protected drive: unlock first
             guard data.count == 0x100, data == key else { return .check(5, 0x26, 0) }   // invalid field in parameter list: wrong key
             m.learnedKey = data
             if !m.kernelMode { m.normalRevision = currentRevision }

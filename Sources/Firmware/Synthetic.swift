@@ -39,6 +39,8 @@ public struct SyntheticSpec: Sendable {
     /// A CD-R table of ATIP codes placed in the image (found by the heuristic scanner).
     public var cdrTable: [SyntheticATIP]? = nil
     public var cdrTableOffset: Int? = nil
+    /// Text (or a number, for numeric fields) for fields by name, over the role's value and the layout's example.
+    public var fields: [String: String] = [:]
     public init() {}
 
     public static let defaultMedia: [MediaType: [SyntheticMedia]] = [
@@ -127,9 +129,9 @@ public enum SyntheticImage {
             case .date: text = "2012/05/11 11:00"
             default: text = nil
             }
-            if let e = f.expect { text = e } else if text == nil, let x = f.example { text = x }
-            // A numeric field's example is a number (decimal or 0x hex), written in the field's encoding.
-            if let t = text, f.expect == nil, t == f.example, let unit = WordUnit(encoding: f.encoding) {
+            if let e = f.expect { text = e } else if let given = spec.fields[f.name] { text = given } else if text == nil, let x = f.example { text = x }
+            // A numeric field's example or given value is a number (decimal or 0x hex), written in the field's encoding.
+            if let t = text, f.expect == nil, t == f.example || t == spec.fields[f.name], let unit = WordUnit(encoding: f.encoding) {
                 let digits = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
                 if let v = UInt64(digits, radix: t.hasPrefix("0x") ? 16 : 10) { unit.write(v, into: &img, at: at) }
                 continue

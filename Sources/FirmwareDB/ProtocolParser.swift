@@ -33,7 +33,7 @@ enum ProtocolParser {
     static func steps(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [FlashProtocol.Step] {
         var out: [FlashProtocol.Step] = []
         for s in e.children(key, issues: &issues) {
-            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks"], issues: &issues)
+            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks", "challenge"], issues: &issues)
             if let c = s.child("command", "command") {
                 c.checkKeys(["name", "cdb", "data", "data_hex", "data_block", "ignore_errors"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
@@ -119,8 +119,32 @@ enum ProtocolParser {
                 out.append(.checkInquiry(name: name, revisionPrefix: c.string("revision_prefix", required: false, issues: &issues),
                                          bootcode: c.bool("bootcode", issues: &issues) ?? false,
                                          revisionNotPrefix: c.string("revision_not_prefix", required: false, issues: &issues)))
+            } else if let c = s.child("challenge", "challenge") {
+                c.checkKeys(["name", "reset", "read", "read_length", "lcg", "respond"], issues: &issues)
+                guard let name = c.string("name", issues: &issues), let reset = template(c, "reset", required: true, &issues),
+                      let read = template(c, "read", required: true, &issues), let len = c.int("read_length", required: true, issues: &issues),
+                      let g = c.child("lcg", "lcg") else { issues.append(c.fail("a challenge needs name, reset, read, read_length and lcg")); continue }
+                g.checkKeys(["multiplier", "increment", "output_shift", "seed_bits", "match", "answer_draw", "xor"], issues: &issues)
+                guard let mul = g.int("multiplier", required: true, issues: &issues), let inc = g.int("increment", required: true, issues: &issues),
+                      let shift = g.int("output_shift", required: true, issues: &issues), let bits = g.int("seed_bits", required: true, issues: &issues),
+                      let match = g.int("match", required: true, issues: &issues), let draw = g.int("answer_draw", required: true, issues: &issues) else { continue }
+                let xor = g.int("xor", issues: &issues) ?? 0
+                guard (1...0x10000).contains(len), (0...0xFFFF_FFFF).contains(mul), (0...0xFFFF_FFFF).contains(inc), (0...24).contains(shift),
+                      (1...24).contains(bits), (1...len).contains(match), (1...0x100000).contains(draw), (0...255).contains(xor) else {
+                    issues.append(g.fail("lcg: 32-bit multiplier and increment, output_shift 0-24, seed_bits 1-24, match 1-read_length, answer_draw >= 1, xor a byte")); continue
+                }
+                var responses: [(cdb: CDBTemplate, length: Int)] = []
+                for r in c.children("respond", issues: &issues) {
+                    r.checkKeys(["cdb", "length"], issues: &issues)
+                    guard let t = template(r, "cdb", required: true, &issues), let n = r.int("length", required: true, issues: &issues), (1...0x10000).contains(n) else { continue }
+                    responses.append((t, n))
+                }
+                if responses.isEmpty { issues.append(c.fail("a challenge needs at least one response")); continue }
+                for t in [reset, read] + responses.map(\.cdb) where !t.fieldNames.isEmpty { issues.append(c.fail("challenge CDB '\(t)' cannot name values")) }
+                out.append(.challenge(.init(name: name, reset: reset, read: read, readLength: len, multiplier: UInt32(mul), increment: UInt32(inc),
+                                            outputShift: shift, seedBits: bits, match: match, answerDraw: draw, xor: UInt8(xor), responses: responses)))
             } else {
-                issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait or check_inquiry"))
+                issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait, check_inquiry or challenge"))
             }
         }
         return out

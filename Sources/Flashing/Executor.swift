@@ -116,6 +116,14 @@ public struct FlashExecutor {
             case .poll:
                 if let o = waitReady(c.action, plan) { outcome = o; break loop }
                 continue loop
+            case let .challenge(ch):
+                let (count, why) = answerChallenge(ch, timeout: plan.timeout)
+                sent += count
+                if let why {
+                    outcome = fail(c, status, why, sense: nil)
+                    break loop
+                }
+                continue loop
             case let .checkInquiry(prefix, boot, notPrefix):
                 sent += 1
                 if let why = checkInquiry(prefix: prefix, bootcode: boot, notPrefix: notPrefix, table: plan.bootcodes, timeout: plan.timeout) {
@@ -238,6 +246,32 @@ public struct FlashExecutor {
                              commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
         o.readBack = readBack
         return o
+    }
+
+    /// Runs a challenge exchange: the commands sent, and why it failed (nil: answered, or the drive has no such
+    /// protection). Stricter than DVRFlash, which goes on after a failed answer: here nothing more is sent.
+    func answerChallenge(_ ch: FlashProtocol.Challenge, timeout: Double) -> (Int, String?) {
+        var sent = 0
+        func cdb(_ t: CDBTemplate) -> CDB? { try? t.cdb([:]) }
+        guard let reset = cdb(ch.reset), let read = cdb(ch.read) else { return (0, "\(ch.name): a CDB template needs values") }
+        sent += 1
+        guard let r0 = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
+        if !r0.isGood { return (sent, nil) }   // refused: the drive has no such protection, as DVRFlash reads it
+        sent += 1
+        let r1: CommandResult
+        do { r1 = try transport.run(read, .fromDevice(ch.readLength), timeout: min(timeout, 20)) } catch {
+            return (sent, "\(ch.name): reading the challenge [\(read)] failed: \(error)")
+        }
+        guard r1.data.count == ch.readLength else { return (sent, "\(ch.name): the challenge is \(r1.data.count) bytes, not \(ch.readLength)") }
+        guard let answer = ch.answer(to: r1.data) else { return (sent, "\(ch.name): no generator seed produces the drive's challenge") }
+        for (t, n) in ch.responses {
+            guard let c = cdb(t) else { return (sent, "\(ch.name): a response CDB needs values") }
+            sent += 1
+            do { try transport.run(c, .toDevice([UInt8](repeating: answer, count: n)), timeout: min(timeout, 20)) } catch {
+                return (sent, "\(ch.name): the answer [\(c)] was refused: \(error)")
+            }
+        }
+        return (sent, nil)
     }
 
     /// nil when the drive's INQUIRY is as required; otherwise why not.

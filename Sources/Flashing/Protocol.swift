@@ -56,6 +56,64 @@ public struct FlashProtocol: Equatable, Sendable {
         }
     }
 
+    /// A challenge the drive sets and the host must answer before it accepts the sequence (DVRFlash's DVR-103/104
+    /// anti-downgrade unlock): reset, read the challenge, find the generator seed that produces its first bytes, send
+    /// the answer. The generator is a linear congruential one described by data.
+    public struct Challenge: Equatable, Sendable {
+        public var name: String
+        /// Sent first; when the drive refuses it, it has no such protection and the rest is skipped.
+        public var reset: CDBTemplate
+        public var read: CDBTemplate
+        public var readLength: Int
+        /// seed' = seed * multiplier + increment (mod 2^32); each draw yields (seed' >> outputShift) & FFh.
+        public var multiplier: UInt32, increment: UInt32, outputShift: Int
+        /// Seeds tried: 0 ..< 2^seedBits; a seed matches when its first `match` draws equal the challenge's first bytes.
+        public var seedBits: Int, match: Int
+        /// The answer is draw number `answerDraw` (counting from 1) of the matching seed, XORed with `xor`.
+        public var answerDraw: Int, xor: UInt8
+        /// Each response carries `length` bytes, all equal to the answer.
+        public var responses: [(cdb: CDBTemplate, length: Int)]
+        public init(name: String, reset: CDBTemplate, read: CDBTemplate, readLength: Int, multiplier: UInt32, increment: UInt32, outputShift: Int,
+                    seedBits: Int, match: Int, answerDraw: Int, xor: UInt8, responses: [(cdb: CDBTemplate, length: Int)]) {
+            self.name = name; self.reset = reset; self.read = read; self.readLength = readLength; self.multiplier = multiplier
+            self.increment = increment; self.outputShift = outputShift; self.seedBits = seedBits; self.match = match
+            self.answerDraw = answerDraw; self.xor = xor; self.responses = responses
+        }
+        public static func == (a: Challenge, b: Challenge) -> Bool {
+            a.name == b.name && a.reset == b.reset && a.read == b.read && a.readLength == b.readLength && a.multiplier == b.multiplier
+                && a.increment == b.increment && a.outputShift == b.outputShift && a.seedBits == b.seedBits && a.match == b.match
+                && a.answerDraw == b.answerDraw && a.xor == b.xor && a.responses.map(\.cdb) == b.responses.map(\.cdb)
+                && a.responses.map(\.length) == b.responses.map(\.length)
+        }
+
+        func draw(_ seed: inout UInt32) -> UInt8 {
+            seed = seed &* multiplier &+ increment
+            return UInt8(truncatingIfNeeded: seed >> UInt32(outputShift))
+        }
+
+        /// The answer byte for a challenge, or nil when no seed produces its first bytes.
+        public func answer(to challenge: [UInt8]) -> UInt8? {
+            guard challenge.count >= match, seedBits >= 1, seedBits <= 24, answerDraw >= 1 else { return nil }
+            for s in 0..<(UInt32(1) << UInt32(seedBits)) {
+                var seed = s
+                var ok = true
+                for i in 0..<match where draw(&seed) != challenge[i] { ok = false; break }
+                guard ok else { continue }
+                seed = s
+                var v: UInt8 = 0
+                for _ in 0..<answerDraw { v = draw(&seed) }
+                return v ^ xor
+            }
+            return nil
+        }
+
+        /// The challenge a drive with this seed sets (for the emulator): the first `count` draws.
+        public func challenge(seed s: UInt32, count: Int) -> [UInt8] {
+            var seed = s
+            return (0..<count).map { _ in draw(&seed) }
+        }
+    }
+
     public enum Step: Equatable, Sendable {
         /// One command, optionally with data-out.
         case command(name: String, cdb: CDBTemplate, data: DataSource?, ignoreErrors: Bool)
@@ -74,6 +132,8 @@ public struct FlashProtocol: Equatable, Sendable {
         /// `bootcode`, the drive's boot code (from the revision, or the protocol's table) must equal the image's.
         /// `revisionNotPrefix`: the revision must not start with it (e.g. the drive left a kernel mode that reports 0000).
         case checkInquiry(name: String, revisionPrefix: String?, bootcode: Bool, revisionNotPrefix: String? = nil)
+        /// A challenge to answer at run time (see Challenge).
+        indirect case challenge(Challenge)
     }
 
     /// A number taken from the image for use in CDBs or data blocks.
@@ -284,6 +344,7 @@ public struct PlannedCommand: Equatable, Sendable {
         case wait(Double)
         case poll(tries: Int, interval: Double, successes: Int)
         case checkInquiry(revisionPrefix: String?, bootcode: String?, revisionNotPrefix: String? = nil)
+        indirect case challenge(FlashProtocol.Challenge)
     }
     public let phase: Phase
     public let name: String
@@ -511,6 +572,9 @@ public struct FlashPlan: Sendable {
                     cmds.append(.init(phase: phase, name: "wait for ready", action: .poll(tries: tries, interval: interval, successes: successes), cdb: tur))
                 case let .wait(seconds):
                     cmds.append(.init(phase: phase, name: "wait \(seconds) s", action: .wait(seconds), cdb: tur))
+                case let .challenge(ch):
+                    // The reset's CDB stands for the step in the plan; the executor sends the whole exchange.
+                    cmds.append(.init(phase: phase, name: ch.name, action: .challenge(ch), cdb: try make(ch.reset, [:])))
                 case let .checkInquiry(name, prefix, wantBoot, notPrefix):
                     if wantBoot && bootcode == nil { notes.append("the image names no boot code, so the drive's boot code is not compared") }
                     cmds.append(.init(phase: phase, name: name, action: .checkInquiry(revisionPrefix: prefix, bootcode: wantBoot ? bootcode : nil, revisionNotPrefix: notPrefix),

@@ -15,6 +15,9 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The CDB's first byte (the template always starts with a fixed opcode byte in practice; 0 when it does not).
+    public var opcode: UInt8 { if case let .byte(b)? = parts.first { return b }; return 0 }
+
     /// The plan values this template needs.
     public var fieldNames: [String] { parts.compactMap { if case let .field(n, _) = $0 { return n }; return nil } }
 

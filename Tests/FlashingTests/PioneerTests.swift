@@ -72,13 +72,13 @@ import Testing
         #expect(checks.allSatisfy { $0.passed }, "\(checks.filter { !$0.passed })")
     }
 
-    /// DVR-103/104 (generations 1 and 3) need DVRFlash's seeded anti-downgrade handshake, which odflash does not do.
+    /// A generation DVRFlash does not list (no key block is public for it) is refused by every sequence.
     @Test func generationsWithoutAKeyBlockAreRefused() throws {
-        let d = try drive(generation: "0003")
+        let d = try drive(generation: "0005")
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
-        let img = try image(generation: "0003")
+        let img = try image(generation: "0005")
         let failed = ProbeRunner.checks(v, probe: probe, image: img, report: inspect(img), idTables: db.idTables).filter { !$0.passed }
-        #expect(failed.contains { $0.name == "DVR generation with a documented key block" && $0.hard && $0.detail.contains("'0003'") }, "\(failed)")
+        #expect(failed.contains { $0.name == "DVR generation with a documented key block" && $0.hard && $0.detail.contains("'0005'") }, "\(failed)")
         #expect(d.writeCommandCount == 0)
     }
 
@@ -166,6 +166,68 @@ import Testing
         #expect(o.status == .recoverable && o.sense?.hasPrefix("05/26") == true, "\(o.message) \(String(describing: o.sense))")
         let unchanged = d.memory!.flash == before
         #expect(unchanged && d.memory?.kernelMode == false && d.log.filter { $0.opcode == 0x3B }.count == 1)
+    }
+
+    /// The generator DVRFlash reverses is the C library's: seed 1 gives K&R rand()'s 16838 (41C6h), so the first draw is C6h.
+    @Test func challengeGeneratorIsTheCLibraryOne() throws {
+        let ch = try unlockStep()
+        #expect(ch.challenge(seed: 1, count: 1) == [0xC6])
+        // The answer to a challenge from seed s is draw 401h of s, XOR FFh; the emulated drive sets it independently.
+        let c = ch.challenge(seed: 0x2B6D, count: 0x400)
+        #expect(c == FirmwareMemory.dvrDraws(seed: 0x2B6D, count: 0x400))
+        #expect(ch.answer(to: c) == FirmwareMemory.dvrDraws(seed: 0x2B6D, count: 0x401).last! ^ 0xFF)
+        #expect(ch.answer(to: [UInt8](repeating: 0, count: 0x400)) == nil || ch.challenge(seed: 0, count: 4) == [0, 0, 0, 0])
+    }
+
+    func unlockStep() throws -> FlashProtocol.Challenge {
+        let v = db.family("pioneer-dvr")!.flashVariants.first { $0.name == "pioneer-dvr-gen3" }!
+        guard case let .challenge(ch)? = v.prepare.first else { throw CancellationError() }
+        return ch
+    }
+
+    func dvr104(seed: Int? = 0x2B6D) throws -> EmulatedDrive {
+        try emu("dvr-104") { $0.downgradeSeed = seed }
+    }
+
+    func image104() throws -> [UInt8] {
+        var s = Self.c.spec; s.product = "DVD-RW  DVR-104"
+        var img = try SyntheticImage.generate(db.family("pioneer-dvr")!.layouts.first { $0.id == "dvr-normal" }!, s, idTables: db.idTables)
+        img.replaceSubrange(0xB4..<0xB8, with: Array("0003".utf8))
+        return img
+    }
+
+    /// DVR-104: the challenge is answered before the kernel-mode command; a drive without the protection refuses the
+    /// reset and the flash goes on without it.
+    @Test(arguments: [0x2B6D, nil] as [Int?])
+    func dvr104Unlocks(_ seed: Int?) throws {
+        let d = try dvr104(seed: seed)
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-normal"))
+        #expect(v.name == "pioneer-dvr-gen3")
+        let plan = try FlashPlan.build(v, image: try image104(), probe: probe)
+        let start = d.log.count
+        let o = quiet(d).run(plan, expectRevision: nil)
+        #expect(o.status == .success, "\(o.message)")
+        let held = ProtocolCase.holds(d, plan)
+        #expect(held && d.memory?.unlocked == (seed != nil))
+        let buffers: [[UInt8]] = d.log[start...].map(\.bytes).filter { $0[0] == 0x3B || $0[0] == 0x3C }
+        let heads: [String] = buffers.prefix(6).map { Bytes.hex(Array($0.prefix(3))) }
+        let want: [String] = seed == nil ? ["3B 01 F3", "3B 04 FF"] : ["3B 01 F3", "3C 01 F2", "3B 01 F2", "3B 01 F2", "3B 04 FF"]
+        #expect(Array(heads.prefix(want.count)) == want, "\(heads)")
+    }
+
+    /// A challenge no seed produces: nothing more is sent (DVRFlash would go on), the flash stays as it was.
+    @Test func anUnanswerableChallengeStopsBeforeAnyWrite() throws {
+        let d = try dvr104()
+        d.handlers[Opcode.readBuffer] = { drive, cdb, t in
+            if cdb.bytes[1] == 0x01 && cdb.bytes[2] == 0xF2 { return drive.dataIn([UInt8](repeating: 0xA5, count: 0x400), 0x400, t) }
+            return drive.readBuffer(cdb, t)
+        }
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-normal"))
+        let before = d.memory!.flash
+        let o = quiet(d).run(try FlashPlan.build(v, image: try image104(), probe: probe), expectRevision: nil)
+        #expect(o.status == .recoverable && o.message.contains("no generator seed"), "\(o.message)")
+        let unchanged = d.memory!.flash == before
+        #expect(unchanged && !d.log.contains { $0.bytes.starts(with: [0x3B, 0x04]) })
     }
 
     @Test func atoiReadsLikeC() {

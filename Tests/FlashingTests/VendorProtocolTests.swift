@@ -14,7 +14,9 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     var spec: SyntheticSpec
     /// An NEC drive ID to put in the emulated drive's RAM instead of its profile's (selects the flash class).
     var driveID: String? = nil
-    var description: String { driveID.map { "\(family) (\($0))" } ?? family }
+    /// Tells apart two cases of one family that differ by drive.
+    var label: String? = nil
+    var description: String { (driveID ?? label).map { "\(family) (\($0))" } ?? family }
 
     static let all: [ProtocolCase] = [
         ProtocolCase(family: "synthetic-test", drive: "synthetic-writer", layout: nil, spec: { var s = SyntheticSpec(); s.revision = "1.01"; return s }()),
@@ -44,6 +46,9 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "lg-renesas", drive: "lg-gsa-t21n", layout: nil, spec: { var s = SyntheticSpec(); s.size = 0x10480; return s }()),
         ProtocolCase(family: "pioneer-dvr", drive: "dvr-107d", layout: "dvr-normal", spec: {
             var s = SyntheticSpec(); s.vendor = "PIONEER"; s.product = "DVD-RW  DVR-107D"; return s }()),
+        ProtocolCase(family: "pioneer-dvr", drive: "dvr-104", layout: "dvr-normal", spec: {
+            var s = SyntheticSpec(); s.vendor = "PIONEER"; s.product = "DVD-RW  DVR-104"; s.fields = ["generation": "0003"]; return s }(),
+            label: "DVR-104"),
     ]
 
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
@@ -406,7 +411,15 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
 
     static func writes(_ d: EmulatedDrive, _ plan: FlashPlan) -> [PlannedCommand] {
         let op = d.memory!.writeOpcode
-        return plan.commands.filter { $0.action == .send && $0.cdb.opcode == op && $0.phase != .cleanup }
+        return plan.commands.flatMap { c -> [PlannedCommand] in
+            guard c.phase != .cleanup else { return [] }
+            // A challenge exchange sends its reset and its responses (writes) and one read.
+            if case let .challenge(ch) = c.action {
+                let ops = [ch.reset.opcode] + ch.responses.map { $0.cdb.opcode }
+                return Array(repeating: c, count: ops.filter { $0 == op }.count)
+            }
+            return c.action == .send && c.cdb.opcode == op ? [c] : []
+        }
     }
 
     /// Which writes to hit: first, second, middle, last of each phase that has writes.
