@@ -21,20 +21,11 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     static let all: [ProtocolCase] = [
         ProtocolCase(family: "synthetic-test", drive: "synthetic-writer", layout: nil, spec: { var s = SyntheticSpec(); s.revision = "1.01"; return s }()),
         ProtocolCase(family: "plextor", drive: "px716a", layout: "px-716a", spec: SyntheticSpec()),
-        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
-            var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G245"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }()),
-        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti3", spec: {
-            var s = SyntheticSpec(); s.size = 1769480; s.driveID = "G285"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
-            driveID: "G285"),
-        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti", spec: {
-            var s = SyntheticSpec(); s.size = 1835016; s.driveID = "Q200"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
-            driveID: "Q200"),
-        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m", spec: {
-            var s = SyntheticSpec(); s.size = 1966088; s.driveID = "K355"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
-            driveID: "K355"),
-        ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-2m-opti", spec: {
-            var s = SyntheticSpec(); s.size = 1835016; s.driveID = "D570"; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"; return s }(),
-            driveID: "D570"),
+        nec("nec-2m-opti3", 1769480, "G245", emulated: false),   // the profile's own drive ID (class 3)
+        nec("nec-2m-opti3", 1769480, "G285"),                     // class 4
+        nec("nec-2m-opti", 1835016, "Q200"),                      // class 2
+        nec("nec-2m", 1966088, "K355"),                           // class 2M
+        nec("nec-2m-opti", 1835016, "D570"),                      // class 2MOpti
         ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-bd", spec: {
             var s = SyntheticSpec(); s.driveID = "C500"; return s }(),
             driveID: "C500"),
@@ -50,6 +41,14 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
             var s = SyntheticSpec(); s.vendor = "PIONEER"; s.product = "DVD-RW  DVR-104"; s.fields = ["generation": "0003"]; return s }(),
             label: "DVR-104"),
     ]
+
+    /// An NEC/Optiarc image of a layout for a drive ID, flashed into the emulated iHAS324 Y with that ID in its RAM
+    /// (`emulated: false` keeps the profile's own ID).
+    static func nec(_ layout: String, _ size: Int, _ id: String, emulated: Bool = true) -> ProtocolCase {
+        var s = SyntheticSpec()
+        s.size = size; s.driveID = id; s.vendor = "ATAPI"; s.product = "iHAS324   Y"; s.revision = "BL1Y"
+        return ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: layout, spec: s, driveID: emulated ? id : nil)
+    }
 
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
     var proto: FlashProtocol {
