@@ -116,7 +116,9 @@ extension FWCommand {
             }
             kv.add("Bootcode", r.identity == nil ? nil : (r.bootcode ?? "none in this image"))
             kv.add("Models", o.firmwareDBModels.isEmpty ? (r.identity == nil ? nil : "none in firmware-db") : o.firmwareDBModels.joined(separator: ", "))
-            kv.add("Valid", r.identity == nil ? "unknown (unidentified image)" : (r.valid ? "yes" : "NO"))
+            let unverifiable = r.checksums.filter { $0.status == "UNVERIFIABLE" }.map(\.name)
+            kv.add("Valid", r.identity == nil ? "unknown (unidentified image)" :
+                    (r.valid ? (unverifiable.isEmpty ? "yes" : "not verifiable: \(unverifiable.joined(separator: ", ")) cannot be computed (no public algorithm); nothing else is wrong") : "NO"))
             var s = kv.text
             if !r.checksums.isEmpty {
                 s += "Checksums:\n" + TextTable.render(["  NAME", "STATUS", "STORED", "COMPUTED", "ALGORITHM"],

@@ -70,8 +70,12 @@ public enum Preflight {
         } else {
             add("image family", false, "the image matches no firmware-db layout")
         }
-        add("image checksums", i.image.valid, i.image.valid ? (i.image.checksums.isEmpty ? "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)" : "every checksum validates") :
-                "the image does not validate (\(i.image.checksums.filter { $0.status != "OK" }.map { "\($0.name) \($0.status)" }.joined(separator: ", ")))")
+        // A checksum that cannot be computed (its algorithm is not public) cannot vouch for the image: refused too.
+        let unverifiable = i.image.checksums.filter { $0.status == ChecksumResult.Status.unverifiable.rawValue }
+        let sumsOK = i.image.valid && unverifiable.isEmpty
+        add("image checksums", sumsOK, sumsOK ? (i.image.checksums.isEmpty ? "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)" : "every checksum validates") :
+                !i.image.valid ? "the image does not validate (\(i.image.checksums.filter { $0.status != "OK" }.map { "\($0.name) \($0.status)" }.joined(separator: ", ")))"
+                : "\(unverifiable.map(\.name).joined(separator: ", ")) cannot be verified (the algorithm is not public), so the image cannot be validated")
         // The image must name this drive: its INQUIRY strings, or its model/config ID.
         var named: Bool?
         if let v = i.image.vendor, let p = i.image.product {

@@ -67,6 +67,18 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.status == 0 && r.out.contains("3B 07 FE 00 80 00 00 80 00 00") && r.out.contains("flash the drive's Normal image now"), "\(r.err)")
     }
 
+    /// An image whose checksum algorithm is not public (NEC 768K bank sum) cannot be validated, so it is refused.
+    @Test func anUnverifiableChecksumIsRefused() throws {
+        let d = tempDir()
+        let img = d + "/768k.bin"
+        #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-768k", "-o", img).status == 0)
+        let r = odflash("flash", "emu:ihas324y", img, "--dry-run", "--allow-untested")
+        expectRefusal(r, containing: "image checksums")
+        let row = r.out.split(separator: "\n").first { $0.contains("image checksums") } ?? ""
+        #expect(row.contains("REFUSED") && row.contains("bank cannot be verified"), "\(row)")
+        #expect(odflash("fw", "inspect", img).out.contains("Valid:         not verifiable: bank"))
+    }
+
     @Test func flashesTheEmulatedDriveWithABackup() throws {
         let d = tempDir()
         let img = synthetic(d, revision: "1.02")
