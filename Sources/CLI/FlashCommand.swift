@@ -202,7 +202,7 @@ struct FlashCommand: ODCommand {
         // The journal: an entry before the first write and at the commit, synced; the outcome after.
         let journalFile = journal.map { FlashJournal(path: $0) } ?? (isEmu ? nil : FlashJournal(path: FlashJournal.defaultPath()))
         let base = FlashJournal.Entry(time: "", event: "", device: device, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: image,
-                                      sha256: SHA256.hex(loaded.bytes), family: family?.id ?? "?", protocolName: plan.protocolName, detail: nil)
+                                      sha256: rep.sha256, family: family?.id ?? "?", protocolName: plan.protocolName, detail: nil)
         func record(_ event: String, _ detail: String?) {
             guard let j = journalFile else { return }
             var e = base
