@@ -178,7 +178,10 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     public static func parse(_ text: String, path: String = "<profile>") throws(Failure) -> DriveProfile {
         let p: DriveProfile
         do {
-            p = try YAMLDecoder().decode(DriveProfile.self, from: text)
+            // The basic resolver: the types say what each scalar is, so the default resolver's regular expressions
+            // (and the ICU start-up they cost every process) are not needed.
+            guard let node = try Yams.compose(yaml: text, .basic) else { throw Failure.invalid(path, "empty profile") }
+            p = try YAMLDecoder().decode(DriveProfile.self, from: node)
         } catch let e as DecodingError {
             throw Failure.invalid(path, describe(e))
         } catch {
