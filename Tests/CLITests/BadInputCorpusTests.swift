@@ -233,6 +233,10 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
         mutated("models file empty", "models.yaml", { _ in "" })
         mutated("probe capture outside the answer", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "capture: [{variable: dumpid, offset: 0, length: 1}]", with: "capture: [{variable: dumpid, offset: 9, length: 1}]") },
                 contains: "capture")
+        mutated("challenge seed bits out of range", "families/pioneer-dvr.yaml", { $0.replacingOccurrences(of: "seed_bits: 16", with: "seed_bits: 40") }, contains: "seed_bits")
+        mutated("expect ascii of the wrong length", "families/pioneer-dvr.yaml", { $0.replacingOccurrences(of: "ascii: [\"ATA \"]", with: "ascii: [\"ATA\"]") }, contains: "ascii")
+        mutated("placement names an unknown value", "families/lg-renesas.yaml", { $0.replacingOccurrences(of: "flash_at_value: loadaddress", with: "flash_at_value: nosuch") }, contains: "nosuch")
+        mutated("a probe descriptor of the wrong size", "families/spc-microcode.yaml", { $0.replacingOccurrences(of: "length: 4, optional: true", with: "length: 8, optional: true") }, contains: "descriptor")
         mutated("sweep without a step", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "to: 0x1F0000, step: 0x10000", with: "to: 0x1F0000, step: 0") }, contains: "step")
         mutated("transform copy outside", "families/mediatek-ff.yaml", { $0.replacingOccurrences(of: "{from: 0x10400, to: 0x20800, length: 0xF400}", with: "{from: 0x10400, to: 0x2F000, length: 0xF400}") },
                 contains: "copy")
