@@ -33,7 +33,22 @@ enum ProtocolParser {
     static func steps(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [FlashProtocol.Step] {
         var out: [FlashProtocol.Step] = []
         for s in e.children(key, issues: &issues) {
-            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks", "challenge"], issues: &issues)
+            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks", "challenge", "when", "steps"], issues: &issues)
+            if let w = s.child("when", "when") {
+                // A conditional group: {when: {probe, offset, length, ascii|decimal|not_prefix}, steps: [...]}.
+                w.checkKeys(["probe", "offset", "length", "ascii", "decimal", "not_prefix"], issues: &issues)
+                guard let probe = w.string("probe", issues: &issues), let o = w.int("offset", required: true, issues: &issues),
+                      let l = w.int("length", required: true, issues: &issues), o >= 0, l > 0 else { continue }
+                var ex = FlashProtocol.Probe.Expect(offset: o, length: l, what: "condition")
+                ex.ascii = w["ascii"]?.sequence?.compactMap { $0.string } ?? []
+                ex.decimal = w.intList("decimal", issues: &issues) ?? []
+                ex.notPrefix = w.string("not_prefix", required: false, issues: &issues)
+                if ex.ascii.isEmpty && ex.decimal.isEmpty && ex.notPrefix == nil { issues.append(w.fail("a condition needs ascii, decimal or not_prefix")); continue }
+                let inner = steps(s, "steps", &issues)
+                if inner.isEmpty { issues.append(s.fail("a conditional group needs steps")); continue }
+                out.append(.when(.init(probe: probe, expect: ex), inner))
+                continue
+            }
             if let c = s.child("command", "command") {
                 c.checkKeys(["name", "cdb", "data", "data_hex", "data_block", "ignore_errors"], issues: &issues)
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
@@ -296,11 +311,18 @@ enum ProtocolParser {
                 p.bootcodes.append(.init(vendor: v, product: pr, revision: r, bootcode: bc))
             }
         }
+        // Every condition names a probe of this protocol.
+        func conditions(_ steps: [FlashProtocol.Step]) -> [FlashProtocol.Condition] {
+            steps.flatMap { s -> [FlashProtocol.Condition] in if case let .when(c, inner) = s { return [c] + conditions(inner) }; return [] }
+        }
+        for c in conditions(p.prepare + p.commit + p.after + p.cleanup) where !p.probes.contains(where: { $0.name == c.probe }) {
+            issues.append(e.fail("a condition names no probe '\(c.probe)' of this protocol"))
+        }
         // Every value a template names must exist: offset/length/state/address come from the plan, the rest from values and probes.
         var known: Set<String> = ["offset", "length", "state", "address", "bit", "chunksum"]
         known.formUnion(p.values.keys)
         for pr in p.probes { known.formUnion(pr.captures.map(\.variable)) }
-        for s in p.prepare + p.commit + p.after + p.cleanup {
+        for s in (p.prepare + p.commit + p.after + p.cleanup).flatMap(\.flattened) {
             var ts: [CDBTemplate] = []
             switch s {
             case let .command(_, t, data, _):

@@ -101,7 +101,7 @@ public enum ProbeRunner {
         // Segment offsets the protocol will send: each chunk step starts at its bias and advances by its chunk size.
         var offsets: [Int] = []
         var sentBytes = 0
-        for s in p.prepare + p.commit {
+        for s in (p.prepare + p.commit).flatMap(\.flattened) {
             switch s {
             case let .chunks(c):
                 let end = min(c.end ?? image.count, image.count)

@@ -134,6 +134,22 @@ public struct FlashProtocol: Equatable, Sendable {
         case checkInquiry(name: String, revisionPrefix: String?, bootcode: Bool, revisionNotPrefix: String? = nil)
         /// A challenge to answer at run time (see Challenge).
         indirect case challenge(Challenge)
+        /// Steps that are part of the plan only when the drive's answer to a probe satisfies `condition` (e.g. the key
+        /// block of the drive's Pioneer generation).
+        indirect case when(Condition, [Step])
+
+        /// This step and every step nested in it, whatever the conditions (for static checks).
+        public var flattened: [Step] {
+            if case let .when(_, inner) = self { return inner.flatMap(\.flattened) }
+            return [self]
+        }
+    }
+
+    /// A condition on the answer a named probe got (the probe's CDB identifies the answer).
+    public struct Condition: Equatable, Sendable {
+        public var probe: String
+        public var expect: Probe.Expect
+        public init(probe: String, expect: Probe.Expect) { self.probe = probe; self.expect = expect }
     }
 
     /// A number taken from the image for use in CDBs or data blocks.
@@ -482,7 +498,18 @@ public struct FlashPlan: Sendable {
         func make(_ t: CDBTemplate, _ extra: [String: Int]) throws(Failure) -> CDB {
             do { return try t.cdb(vars.merging(extra) { $1 }) } catch { throw .field("\(t): \(error)") }
         }
-        for (phase, steps) in [(PlannedCommand.Phase.prepare, p.prepare), (.commit, p.commit), (.after, p.after), (.cleanup, p.cleanup)] {
+        // Conditional steps are resolved against the drive's answers: a condition whose probe got no answer is false.
+        func resolve(_ steps: [FlashProtocol.Step]) throws(Failure) -> [FlashProtocol.Step] {
+            var out: [FlashProtocol.Step] = []
+            for s in steps {
+                guard case let .when(c, inner) = s else { out.append(s); continue }
+                guard let pr = p.probes.first(where: { $0.name == c.probe }) else { throw .field("condition names no probe '\(c.probe)'") }
+                if let ans = ProbeRunner.answer(pr, probe), c.expect.problem(ans) == nil { out += try resolve(inner) }
+            }
+            return out
+        }
+        for (phase, allSteps) in [(PlannedCommand.Phase.prepare, p.prepare), (.commit, p.commit), (.after, p.after), (.cleanup, p.cleanup)] {
+            let steps = try resolve(allSteps)
             for s in steps {
                 switch s {
                 case let .command(name, t, data, ignore):
@@ -579,6 +606,8 @@ public struct FlashPlan: Sendable {
                     if wantBoot && bootcode == nil { notes.append("the image names no boot code, so the drive's boot code is not compared") }
                     cmds.append(.init(phase: phase, name: name, action: .checkInquiry(revisionPrefix: prefix, bootcode: wantBoot ? bootcode : nil, revisionNotPrefix: notPrefix),
                                       cdb: try! CDB(raw: [0x12, 0, 0, 0, 0x60, 0])))
+                case .when:
+                    break   // resolved above
                 }
             }
         }

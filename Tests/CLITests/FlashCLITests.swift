@@ -43,10 +43,11 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         expectRefusal(wrongClass, containing: "is public only for nec-2m-opti; the image is nec-2m-opti3")
         let pio = d + "/pio.bin"
         #expect(odflash("fw", "generate", "--family", "pioneer-dvr", "--layout", "dvr-normal", "--vendor", "PIONEER", "--product", "DVD-RW  DVR-107D", "-o", pio).status == 0)
-        expectRefusal(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "pioneer-dvr-gen6"), containing: "not 6 or 52")
+        expectRefusal(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "pioneer-dvr-kernel", "--accept-risk"),
+                      containing: "pioneer-dvr-kernel is public only for dvr-kernel")
         #expect(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested").status == 0)
         let unknown = odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "gen9")
-        #expect(unknown.status == 2 && unknown.err.contains("pioneer-dvr-gen7") && unknown.err.filter { $0 == "\n" }.count == 1, "\(unknown.err)")
+        #expect(unknown.status == 2 && unknown.err.contains("pioneer-dvr-normal") && unknown.err.filter { $0 == "\n" }.count == 1, "\(unknown.err)")
         let spc = d + "/spc.bin"
         #expect(odflash("fw", "generate", "--family", "spc-microcode", "--size", "0x40000", "--vendor", "ODFLASH", "--product", "SCSI_DEBUG_CD", "-o", spc).status == 0)
         for name in ["spc-0e", "spc-07", "spc-05"] {

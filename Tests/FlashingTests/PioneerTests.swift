@@ -44,7 +44,7 @@ import Testing
     @Test func generation7Plan() throws {
         let d = try drive()
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
-        #expect(v.name == "pioneer-dvr-gen7")
+        #expect(v.name == "pioneer-dvr-normal")
         let img = try image()
         let plan = try FlashPlan.build(v, image: img, probe: probe)
         let key = keyBlock("PIONEER  DVR-107", key: true)
@@ -114,7 +114,7 @@ import Testing
         var kernel = try image(layout: "dvr-kernel")
         kernel += [UInt8](repeating: 0x5A, count: 0x100000 - kernel.count)   // a 1 MiB kernel file: only 10000h is sent
         let (kv, kp) = try #require(try ProbeRunner.select(variants, on: d, idTables: db.idTables, layout: "dvr-kernel"))
-        #expect(kv.name == "pioneer-dvr-gen7-kernel" && kv.risk != nil)
+        #expect(kv.name == "pioneer-dvr-kernel" && kv.risk != nil)
         let kplan = try FlashPlan.build(kv, image: kernel, probe: kp)
         let writes = kplan.commands.filter { $0.cdb.bytes.starts(with: [0x3B, 0x07, 0xFE]) }
         #expect(writes.map(\.cdb.bytes) == [hex("3B 07 FE 00 00 00 00 80 00 00"), hex("3B 07 FE 00 80 00 00 80 00 00")])
@@ -126,7 +126,7 @@ import Testing
         // Now the Normal image: the drive is in kernel mode, so the sequence without the kernel-mode command.
         let normal = try image()
         let (nv, np) = try #require(try ProbeRunner.select(variants, on: d, idTables: db.idTables, layout: "dvr-normal"))
-        #expect(nv.name == "pioneer-dvr-gen7-kernel-mode")
+        #expect(nv.name == "pioneer-dvr-normal-in-kernel-mode")
         let nplan = try FlashPlan.build(nv, image: normal, probe: np)
         let no = quiet(d).run(nplan, expectRevision: nil)
         let normalHeld = ProtocolCase.holds(d, nplan), kernelStays = ProtocolCase.holds(d, kplan)
@@ -148,7 +148,7 @@ import Testing
         d.memory?.kernelMode = true
         d.memory?.normalRevision = "1.10"   // what the firmware reports once it runs again
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
-        #expect(v.name == "pioneer-dvr-gen7-kernel-mode")
+        #expect(v.name == "pioneer-dvr-normal-in-kernel-mode")
         let img = try image()
         let plan = try FlashPlan.build(v, image: img, probe: probe)
         #expect(!plan.commands.contains { $0.cdb.bytes.starts(with: [0x3B, 0x04]) })
@@ -180,9 +180,9 @@ import Testing
     }
 
     func unlockStep() throws -> FlashProtocol.Challenge {
-        let v = db.family("pioneer-dvr")!.flashVariants.first { $0.name == "pioneer-dvr-gen3" }!
-        guard case let .challenge(ch)? = v.prepare.first else { throw CancellationError() }
-        return ch
+        let v = db.family("pioneer-dvr")!.flashVariants.first { $0.name == "pioneer-dvr-normal" }!
+        for case let .challenge(ch) in v.prepare.flatMap(\.flattened) { return ch }
+        throw CancellationError()
     }
 
     func dvr104(seed: Int? = 0x2B6D) throws -> EmulatedDrive {
@@ -202,7 +202,7 @@ import Testing
     func dvr104Unlocks(_ seed: Int?) throws {
         let d = try dvr104(seed: seed)
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-normal"))
-        #expect(v.name == "pioneer-dvr-gen3")
+        #expect(v.name == "pioneer-dvr-normal")
         let plan = try FlashPlan.build(v, image: try image104(), probe: probe)
         let start = d.log.count
         let o = quiet(d).run(plan, expectRevision: nil)
