@@ -85,8 +85,20 @@ struct Entry {
     let node: Node
     let file: String
     let what: String
-    /// The mapping's values by key, built once (Yams' own lookup compares whole nodes, key by key).
-    let fields: [String: Node]?
+    /// The mapping's values by key, taken once (Yams' own lookup compares whole nodes, key by key).
+    let fields: Fields?
+
+    /// A mapping's string keys and values in order. Mappings here hold a handful of keys: a linear search beats
+    /// building a hash table for each of the thousands of small mappings every command reads.
+    struct Fields: Sequence {
+        let pairs: [(key: String, value: Node)]
+        subscript(_ k: String) -> Node? {
+            for p in pairs where p.key == k { return p.value }
+            return nil
+        }
+        func makeIterator() -> IndexingIterator<[(key: String, value: Node)]> { pairs.makeIterator() }
+        var keys: [String] { pairs.map(\.key) }
+    }
     var line: Int? { node.mark.map { $0.line } }
 
     init(node: Node, file: String, what: String) {
@@ -94,10 +106,10 @@ struct Entry {
         self.file = file
         self.what = what
         if let m = node.mapping {
-            var d: [String: Node] = [:]
+            var d: [(key: String, value: Node)] = []
             d.reserveCapacity(m.count)
-            for (k, v) in m { if let ks = k.scalar?.string, d[ks] == nil { d[ks] = v } }
-            fields = d
+            for (k, v) in m { if let ks = k.scalar?.string { d.append((ks, v)) } }
+            fields = Fields(pairs: d)
         } else {
             fields = nil
         }
@@ -147,13 +159,37 @@ struct Entry {
     }
 
     static func parseInt(_ v: Node) -> Int? {
-        guard let s = v.scalar?.string.trimmedSpaces else { return nil }
-        let neg = s.hasPrefix("-")
-        var body = Substring(neg ? s.dropFirst() : Substring(s))
+        guard let s = v.scalar?.string else { return nil }
+        return parseInt(s)
+    }
+
+    /// Decimal or 0x hexadecimal, optionally negative, '_' allowed between digits, blanks around: one pass over the
+    /// UTF-8 (this runs for every number in firmware-db on every command).
+    static func parseInt(_ s: String) -> Int? {
+        var u = Substring(s).utf8[...]
+        while let f = u.first, f == 0x20 || f == 0x09 { u = u.dropFirst() }
+        while let l = u.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
+        var neg = false
+        if u.first == UInt8(ascii: "-") { neg = true; u = u.dropFirst() } else if u.first == UInt8(ascii: "+") { u = u.dropFirst() }
         var radix = 10
-        if body.hasPrefix("0x") || body.hasPrefix("0X") { body = body.dropFirst(2); radix = 16 }
-        let digits = body.contains("_") ? String(body.filter { $0 != "_" }) : String(body)
-        return Int(digits, radix: radix).map { neg ? -$0 : $0 }
+        if u.count > 2, u.first == UInt8(ascii: "0"), let x = u.dropFirst().first, x == UInt8(ascii: "x") || x == UInt8(ascii: "X") { radix = 16; u = u.dropFirst(2) }
+        var n = 0, digits = 0
+        for c in u {
+            let d: Int
+            switch c {
+            case UInt8(ascii: "_"): continue
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = Int(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: d = Int(c - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: d = Int(c - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            let (m, o1) = n.multipliedReportingOverflow(by: radix)
+            let (a, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            n = a
+            digits += 1
+        }
+        return digits == 0 ? nil : (neg ? -n : n)
     }
 
     func intList(_ key: String, issues: inout [DBIssue]) -> [Int]? {

@@ -253,3 +253,14 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         #expect(issues.contains { $0.contains("is not KK/AA/QQ") })
     }
 }
+
+@Suite struct IntegerParsingTests {
+    /// firmware-db numbers: decimal or 0x hex, a sign, '_' between digits, blanks around; anything else is not a number.
+    @Test func numbers() {
+        let cases: [(String, Int?)] = [("0", 0), ("42", 42), ("-7", -7), ("+7", 7), ("0x10", 16), ("0X1f", 31), ("-0x10", -16),
+                                       ("0x1_0000", 0x10000), ("1_000", 1000), ("  12\t", 12), ("0x", nil), ("", nil), ("-", nil),
+                                       ("12a", nil), ("0xG1", nil), ("1.5", nil), ("ten", nil), ("0x8000000000000000", nil),
+                                       ("9223372036854775807", Int.max)]
+        for (text, want) in cases { #expect(Entry.parseInt(text) == want, "\(text)") }
+    }
+}
