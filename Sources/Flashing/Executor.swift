@@ -255,7 +255,13 @@ public struct FlashExecutor {
         func cdb(_ t: CDBTemplate) -> CDB? { try? t.cdb([:]) }
         guard let reset = cdb(ch.reset), let read = cdb(ch.read) else { return (0, "\(ch.name): a CDB template needs values") }
         sent += 1
-        guard let r0 = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
+        guard var r0 = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
+        if r0.status == .checkCondition && r0.sense?.key == 6 {
+            // A unit attention: the reset was not executed (it says nothing about protection); once more.
+            sent += 1
+            guard let again = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
+            r0 = again
+        }
         if !r0.isGood { return (sent, nil) }   // refused: the drive has no such protection, as DVRFlash reads it
         sent += 1
         let r1: CommandResult

@@ -215,6 +215,17 @@ import Testing
         #expect(Array(heads.prefix(want.count)) == want, "\(heads)")
     }
 
+    /// A unit attention on the reset means it was not executed, not that the drive is unprotected: it is sent again
+    /// and the challenge is answered.
+    @Test func aUnitAttentionOnTheResetIsNotMistakenForNoProtection() throws {
+        let d = try dvr104()
+        let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-normal"))
+        let plan = try FlashPlan.build(v, image: try image104(), probe: probe)
+        d.raiseUnitAttention(6, 0x29, 0x00)   // power on / reset
+        let o = quiet(d).run(plan, expectRevision: nil)
+        #expect(o.status == .success && d.memory?.unlocked == true, "\(o.message)")
+    }
+
     /// A challenge no seed produces: nothing more is sent (DVRFlash would go on), the flash stays as it was.
     @Test func anUnanswerableChallengeStopsBeforeAnyWrite() throws {
         let d = try dvr104()
