@@ -165,12 +165,11 @@ final class DBPrefetch: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<FirmwareDatabase, FirmwareDatabase.LoadError>?
 
-    static let commandsUsingDB: Set<String> = ["scan", "info", "media", "region", "fw", "flash", "dump", "booktype"]
-
     private init(root: String) { self.root = root }
 
     static func start(_ args: [String]) -> DBPrefetch? {
-        guard let first = args.first, commandsUsingDB.contains(first), !args.contains("--help"), !args.contains("-h") else { return nil }
+        // The command the arguments name, as the help lookup finds it; only one that reads the database through the Context.
+        guard !args.contains("--help"), !args.contains("-h"), let cmd = Runner.helpTarget(args) as? any ODCommand.Type, cmd.readsFirmwareDB else { return nil }
         var explicit: String?
         for (i, a) in args.enumerated() {
             if a == "--db", i + 1 < args.count { explicit = args[i + 1] } else if a.hasPrefix("--db=") { explicit = String(a.dropFirst(5)) }

@@ -7,6 +7,7 @@ struct DBCommand: ParsableCommand {
         commandName: "db", abstract: "Check and list firmware-db.", subcommands: [Lint.self, Models.self])
 
     struct Lint: ODCommand {
+        static let readsFirmwareDB = false   // it reads every file itself, problems and all
         static let configuration = CommandConfiguration(commandName: "lint", abstract: "Check every firmware-db file: schema, unknown keys, provenance, references.")
         @OptionGroup var global: GlobalOptions
 

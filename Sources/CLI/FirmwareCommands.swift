@@ -423,6 +423,7 @@ extension FWCommand {
     }
 
     struct Members: ODCommand {
+        static let readsFirmwareDB = false
         static let configuration = CommandConfiguration(commandName: "members", abstract: "List the members of a zip archive.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The zip archive.") var archive: String

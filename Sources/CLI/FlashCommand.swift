@@ -134,7 +134,6 @@ struct FlashCommand: ODCommand {
         warnings += plan.notes
         let expectRevision = rep.version
         let placed = plan.placedImage
-        // The family's dump reads the flash back afterwards when it yields this image's layout.
         // The read-out sequence that yields this image's layout (the layout follows the drive's class, checked above).
         let verifier = family?.dumpVariants.first { $0.layout != nil && $0.layout == rep.identity?.layout }
         func memoryMatches(_ d: EmulatedDrive?) -> Bool? { d?.memory.map { plan.isPlaced(in: $0.flash) } }

@@ -56,6 +56,7 @@ struct FlashJournal {
 }
 
 struct JournalCommand: ODCommand {
+    static let readsFirmwareDB = false
     static let configuration = CommandConfiguration(
         commandName: "journal",
         abstract: "Show the flash journal: what was flashed to which drive, and how each flash ended.",

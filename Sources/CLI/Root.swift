@@ -24,6 +24,13 @@ struct GlobalOptions: ParsableArguments {
 protocol ODCommand: ParsableCommand {
     var global: GlobalOptions { get }
     func run(_ ctx: Context) throws
+    /// Whether the command loads the firmware-db through the Context (it is then read ahead while the command line is
+    /// parsed). Commands that never do, or read it their own way (db lint), say false.
+    static var readsFirmwareDB: Bool { get }
+}
+
+extension ODCommand {
+    static var readsFirmwareDB: Bool { true }
 }
 
 public struct Odflash: ParsableCommand {

@@ -76,19 +76,19 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         /// nec: the book-type command-set version and the permanent changes left.
         public var booktypeVersion: Int?
         public var booktypeChangesLeft: Int?
-        /// pioneer: the 30h-byte answer to READ BUFFER 02h/F1h (serial 16, interface 4, generation 4, kernel type 8,
-        /// normal type 8, kernel revision 4; zero padded), and the 100h-byte key block its kernel-mode and commit
-        /// commands must carry (zero outside the given bytes).
-        public var pioneerInfo: String?
-        /// nec: the drive takes any checksum; erase/program by a block bitmask in CDB bytes 2-8 with these leading
-        /// block sizes before uniform 64 KiB blocks (an emulator geometry).
         /// spc: the READ BUFFER descriptor's offset boundary (a power of two; FFh: offset 0 only), and false to
         /// refuse READ BUFFER mode 03h altogether (as scsi_debug does).
         public var bufferBoundary: Int?
         public var bufferDescriptor: Bool?
+        /// nec: the drive takes any checksum; erase/program by a block bitmask in CDB bytes 2-8 with these leading
+        /// block sizes before uniform 64 KiB blocks (an emulator geometry).
         public var checksumAny: Bool?
         public var blockMask: Bool?
         public var bootBlocks: [Int]?
+        /// pioneer: the 30h-byte answer to READ BUFFER 02h/F1h (serial 16, interface 4, generation 4, kernel type 8,
+        /// normal type 8, kernel revision 4; zero padded), and the 100h-byte key block its kernel-mode and commit
+        /// commands must carry (zero outside the given bytes).
+        public var pioneerInfo: String?
         public var keyBlock: [Preset]?
         /// pioneer: where in the emulated flash the kernel part (WRITE BUFFER 07h, buffer FEh) goes; nil refuses it.
         public var kernelAt: Int?

@@ -297,7 +297,8 @@ extension EmulatedDrive {
 
     /// Pioneer DVR (DVRFlash): `3B 04 FF` with the key block enters kernel mode (INQUIRY revision 0000); `3B 07 F0
     /// <off24> <len24>` loads the normal image into drive RAM (kernel mode only); `3B 05 FF` with the key block writes it
-    /// to flash and returns to normal mode. Kernel-part writes (`3B 07 FE`) are refused: odflash never sends them.
+    /// to flash and returns to normal mode; `3B 07 FE` writes the kernel part (kernel mode only, where `kernelAt` says);
+    /// `3B 01 F3` / `3C 01 F2` / `3B 01 F2` are the DVR-103/104 anti-downgrade reset, challenge and answers.
     func pioneerWrite(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         guard let m = memory else { return .check(5, 0x20, 0) }
         let b = cdb.bytes

@@ -129,11 +129,13 @@ public enum SyntheticImage {
             case .date: text = "2012/05/11 11:00"
             default: text = nil
             }
-            if let e = f.expect { text = e } else if let given = spec.fields[f.name] { text = given } else if text == nil, let x = f.example { text = x }
-            // A numeric field's example or given value is a number (decimal or 0x hex), written in the field's encoding.
-            if let t = text, f.expect == nil, t == f.example || t == spec.fields[f.name], let unit = WordUnit(encoding: f.encoding) {
-                let digits = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
-                if let v = UInt64(digits, radix: t.hasPrefix("0x") ? 16 : 10) { unit.write(v, into: &img, at: at) }
+            // A value given by name, else the role's, else the layout's example; `expect` overrides them all.
+            let given = spec.fields[f.name] ?? (text == nil ? f.example : nil)
+            if let e = f.expect { text = e } else if let g = given { text = g }
+            // A numeric field takes the given value as a number (decimal or 0x hex) in the field's encoding.
+            if f.expect == nil, let g = given, let unit = WordUnit(encoding: f.encoding) {
+                let hex = g.hasPrefix("0x")
+                if let v = UInt64(hex ? String(g.dropFirst(2)) : g, radix: hex ? 16 : 10) { unit.write(v, into: &img, at: at) }
                 continue
             }
             guard let t = text, f.encoding == .ascii || f.encoding == .utf16be else { continue }

@@ -116,8 +116,7 @@ enum LayoutParser {
             if [.ascii, .utf16be].contains(enc) {
                 if x.utf8.count > length { issues.append(e.fail("example '\(x)' is longer than the \(length)-byte field")) }
             } else if WordUnit(encoding: enc) != nil {
-                let hex = x.hasPrefix("0x")
-                guard let v = UInt64(hex ? String(x.dropFirst(2)) : x, radix: hex ? 16 : 10), length >= 8 || v < (UInt64(1) << UInt64(8 * length)) else {
+                guard let v = Entry.parseInt(x), v >= 0, length >= 8 || v < 1 << (8 * length) else {
                     issues.append(e.fail("example '\(x)' is not a number that fits the \(length)-byte field")); return nil
                 }
             } else { issues.append(e.fail("a \(encS) field takes no example")) }

@@ -37,13 +37,7 @@ enum ProtocolParser {
             if let w = s.child("when", "when") {
                 // A conditional group: {when: {probe, offset, length, ascii|decimal|not_prefix}, steps: [...]}.
                 w.checkKeys(["probe", "offset", "length", "ascii", "decimal", "not_prefix"], issues: &issues)
-                guard let probe = w.string("probe", issues: &issues), let o = w.int("offset", required: true, issues: &issues),
-                      let l = w.int("length", required: true, issues: &issues), o >= 0, l > 0 else { continue }
-                var ex = FlashProtocol.Probe.Expect(offset: o, length: l, what: "condition")
-                ex.ascii = w["ascii"]?.sequence?.compactMap { $0.string } ?? []
-                ex.decimal = w.intList("decimal", issues: &issues) ?? []
-                ex.notPrefix = w.string("not_prefix", required: false, issues: &issues)
-                if ex.ascii.isEmpty && ex.decimal.isEmpty && ex.notPrefix == nil { issues.append(w.fail("a condition needs ascii, decimal or not_prefix")); continue }
+                guard let probe = w.string("probe", issues: &issues), let ex = expect(w, what: "condition", answerLength: nil, &issues) else { continue }
                 let inner = steps(s, "steps", &issues)
                 if inner.isEmpty { issues.append(s.fail("a conditional group needs steps")); continue }
                 out.append(.when(.init(probe: probe, expect: ex), inner))
@@ -165,6 +159,20 @@ enum ProtocolParser {
         return out
     }
 
+    /// A fact about a drive's answer (a probe's `expect`, a step group's `when`): offset and length, then one or more of
+    /// ascii (values of exactly that length), decimal (atoi numbers), not_prefix. `answerLength`: the bytes must lie in it.
+    static func expect(_ x: Entry, what: String, answerLength: Int?, _ issues: inout [DBIssue]) -> FlashProtocol.Probe.Expect? {
+        guard let o = x.int("offset", required: true, issues: &issues), let l = x.int("length", required: true, issues: &issues) else { return nil }
+        guard o >= 0, l > 0, answerLength.map({ o + l <= $0 }) ?? true else { issues.append(x.fail("the expected bytes must lie in the answer")); return nil }
+        var ex = FlashProtocol.Probe.Expect(offset: o, length: l, what: what)
+        ex.ascii = x["ascii"]?.sequence?.compactMap { $0.string } ?? []
+        ex.decimal = x.intList("decimal", issues: &issues) ?? []
+        ex.notPrefix = x.string("not_prefix", required: false, issues: &issues)
+        if ex.ascii.contains(where: { $0.utf8.count != l }) { issues.append(x.fail("every ascii value must be \(l) bytes")); return nil }
+        if ex.ascii.isEmpty && ex.decimal.isEmpty && ex.notPrefix == nil { issues.append(x.fail("\(what) needs ascii, decimal or not_prefix")); return nil }
+        return ex
+    }
+
     static func probes(_ e: Entry, _ issues: inout [DBIssue]) -> [FlashProtocol.Probe] {
         var out: [FlashProtocol.Probe] = []
         for p in e.children("probe", issues: &issues) {
@@ -197,15 +205,7 @@ enum ProtocolParser {
             }
             for x in p.children("expect", issues: &issues) {
                 x.checkKeys(["offset", "length", "what", "ascii", "decimal", "not_prefix"], issues: &issues)
-                guard let o = x.int("offset", required: true, issues: &issues), let l = x.int("length", required: true, issues: &issues),
-                      let w = x.string("what", issues: &issues) else { continue }
-                guard o >= 0, l > 0, o + l <= len else { issues.append(x.fail("the expected bytes must lie in the answer")); continue }
-                var ex = FlashProtocol.Probe.Expect(offset: o, length: l, what: w)
-                ex.ascii = x["ascii"]?.sequence?.compactMap { $0.string } ?? []
-                ex.decimal = x.intList("decimal", issues: &issues) ?? []
-                ex.notPrefix = x.string("not_prefix", required: false, issues: &issues)
-                if ex.ascii.contains(where: { $0.utf8.count != l }) { issues.append(x.fail("every ascii value must be \(l) bytes")); continue }
-                if ex.ascii.isEmpty && ex.decimal.isEmpty && ex.notPrefix == nil { issues.append(x.fail("an expect needs ascii, decimal or not_prefix")); continue }
+                guard let w = x.string("what", issues: &issues), let ex = expect(x, what: w, answerLength: len, &issues) else { continue }
                 pr.expects.append(ex)
             }
             if let d = p.child("drive_id", "drive_id") {
@@ -261,7 +261,6 @@ enum ProtocolParser {
         p.nextSteps = e["next_steps"]?.sequence?.compactMap { $0.string } ?? []
         if let em = e["emulator"], em.mapping != nil, let ee = e.child("emulator", "emulator") {
             ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "checksum_any", "end_code", "busy_after_flash", "safe_mode_revision", "block_mask", "boot_blocks", "kernel_at"], issues: &issues)
-            p.emulatorConfig.kernelAt = ee.int("kernel_at", issues: &issues)
             p.emulator = ee.string("behavior", issues: &issues)
             p.emulatorConfig.size = ee.int("size", issues: &issues)
             p.emulatorConfig.idAt = ee.int("id_at", issues: &issues)
@@ -272,6 +271,7 @@ enum ProtocolParser {
             p.emulatorConfig.checksumAny = ee.bool("checksum_any", issues: &issues)
             p.emulatorConfig.blockMask = ee.bool("block_mask", issues: &issues)
             p.emulatorConfig.bootBlocks = ee.intList("boot_blocks", issues: &issues)
+            p.emulatorConfig.kernelAt = ee.int("kernel_at", issues: &issues)
         } else {
             p.emulator = e.string("emulator", required: false, issues: &issues)
         }

@@ -97,7 +97,6 @@ struct Entry {
             return nil
         }
         func makeIterator() -> IndexingIterator<[(key: String, value: Node)]> { pairs.makeIterator() }
-        var keys: [String] { pairs.map(\.key) }
     }
     var line: Int? { node.mark.map { $0.line } }
 

@@ -254,18 +254,14 @@ public struct FlashExecutor {
         var sent = 0
         func cdb(_ t: CDBTemplate) -> CDB? { try? t.cdb([:]) }
         guard let reset = cdb(ch.reset), let read = cdb(ch.read) else { return (0, "\(ch.name): a CDB template needs values") }
+        // query re-sends a command that met a unit attention (it was not executed, which says nothing about protection).
         sent += 1
-        guard var r0 = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
-        if r0.status == .checkCondition && r0.sense?.key == 6 {
-            // A unit attention: the reset was not executed (it says nothing about protection); once more.
-            sent += 1
-            guard let again = try? transport.execute(reset, .toDevice([]), timeout: min(timeout, 20)) else { return (sent, "\(ch.name): the reset [\(reset)] got no answer") }
-            r0 = again
-        }
-        if !r0.isGood { return (sent, nil) }   // refused: the drive has no such protection, as DVRFlash reads it
+        do { try transport.query(reset, .toDevice([]), timeout: min(timeout, 20)) }
+        catch is SCSICommandError { return (sent, nil) }   // refused: the drive has no such protection, as DVRFlash reads it
+        catch { return (sent, "\(ch.name): the reset [\(reset)] got no answer: \(error)") }
         sent += 1
         let r1: CommandResult
-        do { r1 = try transport.run(read, .fromDevice(ch.readLength), timeout: min(timeout, 20)) } catch {
+        do { r1 = try transport.query(read, .fromDevice(ch.readLength), timeout: min(timeout, 20)) } catch {
             return (sent, "\(ch.name): reading the challenge [\(read)] failed: \(error)")
         }
         guard r1.data.count == ch.readLength else { return (sent, "\(ch.name): the challenge is \(r1.data.count) bytes, not \(ch.readLength)") }
@@ -273,7 +269,7 @@ public struct FlashExecutor {
         for (t, n) in ch.responses {
             guard let c = cdb(t) else { return (sent, "\(ch.name): a response CDB needs values") }
             sent += 1
-            do { try transport.run(c, .toDevice([UInt8](repeating: answer, count: n)), timeout: min(timeout, 20)) } catch {
+            do { try transport.query(c, .toDevice([UInt8](repeating: answer, count: n)), timeout: min(timeout, 20)) } catch {
                 return (sent, "\(ch.name): the answer [\(c)] was refused: \(error)")
             }
         }

@@ -107,7 +107,8 @@ public struct FlashProtocol: Equatable, Sendable {
             return nil
         }
 
-        /// The challenge a drive with this seed sets (for the emulator): the first `count` draws.
+        /// The challenge a drive with this seed would set: the first `count` draws (tests compare it with the emulator's
+        /// own generator).
         public func challenge(seed s: UInt32, count: Int) -> [UInt8] {
             var seed = s
             return (0..<count).map { _ in draw(&seed) }
