@@ -240,5 +240,11 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
     @Test func models() {
         let r = odflash("db", "models")
         #expect(r.out.contains("Lite-On iHAS124 Y"))
+        // The names `flash --protocol` takes, per family, in the order they are tried.
+        #expect(r.out.contains("spc-microcode    spc-0e; spc-07; spc-05"), "\(r.out)")
+        let j = odflash("db", "models", "--json")
+        let rows = (try? JSONSerialization.jsonObject(with: Data(j.out.utf8))) as? [[String: Any]] ?? []
+        let spc = rows.first { $0["family"] as? String == "spc-microcode" }
+        #expect(spc?["flashSequences"] as? [String] == ["spc-0e", "spc-07", "spc-05"])
     }
 }
