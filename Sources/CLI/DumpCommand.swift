@@ -32,7 +32,8 @@ struct DumpCommand: ODCommand {
         let sha256: String
         let commandsSent: Int
         let layout: String?
-        let valid: Bool
+        let valid: Bool?
+        let verdict: String
         let notes: [String]
         let synthetic: Bool
     }
@@ -81,9 +82,9 @@ struct DumpCommand: ODCommand {
         let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: output, container: "bin", member: nil, bytes: result.bytes))
         var notes = result.notes
         if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
-        if !rep.valid { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
+        if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
         let r = Report(device: device, output: output, family: family.id, bytes: result.bytes.count, sha256: SHA256.hex(result.bytes),
-                       commandsSent: result.commandsSent, layout: rep.identity?.layout, valid: rep.valid, notes: notes,
+                       commandsSent: result.commandsSent, layout: rep.identity?.layout, valid: rep.valid, verdict: rep.verdict, notes: notes,
                        synthetic: family.synthetic || model.synthetic)
         var kv = KeyValues()
         kv.add("Device", "\(device): \(inq.vendor) \(inq.product) \(inq.revision)")
@@ -91,8 +92,10 @@ struct DumpCommand: ODCommand {
         kv.add("Wrote", "\(output): \(result.bytes.count) bytes, sha256 \(r.sha256)")
         kv.add("Read", "flash \(String(proto.from, radix: 16, uppercase: true))h-\(String(proto.to, radix: 16, uppercase: true))h in \(result.commandsSent) commands")
         kv.add("Layout", rep.identity.map { "\($0.family)/\($0.layout)" } ?? "not identified")
-        kv.add("Valid", rep.valid ? "yes" : "NO")
+        kv.add("Valid", rep.verdict)
         for n in notes { kv.add("Note", n) }
         ctx.emit(r, text: kv.text)
+        // A dump that does not validate is kept (it is evidence) but the run found a problem.
+        if rep.valid != true { throw ExitCode(1) }
     }
 }

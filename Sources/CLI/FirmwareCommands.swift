@@ -43,6 +43,9 @@ func modelsFor(_ r: InspectReport, _ db: FirmwareDatabase) -> [String] {
 }
 
 struct InspectOutput: Encodable {
+    let identified: Bool
+    let valid: Bool?
+    let verdict: String
     let image: InspectReport
     let family: String?
     let familyName: String?
@@ -50,6 +53,25 @@ struct InspectOutput: Encodable {
     let firmwareDBModels: [String]
     let region: String
     let bitsetting: String
+
+    enum CodingKeys: String, CodingKey {
+        case identified, valid, verdict, image, family, familyName, familyStatus, firmwareDBModels, region, bitsetting
+    }
+
+    /// `valid` is always present (null: nothing verifiable); `family` is "unknown" for an unidentified image.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(identified, forKey: .identified)
+        if let v = valid { try c.encode(v, forKey: .valid) } else { try c.encodeNil(forKey: .valid) }
+        try c.encode(verdict, forKey: .verdict)
+        try c.encode(image, forKey: .image)
+        try c.encode(family ?? "unknown", forKey: .family)
+        try c.encodeIfPresent(familyName, forKey: .familyName)
+        try c.encodeIfPresent(familyStatus, forKey: .familyStatus)
+        try c.encode(firmwareDBModels, forKey: .firmwareDBModels)
+        try c.encode(region, forKey: .region)
+        try c.encode(bitsetting, forKey: .bitsetting)
+    }
 }
 
 extension FWCommand {
@@ -77,13 +99,15 @@ extension FWCommand {
             ctx.mark("inspected")
             let fam = r.identity.flatMap { db.family($0.family) }
             let out = InspectOutput(
-                image: r, family: fam?.id, familyName: fam?.name,
+                identified: r.identified, valid: r.valid, verdict: r.verdict, image: r, family: fam?.id, familyName: fam?.name,
                 familyStatus: fam.map { Dictionary(uniqueKeysWithValues: $0.status.map { ($0.key.rawValue, $0.value.rawValue) }) },
                 firmwareDBModels: modelsFor(r, db),
                 region: Inspect.patchState(r, "region", fam?.id),
                 bitsetting: Inspect.patchState(r, "booktype", fam?.id))
             ctx.emit(out, text: Inspect.text(out, all: allEntries))
             ctx.mark("printed")
+            // Exit 1: the image was examined and found wrong (README's exit table).
+            if r.valid == false { throw ExitCode(1) }
         }
 
         static func patchState(_ r: InspectReport, _ kind: String, _ family: String?) -> String {
@@ -103,7 +127,7 @@ extension FWCommand {
             if let id = r.identity {
                 kv.add("Family", "\(id.family) (\(o.familyName ?? "")), layout \(id.layout)\(id.synthetic ? " [SYNTHETIC/UNVERIFIED]" : "")")
                 kv.add("Layout", id.layoutName)
-                kv.add("Identified by", id.identifiedBy)
+                kv.add("Identified by", id.identifiedBy.rawValue)
                 kv.add("Provenance", id.provenance)
             } else {
                 kv.add("Family", "unknown: no firmware-db layout matches this image (size, signatures, checksums)")
@@ -116,13 +140,11 @@ extension FWCommand {
             }
             kv.add("Bootcode", r.identity == nil ? nil : (r.bootcode ?? "none in this image"))
             kv.add("Models", o.firmwareDBModels.isEmpty ? (r.identity == nil ? nil : "none in firmware-db") : o.firmwareDBModels.joined(separator: ", "))
-            let unverifiable = r.checksums.filter { $0.status == "UNVERIFIABLE" }.map(\.name)
-            kv.add("Valid", r.identity == nil ? "unknown (unidentified image)" :
-                    (r.valid ? (unverifiable.isEmpty ? "yes" : "not verifiable: \(unverifiable.joined(separator: ", ")) cannot be computed (no public algorithm); nothing else is wrong") : "NO"))
+            kv.add("Valid", r.verdict)
             var s = kv.text
             if !r.checksums.isEmpty {
                 s += "Checksums:\n" + TextTable.render(["  NAME", "STATUS", "STORED", "COMPUTED", "ALGORITHM"],
-                    r.checksums.map { ["  " + $0.name, $0.status, $0.stored ?? "-", $0.computed ?? "-",
+                    r.checksums.map { ["  " + $0.name, $0.status.rawValue, $0.stored ?? "-", $0.computed ?? "-",
                                        $0.algorithm + ($0.firstDifference.map { " (first difference at \(String($0, radix: 16, uppercase: true))h)" } ?? "")] })
             }
             if r.mediaTables.isEmpty {
@@ -154,6 +176,8 @@ extension FWCommand {
         @Argument(help: "The new image.") var b: String
         @Option(help: "Show at most this many changed ranges.") var maxRanges = 40
 
+        static func word(_ v: Bool?) -> String { v.map { $0 ? "valid" : "NOT valid" } ?? "not verifiable" }
+
         struct MediaChange: Encodable { let type: String; let code: String; let change: String; let before: [String]?; let after: [String]? }
         struct RangeChange: Encodable { let start: Int; let end: Int; let length: Int }
         struct Report: Encodable {
@@ -161,7 +185,7 @@ extension FWCommand {
             let familyA: String?, familyB: String?
             let versionA: String?, versionB: String?
             let sizeA: Int, sizeB: Int
-            let validA: Bool, validB: Bool
+            let validA: Bool?, validB: Bool?
             let media: [MediaChange]
             let changedBytes: Int
             let changedRanges: Int
@@ -235,8 +259,8 @@ extension FWCommand {
 
         static func text(_ r: Report) -> String {
             var kv = KeyValues()
-            kv.add("Old", "\(r.a): \(r.familyA ?? "unknown family"), version \(r.versionA ?? "?"), \(r.sizeA) bytes, \(r.validA ? "valid" : "NOT valid")")
-            kv.add("New", "\(r.b): \(r.familyB ?? "unknown family"), version \(r.versionB ?? "?"), \(r.sizeB) bytes, \(r.validB ? "valid" : "NOT valid")")
+            kv.add("Old", "\(r.a): \(r.familyA ?? "unknown family"), version \(r.versionA ?? "?"), \(r.sizeA) bytes, \(Diff.word(r.validA))")
+            kv.add("New", "\(r.b): \(r.familyB ?? "unknown family"), version \(r.versionB ?? "?"), \(r.sizeB) bytes, \(Diff.word(r.validB))")
             if r.versionA != r.versionB { kv.add("Version", "\(r.versionA ?? "?") -> \(r.versionB ?? "?")") }
             kv.add("Changed", r.identical ? "nothing: the images are identical" : "\(r.changedBytes) bytes in \(r.changedRanges) ranges")
             var s = kv.text
@@ -278,6 +302,8 @@ extension FWCommand {
         @Option(help: "Book type: 'MEDIA=BOOKTYPE' (e.g. dvd+r=dvd-rom).") var booktype: [String] = []
         @Flag(help: "Show what would change; write nothing.") var dryRun = false
         @Flag(help: "Replace OUTPUT if it exists.") var forceOverwrite = false
+        @Flag(help: "Also recompute checksums that are already BAD in the input (refused without it: a BAD checksum may mean a corrupt download).")
+        var repairChecksums = false
 
         struct Out: Encodable {
             let input: String
@@ -314,7 +340,7 @@ extension FWCommand {
             let loaded = try ctx.loadImage(input, member: member)
             let (db, insp) = try ctx.inspector()
             let result: (image: [UInt8], report: PatchReport)
-            do { result = try Patcher(inspector: insp).apply(ops, to: loaded.bytes) }
+            do { result = try Patcher(inspector: insp).apply(ops, to: loaded.bytes, repairBadChecksums: repairChecksums) }
             catch { throw CLIError(error.description, kind: "refused", status: .refused) }
             if !dryRun, let o = output {
                 try AtomicFile.write(Data(result.image), to: o, overwrite: forceOverwrite)
@@ -329,9 +355,14 @@ extension FWCommand {
             s += TextTable.render(["  TARGET", "FIELD", "BEFORE", "AFTER", "OFFSET"], r.changes.map {
                 ["  " + $0.target, $0.field, $0.before, $0.after, String($0.offset, radix: 16, uppercase: true) + "h"]
             })
-            s += "Checksums:\n" + TextTable.render(["  NAME", "BEFORE", "AFTER", "STATUS"], r.checksums.map { ["  " + $0.name, $0.before ?? "-", $0.after ?? "-", $0.status] })
+            s += "Checksums (stored / computed):\n" + TextTable.render(["  NAME", "BEFORE", "AFTER", "STATUS"], r.checksums.map {
+                ["  " + $0.name, "\($0.storedBefore ?? "-") / \($0.computedBefore ?? "-") \($0.statusBefore.rawValue)",
+                 "\($0.storedAfter ?? "-") / \($0.computedAfter ?? "-")", $0.status.rawValue]
+            })
             s += "Changed byte ranges: " + r.changedRanges.map { "\(String($0[0], radix: 16, uppercase: true))h-\(String($0[1], radix: 16, uppercase: true))h" }.joined(separator: ", ") + "\n"
-            s += output.map { "wrote \($0): validated (re-inspected: same layout, every checksum OK)\n" } ?? "dry run: nothing written\n"
+            let verified = r.checksums.isEmpty ? "re-inspected: same layout, tables where they were; the layout has no checksum"
+                : "re-inspected: same layout, every checksum OK"
+            s += output.map { "wrote \($0): \(verified)\n" } ?? "dry run: nothing written\n"
             return s
         }
     }

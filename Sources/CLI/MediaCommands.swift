@@ -109,7 +109,7 @@ struct MediaCommand: ParsableCommand {
         /// The tables of an image: the layout's exact ones, or the heuristic scanner's.
         static func tables(_ layout: ImageLayout?, _ inspector: Inspector, _ bytes: [UInt8]) -> [MediaTable] {
             if let l = layout, !l.mediaTables.isEmpty {
-                let exact = l.mediaTables.flatMap { MediaTableReader.read($0, layout: l.id, image: bytes) }
+                let exact = MediaTableReader.tables(of: l, image: bytes)
                 if !exact.isEmpty { return exact }
             }
             return HeuristicScanner.scan(bytes, options: inspector.heuristicOptions)

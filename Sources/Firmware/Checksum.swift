@@ -120,7 +120,11 @@ public struct ChecksumSpec: Equatable, Sendable {
 }
 
 public struct ChecksumResult: Equatable, Sendable {
-    public enum Status: String, Sendable { case ok = "OK", bad = "BAD", unverifiable = "UNVERIFIABLE", computedOnly = "COMPUTED" }
+    public enum Status: String, Sendable, Encodable {
+        case ok = "OK", bad = "BAD", unverifiable = "UNVERIFIABLE", computedOnly = "COMPUTED"
+        /// The checksum could not be evaluated on this image (a range beyond its end).
+        case error = "ERROR"
+    }
     public let name: String
     public let status: Status
     public let stored: UInt64?

@@ -25,11 +25,47 @@ public struct IDTable: Sendable, Equatable {
 
 /// Everything `fw inspect` reports.
 public struct InspectReport: Sendable, Encodable {
+    enum CodingKeys: String, CodingKey {
+        case file, container, member, size, sha256, identity, alsoMatches, fields, vendor, product, version, bootcode, modelIDs, models
+        case checksums, identified, valid, problems, verified, mediaTables, patches, warnings
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file); try c.encode(container, forKey: .container); try c.encodeIfPresent(member, forKey: .member)
+        try c.encode(size, forKey: .size); try c.encode(sha256, forKey: .sha256); try c.encodeIfPresent(identity, forKey: .identity)
+        try c.encode(alsoMatches, forKey: .alsoMatches); try c.encode(fields, forKey: .fields)
+        try c.encodeIfPresent(vendor, forKey: .vendor); try c.encodeIfPresent(product, forKey: .product)
+        try c.encodeIfPresent(version, forKey: .version); try c.encodeIfPresent(bootcode, forKey: .bootcode)
+        try c.encode(modelIDs, forKey: .modelIDs); try c.encode(models, forKey: .models); try c.encode(checksums, forKey: .checksums)
+        try c.encode(identified, forKey: .identified)
+        if let v = valid { try c.encode(v, forKey: .valid) } else { try c.encodeNil(forKey: .valid) }
+        try c.encode(problems, forKey: .problems); try c.encode(verified, forKey: .verified)
+        try c.encode(mediaTables, forKey: .mediaTables); try c.encode(patches, forKey: .patches); try c.encode(warnings, forKey: .warnings)
+    }
+
+    /// The verdict in words: what was verified, or what is wrong, or why nothing could be verified.
+    public var verdict: String {
+        guard let id = identity else { return "unknown (no firmware-db layout matches this image)" }
+        switch valid {
+        case true?: return "yes (verified: \(verified.joined(separator: ", ")))"
+        case false?:
+            let bad = checksums.filter { $0.status == .bad || $0.status == .error }.map { "checksum \($0.name) \($0.status.rawValue)" }
+            return "NO: " + (problems + bad).joined(separator: "; ")
+        case nil:
+            let unverifiable = checksums.filter { $0.status == .unverifiable }.map(\.name)
+            if !unverifiable.isEmpty {
+                return "not verifiable: \(unverifiable.joined(separator: ", ")) cannot be computed (no public algorithm); nothing else is wrong"
+            }
+            return "not verifiable (identified by \(id.identifiedBy == .size ? "size" : id.identifiedBy.rawValue); no checksum)"
+        }
+    }
+
     public struct Identity: Sendable, Encodable {
         public let family: String
         public let layout: String
         public let layoutName: String
-        public let identifiedBy: String
+        public let identifiedBy: ImageLayout.Identification
         public let provenance: String
         public let synthetic: Bool
     }
@@ -43,7 +79,7 @@ public struct InspectReport: Sendable, Encodable {
     }
     public struct Checksum: Sendable, Encodable {
         public let name: String
-        public let status: String
+        public let status: ChecksumResult.Status
         public let stored: String?
         public let computed: String?
         public let algorithm: String
@@ -89,8 +125,16 @@ public struct InspectReport: Sendable, Encodable {
     public let modelIDs: [String]
     public let models: [String]
     public let checksums: [Checksum]
-    /// Every verifiable checksum is OK and every expected field matches.
-    public let valid: Bool
+    /// An image no layout claims is not identified; one claimed with problems is identified and invalid.
+    public var identified: Bool { identity != nil }
+    /// true: a checksum was computed and matched, and nothing is wrong; false: something is wrong (a problem, a BAD
+    /// checksum); nil: nothing could be verified (identified by size with no checksum, a checksum whose algorithm is not
+    /// public, or an unidentified image).
+    public let valid: Bool?
+    /// What is wrong although the family is evident (size, drive ID, bank marker, an expected field).
+    public let problems: [String]
+    /// What was verified, in words (e.g. "checksum dump").
+    public let verified: [String]
     public let mediaTables: [Table]
     public struct Patch: Sendable, Encodable {
         public let id: String
@@ -136,8 +180,13 @@ public struct Inspector: Sendable {
     }
 
     /// The layouts that claim the image, strongest first.
+    public func matches(_ image: [UInt8]) -> [(ImageLayout, ImageLayout.Match)] {
+        layouts.compactMap { l in l.match(image, idTables: idTables).map { (l, $0) } }.sorted { $0.1.isStronger(than: $1.1) }
+    }
+
+    /// The layouts that claim the image, strongest first, with how each does.
     public func candidates(_ image: [UInt8]) -> [(ImageLayout, ImageLayout.Identification)] {
-        layouts.compactMap { l in l.identify(image).map { (l, $0) } }.sorted { $0.1 > $1.1 }
+        matches(image).map { ($0.0, $0.1.how) }
     }
 
     /// `digest`: a hash already started (the CLI starts it before loading the database).
@@ -145,20 +194,20 @@ public struct Inspector: Sendable {
         let image = loaded.bytes
         // The digest runs on the other core while the image is parsed.
         let digest = digest ?? BackgroundDigest(image)
-        let cands = candidates(image)
+        let cands = matches(image)
         let best = cands.first
         var warnings: [String] = []
-        let strongest = cands.filter { $0.1 == best?.1 }
+        let strongest = cands.filter { m in best.map { !$0.1.isStronger(than: m.1) && !m.1.isStronger(than: $0.1) } ?? false }
         if strongest.count > 1 {
             warnings.append("the image also fits " + strongest.dropFirst().map { "\($0.0.family)/\($0.0.id)" }.joined(separator: ", ") + " equally well")
         }
-        if let b = best, b.1 == .size {
-            warnings.append("identified by size alone: no signature or checksum confirms the family")
+        if let b = best, b.1.how == .size {
+            warnings.append("identified by size alone: no signature, drive ID or checksum confirms the family")
         }
         var fields: [InspectReport.Field] = []
         var checks: [InspectReport.Checksum] = []
         var tables: [MediaTable] = []
-        var valid = best != nil
+        var problems = best?.1.problems ?? []
         var vendor: String?, product: String?, version: String?, bootcode: String?
         var modelIDs: [String] = [], models: [String] = []
 
@@ -172,19 +221,17 @@ public struct Inspector: Sendable {
                         names = e.model
                         if let l = e.layout, l != layout.id {
                             warning = "\(f.name) \(d.text) belongs to layout '\(l)', not '\(layout.id)'"
-                            warnings.append(warning!)
-                            valid = false
+                            if !f.identifies { problems.append(warning!) }
                         }
                         models.append(e.model)
                     } else {
                         warning = "\(f.name) '\(d.text)' is not in \(t.name)"
-                        warnings.append(warning!)
+                        if !f.identifies { warnings.append(warning!) }
                     }
                 }
                 if let e = f.expect, d.text != e {
                     warning = "\(f.name) is '\(d.text)', expected '\(e)'"
-                    warnings.append(warning!)
-                    valid = false
+                    problems.append(warning!)
                 }
                 switch f.role {
                 case .vendor: vendor = d.text
@@ -201,15 +248,17 @@ public struct Inspector: Sendable {
                     let r = try ChecksumEngine.verify(c, image: image)
                     let digits = max(1, r.width / 4)
                     func fmt(_ v: UInt64?) -> String? { v.map { String($0, radix: 16, uppercase: true).leftPad(digits) + "h" } }
-                    checks.append(.init(name: r.name, status: r.status.rawValue, stored: fmt(r.stored), computed: fmt(r.computed),
+                    checks.append(.init(name: r.name, status: r.status, stored: fmt(r.stored), computed: fmt(r.computed),
                                         algorithm: r.summary, firstDifference: r.firstDifference))
-                    if r.status == .bad { valid = false }
                 } catch {
-                    checks.append(.init(name: c.name, status: "ERROR", stored: nil, computed: nil, algorithm: error.description, firstDifference: nil))
-                    valid = false
+                    checks.append(.init(name: c.name, status: .error, stored: nil, computed: nil, algorithm: error.description, firstDifference: nil))
                 }
             }
-            for spec in layout.mediaTables { tables += MediaTableReader.read(spec, layout: layout.id, image: image) }
+            for spec in layout.mediaTables {
+                let r = MediaTableReader.read(spec, in: layout, image: image)
+                tables += r.tables
+                warnings += r.notes
+            }
             if !layout.mediaTables.isEmpty && tables.isEmpty {
                 warnings.append("the layout's media tables were not found in this image")
             }
@@ -218,15 +267,29 @@ public struct Inspector: Sendable {
             tables += HeuristicScanner.scan(image, options: heuristicOptions)
         }
 
-        let identity = best.map { l, how in
-            InspectReport.Identity(family: l.family, layout: l.id, layoutName: l.name, identifiedBy: how.rawValue,
+        // The verdict says exactly what was verified.
+        let verified = checks.filter { $0.status == .ok }.map { "checksum \($0.name)" }
+        let valid: Bool?
+        if best == nil {
+            valid = nil
+        } else if !problems.isEmpty || checks.contains(where: { $0.status == .bad || $0.status == .error }) {
+            valid = false
+        } else if checks.contains(where: { $0.status == .unverifiable }) || verified.isEmpty {
+            valid = nil
+        } else {
+            valid = true
+        }
+
+        let identity = best.map { l, m in
+            InspectReport.Identity(family: l.family, layout: l.id, layoutName: l.name, identifiedBy: m.how,
                                    provenance: l.provenance, synthetic: l.synthetic)
         }
         return InspectReport(
             file: loaded.path, container: loaded.container, member: loaded.member, size: image.count, sha256: digest.value,
-            identity: identity, alsoMatches: cands.dropFirst().map { "\($0.0.family)/\($0.0.id) (\($0.1.rawValue))" },
+            identity: identity, alsoMatches: cands.dropFirst().map { "\($0.0.family)/\($0.0.id) (\($0.1.how.rawValue))" },
             fields: fields, vendor: vendor, product: product, version: version, bootcode: bootcode, modelIDs: modelIDs,
-            models: models, checksums: checks, valid: valid, mediaTables: tables.map(Inspector.table),
+            models: models, checksums: checks, valid: valid, problems: problems, verified: verified,
+            mediaTables: tables.map(Inspector.table),
             patches: (best?.0.patches ?? []).map { p in
                 let (o, st) = p.state(in: image)
                 let kind: String

@@ -9,9 +9,12 @@ public struct Signature: Equatable, Sendable {
     public var searchFrom: Int
     public var searchTo: Int?
     public var pattern: BytePattern
+    /// Not required for identification: used as an anchor for fields when the image has it (Binflash's INQUIRY block).
+    public var optional: Bool
 
-    public init(name: String, offset: Int?, searchFrom: Int = 0, searchTo: Int? = nil, pattern: BytePattern) {
+    public init(name: String, offset: Int?, searchFrom: Int = 0, searchTo: Int? = nil, pattern: BytePattern, optional: Bool = false) {
         self.name = name; self.offset = offset; self.searchFrom = searchFrom; self.searchTo = searchTo; self.pattern = pattern
+        self.optional = optional
     }
 
     /// Where it matches, or nil.
@@ -50,6 +53,9 @@ public struct FieldSpec: Equatable, Sendable {
     public var expect: String?
     /// The value synthetic images get when nothing else sets it (not a fact about real images).
     public var example: String?
+    /// The value must be in the `lookup` table for the image to be identified and valid (Binflash: an ID the table
+    /// does not know is DT_INVALID).
+    public var identifies = false
 
     public init(name: String, role: FieldRole, offset: Int, anchor: String? = nil, length: Int, encoding: FieldEncoding,
                 sizes: [Int]? = nil, lookup: String? = nil, expect: String? = nil) {
@@ -93,10 +99,45 @@ public struct BytePatch: Equatable, Sendable {
 }
 
 public struct ImageLayout: Equatable, Sendable {
-    public enum Identification: String, Sendable, Comparable {
-        case size = "size only", checksum = "size and checksum", signature = "signature"
-        var rank: Int { self == .signature ? 3 : (self == .checksum ? 2 : 1) }
+    /// How an image was recognised as this layout, weakest first.
+    public enum Identification: String, Sendable, Comparable, Encodable {
+        /// The size fits no layout of the family, but the family's optional markers are there (e.g. Binflash's INQUIRY
+        /// block): the family is evident, the layout is the one of the nearest size.
+        case marker = "family marker, size fits no layout"
+        case size = "size only"
+        case checksum = "size and checksum"
+        /// Binflash's rule: the file size plus a drive ID its table knows.
+        case driveID = "size and drive ID"
+        case signature = "signature"
+        var rank: Int {
+            switch self {
+            case .marker: 0
+            case .size: 1
+            case .checksum: 2
+            case .driveID: 3
+            case .signature: 4
+            }
+        }
         public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    }
+
+    /// A layout's claim on an image: how, and what is wrong although the family is evident.
+    public struct Match: Sendable, Equatable {
+        public let how: Identification
+        /// Each makes the image invalid (a wrong size, a drive ID the table does not know, a bank marker).
+        public let problems: [String]
+        /// Pattern bytes that matched: a longer signature is the more specific claim.
+        public let specificity: Int
+        /// How far the image's size is from the nearest size the layout allows (0 when it fits).
+        public let sizeDistance: Int
+
+        /// Stronger identification first, then fewer problems, then more specific, then the nearer size.
+        public func isStronger(than o: Match) -> Bool {
+            if how != o.how { return how > o.how }
+            if problems.count != o.problems.count { return problems.count < o.problems.count }
+            if specificity != o.specificity { return specificity > o.specificity }
+            return sizeDistance < o.sizeDistance
+        }
     }
 
     public var id: String
@@ -143,32 +184,95 @@ public struct ImageLayout: Equatable, Sendable {
         return n >= minSize && n <= (maxSize ?? Int.max)
     }
 
-    /// How strongly this layout claims the image, or nil when it does not.
-    public func identify(_ image: [UInt8]) -> Identification? {
-        guard sizeFits(image.count) else { return nil }
-        if let sf = sizeField {
-            guard let v = sf.unit.read(image, sf.offset), Int(v) == image.count - sf.delta else { return nil }
-        }
+    /// The sizes an image of this layout may have, in words.
+    public var sizeDescription: String {
+        if !sizes.isEmpty { return sizes.map { "\($0) (\(String($0, radix: 16, uppercase: true))h)" }.joined(separator: " or ") + " bytes" }
+        if let m = maxSize { return "\(minSize) to \(m) bytes" }
+        return "at least \(minSize) (\(String(minSize, radix: 16, uppercase: true))h) bytes"
+    }
+
+    func sizeDistance(_ n: Int) -> Int {
+        if sizeFits(n) { return 0 }
+        if !sizes.isEmpty { return sizes.map { abs($0 - n) }.min() ?? Int.max }
+        return n < minSize ? minSize - n : n - (maxSize ?? n)
+    }
+
+    /// How this layout claims the image, or nil when it does not. `idTables` resolve the fields that identify.
+    public func match(_ image: [UInt8], idTables: [String: IDTable] = [:]) -> Match? {
+        let n = image.count
+        let fits = sizeFits(n)
+        var problems: [String] = []
+        let sizeProblem = "the file is \(n) (\(String(n, radix: 16, uppercase: true))h) bytes; a \(family)/\(id) image is \(sizeDescription)"
+        let required = signatures.filter { !$0.optional }
+        let markers = signatures.filter(\.optional)
+        var specificity = 0
         if let b = bankStartByte {
-            guard image.count % 0x10000 == 0, stride(from: 0, to: image.count, by: 0x10000).allSatisfy({ image[$0] == b }) else { return nil }
+            // OmniPatcher loads an image whose first byte is the LJMP; a later bank without it is refused when saving.
+            guard n > 0, image[0] == b else { return nil }
+            if fits {
+                for bank in stride(from: 0x10000, to: n, by: 0x10000) where image[bank] != b {
+                    problems.append("bank \(bank >> 16) (at \(String(bank, radix: 16, uppercase: true))h) starts with \(Bytes2.hex([image[bank]]))h, not \(Bytes2.hex([b]))h: OmniPatcher refuses to save an image like this")
+                }
+            }
         }
-        if !signatures.isEmpty {
-            for s in signatures where s.locate(in: image) == nil { return nil }
+        let how: Identification
+        if !required.isEmpty {
+            for s in required {
+                guard s.locate(in: image) != nil else { return nil }
+                specificity += s.pattern.count
+            }
             for f in fields where f.expect != nil {
                 guard let v = decode(f, in: image), v.text == f.expect else { return nil }
             }
-            return .signature
-        }
-        if identifyByChecksum {
-            let verifiable = checksums.filter { if case .unknown = $0.algorithm { return false }; if case .notStored = $0.storage { return false }; return true }
-            guard !verifiable.isEmpty else { return nil }
-            for c in verifiable {
-                guard let r = try? ChecksumEngine.verify(c, image: image), r.status == .ok else { return nil }
+            how = .signature
+            if !fits { problems.insert(sizeProblem, at: 0) }
+            if let sf = sizeField, let v = sf.unit.read(image, sf.offset), Int(v) != n - sf.delta {
+                problems.append("the size field at \(String(sf.offset, radix: 16, uppercase: true))h says \(v) bytes after the first \(sf.delta); the file has \(n - sf.delta)")
             }
-            return .checksum
+        } else if fits {
+            if let sf = sizeField {
+                guard let v = sf.unit.read(image, sf.offset), Int(v) == n - sf.delta else { return nil }
+            }
+            let identifying = fields.filter(\.identifies)
+            if !identifying.isEmpty {
+                var known = true
+                for f in identifying {
+                    let table = f.lookup.flatMap { idTables[$0] }
+                    guard let v = decode(f, in: image) else { known = false; continue }
+                    if let e = table?.find(v.text) {
+                        if let l = e.layout, l != id {
+                            known = false
+                            problems.append("\(f.name) \(v.text) (\(e.model)) belongs to layout '\(l)', not '\(id)'")
+                        }
+                    } else {
+                        known = false
+                        problems.append("\(f.name) '\(v.text)' is not in \(f.lookup ?? "its table") (Binflash calls such an image invalid)")
+                    }
+                }
+                how = known ? .driveID : .size
+            } else if identifyByChecksum {
+                let verifiable = checksums.filter { if case .unknown = $0.algorithm { return false }; if case .notStored = $0.storage { return false }; return true }
+                guard !verifiable.isEmpty else { return nil }
+                for c in verifiable {
+                    guard let r = try? ChecksumEngine.verify(c, image: image), r.status == .ok else { return nil }
+                }
+                how = .checksum
+            } else {
+                guard !sizes.isEmpty else { return nil }
+                how = .size
+            }
+        } else {
+            // The size fits no layout: the family is evident only through its markers.
+            guard !markers.isEmpty, markers.allSatisfy({ $0.locate(in: image) != nil }) else { return nil }
+            how = .marker
+            problems.append(sizeProblem)
         }
-        return sizes.isEmpty ? nil : .size
+        for s in markers where s.locate(in: image) != nil { specificity += s.pattern.count }
+        return Match(how: how, problems: problems, specificity: specificity, sizeDistance: sizeDistance(n))
     }
+
+    /// How this layout claims the image, or nil (see `match`).
+    public func identify(_ image: [UInt8], idTables: [String: IDTable] = [:]) -> Identification? { match(image, idTables: idTables)?.how }
 
     public struct DecodedField: Equatable, Sendable {
         public let spec: FieldSpec

@@ -84,15 +84,65 @@ public enum LiteOn8051 {
         BytePattern([0xC2, 0xAF, nil, nil, 0x0B, nil, nil, 0x08, 0x90, nil, nil, 0x74, nil, 0xF0, 0x80, 0x06, 0x90, nil, nil, 0x74, nil, 0xF0])
     }
 
+    /// Where the tables are: OmniPatcher's bank row for the firmware letter (the revision's first character), corrected
+    /// only when a bank lacks the sample code and the sample is found elsewhere (fw.pl 190-265).
+    public struct Banks: Equatable, Sendable {
+        public var plus: Int?
+        public var dash: Int?
+        public var notes: [String] = []
+    }
+
+    public static func banks(_ image: [UInt8], revision: String?, table: LiteOnBankTable?) -> Banks {
+        var out = Banks()
+        var row: LiteOnBankTable.Row?
+        if let t = table, let rev = revision, !rev.isEmpty {
+            let letter = t.letter(for: rev, image: image)
+            row = t.rows.first { $0.letter == letter }
+            if row == nil { out.notes.append("firmware letter '\(letter)' (revision \(rev)) is not in OmniPatcher's bank table: the banks are located by the sample codes") }
+        }
+        func holds(_ bank: Int, _ samples: [[UInt8]]) -> Bool {
+            guard bank >= 0, bank < image.count else { return false }
+            let r = bank..<min(image.count, bank + Self.bank)
+            return samples.contains { BytePattern(literal: $0).firstMatch(in: image, from: r.lowerBound, to: r.upperBound) != nil }
+        }
+        for (isPlus, samples) in [(true, [plusSample, plusSampleRaw]), (false, [dashSample])] {
+            let name = isPlus ? "plus" : "dash"
+            var bank = row.map { isPlus ? $0.plus : $0.dash }
+            // OmniPatcher corrects a non-zero bank that lacks the sample when the sample is elsewhere; a bank-0 entry
+            // (unknown letter) is not corrected there, odflash searches then too and says so.
+            if bank == nil || (bank! > 0 && !holds(bank!, samples)) {
+                if let found = findBank(image, samples) {
+                    if let b = bank, b != found.lowerBound {
+                        out.notes.append("\(name) tables: bank \(String(b >> 16, radix: 16, uppercase: true))h of the letter's row lacks the sample code; using bank \(String(found.lowerBound >> 16, radix: 16, uppercase: true))h where it is (as OmniPatcher does)")
+                    }
+                    bank = found.lowerBound
+                }
+            }
+            if let b = bank, b >= image.count || b < 0 { bank = nil }
+            if isPlus { out.plus = bank } else { out.dash = bank }
+        }
+        return out
+    }
+
+    /// The tables, and notes on how the banks were found.
+    public static func read(_ image: [UInt8], layout: String, revision: String?, table: LiteOnBankTable?) -> (tables: [MediaTable], notes: [String]) {
+        let b = banks(image, revision: revision, table: table)
+        func range(_ start: Int?) -> Range<Int>? { start.map { $0..<min(image.count, $0 + Self.bank) } }
+        return (tables(image, layout: layout, plusBank: range(b.plus), dashBank: range(b.dash)), b.notes)
+    }
+
+    /// Tables located by the sample codes alone (the fuzz target's entry).
     public static func tables(_ image: [UInt8], layout: String) -> [MediaTable] {
-        guard let dbank = findBank(image, [dashSample]),
-              let counts = countPair(image, bank: dbank, [(dashCountCode(), 12, 20)]) else { return [] }
+        read(image, layout: layout, revision: nil, table: nil).tables
+    }
+
+    static func tables(_ image: [UInt8], layout: String, plusBank: Range<Int>?, dashBank: Range<Int>?) -> [MediaTable] {
         var out: [MediaTable] = []
         let std = "7 bits, standard"
 
         // Dash: -RW table first, then -R.
-        let dhits = hits(image, bank: dbank, len: UInt8(dashEntry))
-        if let c = chain(dhits, gaps: [43...47], optionalGap: nil, lastGap: 375...384,
+        if let dbank = dashBank, let counts = countPair(image, bank: dbank, [(dashCountCode(), 12, 20)]),
+           let c = chain(hits(image, bank: dbank, len: UInt8(dashEntry)), gaps: [43...47], optionalGap: nil, lastGap: 375...384,
                          terminator: BytePattern([0x90, nil, nil, 0xE0, 0x64, 0x0E]), image: image), c.count == 2 {
             // Counts: the first immediate is -RW, the second -R.
             for (hit, type, n) in [(c[1], MediaType.dashR, counts.1), (c[0], MediaType.dashRW, counts.0)] {
@@ -120,7 +170,7 @@ public enum LiteOn8051 {
         }
 
         // Plus: +RW, +R, optional +R9.
-        guard let pbank = findBank(image, [plusSample, plusSampleRaw]) else { return sorted(out) }
+        guard let pbank = plusBank else { return sorted(out) }
         let phits = hits(image, bank: pbank, len: UInt8(plusEntry))
         let pcounts = countPair(image, bank: pbank, [
             (BytePattern([0xE5, 0x24, 0x90, nil, nil, 0xB4, 0x94, 0x05, 0x74, nil, 0xF0, 0x80, 0x03, 0x74, nil, 0xF0]), 9, 14),
@@ -176,4 +226,39 @@ public enum LiteOn8051 {
     }
 
     static func sorted(_ t: [MediaTable]) -> [MediaTable] { t.sorted { ($0.types.first ?? .unknown) < ($1.types.first ?? .unknown) } }
+}
+
+/// OmniPatcher's per-letter bank rows (fw_specs.pl) and its letter rules (fw.pl), as firmware-db data.
+public struct LiteOnBankTable: Equatable, Sendable {
+    public struct Row: Equatable, Sendable {
+        public var letter: String
+        public var model: String
+        public var plus: Int
+        public var dash: Int
+        public init(letter: String, model: String, plus: Int, dash: Int) { self.letter = letter; self.model = model; self.plus = plus; self.dash = dash }
+    }
+    /// A letter that stands for another row when the image contains a string or the revision starts with a prefix.
+    public struct Rule: Equatable, Sendable {
+        public var letter: String
+        public var imageContains: String?
+        public var revisionPrefixes: [String]
+        public var use: String
+        public init(letter: String, imageContains: String?, revisionPrefixes: [String], use: String) {
+            self.letter = letter; self.imageContains = imageContains; self.revisionPrefixes = revisionPrefixes; self.use = use
+        }
+    }
+    public var rows: [Row]
+    public var rules: [Rule]
+    public var provenance: String
+    public init(rows: [Row], rules: [Rule], provenance: String) { self.rows = rows; self.rules = rules; self.provenance = provenance }
+
+    public func letter(for revision: String, image: [UInt8]) -> String {
+        let l = String(revision.prefix(1))
+        for r in rules where r.letter == l {
+            if let c = r.imageContains, BytePattern(literal: Array(c.utf8)).firstMatch(in: image) == nil { continue }
+            if !r.revisionPrefixes.isEmpty && !r.revisionPrefixes.contains(where: { revision.hasPrefix($0) }) { continue }
+            return r.use
+        }
+        return l
+    }
 }

@@ -94,8 +94,9 @@ public struct MediaTable: Equatable, Sendable {
 
 /// How a layout's media tables are found (data in firmware-db).
 public enum MediaTableSpec: Equatable, Sendable {
-    /// Lite-On MediaTek 8051 "1S" tables, located through the indexing code (OmniPatcher's method).
-    case liteon8051
+    /// Lite-On MediaTek 8051 "1S" tables, located through the indexing code (OmniPatcher's method) in the banks that
+    /// OmniPatcher's table gives for the firmware letter.
+    case liteon8051(LiteOnBankTable?)
     /// A fixed-stride table at a fixed place.
     case records(RecordTableSpec)
 }
@@ -165,11 +166,19 @@ public enum SpeedBits {
 }
 
 public enum MediaTableReader {
-    public static func read(_ spec: MediaTableSpec, layout: String, image: [UInt8]) -> [MediaTable] {
+    /// A layout's tables in an image, with notes on how they were located.
+    public static func read(_ spec: MediaTableSpec, in layout: ImageLayout, image: [UInt8]) -> (tables: [MediaTable], notes: [String]) {
         switch spec {
-        case .liteon8051: return LiteOn8051.tables(image, layout: layout)
-        case let .records(r): return records(r, layout: layout, image: image).map { [$0] } ?? []
+        case let .liteon8051(banks):
+            let revision = layout.fields.first { $0.role == .revision }.flatMap { layout.decode($0, in: image)?.text }
+            return LiteOn8051.read(image, layout: layout.id, revision: revision, table: banks)
+        case let .records(r): return (records(r, layout: layout.id, image: image).map { [$0] } ?? [], [])
         }
+    }
+
+    /// Every exact table of a layout in an image.
+    public static func tables(of layout: ImageLayout, image: [UInt8]) -> [MediaTable] {
+        layout.mediaTables.flatMap { read($0, in: layout, image: image).tables }
     }
 
     static func string(_ image: [UInt8], _ off: Int, _ f: RecordTableSpec.StringField) -> String? {

@@ -74,6 +74,10 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
     case checksum(String)
     case validationFailed(String)
     case noChange
+    /// The input itself is wrong (size, drive ID, bank marker): patching would hide it.
+    case invalidInput(String)
+    /// The input's stored checksums do not match its contents: repairing them would launder a corrupt image.
+    case badChecksumsInInput(String)
 
     public var description: String {
         switch self {
@@ -97,6 +101,9 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
         case let .checksum(m): return "checksum repair failed: \(m)"
         case let .validationFailed(m): return "the patched image does not validate (\(m)); nothing was written"
         case .noChange: return "no operation given: say what to patch (--speed, --rename, --swap, --region-free, --booktype)"
+        case let .invalidInput(m): return "the input image is not valid (\(m)); odflash does not patch it: start from an intact image"
+        case let .badChecksumsInInput(m):
+            return "the input image's checksums are already BAD (\(m)): it may be a corrupt download. Start from an intact image, or pass --repair-checksums if you know why they differ"
         }
     }
 }
@@ -112,11 +119,15 @@ public struct PatchReport: Sendable, Encodable {
         public let offset: Int
         public let length: Int
     }
+    /// A checksum's stored and computed values in the input and in the output.
     public struct ChecksumChange: Sendable, Encodable {
         public let name: String
-        public let before: String?
-        public let after: String?
-        public let status: String
+        public let storedBefore: String?
+        public let computedBefore: String?
+        public let statusBefore: ChecksumResult.Status
+        public let storedAfter: String?
+        public let computedAfter: String?
+        public let status: ChecksumResult.Status
     }
     public let family: String
     public let layout: String
@@ -137,9 +148,17 @@ public struct Patcher {
 
     public init(inspector: Inspector) { self.inspector = inspector }
 
-    public func apply(_ ops: [PatchOperation], to input: [UInt8]) throws(PatchError) -> (image: [UInt8], report: PatchReport) {
+    /// `repairBadChecksums`: the user asked for checksums that are already BAD in the input to be recomputed too;
+    /// without it such an input is refused (no laundering of a corrupt image).
+    public func apply(_ ops: [PatchOperation], to input: [UInt8], repairBadChecksums: Bool = false) throws(PatchError) -> (image: [UInt8], report: PatchReport) {
         guard !ops.isEmpty else { throw .noChange }
-        guard let (layout, _) = inspector.candidates(input).first else { throw .unidentified }
+        guard let (layout, _) = inspector.matches(input).first else { throw .unidentified }
+        let beforeReport = inspector.inspect(LoadedImage(path: "in", container: "bin", member: nil, bytes: input))
+        if !beforeReport.problems.isEmpty { throw .invalidInput(beforeReport.problems.joined(separator: "; ")) }
+        let badBefore = beforeReport.checksums.filter { $0.status == .bad || $0.status == .error }
+        if !badBefore.isEmpty && !repairBadChecksums {
+            throw .badChecksumsInInput(badBefore.map { "\($0.name): stored \($0.stored ?? "-"), computed \($0.computed ?? "-")" }.joined(separator: "; "))
+        }
         var img = input
         var changes: [PatchReport.Change] = []
 
@@ -210,23 +229,25 @@ public struct Patcher {
 
         // Checksums: every one must be recomputable, then the output must validate as the same layout.
         for c in layout.checksums { if case .unknown = c.algorithm { throw .unverifiableChecksum(c.name) } }
-        let before = inspector.inspect(LoadedImage(path: "in", container: "bin", member: nil, bytes: input)).checksums
+        let before = beforeReport.checksums
         do { img = try ChecksumEngine.repair(layout.checksums, image: img) } catch { throw .checksum(error.description) }
         let after = inspector.inspect(LoadedImage(path: "out", container: "bin", member: nil, bytes: img))
         guard after.identity?.layout == layout.id, after.identity?.family == layout.family else {
             throw .validationFailed("it is no longer recognised as \(layout.family)/\(layout.id)")
         }
-        guard after.valid else { throw .validationFailed(after.warnings.first ?? after.checksums.filter { $0.status != "OK" }.map { "\($0.name) \($0.status)" }.joined(separator: ", ")) }
+        guard after.valid != false else {
+            throw .validationFailed((after.problems + after.checksums.filter { $0.status != .ok }.map { "\($0.name) \($0.status.rawValue)" }).joined(separator: ", "))
+        }
         // The tables must still be found where they were, with as many entries (a rename must not hide a table's marker).
-        let tablesBefore = layout.mediaTables.flatMap { MediaTableReader.read($0, layout: layout.id, image: input) }
-        let tablesAfter = layout.mediaTables.flatMap { MediaTableReader.read($0, layout: layout.id, image: img) }
+        let tablesBefore = MediaTableReader.tables(of: layout, image: input)
+        let tablesAfter = MediaTableReader.tables(of: layout, image: img)
         guard tablesBefore.map({ "\($0.name)@\($0.offset):\($0.entries.count)" }) == tablesAfter.map({ "\($0.name)@\($0.offset):\($0.entries.count)" }) else {
             throw .validationFailed("the media tables can no longer be located as before (a code the layout uses to find them was changed)")
         }
         let sums = layout.checksums.map { c in
-            PatchReport.ChecksumChange(name: c.name, before: before.first { $0.name == c.name }?.computed ?? before.first { $0.name == c.name }?.stored,
-                                       after: after.checksums.first { $0.name == c.name }?.stored ?? after.checksums.first { $0.name == c.name }?.computed,
-                                       status: after.checksums.first { $0.name == c.name }?.status ?? "?")
+            let b = before.first { $0.name == c.name }, a = after.checksums.first { $0.name == c.name }
+            return PatchReport.ChecksumChange(name: c.name, storedBefore: b?.stored, computedBefore: b?.computed, statusBefore: b?.status ?? .error,
+                                              storedAfter: a?.stored, computedAfter: a?.computed, status: a?.status ?? .error)
         }
         return (img, PatchReport(family: layout.family, layout: layout.id, operations: ops.map(\.description), changes: changes,
                                  checksums: sums, changedRanges: Patcher.ranges(input, img), synthetic: layout.synthetic))
@@ -234,7 +255,7 @@ public struct Patcher {
 
     /// Exact tables only: a guessed table is never written to.
     func find(_ code: String, _ layout: ImageLayout, _ img: [UInt8]) throws(PatchError) -> (MediaTable, MediaEntry) {
-        let tables = layout.mediaTables.flatMap { MediaTableReader.read($0, layout: layout.id, image: img) }
+        let tables = MediaTableReader.tables(of: layout, image: img)
         if tables.isEmpty {
             throw layout.mediaTables.isEmpty ? (HeuristicScanner.scan(img).isEmpty ? .noExactTables(layout.family) : .heuristicOnly(layout.family))
                                              : .noExactTables(layout.family)

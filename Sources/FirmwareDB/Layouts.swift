@@ -8,8 +8,8 @@ enum LayoutParser {
                              "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes", "patches"]
     static let patchKeys = ["id", "kind", "media", "booktype", "provenance", "synthetic", "offset", "search_from", "search_to",
                             "ascii", "hex", "delta", "original", "replacement"]
-    static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16"]
-    static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect", "example"]
+    static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16", "optional"]
+    static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect", "example", "identifies"]
     static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
                                "not_stored", "stride", "table", "provenance"]
     static let recordKeys = ["kind", "name", "type", "offset", "count", "count_field", "stride", "mid", "tid", "rid", "speed",
@@ -93,7 +93,7 @@ enum LayoutParser {
         guard let p = pattern, p.count > 0 else { issues.append(e.fail("needs ascii, utf16 or hex")); return nil }
         let offset = e.int("offset", issues: &issues)
         return Signature(name: name, offset: offset, searchFrom: e.int("search_from", issues: &issues) ?? 0,
-                         searchTo: e.int("search_to", issues: &issues), pattern: p)
+                         searchTo: e.int("search_to", issues: &issues), pattern: p, optional: e.bool("optional", issues: &issues) ?? false)
     }
 
     static func field(_ e: Entry, _ issues: inout [DBIssue]) -> FieldSpec? {
@@ -112,6 +112,8 @@ enum LayoutParser {
                           length: length, encoding: enc, sizes: e.intList("sizes", issues: &issues),
                           lookup: e.string("lookup", required: false, issues: &issues), expect: e.string("expect", required: false, issues: &issues))
         f.example = e.string("example", required: false, issues: &issues)
+        f.identifies = e.bool("identifies", issues: &issues) ?? false
+        if f.identifies && f.lookup == nil { issues.append(e.fail("a field that identifies the image needs a 'lookup' table")) }
         if let x = f.example {
             if [.ascii, .utf16be].contains(enc) {
                 if x.utf8.count > length { issues.append(e.fail("example '\(x)' is longer than the \(length)-byte field")) }
@@ -187,8 +189,30 @@ enum LayoutParser {
         guard let kind = e.string("kind", issues: &issues) else { return nil }
         switch kind {
         case "liteon-8051":
-            e.checkKeys(["kind", "provenance"], issues: &issues)
-            return .liteon8051
+            e.checkKeys(["kind", "provenance", "banks", "letter_rules"], issues: &issues)
+            let rows = e.children("banks", issues: &issues).compactMap { r -> LiteOnBankTable.Row? in
+                r.checkKeys(["letter", "model", "plus", "dash"], issues: &issues)
+                guard let l = r.string("letter", issues: &issues), let m = r.string("model", issues: &issues),
+                      let p = r.int("plus", required: true, issues: &issues), let d = r.int("dash", required: true, issues: &issues) else { return nil }
+                guard l.count == 1 else { issues.append(r.fail("letter must be one character")); return nil }
+                guard (0...0x1000000).contains(p), (0...0x1000000).contains(d), p % 0x10000 == 0, d % 0x10000 == 0 else {
+                    issues.append(r.fail("plus and dash are 64 KiB bank addresses (multiples of 10000h up to 1000000h)")); return nil
+                }
+                return .init(letter: l, model: m, plus: p, dash: d)
+            }
+            let rules = e.children("letter_rules", issues: &issues).compactMap { r -> LiteOnBankTable.Rule? in
+                r.checkKeys(["letter", "image_contains", "revision_starts", "use"], issues: &issues)
+                guard let l = r.string("letter", issues: &issues), let u = r.string("use", issues: &issues) else { return nil }
+                var prefixes: [String] = []
+                if let seq = r["revision_starts"]?.sequence { prefixes = seq.compactMap { $0.string } }
+                return .init(letter: l, imageContains: r.string("image_contains", required: false, issues: &issues), revisionPrefixes: prefixes, use: u)
+            }
+            if rows.isEmpty { return .liteon8051(nil) }
+            var seen = Set<String>()
+            for r in rows where !seen.insert(r.letter).inserted { issues.append(e.fail("bank row for letter '\(r.letter)' appears twice")) }
+            for r in rules where !rows.contains(where: { $0.letter == r.use }) { issues.append(e.fail("letter rule for '\(r.letter)' uses '\(r.use)', which has no bank row")) }
+            let prov = e.string("provenance", issues: &issues) ?? ""
+            return .liteon8051(LiteOnBankTable(rows: rows, rules: rules, provenance: prov))
         case "records":
             e.checkKeys(recordKeys, issues: &issues)
             guard let name = e.string("name", issues: &issues), let typeS = e.string("type", issues: &issues),

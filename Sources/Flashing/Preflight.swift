@@ -64,18 +64,24 @@ public enum Preflight {
         default: add("tested status", false, "flashing is not applicable to \(i.family ?? "this drive")")
         }
         if let id = i.image.identity {
-            add("image family", id.family == i.family && id.identifiedBy != "size only",
-                id.identifiedBy == "size only" ? "the image is identified by its size alone; odflash never chooses a procedure by size" :
-                    "image is \(id.family)/\(id.layout) (\(id.identifiedBy)); drive family \(i.family ?? "?")")
+            let weak = id.identifiedBy == .size || id.identifiedBy == .marker
+            add("image family", id.family == i.family && !weak,
+                weak ? "the image is identified by its size alone; odflash never chooses a procedure by size" :
+                    "image is \(id.family)/\(id.layout) (\(id.identifiedBy.rawValue)); drive family \(i.family ?? "?")")
         } else {
             add("image family", false, "the image matches no firmware-db layout")
         }
         // A checksum that cannot be computed (its algorithm is not public) cannot vouch for the image: refused too.
-        let unverifiable = i.image.checksums.filter { $0.status == ChecksumResult.Status.unverifiable.rawValue }
-        let sumsOK = i.image.valid && unverifiable.isEmpty
-        add("image checksums", sumsOK, sumsOK ? (i.image.checksums.isEmpty ? "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)" : "every checksum validates") :
-                !i.image.valid ? "the image does not validate (\(i.image.checksums.filter { $0.status != "OK" }.map { "\($0.name) \($0.status)" }.joined(separator: ", ")))"
-                : "\(unverifiable.map(\.name).joined(separator: ", ")) cannot be verified (the algorithm is not public), so the image cannot be validated")
+        let unverifiable = i.image.checksums.filter { $0.status == .unverifiable }
+        if i.image.valid == false {
+            add("image checksums", false, "the image does not validate: \(i.image.verdict.dropFirst(4))")
+        } else if !unverifiable.isEmpty {
+            add("image checksums", false, "\(unverifiable.map(\.name).joined(separator: ", ")) cannot be verified (the algorithm is not public), so the image cannot be validated")
+        } else if i.image.checksums.isEmpty {
+            add("image checksums", true, "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)")
+        } else {
+            add("image checksums", true, "every checksum validates (\(i.image.verified.joined(separator: ", ")))")
+        }
         // The image must name this drive: its INQUIRY strings, or its model/config ID.
         var named: Bool?
         if let v = i.image.vendor, let p = i.image.product {

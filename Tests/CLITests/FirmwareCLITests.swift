@@ -17,8 +17,8 @@ func tempDir() -> String {
         #expect(g.out.contains("SYNTHETIC nec-optiarc/nec-2m-opti3 image, 1769478 bytes"))
         let r = odflash("fw", "inspect", d + "/a.bin")
         #expect(r.status == 0, "\(r.err)")
-        for line in ["Family:        nec-optiarc (NEC / Optiarc), layout nec-2m-opti3", "Identified by: signature",
-                     "Product:       iHAS124   Y", "Version:       BL0X", "Valid:         yes",
+        for line in ["Family:        nec-optiarc (NEC / Optiarc), layout nec-2m-opti3", "Identified by: size and drive ID",
+                     "Product:       iHAS124   Y", "Version:       BL0X", "Valid:         yes (verified: checksum dump)",
                      "CD-R (ATIP)", "97:26:60 (lead-out 79:59:74)", "HEURISTIC, confidence"] {
             #expect(r.out.contains(line), "missing \(line)\n\(r.out)")
         }
@@ -55,14 +55,18 @@ func tempDir() -> String {
         #expect(r.status == 0 && r.out.contains("unknown: no firmware-db layout matches this image"))
     }
 
-    @Test func truncatedImageIsNotIdentified() throws {
+    @Test func truncatedPlextorImageIsAnInvalidPlextorImage() throws {
         let d = tempDir()
         #expect(odflash("fw", "generate", "--family", "plextor", "--layout", "px-716a", "-o", d + "/p.bin").status == 0)
         let full = try Data(contentsOf: URL(fileURLWithPath: d + "/p.bin"))
         try full.prefix(full.count - 100).write(to: URL(fileURLWithPath: d + "/t.bin"))
         let r = odflash("fw", "inspect", "--json", d + "/t.bin")
-        #expect(r.status == 0)
-        #expect((r.json["image"] as? [String: Any])?["identity"] == nil)
+        // pxfw names the model from the header; the size is what is wrong (exit 1: the image was found wrong).
+        #expect(r.status == 1)
+        #expect(r.json["identified"] as? Bool == true && r.json["valid"] as? Bool == false)
+        #expect(((r.json["image"] as? [String: Any])?["identity"] as? [String: Any])?["layout"] as? String == "px-716a")
+        let problems = (r.json["image"] as? [String: Any])?["problems"] as? [String] ?? []
+        #expect(problems.contains { $0.contains("\(full.count - 100)") && $0.contains("983040") }, "\(problems)")
     }
 
     @Test func diffShowsMediaAndBytes() throws {
@@ -109,7 +113,7 @@ func tempDir() -> String {
         let before = try Data(contentsOf: URL(fileURLWithPath: input))
         let r = odflash("fw", "patch", input, "-o", d + "/out.bin", "--speed", "MCC-004=8x,16x", "--rename", "TYG02=CMC MAG. AM3", "--region-free")
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("wrote \(d)/out.bin: validated"))
+        #expect(r.out.contains("wrote \(d)/out.bin: re-inspected: same layout, every checksum OK"))
         #expect(r.err.contains("SYNTHETIC"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == before)
         let i = odflash("fw", "inspect", d + "/out.bin")

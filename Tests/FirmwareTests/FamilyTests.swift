@@ -14,8 +14,11 @@ import FirmwareDB
         let ident = try #require(r.identity, "\(family)/\(id) not identified")
         #expect(ident.family == family)
         #expect(ident.layout == id, "identified as \(ident.layout)")
-        #expect(r.valid, "\(r.warnings) \(r.checksums.map { "\($0.name) \($0.status)" })")
-        #expect(r.checksums.allSatisfy { $0.status != "BAD" && $0.status != "ERROR" })
+        // Valid when a checksum could be computed; "not verifiable" (nil) when the layout has none that can be.
+        let verifiable = r.checksums.contains { $0.status == .ok } && !r.checksums.contains { $0.status == .unverifiable }
+        #expect(r.valid == (verifiable ? true : nil), "\(r.problems) \(r.checksums.map { "\($0.name) \($0.status)" })")
+        #expect(r.problems.isEmpty)
+        #expect(r.checksums.allSatisfy { $0.status != .bad && $0.status != .error })
         #expect(r.size == img.count)
     }
 
@@ -35,8 +38,8 @@ import FirmwareDB
             return
         }
         let result = try #require(rep.checksums.first { $0.name == c.name })
-        #expect(result.status == "BAD")
-        #expect(!rep.valid)
+        #expect(result.status == .bad)
+        #expect(rep.valid == false)
     }
 
     @Test func necFieldsAndDriveID() throws {
@@ -55,8 +58,8 @@ import FirmwareDB
         let l = layout("nec-optiarc", "nec-2m")
         let img = try generate(l) { $0.driveID = "G245" }   // an Opti3 ID in a 2M image
         let r = inspect(img)
-        #expect(!r.valid)
-        #expect(r.warnings.contains { $0.contains("belongs to layout 'nec-2m-opti3'") })
+        #expect(r.valid == false)
+        #expect(r.problems.contains { $0.contains("belongs to layout 'nec-2m-opti3'") })
     }
 
     @Test func plextorChecksumStartsAt8000hOnEarlyModels() throws {
@@ -81,25 +84,29 @@ import FirmwareDB
         #expect(Int(img[0x44]) << 24 | Int(img[0x45]) << 16 | Int(img[0x46]) << 8 | Int(img[0x47]) == img.count - 0x400)
     }
 
-    @Test func lgWrongSizeFieldIsNotLG() throws {
+    @Test func lgWrongSizeFieldIsAnInvalidLGImage() throws {
         var img = try generate(layout("lg-renesas", "lg-renesas"))
         img[0x47] ^= 0x10
-        #expect(inspect(img).identity?.family != "lg-renesas")
+        let r = inspect(img)
+        // The family is evident from its header strings; what is wrong is said, and the image is not valid.
+        #expect(r.identity?.family == "lg-renesas")
+        #expect(r.valid == false)
+        #expect(r.problems.contains { $0.contains("size field at 44h") })
     }
 
     @Test func pioneer106BothChecksums() throws {
         let l = layout("pioneer-dvr", "dvr-106")
         var img = try generate(l)
-        #expect(inspect(img).checksums.map(\.status) == ["OK", "OK"])
+        #expect(inspect(img).checksums.map(\.status) == [.ok, .ok])
         img[0x20001] ^= 0xFF     // inside both ranges
         let r = inspect(img)
-        #expect(r.checksums.map(\.status) == ["BAD", "BAD"])
+        #expect(r.checksums.map(\.status) == [.bad, .bad])
         #expect(r.checksums[1].firstDifference != nil)
     }
 
     @Test func mt1887IsIdentifiedByChecksumOnly() throws {
         var img = try generate(layout("lg-mt1887", "mt1887"))
-        #expect(inspect(img).identity?.identifiedBy == "size and checksum")
+        #expect(inspect(img).identity?.identifiedBy == .checksum)
         img[0xB100] ^= 1
         #expect(inspect(img).identity == nil)
     }
@@ -111,7 +118,8 @@ import FirmwareDB
 
     @Test func sizeOnlyIsWarned() throws {
         let r = inspect(try generate(layout("mediatek-ff", "sd-616f")))
-        #expect(r.identity?.identifiedBy == "size only")
+        #expect(r.identity?.identifiedBy == .size)
+        #expect(r.valid == nil, "identified by size with no checksum: nothing verifiable")
         #expect(r.warnings.contains { $0.contains("size alone") })
     }
 
@@ -124,6 +132,6 @@ import FirmwareDB
     @Test func unknownBytesAreUnknown() {
         var rng = SeededRandom(seed: 99)
         let r = inspect(rng.bytes(300_000))
-        #expect(r.identity == nil && !r.valid)
+        #expect(r.identity == nil && r.valid == nil && !r.identified)
     }
 }

@@ -25,13 +25,13 @@ import Testing
         #expect(codes.contains("CMC MAG-M01-00"))
     }
 
-    @Test func withoutTheBankMarkerNothingIsClaimed() throws {
+    @Test func withoutTheDashCountCodeNoDashTableIsClaimed() throws {
         var img = try generate(layout("liteon-mediatek", "liteon-dvdrw"))
-        // Destroy the dash count code: the 1S parser must not guess.
+        // Destroy the dash count code: the 1S parser must not guess the dash tables; the plus tables stand on their own.
         if let at = LiteOn8051.dashCountCode().firstMatch(in: img) { img[at] = 0x00 }
         let r = inspect(img)
-        #expect(r.mediaTables.filter { !$0.heuristic }.isEmpty)
-        #expect(r.warnings.contains { $0.contains("media tables were not found") })
+        #expect(!r.mediaTables.contains { !$0.heuristic && ($0.types.contains("-R") || $0.types.contains("-RW")) })
+        #expect(r.mediaTables.contains { !$0.heuristic && $0.types.contains("+R") })
     }
 
     @Test func speedBits() {

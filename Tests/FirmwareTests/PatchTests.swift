@@ -33,7 +33,8 @@ func onlyReportedBytesChanged(_ a: [UInt8], _ b: [UInt8], _ r: PatchReport, _ l:
         let before = entries(img), after = entries(out)
         #expect(after["+R MCC-004-00"]?.speeds == ["8x", "12x", "16x"])
         for (k, e) in before where k != "+R MCC-004-00" { #expect(after[k]?.speeds == e.speeds && after[k]?.offset == e.offset, "\(k)") }
-        #expect(inspect(out).valid)
+        // Lite-On images carry no checksum: "not verifiable" (nil), never invalid.
+        #expect(inspect(out).valid != false)
         onlyReportedBytesChanged(img, out, r, l)
     }
 
@@ -149,7 +150,7 @@ func onlyReportedBytesChanged(_ a: [UInt8], _ b: [UInt8], _ r: PatchReport, _ l:
             do {
                 let (out, r) = try patcher().apply(ops, to: base)
                 let rep = inspect(out)
-                #expect(rep.valid && rep.identity?.layout == "synth-dvdrw", "\(ops)")
+                #expect(rep.valid == true && rep.identity?.layout == "synth-dvdrw", "\(ops)")
                 onlyReportedBytesChanged(base, out, r, synth)
             } catch let e as PatchError {
                 _ = e.description   // a refusal is a fine outcome; it must just be a PatchError with a message
