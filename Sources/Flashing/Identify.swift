@@ -120,8 +120,9 @@ public struct IdentifyOutcome: Sendable, Equatable, Encodable {
     public var familyName: String?
     /// The family's note on what a match tells.
     public var note: String?
-    /// What identified it, e.g. "NEC drive ID K355 (ReadRAM 4800h)" or "boot banner 'MT1959 Boot BU5 '".
+    /// What identified it, e.g. "drive ID K355" or "boot banner 'MT1959 Boot BU5 '", and the reads that passed.
     public var evidence: [String] = []
+    public var matchedBy: [String] = []
     public var driveID: String?
     public var model: String?
     public var flashClass: String?
@@ -149,7 +150,7 @@ public enum Identifier {
                 out.attempts.append(attempt)
                 continue
             }
-            var evidence: [String] = []
+            var evidence: [String] = [], passed: [String] = []
             var found: (id: String, entry: IDTable.Entry?)?
             var passedAll = true
             for p in f.rule.probes {
@@ -181,15 +182,14 @@ public enum Identifier {
                 if let d = p.driveID {
                     let id = IdentifyProbe.printable(Array(r.data[d.offset..<(d.offset + d.length)]))
                     found = (id, idTables[d.table]?.find(id))
-                    evidence.append("drive ID \(id) (\(p.name))")
+                    evidence.append("drive ID \(id)")
                 } else if let s = p.show, s.offset + s.length <= r.data.count {
-                    evidence.append("\(s.what) '\(IdentifyProbe.printable(Array(r.data[s.offset..<(s.offset + s.length)])))' (\(p.name))")
-                } else {
-                    evidence.append(p.name)
+                    evidence.append("\(s.what) '\(IdentifyProbe.printable(Array(r.data[s.offset..<(s.offset + s.length)])))'")
                 }
+                passed.append(p.name)
                 if f.rule.match == .first { break }
             }
-            let matched = f.rule.match == .first ? !evidence.isEmpty : (passedAll && !f.rule.probes.isEmpty)
+            let matched = f.rule.match == .first ? !passed.isEmpty : (passedAll && !f.rule.probes.isEmpty)
             attempt.matched = matched
             out.attempts.append(attempt)
             if matched {
@@ -197,6 +197,7 @@ public enum Identifier {
                 out.familyName = f.name
                 out.note = f.rule.note
                 out.evidence = evidence
+                out.matchedBy = passed
                 if let found {
                     out.driveID = found.id
                     out.model = found.entry?.model
@@ -239,7 +240,7 @@ public struct StrategyVersionRead: Equatable, Sendable {
         public var versions: [Version] = []
         /// Why there are none (refused, failed, nothing in the answer).
         public var reason: String?
-        public var available: Bool { !versions.isEmpty }
+        public var available = false
     }
 
     /// Reads the versions (read-only); a refusal or a failure is a note, never an error.
@@ -251,6 +252,7 @@ public struct StrategyVersionRead: Equatable, Sendable {
         catch let e as SCSICommandError { res.reason = "the drive refused \(cdb) with " + (e.sense.map { "\($0)" } ?? e.status.name); return res }
         catch { res.reason = "\(cdb) failed: \(error)"; return res }
         res.versions = parse(r.data)
+        res.available = !res.versions.isEmpty
         if res.versions.isEmpty { res.reason = "the drive answered \(r.data.count) bytes with no version entry" }
         return res
     }
