@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import FirmwareDB
+import Flashing
 import MMC
 import SCSI
 import Transports
@@ -43,6 +44,9 @@ struct Info: ODCommand {
     @Argument(help: "The device: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME.")
     var device: String
 
+    @Flag(help: "When no model entry names the drive: send the families' read-only identification reads (firmware-db identify), one family at a time in the database's order, and show which family answered.")
+    var probe = false
+
     struct Emulation: Encodable {
         let profile: String
         let synthetic: Bool
@@ -53,6 +57,10 @@ struct Info: ODCommand {
         let drive: DriveInfo
         let firmwareDB: DBMatch
         let emulated: Emulation?
+        /// With --probe, for a drive no model entry names: what the identification reads found.
+        let probe: IdentifyOutcome?
+        /// For a drive of a family with a strategy-version read (by model or by probe).
+        let strategyVersions: StrategyVersionRead.Result?
     }
 
     func run(_ ctx: Context) throws {
@@ -65,14 +73,26 @@ struct Info: ODCommand {
         catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
         let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
         let emu = ctx.emulatedProfile(of: t).map { Emulation(profile: $0.name, synthetic: $0.synthetic ?? false, provenance: $0.provenance) }
-        var text = Info.text(info, match)
+        // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).
+        var outcome: IdentifyOutcome?
+        if probe && match.model == nil && info.inquiry.isMMC {
+            outcome = Identifier.run(db.identificationOrder, on: t, vendor: info.inquiry.vendor, idTables: db.idTables)
+        }
+        let family = match.model != nil ? match.family : outcome?.family
+        let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
+        var text = Info.text(info, match, probed: outcome)
         if let e = emu {
             text += "Emulated drive:   profile '\(e.profile)'\(e.synthetic ? " [SYNTHETIC]" : ""): \(e.provenance)\n"
         }
-        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu), text: text)
+        if probe && outcome == nil {
+            text += match.model != nil ? "Probe:            not needed (the model entry names the drive)\n" : "Probe:            not sent (not an MMC drive)\n"
+        }
+        if let o = outcome { text += ProbeText.info(o) }
+        if let s = strategy { text += ProbeText.strategy(s) }
+        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy), text: text)
     }
 
-    static func text(_ i: DriveInfo, _ m: DBMatch) -> String {
+    static func text(_ i: DriveInfo, _ m: DBMatch, probed: IdentifyOutcome? = nil) -> String {
         var kv = KeyValues()
         let q = i.inquiry
         kv.add("Device", "\(i.device) (\(i.transport))")
@@ -83,7 +103,7 @@ struct Info: ODCommand {
         kv.add("SPC version", Bytes.hex2(UInt8(truncatingIfNeeded: q.version)) + "h")
         if !q.vendorSpecific.isEmpty { kv.add("Vendor specific", q.vendorSpecific) }
         kv.add("Serial (VPD 80h)", i.serial ?? "not reported")
-        kv.add("firmware-db", m.summary)
+        kv.add("firmware-db", probed == nil ? m.summary : "unknown by INQUIRY (no model entry); identification reads sent, see below")
         kv.add("Current profile", i.currentProfile.map { "\($0.code) \($0.name)" } ?? "none")
         kv.add("Profiles", i.profiles.isEmpty ? "not reported" : i.profiles.map { $0.name + ($0.current ? "*" : "") }.joined(separator: ", "))
         kv.add("Can write", i.writeCapabilities.isEmpty ? "nothing reported" : i.writeCapabilities.joined(separator: ", "))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import FirmwareDB
+import Flashing
 import MMC
 import SCSI
 import Transports
@@ -21,6 +22,9 @@ struct Scan: ODCommand {
     @Flag(help: "Probe USB drives through libusb even when the kernel's usb-storage driver holds them (detached, then re-attached).")
     var usbProbe = false
 
+    @Flag(help: "For drives no model entry names: send the families' read-only identification reads (firmware-db identify), one family at a time, and show which family answered.")
+    var probe = false
+
     @Option(help: "sysfs root (for tests).")
     var sysfs: String = "/sys"
 
@@ -36,6 +40,8 @@ struct Scan: ODCommand {
         var family: String?
         var synthetic: Bool?
         var error: String?
+        /// With --probe, for a drive no model entry names: what the identification reads found.
+        var probe: IdentifyOutcome?
     }
 
     struct Report: Encodable {
@@ -43,7 +49,7 @@ struct Scan: ODCommand {
         let notes: [String]
     }
 
-    func probe(_ t: any SCSITransport, row: inout Row, db: FirmwareDatabase) -> Bool {
+    func inquire(_ t: any SCSITransport, row: inout Row, db: FirmwareDatabase) -> Bool {
         do {
             let q = try DriveIdentifier(t).inquiry()
             row.vendor = q.vendor
@@ -54,6 +60,9 @@ struct Scan: ODCommand {
             row.match = m.modelName ?? "unknown"
             row.family = m.family
             row.synthetic = m.synthetic ? true : nil
+            if probe && m.model == nil && q.isMMC {
+                row.probe = Identifier.run(db.identificationOrder, on: t, vendor: q.vendor, idTables: db.idTables)
+            }
             return q.isMMC
         } catch {
             row.error = "\(error)"
@@ -76,7 +85,7 @@ struct Scan: ODCommand {
             do {
                 let t = try ctx.open(d.node)
                 defer { t.close() }
-                isMMC = probe(t, row: &row, db: db)
+                isMMC = inquire(t, row: &row, db: db)
             } catch let e as CLIError {
                 // Unopenable (permissions): still list it from sysfs, with the reason.
                 row.vendor = d.vendor; row.product = d.model; row.revision = d.rev
@@ -94,7 +103,7 @@ struct Scan: ODCommand {
                 do {
                     let t = try ctx.open(u.name)
                     defer { t.close() }
-                    let isMMC = probe(t, row: &row, db: db)
+                    let isMMC = inquire(t, row: &row, db: db)
                     if !isMMC && !all { continue }
                 } catch let e as CLIError { row.error = e.message }
                 rows.append(row)
@@ -111,7 +120,7 @@ struct Scan: ODCommand {
                     defer { t.close() }
                     // The adversarial drives exist for robustness tests (reachable by name), not as drives to list.
                     if ctx.emulatedProfile(of: t)?.adversarial != nil { continue }
-                    _ = probe(t, row: &row, db: db)
+                    _ = inquire(t, row: &row, db: db)
                 } catch let e as CLIError { row.error = e.message }
                 rows.append(row)
             }
@@ -128,7 +137,7 @@ struct Scan: ODCommand {
             ["DEVICE", "TRANSPORT", "VENDOR", "PRODUCT", "REV", "FIRMWARE-DB", "ALSO"],
             rows.map { r in
                 [r.device, r.transport, r.vendor ?? "?", r.product ?? "?", r.revision ?? "?",
-                 r.error.map { "error: \($0)" } ?? (r.match + (r.synthetic == true ? " [synthetic]" : "")),
+                 r.error.map { "error: \($0)" } ?? (r.match + (r.synthetic == true ? " [synthetic]" : "") + (r.probe.map { " [probe: \(ProbeText.summary($0))]" } ?? "")),
                  r.alsoAs.joined(separator: " ")]
             })
         for n in notes { s += "note: \(n)\n" }

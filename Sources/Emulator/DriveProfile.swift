@@ -92,6 +92,9 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var keyBlock: [Preset]?
         /// pioneer: where in the emulated flash the kernel part (WRITE BUFFER 07h, buffer FEh) goes; nil refuses it.
         public var kernelAt: Int?
+        /// mt1959: READ BUFFER 06h answers exactly this many bytes whatever the CDB asks (a drive or bridge that cuts
+        /// the transfer short, or overruns it); nil: the length asked for.
+        public var bufferAnswerLength: Int?
         /// pioneer: the drive is downgrade-protected (DVR-103/104): its challenge comes from this 16-bit seed with the
         /// C library generator DVRFlash reverses, and the kernel-mode command is refused until it is answered.
         public var downgradeSeed: Int?
@@ -129,6 +132,12 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     /// Raise 06/29/00 (power on or reset) on the first command, as a drive does after power-up.
     public var unitAttentionOnStart: Bool?
     public var firmware: Firmware?
+    /// MMC feature 010Ch (Firmware Information): the firmware date as 14 digits CCYYMMDDHHMISS; absent: the drive
+    /// does not report the feature.
+    public var firmwareInformation: String?
+    /// NEC/Optiarc CF 03 (Binflash GetStrategyVersions): the 8-character write-strategy version of each media class,
+    /// in the source's order (CD-R, CD-RW, DVD+R, ...); absent: the drive refuses CFh as an unknown command.
+    public var strategyVersions: [String]?
     /// A misbehaving drive, for robustness tests: every answer mangled (see EmulatedDrive.Adversarial).
     public var adversarial: Adversarial?
 
@@ -154,6 +163,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         case unitAttentionOnStart = "unit_attention_on_start"
         case firmware
         case adversarial
+        case firmwareInformation, strategyVersions
     }
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -249,6 +259,13 @@ public struct DriveProfile: Codable, Equatable, Sendable {
                 }
             }
         }
+        if let d = firmwareInformation, d.utf8.count != 14 || !d.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+            throw bad("firmwareInformation must be 14 digits (CCYYMMDDHHMISS)")
+        }
+        for v in strategyVersions ?? [] where v.utf8.count != 8 || !v.utf8.allSatisfy({ (0x21..<0x7F).contains($0) }) {
+            throw bad("strategyVersions entries are 8 printable characters ('\(v)')")
+        }
+        if let n = firmware?.bufferAnswerLength, !(0...0x10000).contains(n) { throw bad("firmware.bufferAnswerLength must be 0-10000h") }
         if let a = adversarial, !Adversarial.modes.contains(a.mode) {
             throw bad("adversarial.mode '\(a.mode)' is not one of \(Adversarial.modes.joined(separator: ", "))")
         }

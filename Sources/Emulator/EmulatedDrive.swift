@@ -48,6 +48,16 @@ public final class EmulatedDrive: SCSITransport {
         currentRevision = profile.inquiry.revision
         if profile.unitAttentionOnStart ?? true { pendingUnitAttention = SenseData(key: 6, asc: 0x29, ascq: 0x00) }
         if let f = profile.firmware { installFirmware(f) }
+        if profile.strategyVersions != nil { handlers[0xCF] = { drive, cdb, t in drive.strategyVersions(cdb, t) } }
+    }
+
+    /// NEC/Optiarc CF 03: the strategy versions, 8 bytes per media class, then a zero entry (Binflash's reader stops at
+    /// an entry that starts with a zero byte). Other CFh functions are not emulated.
+    func strategyVersions(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        let b = cdb.bytes
+        guard b.count == 12, b[1] == 0x03, b[2...].allSatisfy({ $0 == 0 }), let v = profile.strategyVersions else { return .check(5, 0x24, 0) }
+        let answer = v.flatMap { Array($0.utf8) } + [UInt8](repeating: 0, count: 8)
+        return dataIn(answer, t.length, t)
     }
 
     /// A copy of this drive's identity for a dry run: same INQUIRY, memory of the same family behaviour.
@@ -255,6 +265,9 @@ public final class EmulatedDrive: SCSITransport {
         f.append((0x0100, true, []))                                  // Power Management
         f.append((0x0104, true, [0, 0, 0, 0]))                        // Microcode Upgrade
         if !codes.isDisjoint(with: dvds) { f.append((0x0106, true, [0, 0, 0, 0x01])) }  // DVD CSS
+        if let date = profile.firmwareInformation {
+            f.append((0x010C, true, Array(date.utf8) + [0, 0]))   // Firmware Information: CCYYMMDDHHMISS, 2 reserved
+        }
         if let s = profile.serial {
             var d = Array(s.utf8.prefix(64))
             while d.count % 4 != 0 { d.append(0x20) }

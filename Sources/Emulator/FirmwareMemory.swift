@@ -282,6 +282,11 @@ extension EmulatedDrive {
             guard b[1] == 0x05, b[9] == 0x44, let pos = Bytes.be32(b, 2), let n = Bytes.be16(b, 7), Int(pos) + Int(n) <= m.flash.count else { return .check(5, 0x24, 0) }
             return dataIn(Array(m.flash[Int(pos)..<(Int(pos) + Int(n))]), Int(n), t)
         }
+        if mode == 0x06, m.behavior == "mt1959", let n = m.config.bufferAnswerLength {
+            // A drive (or bridge) that answers another length than asked: short, or an overrun.
+            guard offset + n <= m.flash.count else { return .check(5, 0x24, 0) }
+            return .good(Array(m.flash[offset..<(offset + n)]), residue: max(0, length - n))
+        }
         switch mode {
         case 0x02 where m.behavior == "spc" || m.behavior == "plextor", 0x06 where m.behavior == "mt1959":
             guard offset + length <= m.flash.count else { return .check(5, 0x24, 0) }

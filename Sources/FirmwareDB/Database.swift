@@ -27,7 +27,8 @@ public struct FirmwareDatabase: Sendable {
         }
     }
 
-    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump", "booktype", "region"]
+    public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump", "booktype", "region",
+                                     "read_only_commands", "identify", "strategy_versions"]
     public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
     public static let topKeys = ["schema", "provenance", "models"]
 
@@ -185,6 +186,23 @@ public struct FirmwareDatabase: Sendable {
                 }
             }
         }
+        // Identification: one order per family, every drive ID read names a table and flash classes it has.
+        var orders: [Int: String] = [:]
+        for f in families {
+            guard let r = f.identify else { continue }
+            if let other = orders[r.order] { issues.append(DBIssue(file: f.file, line: nil, message: "identify order \(r.order) is also \(other)'s: families are tried one at a time in a fixed order")) }
+            orders[r.order] = f.id
+            for p in r.probes {
+                guard let d = p.driveID else { continue }
+                guard let t = idTables[d.table] else {
+                    issues.append(DBIssue(file: f.file, line: nil, message: "identify '\(p.name)': unknown id table '\(d.table)'")); continue
+                }
+                let known = Set(t.entries.compactMap(\.flashClass))
+                for c in d.classes where !known.contains(c) {
+                    issues.append(DBIssue(file: f.file, line: nil, message: "identify '\(p.name)': id table '\(d.table)' has no flash class '\(c)'"))
+                }
+            }
+        }
         for t in idTables.values {
             let layoutIDs = Set(families.flatMap { $0.layouts.map(\.id) })
             for e in t.entries where e.layout != nil && !layoutIDs.contains(e.layout!) {
@@ -280,6 +298,10 @@ public struct FirmwareDatabase: Sendable {
         }
         if let be = e.child("booktype", "booktype") { f.booktype = ProtocolParser.booktype(be, &issues) }
         if let re = e.child("region", "region") { f.region = ProtocolParser.region(re, &issues) }
+        f.readOnlyCommands = IdentifyParser.readOnlyCommands(e, &issues)
+        if let ie = e.child("identify", "identify") { f.identify = IdentifyParser.identify(ie, readOnly: f.readOnlyCommands, &issues) }
+        if let se = e.child("strategy_versions", "strategy_versions") { f.strategyVersions = IdentifyParser.strategyVersions(se, readOnly: f.readOnlyCommands, &issues) }
+        for c in IdentifyParser.conflicts(f) { issues.append(e.fail(c)) }
         if f.booktype != nil && f.status[.booktype] == nil { issues.append(e.fail("a family with book-type commands needs a booktype status")) }
         if f.region != nil && f.status[.region] == nil { issues.append(e.fail("a family with region resets needs a region status")) }
         if f.dump != nil && f.status[.dump] == nil { issues.append(e.fail("a family with a dump protocol needs a dump status")) }
@@ -304,6 +326,11 @@ public struct FirmwareDatabase: Sendable {
     }
 
     public func family(_ id: String) -> Family? { families.first { $0.id == id } }
+
+    /// The families with identification reads, in the order they are tried (each family's `identify.order`).
+    public var identificationOrder: [(id: String, name: String, rule: IdentifyRule)] {
+        families.compactMap { f in f.identify.map { (f.id, f.name, $0) } }.sorted { $0.rule.order < $1.rule.order }
+    }
 
     /// The model entry for a drive's INQUIRY strings; the most specific pattern wins.
     public func match(vendor: String, product: String, revision: String) -> Model? {

@@ -36,6 +36,12 @@ public struct Family: Sendable, Equatable {
     public var booktype: BooktypeCommands?
     /// Vendor region resets, when public.
     public var region: RegionResets?
+    /// Vendor commands the family marks read-only, with provenance (identification reads may use them).
+    public var readOnlyCommands: [ReadOnlyCommand] = []
+    /// Read-only identification reads for drives no model entry names (`scan --probe`, `info --probe`).
+    public var identify: IdentifyRule?
+    /// The read of per-media write-strategy versions (`info`), when public.
+    public var strategyVersions: StrategyVersionRead?
 }
 
 public struct Model: Sendable, Equatable {

@@ -18,6 +18,13 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
     /// The CDB's first byte (the template always starts with a fixed opcode byte in practice; 0 when it does not).
     public var opcode: UInt8 { if case let .byte(b)? = parts.first { return b }; return 0 }
 
+    /// The fixed bytes the template starts with, up to its first placeholder.
+    public var literalPrefix: [UInt8] {
+        var out: [UInt8] = []
+        for p in parts { guard case let .byte(b) = p else { break }; out.append(b) }
+        return out
+    }
+
     /// The plan values this template needs.
     public var fieldNames: [String] { parts.compactMap { if case let .field(n, _) = $0 { return n }; return nil } }
 
