@@ -174,6 +174,32 @@ def gen_nec():
             "GetDriveTypeFromBuffer: any other size is DT_INVALID (necinterface.cpp 388-392); ReadFirmware: last 4/6 bytes are no ID (434-458)",
             dict(identified=None, valid=NOT_TRUE, when_identified=dict(family="nec-optiarc", valid=VALID_BAD, exit=1)))
 
+    # aliases IdentifyDrive accepts besides the ID Binflash writes (necinternal.cpp 729-730, 949-950)
+    for cls, did, model, line in (("2m", "K315", "3550", "necinternal.cpp 729-730: 'K315' or 'K355' is K355 (NEC 3550A)"),
+                                  ("opti3", "P245", "7240", "necinternal.cpp 949-950: 'G245' or 'P245' is G245 (Optiarc 7240S - LiteOn iHAS324 Y)")):
+        c = NEC_CLASSES[cls]
+        data, cs = nec_dump(cls, did, rng(f"nec-{cls}-{did}"))
+        add(f"nec-{cls}-{did}-alias.bin", data, f"minimal {cls} dump carrying the alias drive ID '{did}'",
+            c["rule"] + "; " + line + "; GetDriveTypeFromBuffer calls IdentifyDrive on the ID bytes (necinterface.cpp 372, 382)",
+            dict(identified=True, family="nec-optiarc", layout=c["layout"], valid=VALID_OK,
+                 checksum=dict(status="OK", stored=hx(cs), computed=hx(cs)), models_contain=model, problems="empty", exit=0))
+
+    # a 2M-class ID in an Opti3-size dump: ReadFirmware takes K355 -> FlashSize2M -> 1966086 bytes, more than the file: rejected
+    data, cs = nec_dump("opti3", "K355", rng("nec-opti3-K355"))
+    add("nec-opti3-size-K355-id.bin", data, "1769478-byte (Opti3-size) dump, BE checksum right at 1B0000h, but the ID at 1B0002h is 'K355', a FlashSize2M drive",
+        "necinterface.cpp 379-382 (ID read at 1B0002h), 478-481 (K355 is FlashSize2M: 1966086 bytes expected), 503-509 (filesize < 0: not accepted); "
+        "necinternal.cpp 1580-1582 (K355 -> FlashSize2M)",
+        dict(identified=None, valid=NOT_TRUE, when_identified=dict(family="nec-optiarc", valid=VALID_BAD, exit=1)))
+
+    # several dumps in one file: ReadFirmware walks back from the end, one dump at a time (necinterface.cpp 412-510)
+    d2m, _ = nec_dump("2m", "K355", rng("nec-combined-2m"))
+    d3, _ = nec_dump("opti3", "G245", rng("nec-combined-opti3"))
+    add("nec-combined-K355-G245.bin", d2m + d3,
+        "a K355 2M dump (1966086 bytes) followed by a G245 Opti3 dump (1769478 bytes) in one file, each with its right checksum",
+        "necinterface.cpp 431-509: ReadFirmware finds G245 in the last 4 bytes, subtracts 1769478, then finds K355 and subtracts 1966086 (filesize 0): "
+        "both firmwares are accepted and the one for the drive is picked (503-509)",
+        dict(identified=True, family="nec-optiarc", valid=[True, None]))
+
     # BD class: 1901058 = 1D0200h data + BE checksum; ID at 42h (inside the summed data)
     r = rng("nec-bd")
     body = bytearray(r.randbytes(0x1D0200))
@@ -221,6 +247,15 @@ PLEX = {
     "px-716al": ("PLEXTOR ", "DVDR   PX-716AL", 23, 983040, 0xEFFFE, 0, "716AL"),
     "px-760a": ("PLEXTOR ", "DVDR   PX-760A", 22, 2031616, 0x1EFFFE, 0, "760A"),
 }
+PLEX_MORE = {
+    # name: (product, prefix len, size, crc offset, start, source lines)
+    "PX-W5224A": ("CD-R   PX-W5224A", 24, 524288, 0x79FFE, 0x8000, "pxfw.cpp 67-69, 112-114; PLEXTOR_5224 200h <= PLEXTOR_PREMIUM: start 8000h"),
+    "PREMIUM": ("CD-R   PREMIUM", 22, 524288, 0x7C7FE, 0x8000, "pxfw.cpp 75-77, 116-118; PLEXTOR_PREMIUM <= PLEXTOR_PREMIUM: start 8000h"),
+    "PREMIUM2": ("CD-R   PREMIUM2", 23, 983040, 0xEFFFE, 0, "pxfw.cpp 71-73 (tested before the 22-byte PREMIUM prefix), 120-122; PLEXTOR_PREMIUM2 80000h: start 0"),
+    "PX-708A": ("DVDR   PX-708A", 22, 983040, 0xEFFFE, 0, "pxfw.cpp 79-81, 124-126; PLEXTOR_708 800h: start 0"),
+    "PX-712A": ("DVDR   PX-712A", 22, 1028096, 0xEFFFE, 0, "pxfw.cpp 83-88, 132-134 (FWSZ 1028096, checksum at EFFFEh: not at the end of the file); start 0"),
+}
+
 PLEX_RULE = ("pxfw.cpp FW_convert_to_ID 61-101 (prefix and checksum offset), PLEXTOR_convert_to_ID 108-154 (size), "
              "csum_init 241-244 (start 8000h if ID <= PLEXTOR_PREMIUM), csum_update 246-251, 568-570 (sum of [0,crc_offs), BE at crc_offs)")
 
@@ -256,6 +291,39 @@ def gen_plextor():
                 f"Plextor {model} {kind}: {size} bytes, {what}; checksum start {start:04X}h at {crc:X}h",
                 PLEX_RULE + ("; pxfw.cpp 93: PX-716AL has its own prefix, byte 22 'L' vs ' '" if layout == "px-716al" else ""), exp)
 
+    for model, (prod, plen, size, crc, start, lines) in PLEX_MORE.items():
+        r = rng("plex-" + model)
+        img = bytearray(r.randbytes(size))
+        img[0:64] = ("PLEXTOR " + prod.ljust(16) + "1.05" + " 04/03/02 12:00").ljust(64).encode()
+        cs = sum_bytes16(img[:crc], start)
+        img[crc:crc + 2] = struct.pack(">H", cs)
+        add(f"plextor-{model.lower()}.bin", img,
+            f"Plextor {model}: {size} bytes, 64-byte header, checksum start {start:04X}h over [0,{crc:X}h) stored BE at {crc:X}h",
+            PLEX_RULE + "; " + lines,
+            dict(identified=True, family="plextor", valid=VALID_OK,
+                 checksum=dict(status="OK", stored=hx(cs), computed=hx(cs)), problems="empty", exit=0))
+    r = rng("plex-755")
+    img = bytearray(r.randbytes(2031616))
+    img[0:64] = ("PLEXTOR " + "DVDR   PX-755A".ljust(16) + "1.08" + " 06/01/01 12:00").ljust(64).encode()
+    cs = sum_bytes16(img[:0x1EFFFE], 0)
+    img[0x1EFFFE:0x1F0000] = struct.pack(">H", cs)
+    add("plextor-px-755a-header.bin", img,
+        "2031616-byte image headed 'PLEXTOR DVDR   PX-755A' with a start-0 checksum at 1EFFFEh",
+        "pxfw.cpp FW_convert_to_ID 61-101 has no PX-755A prefix: dev ID 0, crc_offs 0, and 582-583 'FW is not for selected dev!' (a PX-755A drive takes a PX-760A-headed file, 97-99)",
+        dict(identified=None, valid=NOT_TRUE))
+
+    img, cs = plex_image("px-716a", rng("px-716a-nul22"), True)
+    img[22] = 0
+    cs = sum_bytes16(img[:0xEFFFE], 0)
+    img[0xEFFFE:0xF0000] = struct.pack(">H", cs)
+    add("plextor-px-716a-nul-at-22.bin", img, "983040-byte image headed 'PLEXTOR DVDR   PX-716A' with NUL (not a space) at byte 22, start-0 checksum right",
+        "pxfw.cpp 89-93: strncmp of 23 bytes with 'PLEXTOR DVDR   PX-716A ' and '...PX-716AL' both fail at byte 22, 760A fails too: dev ID 0 (101)",
+        dict(identified=None, valid=NOT_TRUE))
+    hdr = ("PLEXTOR " + "DVDR   PX-716A".ljust(16) + "1.11").ljust(64).encode()
+    add("plextor-px-716a-header-only.bin", hdr, "only the 64-byte PX-716A header (pxfw reads exactly these 64 bytes first)",
+        "pxfw.cpp 474-479 (FB=64 bytes read), 140-142 (983040), 589-590",
+        dict(identified=True, family="plextor", layout="px-716a", valid=VALID_BAD, problem_sizes=[983040, 64], exit=1))
+
     # broken PX-716A variants
     img, cs = plex_image("px-716a", rng("px-716a-broken"), True)
     t = img[:-1000]
@@ -287,6 +355,10 @@ def gen_plextor():
 
 LO_PBANK, LO_DBANK = 0x0C0000, 0x0D0000           # fw_specs.pl 27 ('U' row)
 LO_LIMITS = {"+R": 8, "+RW": 4, "-R": 8, "-RW": 4}  # fw_specs.pl 27
+LO_ROWS = {  # letter: (product, revision, pbank, dbank, limits) from fw_specs.pl 27 ('U') and 29 ('T')
+    "U": ("DVDRW SOHW-812S", "US0Q", 0x0C0000, 0x0D0000, LO_LIMITS),
+    "T": ("DVDRW SOHW-1213S", "TS09", 0x0C0000, 0x090000, {"+R": 12, "+RW": 4, "-R": 8, "-RW": 4}),
+}
 SPEEDS_P = (0, 2.4, 4, 6, 8, 12, 16)                # media_const.pl 152-154
 SPEEDS_D = (1, 2, 4, 6, 8, 12, 16)
 SPEEDS_STD = SPEEDS_D
@@ -320,10 +392,10 @@ def idx_code(entry_len, addr, form):
     return bytes([0x75, 0xF0, entry_len, 0xA4, 0x24, lo, 0xF5, 0x82]) + mid + bytes([0x34, hi, 0xF5, 0x83])
 
 
-def speeds_of(t, spd):
+def speeds_of(t, spd, limits=LO_LIMITS):
     table = SPEEDS_P if t.startswith("+") else SPEEDS_D
     every = [table[i] for i in range(7) if spd & (1 << i) and table[i] != 0]
-    shown = [table[i] for i in range(7) if spd & (1 << i) and table[i] != 0 and SPEEDS_STD[i] <= LO_LIMITS[t]]
+    shown = [table[i] for i in range(7) if spd & (1 << i) and table[i] != 0 and SPEEDS_STD[i] <= limits[t]]
     return every, shown
 
 
@@ -375,8 +447,10 @@ def gen_codes(r, t, n, with_sample):
     return out
 
 
-def liteon_image(tag, counts, with_samples, broken_bank=None):
+def liteon_image(tag, counts, with_samples, broken_bank=None, pbank=LO_PBANK, dbank=LO_DBANK,
+                 gaps=(50, 38, 45, 380), id_byte4=0x5B, id_at=0x7010, row="U"):
     r = rng(tag)
+    product, revision, _, _, limits = LO_ROWS[row]
     img = bytearray(r.randbytes(0x100000))
     for b in range(16):
         img[b << 16] = 0x02                      # fw_mtk.pl 46-53: every bank starts with 02h
@@ -386,10 +460,10 @@ def liteon_image(tag, counts, with_samples, broken_bank=None):
 
     put(0x4C00, bytes(0x100))
     put(0x4C40, b"\xE5\x90\x54\x0F\xB4\x00")     # bank-0 call, 0Fh: no rebanking (fw.pl 153-158, 166-177)
-    put(0x7000, bytes(0x80))
-    idblk = (b"\x05\x80\x00\x32\x5B\x00\x00\x00" + b"LITE-ON " + b"DVDRW SOHW-812S " + b"US0Q" + b"2004/09/24 11:30")
+    put(id_at - 0x10, bytes(0x80))
+    idblk = (b"\x05\x80\x00\x32" + bytes([id_byte4]) + b"\x00\x00\x00" + b"LITE-ON " + product.ljust(16).encode() + revision.encode() + b"2004/09/24 11:30")
     assert len(idblk) == 8 + 44
-    put(0x7010, idblk)                            # rule-1 ID, searched from 4000h (common_util.pl 268-271)
+    put(id_at, idblk)                             # rule-1/2 ID, searched from 4000h (common_util.pl 268-271)
 
     codes = {t: gen_codes(rng(f"{tag}-{t}"), t, counts[t], with_samples) for t in ("+R", "+RW", "-R", "-RW")}
 
@@ -397,37 +471,37 @@ def liteon_image(tag, counts, with_samples, broken_bank=None):
     p_rw_addr, p_r_addr = 0x6345, 0x4123        # bank-relative table addresses (base = pbank + (hi<<8|lo))
     pbank_code = bytearray()
     pbank_code += idx_code(PLUS_LEN, p_rw_addr, 0)   # first ppat: +RW
-    pbank_code += bytes(50)                          # gap 47-66
+    pbank_code += bytes(gaps[0])                     # gap 47-66
     pbank_code += idx_code(PLUS_LEN, p_r_addr, 1)    # second ppat: +R
-    pbank_code += bytes(38)                          # gap 35-42
+    pbank_code += bytes(gaps[1])                     # gap 35-42
     pbank_code += b"\x90\x12\x34\xE0\x64\x0B"        # terminator
-    put(LO_PBANK + 0x1000, bytes(0x200))
-    put(LO_PBANK + 0x1010, pbank_code)
+    put(pbank + 0x1000, bytes(0x200))
+    put(pbank + 0x1010, pbank_code)
     # count code: first 74 n is +R, second +RW (media_dataproc.pl 326-329)
-    put(LO_PBANK + 0x2000, bytes(0x40))
-    put(LO_PBANK + 0x2010, b"\xE5\x24\x90\x5A\x3C\xB4\x94\x05\x74" + bytes([counts["+R"]]) + b"\xF0\x80\x03\x74" + bytes([counts["+RW"]]) + b"\xF0")
+    put(pbank + 0x2000, bytes(0x40))
+    put(pbank + 0x2010, b"\xE5\x24\x90\x5A\x3C\xB4\x94\x05\x74" + bytes([counts["+R"]]) + b"\xF0\x80\x03\x74" + bytes([counts["+RW"]]) + b"\xF0")
     for t, addr in (("+R", p_r_addr), ("+RW", p_rw_addr)):
         tbl = b"".join(plus_entry(m, x, rid, spd) for m, x, rid, spd in codes[t])
-        put(LO_PBANK + addr, tbl)
+        put(pbank + addr, tbl)
 
     # ---- dash bank
     d_rw_addr, d_r_addr = 0x7456, 0x5234
-    put(LO_DBANK + 0x0800, bytes(0x40))
+    put(dbank + 0x0800, bytes(0x40))
     # 1S count code: first 74 n is -RW, second -R (media_dataproc.pl 143-148, 345-347)
-    put(LO_DBANK + 0x0810, b"\xC2\xAF\x12\x34\x0B\x56\x78\x08\x90\x9A\xBC\x74" + bytes([counts["-RW"]]) +
+    put(dbank + 0x0810, b"\xC2\xAF\x12\x34\x0B\x56\x78\x08\x90\x9A\xBC\x74" + bytes([counts["-RW"]]) +
         b"\xF0\x80\x06\x90\xDE\x21\x74" + bytes([counts["-R"]]) + b"\xF0")
     dcode = bytearray()
     dcode += idx_code(DASH_LEN, d_rw_addr, 1)       # first dpat: -RW
-    dcode += bytes(45)                              # gap 43-47
+    dcode += bytes(gaps[2])                         # gap 43-47
     dcode += idx_code(DASH_LEN, d_r_addr, 0)        # second dpat: -R
-    dcode += bytes(380)                             # gap 375-384
+    dcode += bytes(gaps[3])                         # gap 375-384
     dcode += b"\x90\x11\x22\xE0\x64\x0E"
-    put(LO_DBANK + 0x1000, bytes(0x300))
-    put(LO_DBANK + 0x1010, dcode)
+    put(dbank + 0x1000, bytes(0x300))
+    put(dbank + 0x1010, dcode)
     for t, addr in (("-R", d_r_addr), ("-RW", d_rw_addr)):
         tbl = b"".join(dash_entry(m, rid) for m, _, rid, _ in codes[t])
         tbl += bytes(spd for _, _, _, spd in codes[t])   # speeds after the table (media_dataproc.pl 400-402)
-        put(LO_DBANK + addr, tbl)
+        put(dbank + addr, tbl)
 
     if broken_bank is not None:
         img[broken_bank << 16] = 0xFF
@@ -435,27 +509,28 @@ def liteon_image(tag, counts, with_samples, broken_bank=None):
     expected = []
     for t in ("+R", "+RW", "-R", "-RW"):
         for m, x, rid, spd in codes[t]:
-            every, shown = speeds_of(t, spd)
+            every, shown = speeds_of(t, spd, limits)
             expected.append(dict(type=t, mid=m, tid=x, rid=rid, spd=spd, speeds=every, speeds_shown=shown))
     return img, expected
 
 
 # -- independent reading per OmniPatcher's rules, used only to prove the generator right
 
-def omnipatcher_read(img):
+def omnipatcher_read(img, row="U"):
     fw = bytes(img)
     assert len(fw) == 0x100000 and fw[0] == 2                   # fw.pl 50
     core = fw[0x4000:]
-    m = re.search(rb"\x05\x80\x00\x32\x5B\x00{3}(.{8})(.{16})(.{4})(.{16})", core, re.S)
+    m = re.search(rb"\x05\x80\x00\x32\x5B\x00{3}(.{8})(.{16})(.{4})(.{16})", core, re.S) or \
+        re.search(rb"\x05\x80\x00\x32[\x1F\x5B]\x00{3}(.{8})(.{16})(.{4})(.{16})", core, re.S)
     assert m and re.search(rb"(?:199|20[01])\d", m.group(4))
     for pat in (rb"\x7D([\x00\x20-\x7F])\x90.{19,23}" * 16, rb"\x7B([\x00\x20-\x7F])\x7D.{10,12}" * 16,
                 rb"\x7D([\x00\x20-\x7F])\x7F.{5,8}" * 16):
         assert not re.search(pat, core, re.S), "internal revision pattern would override the letter"
     rev = m.group(3).replace(b"\x00", b" ").decode()
-    assert rev[0] == "U"
+    assert rev[0] == row
     b0 = re.search(rb"(\xE5\x90\x54([\x0F\x1F])\xB4\x00)", fw[0x4000:0x10000], re.S)
     assert b0 and b0.group(2) == b"\x0F"
-    pbank, dbank = LO_PBANK, LO_DBANK
+    pbank, dbank = LO_ROWS[row][2:4]
     for key, samp in (("p", rb"RICOHJPNR00|" + re.escape(be16chars("RICOHJPNR00", 11))), ("d", rb"RITEKG03")):
         bank = pbank if key == "p" else dbank
         if not re.search(samp, fw[bank:bank + 0x10000], re.S):
@@ -502,21 +577,38 @@ LO_RULE = ("fw.pl 50/91-93 (1 MiB, byte 0 = 02h: dvdrw), common_util.pl 268-271/
 
 
 def gen_liteon():
+    small = {"+R": 6, "+RW": 4, "-R": 5, "-RW": 3}
     variants = (
-        ("liteon-sohw812s-minimal", dict(counts={"+R": 6, "+RW": 4, "-R": 5, "-RW": 3}, with_samples=False),
+        ("liteon-sohw812s-minimal", dict(counts=small, with_samples=False),
          "SOHW-812S (rev US0Q) 1 MiB: small 1S media tables, NO sample codes RICOHJPNR00/RITEKG03 anywhere (no bank correction needed)",
          "; fw.pl 251-265: banks are corrected only when the sample is missing AND found elsewhere"),
         ("liteon-sohw812s-maximal", dict(counts={"+R": 40, "+RW": 35, "-R": 40, "-RW": 35}, with_samples=True),
          "SOHW-812S 1 MiB: 150 codes (fw_specs.pl 'U' expects 150), sample codes RICOHJPNR00 (16-bit) in C0000h and RITEKG03 in D0000h",
          "; fw.pl 251-265, media_const.pl 80-88; fw.pl 370-377 (no 'fewer codes' warning at >= 150)"),
-        ("liteon-sohw812s-bad-bank", dict(counts={"+R": 6, "+RW": 4, "-R": 5, "-RW": 3}, with_samples=False, broken_bank=3),
+        ("liteon-sohw812s-gaps-low", dict(counts=small, with_samples=False, gaps=(47, 35, 43, 375)),
+         "minimal SOHW-812S image with every wildcard gap at its lower bound (plus 47/35, dash 43/375 bytes)",
+         "; media_dataproc.pl 319 ({47,66}, {35,42}), 339 ({43,47}, {375,384})"),
+        ("liteon-sohw812s-gaps-high", dict(counts=small, with_samples=False, gaps=(66, 42, 47, 384)),
+         "minimal SOHW-812S image with every wildcard gap at its upper bound (plus 66/42, dash 47/384 bytes)",
+         "; media_dataproc.pl 319 ({47,66}, {35,42}), 339 ({43,47}, {375,384})"),
+        ("liteon-sohw812s-rule2-id", dict(counts=small, with_samples=False, id_byte4=0x1F),
+         "minimal SOHW-812S image whose ID block has 1Fh in place of 5Bh (rule level 2)",
+         "; fw.pl 117-119 (rule levels 1 and 2 for DVD writers), common_util.pl 273-276 (rule 2: [\\x1F\\x5B])"),
+        ("liteon-sohw812s-moved-banks", dict(counts={"+R": 8, "+RW": 5, "-R": 7, "-RW": 4}, with_samples=True, pbank=0x0B0000, dbank=0x0E0000),
+         "SOHW-812S image whose plus tables are in bank B0000h and dash tables in E0000h (not the 'U' row's C0000h/D0000h), each with its sample code",
+         "; fw.pl 251-265: the sample is missing from the row's bank and found elsewhere, so the bank becomes (match end & FF0000h)"),
+        ("liteon-sohw1213s-minimal", dict(counts=small, with_samples=False, row="T", dbank=0x090000),
+         "SOHW-1213S (rev TS09) 1 MiB: 1S tables, plus bank C0000h, dash bank 90000h (the 'T' row), no sample codes",
+         "; fw_specs.pl 29 ('T': pbank C0000h, dbank 90000h, limits +R 12/+RW 4/-R 8/-RW 4); media_dataproc.pl 143-148 ('1S/2S/1213S' parser chosen by the count code in the dash bank)"),
+        ("liteon-sohw812s-bad-bank", dict(counts=small, with_samples=False, broken_bank=3),
          "minimal SOHW-812S image whose bank 3 (30000h) starts with FFh instead of 02h",
          "; fw_mtk.pl 46-53 + fw.pl 600: OmniPatcher refuses only when SAVING; loading and the media tables are unaffected"),
     )
     for name, kw, desc, rule in variants:
         img, entries = liteon_image(name, **kw)
-        (pb, db), got = omnipatcher_read(img)
-        assert (pb, db) == (LO_PBANK, LO_DBANK)
+        row = kw.get("row", "U")
+        (pb, db), got = omnipatcher_read(img, row)
+        assert (pb, db) == (kw.get("pbank", LO_PBANK), kw.get("dbank", LO_DBANK))
         want = [(e["type"], e["mid"], e["tid"], e["rid"], e["spd"]) for e in entries]
         assert got == want, "generator and its OmniPatcher reading disagree"
         blob = bytes(img)
@@ -528,7 +620,18 @@ def gen_liteon():
                    exit=None if broken else 0)
         if broken:
             exp["problems"] = "nonempty"
+        if "pbank" in kw and row == "U":
+            exp.pop("media_heuristic")   # OmniPatcher's own rule moves the bank; whether odflash calls that heuristic is its choice
         add(name + ".bin", img, desc, LO_RULE + rule, exp)
+
+    # ID block below 4000h: rules 1 and 2 search from 4000h, so no revision, no letter, 'Unable to classify firmware'
+    img, entries = liteon_image("liteon-id-below-4000", counts=small, with_samples=False, id_at=0x3010)
+    assert not re.search(rb"\x05\x80\x00\x32[\x1F\x5B]\x00{3}", bytes(img[0x4000:]), re.S)
+    add("liteon-id-below-4000.bin", img,
+        "minimal SOHW-812S image with the ID block moved to 3010h (below 4000h); tables as in the minimal image",
+        "common_util.pl 268-277 (search from 4000h); fw.pl 190, 226-229 (no revision: letter '~', 'Unable to classify firmware.', "
+        "pbank = dbank = 0 from the '~' row, so media_parse finds no 1S count code and reads no table)",
+        dict(identified=None, valid=NOT_TRUE, no_exact_media=True))
 
 
 # ================================================================ LG MT1887 (cyrozap)
@@ -561,15 +664,21 @@ def gen_nothing():
         r1m[0] = 0x03
     r1m02 = bytearray(r.randbytes(0x100000))
     r1m02[0] = 0x02
+    rnec = r.randbytes(1966086)
+    assert sum_be16_words(rnec[:0x1E0000]) != struct.unpack(">H", rnec[0x1E0000:0x1E0002])[0]
+    assert re.fullmatch(rb"[A-Z][A-Z0-9]{3}", rnec[0x1E0002:0x1E0006]) is None   # cannot be a Binflash ID
     for name, data, desc in (
         ("nothing-random-128k.bin", r.randbytes(0x20000), "random 128 KiB"),
         ("nothing-random-1m.bin", r1m, "random 1 MiB, byte 0 not 02h"),
         ("nothing-random-1m-02.bin", r1m02, "random 1 MiB with byte 0 = 02h (passes OmniPatcher's load test fw.pl 50, but has no drive ID: 'Unable to classify firmware' fw.pl 226-229)"),
+        ("nothing-random-nec2m-size.bin", rnec, "random bytes of the NEC 2M dump size 1966086 (no ID from the table at 1E0002h, checksum at 1E0000h does not match)"),
         ("nothing-zeros-128k.bin", bytes(0x20000), "128 KiB of zeros"),
         ("nothing-zeros-1m.bin", bytes(0x100000), "1 MiB of zeros"),
     ):
         add(name, data, desc, "no public rule identifies this content; size alone verifies nothing",
             dict(identified=None, valid=NOT_TRUE, nothing=True))
+    add("nothing-empty.bin", b"", "an empty file", "nothing to identify; an input-error object instead of a verdict is accepted",
+        dict(identified=False, valid=NOT_TRUE, nothing=True, error_ok=True))
 
 
 def main():
