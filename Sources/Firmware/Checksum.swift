@@ -122,8 +122,6 @@ public struct ChecksumSpec: Equatable, Sendable {
 public struct ChecksumResult: Equatable, Sendable {
     public enum Status: String, Sendable, Encodable {
         case ok = "OK", bad = "BAD", unverifiable = "UNVERIFIABLE", computedOnly = "COMPUTED"
-        /// The checksum could not be evaluated on this image (a range beyond its end).
-        case error = "ERROR"
     }
     public let name: String
     public let status: Status

@@ -50,7 +50,7 @@ public struct InspectReport: Sendable, Encodable {
         switch valid {
         case true?: return "yes (verified: \(verified.joined(separator: ", ")))"
         case false?:
-            let bad = checksums.filter { $0.status == .bad || $0.status == .error }.map { "checksum \($0.name) \($0.status.rawValue)" }
+            let bad = checksums.filter { $0.status == .bad }.map { "checksum \($0.name) \($0.status.rawValue)" }
             return "NO: " + (problems + bad).joined(separator: "; ")
         case nil:
             let unverifiable = checksums.filter { $0.status == .unverifiable }.map(\.name)
@@ -251,7 +251,9 @@ public struct Inspector: Sendable {
                     checks.append(.init(name: r.name, status: r.status, stored: fmt(r.stored), computed: fmt(r.computed),
                                         algorithm: r.summary, firstDifference: r.firstDifference))
                 } catch {
-                    checks.append(.init(name: c.name, status: .error, stored: nil, computed: nil, algorithm: error.description, firstDifference: nil))
+                    // It cannot hold on this image (its range or place lies beyond the end): it does not verify.
+                    checks.append(.init(name: c.name, status: .bad, stored: nil, computed: nil,
+                                        algorithm: "cannot be computed on this image: \(error.description)", firstDifference: nil))
                 }
             }
             for spec in layout.mediaTables {
@@ -272,7 +274,7 @@ public struct Inspector: Sendable {
         let valid: Bool?
         if best == nil {
             valid = nil
-        } else if !problems.isEmpty || checks.contains(where: { $0.status == .bad || $0.status == .error }) {
+        } else if !problems.isEmpty || checks.contains(where: { $0.status == .bad }) {
             valid = false
         } else if checks.contains(where: { $0.status == .unverifiable }) || verified.isEmpty {
             valid = nil

@@ -11,6 +11,8 @@ public struct Signature: Equatable, Sendable {
     public var pattern: BytePattern
     /// Not required for identification: used as an anchor for fields when the image has it (Binflash's INQUIRY block).
     public var optional: Bool
+    /// Looser patterns tried in order when `pattern` is found nowhere (OmniPatcher's rule levels).
+    public var fallbacks: [BytePattern] = []
 
     public init(name: String, offset: Int?, searchFrom: Int = 0, searchTo: Int? = nil, pattern: BytePattern, optional: Bool = false) {
         self.name = name; self.offset = offset; self.searchFrom = searchFrom; self.searchTo = searchTo; self.pattern = pattern
@@ -19,11 +21,15 @@ public struct Signature: Equatable, Sendable {
 
     /// Where it matches, or nil.
     public func locate(in image: [UInt8]) -> Int? {
-        if let o = offset {
-            let at = o < 0 ? image.count + o : o
-            return pattern.matches(image, at: at) ? at : nil
+        for p in [pattern] + fallbacks {
+            if let o = offset {
+                let at = o < 0 ? image.count + o : o
+                if p.matches(image, at: at) { return at }
+            } else if let at = p.firstMatch(in: image, from: searchFrom, to: searchTo) {
+                return at
+            }
         }
-        return pattern.firstMatch(in: image, from: searchFrom, to: searchTo)
+        return nil
     }
 }
 
@@ -253,6 +259,14 @@ public struct ImageLayout: Equatable, Sendable {
             } else if identifyByChecksum {
                 let verifiable = checksums.filter { if case .unknown = $0.algorithm { return false }; if case .notStored = $0.storage { return false }; return true }
                 guard !verifiable.isEmpty else { return nil }
+                // A sum over bytes that are all alike (an erased or zeroed file) matches by arithmetic, not by design.
+                let varied = verifiable.contains { c in
+                    c.ranges.contains { r in
+                        guard let rr = r.resolved(size: n), let first = rr.first else { return false }
+                        return image[rr].contains { $0 != image[first] }
+                    }
+                }
+                guard varied else { return nil }
                 for c in verifiable {
                     guard let r = try? ChecksumEngine.verify(c, image: image), r.status == .ok else { return nil }
                 }

@@ -155,7 +155,7 @@ public struct Patcher {
         guard let (layout, _) = inspector.matches(input).first else { throw .unidentified }
         let beforeReport = inspector.inspect(LoadedImage(path: "in", container: "bin", member: nil, bytes: input))
         if !beforeReport.problems.isEmpty { throw .invalidInput(beforeReport.problems.joined(separator: "; ")) }
-        let badBefore = beforeReport.checksums.filter { $0.status == .bad || $0.status == .error }
+        let badBefore = beforeReport.checksums.filter { $0.status == .bad }
         if !badBefore.isEmpty && !repairBadChecksums {
             throw .badChecksumsInInput(badBefore.map { "\($0.name): stored \($0.stored ?? "-"), computed \($0.computed ?? "-")" }.joined(separator: "; "))
         }
@@ -246,8 +246,8 @@ public struct Patcher {
         }
         let sums = layout.checksums.map { c in
             let b = before.first { $0.name == c.name }, a = after.checksums.first { $0.name == c.name }
-            return PatchReport.ChecksumChange(name: c.name, storedBefore: b?.stored, computedBefore: b?.computed, statusBefore: b?.status ?? .error,
-                                              storedAfter: a?.stored, computedAfter: a?.computed, status: a?.status ?? .error)
+            return PatchReport.ChecksumChange(name: c.name, storedBefore: b?.stored, computedBefore: b?.computed, statusBefore: b?.status ?? .bad,
+                                              storedAfter: a?.stored, computedAfter: a?.computed, status: a?.status ?? .bad)
         }
         return (img, PatchReport(family: layout.family, layout: layout.id, operations: ops.map(\.description), changes: changes,
                                  checksums: sums, changedRanges: Patcher.ranges(input, img), synthetic: layout.synthetic))

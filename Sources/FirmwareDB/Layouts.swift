@@ -8,7 +8,7 @@ enum LayoutParser {
                              "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes", "patches"]
     static let patchKeys = ["id", "kind", "media", "booktype", "provenance", "synthetic", "offset", "search_from", "search_to",
                             "ascii", "hex", "delta", "original", "replacement"]
-    static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16", "optional"]
+    static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16", "optional", "fallback_hex"]
     static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect", "example", "identifies"]
     static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
                                "not_stored", "stride", "table", "provenance"]
@@ -92,8 +92,19 @@ enum LayoutParser {
         }
         guard let p = pattern, p.count > 0 else { issues.append(e.fail("needs ascii, utf16 or hex")); return nil }
         let offset = e.int("offset", issues: &issues)
-        return Signature(name: name, offset: offset, searchFrom: e.int("search_from", issues: &issues) ?? 0,
-                         searchTo: e.int("search_to", issues: &issues), pattern: p, optional: e.bool("optional", issues: &issues) ?? false)
+        var sig = Signature(name: name, offset: offset, searchFrom: e.int("search_from", issues: &issues) ?? 0,
+                            searchTo: e.int("search_to", issues: &issues), pattern: p, optional: e.bool("optional", issues: &issues) ?? false)
+        if let v = e["fallback_hex"] {
+            guard let seq = v.sequence else { issues.append(e.fail("'fallback_hex' must be a list of hex patterns")); return nil }
+            for item in seq {
+                guard let h = item.string, let fp = BytePattern(hex: h), fp.count == p.count else {
+                    issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): each fallback_hex is a hex pattern as long as the signature"))
+                    return nil
+                }
+                sig.fallbacks.append(fp)
+            }
+        }
+        return sig
     }
 
     static func field(_ e: Entry, _ issues: inout [DBIssue]) -> FieldSpec? {
