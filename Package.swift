@@ -38,11 +38,13 @@ let package = Package(
         .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", .product(name: "Yams", package: "Yams")]),
         // Flashing: protocols as data, the plan, preflight, the executor (runs against any transport)
         .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware"]),
+        // Use cases: sessions for flash, dump, media check, region and book type; device names; journal; safe file writes
+        .target(name: "Operations", dependencies: ["SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing"]),
         // Command-line interface
         .target(
             name: "CLI",
             dependencies: [
-                "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing",
+                "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "odflash", dependencies: ["CLI"]),

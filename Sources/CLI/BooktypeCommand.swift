@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import FirmwareDB
 import Flashing
@@ -35,13 +36,13 @@ struct BooktypeCommand: ODCommand {
     }
 
     func run(_ ctx: Context) throws {
-        if set != nil && clearCounter { throw CLIError("--set and --clear-counter cannot be combined", kind: "usage", status: .usage) }
-        if temporary && set == nil { throw CLIError("--temporary goes with --set", kind: "usage", status: .usage) }
+        if set != nil && clearCounter { throw CLIError("--set and --clear-counter cannot be combined", kind: .usage) }
+        if temporary && set == nil { throw CLIError("--temporary goes with --set", kind: .usage) }
         var wanted: (media: String, code: Int)?
         if let s = set {
             let p = s.lowercased().split(separator: "=").map(String.init)
             guard p.count == 2, let bt = BooktypeCommands.bookTypes.first(where: { $0.name == p[1] }) else {
-                throw CLIError("--set takes MEDIA=BOOKTYPE, e.g. dvd+r=dvd-rom (book types: \(BooktypeCommands.bookTypes.map(\.name).joined(separator: ", ")))", kind: "usage", status: .usage)
+                throw CLIError("--set takes MEDIA=BOOKTYPE, e.g. dvd+r=dvd-rom (book types: \(BooktypeCommands.bookTypes.map(\.name).joined(separator: ", ")))", kind: .usage)
             }
             wanted = (p[0], bt.code)
         }
@@ -50,31 +51,31 @@ struct BooktypeCommand: ODCommand {
         defer { t.close() }
         let inq: InquiryData
         do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
               let cmds = family.booktype else {
             throw CLIError("no known book-type command for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
-                           kind: "refused", status: .refused)
+                           kind: .refused)
         }
         let runner = BooktypeRunner(transport: t, commands: cmds)
         func readAll() throws -> (Int?, [BooktypeSetting]) {
-            do { return try runner.readAll() } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+            do { return try runner.readAll() } catch { throw CLIError(explain(error), kind: .device) }
         }
         var (version, settings) = try readAll()
         let left = settings.first { $0.changesLeft != nil }?.changesLeft
         var changed: String?
         if let w = wanted {
             guard cmds.media[w.media] != nil else {
-                throw CLIError("\(w.media) has no book-type setting on \(family.name) drives (media: \(cmds.media.keys.sorted().joined(separator: ", ")))", kind: "usage", status: .usage)
+                throw CLIError("\(w.media) has no book-type setting on \(family.name) drives (media: \(cmds.media.keys.sorted().joined(separator: ", ")))", kind: .usage)
             }
             if cmds.flagMasks[w.media] != nil, w.code != 0x01, w.code != BooktypeCommands.native(w.media) {
                 throw CLIError("\(family.name) drives set \(w.media) only to dvd-rom or back to \(BooktypeCommands.bookTypeName(BooktypeCommands.native(w.media) ?? 0).lowercased())",
-                               kind: "usage", status: .usage)
+                               kind: .usage)
             }
             guard runner.supported(w.media, temporary: temporary, version: version) else {
                 throw CLIError("this drive's book-type command set (version \(version.map(String.init) ?? "?")) has no \(temporary ? "temporary" : "permanent") \(w.media) setting",
-                               kind: "refused", status: .refused)
+                               kind: .refused)
             }
             if let current = settings.first(where: { $0.media == w.media && $0.temporary == temporary }), current.bookTypeCode == w.code {
                 ctx.emit(Report(device: device, family: family.id, version: version, changesLeft: left, settings: settings, changed: nil, provenance: cmds.provenance),
@@ -82,7 +83,7 @@ struct BooktypeCommand: ODCommand {
                 return
             }
             if !temporary, let l = left, l <= 0 {
-                throw CLIError("the drive has no permanent book-type changes left", kind: "refused", status: .refused)
+                throw CLIError("the drive has no permanent book-type changes left", kind: .refused)
             }
             if !yes {
                 let cost = temporary ? "The temporary setting lasts until the drive is reset." :
@@ -90,12 +91,12 @@ struct BooktypeCommand: ODCommand {
                 try ctx.confirm("Set the \(temporary ? "temporary" : "permanent") \(w.media) book type to \(BooktypeCommands.bookTypeName(w.code)) on \(device)? \(cost)",
                                 action: "changing the book type", undone: "nothing was sent")
             }
-            do { try runner.set(w.media, bookType: w.code, temporary: temporary) } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+            do { try runner.set(w.media, bookType: w.code, temporary: temporary) } catch { throw CLIError(explain(error), kind: .device) }
             changed = "\(temporary ? "temporary" : "permanent") \(w.media) -> \(BooktypeCommands.bookTypeName(w.code))"
             (version, settings) = try readAll()
         } else if clearCounter {
             if !yes { try ctx.confirm("Reset the book-type change counter of \(device)? Every book-type setting returns to its default.", action: "resetting the book-type counter", undone: "nothing was sent") }
-            do { try runner.clear() } catch { throw CLIError(explain(error), kind: "device", status: .device) }
+            do { try runner.clear() } catch { throw CLIError(explain(error), kind: .device) }
             changed = "counter reset, settings restored to their defaults"
             (version, settings) = try readAll()
         }

@@ -1,3 +1,4 @@
+import Operations
 import Emulator
 import Foundation
 #if canImport(Glibc)
@@ -17,18 +18,17 @@ public final class Context {
     private var cachedDB: FirmwareDatabase?
     /// The database read ahead while the command line was parsed (used when it is the one the command asks for).
     var prefetch: DBPrefetch?
-    private var recorders: [TranscriptRecorder] = []
     private(set) var finishError: CLIError?
 
     /// Asks before an irreversible action. Never prompts in JSON mode or without a terminal: there `--yes` is required.
     /// `action` completes "... needs --yes"; `undone` says what was left untouched when the user declines.
     func confirm(_ question: String, action: String, undone: String) throws {
         if json || isatty(0) == 0 {
-            throw CLIError("\(action) needs --yes when there is no terminal to ask (or with --json)", kind: "usage", status: .usage)
+            throw CLIError("\(action) needs --yes when there is no terminal to ask (or with --json)", kind: .usage)
         }
         console.err(question + " [y/N] ")
         guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
-            throw CLIError("not confirmed; \(undone)", kind: "refused", status: .refused)
+            throw CLIError("not confirmed; \(undone)", kind: .refused)
         }
     }
 
@@ -42,13 +42,13 @@ public final class Context {
 
     /// Writes the transcript (atomically), whether the command succeeded or not.
     func finish() {
+        let recorders = opener.takeRecorders()
         guard let path = transcriptPath, !recorders.isEmpty else { return }
         let jsonl = path.hasSuffix(".jsonl")
         let body = recorders.map { jsonl ? $0.jsonLines : $0.text }.joined()
         do { try AtomicFile.write(Data(body.utf8), to: path) }
         catch let e as CLIError { finishError = e }
-        catch { finishError = CLIError("\(path): \(error)", kind: "output") }
-        recorders = []
+        catch { finishError = CLIError("\(path): \(error)", kind: .output) }
     }
 
     /// The firmware-db, loaded once. A broken db is an error naming the file and line.
@@ -57,7 +57,7 @@ public final class Context {
         let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
         guard let root = FirmwareDatabase.locate(explicit: dbPath, environment: ProcessInfo.processInfo.environment,
                                                  executable: exe, cwd: FileManager.default.currentDirectoryPath) else {
-            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage)
+            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db)
         }
         do {
             let db: FirmwareDatabase
@@ -66,7 +66,7 @@ public final class Context {
             cachedDB = db
             return db
         } catch {
-            throw CLIError(error.description, kind: "db", status: .failed)
+            throw CLIError(error.description, kind: .db)
         }
     }
 
@@ -75,57 +75,25 @@ public final class Context {
         return arg0
     }
 
-    /// Opens a device by name: /dev/sgN, /dev/srN (or sgN, srN), usb:BUS:ADDR, usb:VID:PID, emu:NAME, replay:FILE.
+    /// The device opener: the one place device names are interpreted (DeviceName), with the transcript and echo.
+    lazy var opener: DeviceOpener = {
+        let console = self.console
+        return DeviceOpener(database: { [unowned self] in try self.database() },
+                            recordTranscripts: transcriptPath != nil,
+                            echo: verbose ? { console.err($0) } : nil)
+    }()
+
+    /// Opens a device by name (see DeviceName).
+    public func openDevice(_ name: String, exclusive: Bool = false) throws -> OpenedDevice {
+        try opener.open(name, exclusive: exclusive)
+    }
+
     public func open(_ name: String, exclusive: Bool = false) throws -> any SCSITransport {
-        let t: any SCSITransport
-        do {
-            if name.hasPrefix("emu:") {
-                let db = try database()
-                let profile = try DriveProfile.resolve(String(name.dropFirst(4)), emulatorDir: db.emulatorDirectory)
-                t = EmulatedDrive(profile: profile, deviceName: name)
-            } else if name.hasPrefix("usb:") {
-                let iface = try USBEnumerator.resolve(name)
-                t = BOTTransport(pipe: try LibUSBDevice(iface), deviceName: iface.name)
-            } else if name.hasPrefix("replay:") {
-                let path = String(name.dropFirst(7))
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CLIError("\(path): cannot read the transcript", kind: "input", status: .usage)
-                }
-                t = try ReplayTransport(jsonLines: String(decoding: data, as: UTF8.self), deviceName: name)
-            } else {
-                let path = name.hasPrefix("/") ? name : "/dev/" + name
-                t = try SGIOTransport(path: path, exclusive: exclusive)
-            }
-        } catch let e as DriveProfile.Failure {
-            throw CLIError(e.description, kind: "device", status: .device)
-        } catch let e as TransportError {
-            throw CLIError(e.description, kind: "device", status: .device)
-        } catch let e as ReplayTransport.Failure {
-            throw CLIError(e.description, kind: "input", status: .usage)
-        }
-        var wrapped = t
-        if transcriptPath != nil {
-            let rec = TranscriptRecorder(t)
-            recorders.append(rec)
-            wrapped = rec
-        }
-        if verbose {
-            let console = self.console
-            wrapped = EchoingTransport(wrapped) { console.err("  " + $0 + "\n") }
-        }
-        return wrapped
+        try openDevice(name, exclusive: exclusive).transport
     }
 
     /// The emulated drive behind a device, looking through the wrappers.
-    func emulatedDrive(of t: any SCSITransport) -> EmulatedDrive? {
-        var cur: any SCSITransport = t
-        while true {
-            if let e = cur as? EmulatedDrive { return e }
-            if let w = cur as? EchoingTransport { cur = w.inner; continue }
-            if let w = cur as? TranscriptRecorder { cur = w.inner; continue }
-            return nil
-        }
-    }
+    func emulatedDrive(of t: any SCSITransport) -> EmulatedDrive? { EmulatedDrive.behind(t) }
 
     func emulatedProfile(of t: any SCSITransport) -> DriveProfile? { emulatedDrive(of: t)?.profile }
 

@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import FirmwareDB
 import Foundation
@@ -23,7 +24,7 @@ struct DBCommand: ParsableCommand {
             let root = FirmwareDatabase.locate(explicit: global.db, environment: ProcessInfo.processInfo.environment,
                                                executable: Context.executablePath(CommandLine.arguments.first ?? ""),
                                                cwd: FileManager.default.currentDirectoryPath)
-            guard let root else { throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: "db", status: .usage) }
+            guard let root else { throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db) }
             let (issues, db) = FirmwareDatabase.lintAndRead(root: root)
             let r = Report(root: root, ok: issues.isEmpty, families: db.families.count, models: db.models.count,
                            issues: issues.map(\.description))

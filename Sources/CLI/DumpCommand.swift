@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Firmware
 import FirmwareDB
@@ -41,20 +42,20 @@ struct DumpCommand: ODCommand {
     func run(_ ctx: Context) throws {
         let db = try ctx.database()
         if !forceOverwrite && FileManager.default.fileExists(atPath: output) {
-            throw CLIError("\(output) exists: choose another name or add --force-overwrite", kind: "output", status: .failed)
+            throw CLIError("\(output) exists: choose another name or add --force-overwrite", kind: .output)
         }
         let t = try ctx.open(device, exclusive: !device.hasPrefix("emu:"))
         defer { t.close() }
         let inq: InquiryData
         do { inq = try DriveIdentifier(t).inquiry() }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family) else {
             throw CLIError("\(inq.vendor) \(inq.product) \(inq.revision) is not in firmware-db: odflash sends no vendor command to an unknown drive",
-                           kind: "refused", status: .refused)
+                           kind: .refused)
         }
         guard !family.dumpVariants.isEmpty else {
-            throw CLIError("no public method reads the firmware of \(family.name) (\(family.id)) drives", kind: "refused", status: .refused)
+            throw CLIError("no public method reads the firmware of \(family.name) (\(family.id)) drives", kind: .refused)
         }
         var dumper = Dumper(transport: t)
         let console = ctx.console, tty = isatty(2) == 1 && !ctx.json
@@ -67,15 +68,15 @@ struct DumpCommand: ODCommand {
         let proto: DumpProtocol, probe: ProbeData
         do { (proto, probe) = try Dumper.select(family.dumpVariants, on: t, idTables: db.idTables) } catch {
             if !error.refused {
-                throw CLIError("dump failed, nothing was written to \(output): \(error.description)", kind: "device", status: .device)
+                throw CLIError("dump failed, nothing was written to \(output): \(error.description)", kind: .device)
             }
-            throw CLIError("dump refused, nothing was sent but identification: \(error.description)", kind: "refused", status: .refused)
+            throw CLIError("dump refused, nothing was sent but identification: \(error.description)", kind: .refused)
         }
         let result: Dumper.Result
         do { result = try dumper.run(proto, probe: probe) } catch {
             if tty { console.err("\n") }
             let cleanup = error.cleanupNotes.isEmpty ? "" : "; restoring the drive also failed (\(error.cleanupNotes.joined(separator: "; "))): power-cycle it"
-            throw CLIError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: "device", status: .device)
+            throw CLIError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: .device)
         }
         if tty { console.err("\n") }
         try AtomicFile.write(Data(result.bytes), to: output, overwrite: forceOverwrite)

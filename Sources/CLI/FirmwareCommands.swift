@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Firmware
 import FirmwareDB
@@ -22,9 +23,9 @@ extension Context {
     func loadImage(_ path: String, member: String?) throws -> LoadedImage {
         let loaded: LoadedImage
         do { loaded = try ImageFile.load(path, member: member) }
-        catch { throw CLIError(error.description, kind: "input", status: .usage) }
+        catch { throw CLIError(error.description, kind: .input) }
         if let m = member, loaded.container != "zip" {
-            throw CLIError("--member \(m) applies to zip archives; \(path) is not one", kind: "usage", status: .usage)
+            throw CLIError("--member \(m) applies to zip archives; \(path) is not one", kind: .usage)
         }
         return loaded
     }
@@ -322,26 +323,26 @@ extension FWCommand {
                 if regionFree { ops.append(.regionFree) }
                 ops += try booktype.map { s throws(PatchError) in try PatchOperation.booktype(s) }
                 return ops
-            } catch { throw CLIError(error.description, kind: "usage", status: .usage) }
+            } catch { throw CLIError(error.description, kind: .usage) }
         }
 
         func run(_ ctx: Context) throws {
             let ops = try operations()
-            guard !ops.isEmpty else { throw CLIError(PatchError.noChange.description, kind: "usage", status: .usage) }
-            guard dryRun || output != nil else { throw CLIError("give -o OUTPUT (or --dry-run)", kind: "usage", status: .usage) }
+            guard !ops.isEmpty else { throw CLIError(PatchError.noChange.description, kind: .usage) }
+            guard dryRun || output != nil else { throw CLIError("give -o OUTPUT (or --dry-run)", kind: .usage) }
             if let o = output {
                 let inReal = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
                 let outReal = URL(fileURLWithPath: o).resolvingSymlinksInPath().path
-                if inReal == outReal { throw CLIError("the output is the input: odflash never modifies its input", kind: "usage", status: .usage) }
+                if inReal == outReal { throw CLIError("the output is the input: odflash never modifies its input", kind: .usage) }
                 if !dryRun && !forceOverwrite && FileManager.default.fileExists(atPath: o) {
-                    throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: "output", status: .refused)
+                    throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: .outputExists)
                 }
             }
             let loaded = try ctx.loadImage(input, member: member)
             let (db, insp) = try ctx.inspector()
             let result: (image: [UInt8], report: PatchReport)
             do { result = try Patcher(inspector: insp).apply(ops, to: loaded.bytes, repairBadChecksums: repairChecksums) }
-            catch { throw CLIError(error.description, kind: "refused", status: .refused) }
+            catch { throw CLIError(error.description, kind: .refused) }
             if !dryRun, let o = output {
                 try AtomicFile.write(Data(result.image), to: o, overwrite: forceOverwrite)
             }
@@ -392,17 +393,17 @@ extension FWCommand {
 
         func run(_ ctx: Context) throws {
             let db = try ctx.database()
-            guard count >= 1 && count <= 100_000 else { throw CLIError("--count must be 1-100000", kind: "usage", status: .usage) }
+            guard count >= 1 && count <= 100_000 else { throw CLIError("--count must be 1-100000", kind: .usage) }
             var targets: [(Family, ImageLayout)] = []
             if family == "all" {
                 targets = db.families.flatMap { f in f.layouts.map { (f, $0) } }
             } else {
                 guard let fam = db.family(family) else {
-                    throw CLIError("no family '\(family)' in firmware-db (known: all, \(db.families.map(\.id).joined(separator: ", ")))", kind: "input", status: .usage)
+                    throw CLIError("no family '\(family)' in firmware-db (known: all, \(db.families.map(\.id).joined(separator: ", ")))", kind: .input)
                 }
                 guard let l = layout.map({ id in fam.layouts.first { $0.id == id } }) ?? fam.layouts.first else {
                     throw CLIError(fam.layouts.isEmpty ? "family '\(family)' has no image layout to generate" :
-                                   "family '\(family)' has no layout '\(layout ?? "")' (known: \(fam.layouts.map(\.id).joined(separator: ", ")))", kind: "input", status: .usage)
+                                   "family '\(family)' has no layout '\(layout ?? "")' (known: \(fam.layouts.map(\.id).joined(separator: ", ")))", kind: .input)
                 }
                 targets = [(fam, l)]
             }
@@ -411,14 +412,14 @@ extension FWCommand {
                 var list: [SyntheticATIP] = []
                 for t in c.split(separator: ",") {
                     let p = t.split(separator: ":").compactMap { UInt8($0) }
-                    guard p.count == 3, p[1] < 60, p[2] < 75 else { throw CLIError("--cdr: '\(t)' is not MM:SS:FF", kind: "usage", status: .usage) }
+                    guard p.count == 3, p[1] < 60, p[2] < 75 else { throw CLIError("--cdr: '\(t)' is not MM:SS:FF", kind: .usage) }
                     list.append(SyntheticATIP((p[0], p[1], p[2]), (79, 59, 74)))
                 }
                 cdrTable = list
             }
             if count > 1 {
                 do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
-                catch { throw CLIError("cannot create folder \(output): \(error.localizedDescription)", kind: "output", status: .failed) }
+                catch { throw CLIError("cannot create folder \(output): \(error.localizedDescription)", kind: .output) }
             }
             var outs: [Out] = []
             for i in 0..<count {
@@ -427,7 +428,7 @@ extension FWCommand {
                 spec.seed = seed &+ UInt64(i)
                 if let t = size {
                     let v = t.lowercased().hasPrefix("0x") ? Int(t.dropFirst(2), radix: 16) : Int(t)
-                    guard let n = v, n > 0, n <= 64 << 20 else { throw CLIError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: "usage", status: .usage) }
+                    guard let n = v, n > 0, n <= 64 << 20 else { throw CLIError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: .usage) }
                     spec.size = n
                 }
                 spec.cdrTable = cdrTable
@@ -440,7 +441,7 @@ extension FWCommand {
                 if let b = bootcode { spec.bootcode = b }
                 let bytes: [UInt8]
                 do { bytes = try SyntheticImage.generate(l, spec, idTables: db.idTables) }
-                catch { throw CLIError("\(fam.id)/\(l.id): \(error.description)", kind: "input", status: .usage) }
+                catch { throw CLIError("\(fam.id)/\(l.id): \(error.description)", kind: .input) }
                 let path = count == 1 ? output : "\(output)/\(fam.id)-\(l.id)-\(spec.seed).bin"
                 try AtomicFile.write(Data(bytes), to: path, overwrite: forceOverwrite)
                 outs.append(Out(output: path, family: fam.id, layout: l.id, size: bytes.count, sha256: count == 1 ? SHA256.hex(bytes) : "", synthetic: true))
@@ -463,7 +464,7 @@ extension FWCommand {
             struct M: Encodable { let name: String; let size: Int }
             let list: [M]
             do { list = try ImageFile.zipMembers(archive).map { M(name: $0.name, size: $0.size) } }
-            catch { throw CLIError(error.description, kind: "input", status: .usage) }
+            catch { throw CLIError(error.description, kind: .input) }
             ctx.emit(list, text: TextTable.render(["MEMBER", "SIZE"], list.map { [$0.name, "\($0.size)"] }))
         }
     }

@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Emulator
 import FirmwareDB
@@ -69,8 +70,8 @@ struct Info: ODCommand {
         defer { t.close() }
         let info: DriveInfo
         do { info = try DriveIdentifier(t).identify() }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
         let emu = ctx.emulatedProfile(of: t).map { Emulation(profile: $0.name, synthetic: $0.synthetic ?? false, provenance: $0.provenance) }
         // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).

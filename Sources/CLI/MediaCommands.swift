@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Dispatch
 import Emulator
@@ -54,11 +55,11 @@ struct MediaCommand: ParsableCommand {
 
         func run(_ ctx: Context) throws {
             let query: MediaQuery
-            do { query = try MediaQuery(code) } catch { throw CLIError(error.description, kind: "usage", status: .usage) }
+            do { query = try MediaQuery(code) } catch { throw CLIError(error.description, kind: .usage) }
             let (_, inspector) = try ctx.inspector()
             let files = LiteralScan.files(paths.isEmpty ? ["."] : paths)
             for p in paths where !FileManager.default.fileExists(atPath: p) {
-                throw CLIError("\(p): no such file or folder", kind: "input", status: .usage)
+                throw CLIError("\(p): no such file or folder", kind: .input)
             }
             let literals = query.literals
             let results = Results()
@@ -169,7 +170,7 @@ extension MediaCommand {
         }
 
         func run(_ ctx: Context) throws {
-            if (firmware != nil || member != nil) && !check { throw CLIError("--firmware goes with --check", kind: "usage", status: .usage) }
+            if (firmware != nil || member != nil) && !check { throw CLIError("--firmware goes with --check", kind: .usage) }
             let db = try ctx.database()
             let t = try ctx.open(device)
             defer { t.close() }
@@ -177,11 +178,11 @@ extension MediaCommand {
             do {
                 _ = try DriveIdentifier(t).inquiry()
                 disc = try DiscIdentifier(t).identify()
-            } catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
-            catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
-            catch let e as ParseError { throw CLIError("\(device): the drive's answer is malformed: \(e)", kind: "device", status: .device) }
-            catch let e as DiscError { throw CLIError("\(device): \(e)", kind: "device", status: .device) }
-            catch let e as SCSICommandError { throw CLIError("\(device): \(e)", kind: "device", status: .device) }
+            } catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
+            catch let e as TransportError { throw CLIError(e.description, kind: .device) }
+            catch let e as ParseError { throw CLIError("\(device): the drive's answer is malformed: \(e)", kind: .device) }
+            catch let e as DiscError { throw CLIError("\(device): \(e)", kind: .device) }
+            catch let e as SCSICommandError { throw CLIError("\(device): \(e)", kind: .device) }
 
             var manufacturer: Manufacturer?
             if let a = disc.atip {
@@ -195,12 +196,12 @@ extension MediaCommand {
 
             var chk: Check?
             if check {
-                guard disc.medium == .present else { throw CLIError("\(device): no disc in the drive (\(disc.medium.rawValue)); --check needs the disc", kind: "device", status: .device) }
+                guard disc.medium == .present else { throw CLIError("\(device): no disc in the drive (\(disc.medium.rawValue)); --check needs the disc", kind: .device) }
                 guard let code = disc.code else {
-                    throw CLIError("\(device): the disc's media ID could not be read (\(disc.notes.first ?? "no media ID")); nothing to check", kind: "device", status: .device)
+                    throw CLIError("\(device): the disc's media ID could not be read (\(disc.notes.first ?? "no media ID")); nothing to check", kind: .device)
                 }
                 guard let fw = firmware else {
-                    throw CLIError("give --firmware IMAGE (a vendor download or a dump): firmware-db holds no media list for this drive", kind: "usage", status: .usage)
+                    throw CLIError("give --firmware IMAGE (a vendor download or a dump): firmware-db holds no media list for this drive", kind: .usage)
                 }
                 chk = try checkSupport(ctx, db, code: code, disc: disc, firmware: fw, t: t)
             }

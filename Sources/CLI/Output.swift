@@ -1,27 +1,14 @@
 import Foundation
+import Operations
 import SCSI
 
-/// Exit codes, documented in the README.
-public enum ExitStatus: Int32, Sendable {
-    case ok = 0
-    case failed = 1        // the operation ran and found a problem (lint issues, a check failed)
-    case usage = 2         // bad arguments or input
-    case device = 3        // the device could not be opened or answered wrongly
-    case refused = 4       // a safety check refused the operation
-    case flashFailed = 5   // a flash started and did not complete or could not be verified
-}
+/// The CLI reports the library's errors: one line, a kind, an exit status.
+public typealias CLIError = OperationError
 
-/// A failure to report: one line, a kind, an exit status.
-public struct CLIError: Error, CustomStringConvertible {
-    public let message: String
-    public let kind: String
-    public let status: ExitStatus
-    public init(_ message: String, kind: String = "error", status: ExitStatus = .failed) {
-        self.message = message
-        self.kind = kind
-        self.status = status
-    }
-    public var description: String { message }
+/// An error that carries a command's report (a refused or failed flash): with --json the report sits inside the error.
+struct ReportedError: Error {
+    let error: CLIError
+    let report: any Encodable & Sendable
 }
 
 /// Where command output goes. Tests capture it; the executable writes to the real streams.

@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import FirmwareDB
 import Flashing
@@ -38,28 +39,28 @@ struct RegionCommand: ODCommand {
             return nil   // 05/24/00 or 05/20/00: RPC-I firmware
         } catch let e as TransportError {
             if case .hostError = e { return nil }   // QEMU's scsi-cd: REPORT KEY is not emulated
-            throw CLIError(e.description, kind: "device", status: .device)
+            throw CLIError(e.description, kind: .device)
         } catch let e as ParseError {
-            throw CLIError("\(device): the drive's RPC state is malformed: \(e)", kind: "device", status: .device)
+            throw CLIError("\(device): the drive's RPC state is malformed: \(e)", kind: .device)
         }
     }
 
     func run(_ ctx: Context) throws {
-        if let n = set, !(1...8).contains(n) { throw CLIError("--set takes a region from 1 to 8", kind: "usage", status: .usage) }
+        if let n = set, !(1...8).contains(n) { throw CLIError("--set takes a region from 1 to 8", kind: .usage) }
         if [set != nil, vendorReset, globalReset].filter({ $0 }).count > 1 {
-            throw CLIError("--set, --vendor-reset and --global-reset are separate operations: one at a time", kind: "usage", status: .usage)
+            throw CLIError("--set, --vendor-reset and --global-reset are separate operations: one at a time", kind: .usage)
         }
         let t = try ctx.open(device)
         defer { t.close() }
         let inq: InquiryData
         do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: "device", status: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: "device", status: .device) }
+        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
+        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         if vendorReset || globalReset { return try reset(ctx, t, inq) }
         guard let state = try read(t) else {
             let rep = DriveInfo.RPCReport(available: false, typeCode: nil, type: nil, regionMask: nil, regions: nil, vendorResetsLeft: nil,
                                           userChangesLeft: nil, scheme: nil, note: "RPC-I (not enforced): the drive does not report a region state")
-            if set != nil { throw CLIError("\(device) runs RPC-I firmware (no region state): there is no region to set", kind: "refused", status: .refused) }
+            if set != nil { throw CLIError("\(device) runs RPC-I firmware (no region state): there is no region to set", kind: .refused) }
             ctx.emit(Report(device: device, rpc: rep, changed: false, before: nil), text: "Region: RPC-I (not enforced): the drive does not report a region state\n")
             return
         }
@@ -73,7 +74,7 @@ struct RegionCommand: ODCommand {
             return
         }
         guard state.userChangesLeft > 0, state.typeCode != 3 else {
-            throw CLIError("the drive's region is permanent (no user changes left): only a vendor reset could change it", kind: "refused", status: .refused)
+            throw CLIError("the drive's region is permanent (no user changes left): only a vendor reset could change it", kind: .refused)
         }
         if !yes {
             try ctx.confirm("Set region \(n) on \(device)? This spends one change: \(state.userChangesLeft - 1) will be left\(state.userChangesLeft == 1 ? " and the region becomes PERMANENT" : "").",
@@ -83,9 +84,9 @@ struct RegionCommand: ODCommand {
         let mask = UInt8(0xFF & ~(1 << (n - 1)))
         let r = try t.execute(.sendKey(keyFormat: 0x06, parameterLength: 8), .toDevice([0, 6, 0, 0, mask, 0, 0, 0]), timeout: 20)
         guard r.isGood else {
-            throw CLIError("the drive refused the region change: \(r.sense?.description ?? r.status.name)", kind: "device", status: .device)
+            throw CLIError("the drive refused the region change: \(r.sense?.description ?? r.status.name)", kind: .device)
         }
-        guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: "device", status: .device) }
+        guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: .device) }
         ctx.emit(Report(device: device, rpc: RegionCommand.report(after), changed: true, before: state.regionDescription),
                  text: "Region changed: \(state.regionDescription) -> \(after.regionDescription)\n" + RegionCommand.text(after))
     }
@@ -97,40 +98,40 @@ struct RegionCommand: ODCommand {
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
               let resets = family.region, !(globalReset ? resets.global : resets.vendor).isEmpty else {
             throw CLIError("no known \(kind) region reset for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
-                           kind: "refused", status: .refused)
+                           kind: .refused)
         }
         guard let before = try read(t) else {
-            throw CLIError("\(device) runs RPC-I firmware (no region state): there is nothing to reset", kind: "refused", status: .refused)
+            throw CLIError("\(device) runs RPC-I firmware (no region state): there is nothing to reset", kind: .refused)
         }
         if !globalReset && before.vendorResetsLeft == 0 {
-            throw CLIError("the drive has no vendor resets left: only a global reset could restore it", kind: "refused", status: .refused)
+            throw CLIError("the drive has no vendor resets left: only a global reset could restore it", kind: .refused)
         }
         var probe = ProbeData()
         if globalReset {
             var p = FlashProtocol(name: "region", provenance: resets.provenance, commit: [])
             p.probes = resets.probes
-            do { probe = try ProbeRunner.run(p, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: "device", status: .device) }
+            do { probe = try ProbeRunner.run(p, on: t) } catch { throw CLIError("identification read: \(error.description)", kind: .device) }
             for pr in resets.probes {
                 guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { continue }
                 guard db.idTables[d.table]?.find(id) != nil else {
-                    throw CLIError("the drive ID read from RAM ('\(id)') is not in \(d.table): odflash sends no reset keyed by an unknown ID", kind: "refused", status: .refused)
+                    throw CLIError("the drive ID read from RAM ('\(id)') is not in \(d.table): odflash sends no reset keyed by an unknown ID", kind: .refused)
                 }
             }
         }
         let cdbs: [CDB]
-        do { cdbs = try resets.cdbs(global: globalReset, probe: probe) } catch { throw CLIError("\(error)", kind: "refused", status: .refused) }
+        do { cdbs = try resets.cdbs(global: globalReset, probe: probe) } catch { throw CLIError("\(error)", kind: .refused) }
         if !yes {
             try ctx.confirm("Send the \(kind) region reset to \(device) (\(inq.vendor) \(inq.product))? \(resets.warning ?? "")",
                             action: "a region reset", undone: "nothing was sent")
         }
         for c in cdbs {
             let r: CommandResult
-            do { r = try t.execute(c, .none, timeout: 20) } catch { throw CLIError("\(kind) reset [\(c)] failed: \(error)", kind: "device", status: .device) }
+            do { r = try t.execute(c, .none, timeout: 20) } catch { throw CLIError("\(kind) reset [\(c)] failed: \(error)", kind: .device) }
             guard r.isGood else {
-                throw CLIError("the drive refused the \(kind) reset [\(c)]: \(r.sense?.description ?? r.status.name)", kind: "device", status: .device)
+                throw CLIError("the drive refused the \(kind) reset [\(c)]: \(r.sense?.description ?? r.status.name)", kind: .device)
             }
         }
-        guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: "device", status: .device) }
+        guard let after = try read(t) else { throw CLIError("the drive no longer reports its region state", kind: .device) }
         ctx.emit(Report(device: device, rpc: RegionCommand.report(after), changed: true, before: before.regionDescription),
                  text: "\(kind.capitalized) reset sent: user changes \(before.userChangesLeft) -> \(after.userChangesLeft), vendor resets \(before.vendorResetsLeft) -> \(after.vendorResetsLeft)\n" + RegionCommand.text(after))
     }

@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Foundation
 import SCSI
@@ -27,10 +28,13 @@ protocol ODCommand: ParsableCommand {
     /// Whether the command loads the firmware-db through the Context (it is then read ahead while the command line is
     /// parsed). Commands that never do, or read it their own way (db lint), say false.
     static var readsFirmwareDB: Bool { get }
+    /// With --json the command prints NDJSON (one object a line, each with a "type"), its error included.
+    static var streamsJSON: Bool { get }
 }
 
 extension ODCommand {
     static var readsFirmwareDB: Bool { true }
+    static var streamsJSON: Bool { false }
 }
 
 public struct Odflash: ParsableCommand {
@@ -54,7 +58,7 @@ public enum Runner {
     static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t)) -> Int32 {
         let wantsJSON = arguments.contains("--json")
         if ids.0 != ids.1 || ids.2 != ids.3 {
-            return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: "security", status: .refused), json: wantsJSON, console: console)
+            return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, console: console)
         }
         let prefetch = DBPrefetch.start(arguments)
         let command: ParsableCommand
@@ -69,7 +73,7 @@ public enum Runner {
                 return 0
             }
             let msg = Odflash.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: "usage", status: .usage), json: wantsJSON, console: console)
+            return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: .usage), json: wantsJSON, console: console)
         }
         guard let cmd = command as? any ODCommand else {
             console.out(Odflash.helpMessage(for: helpTarget(arguments)) + "\n")   // "help X" and "X --help" arrive as a help command
@@ -78,17 +82,20 @@ public enum Runner {
         let g = cmd.global
         let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db, transcriptPath: g.transcript)
         ctx.prefetch = prefetch
+        let lines = type(of: cmd).streamsJSON
         do {
             do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
             ctx.finish()
             if let e = ctx.finishError { throw e }
             return 0
+        } catch let e as ReportedError {
+            return report(e.error, report: e.report, json: g.json, lines: lines, console: console)
         } catch let e as CLIError {
-            return report(e, json: g.json, console: console)
+            return report(e, json: g.json, lines: lines, console: console)
         } catch let e as ExitCode {
             return e.rawValue
         } catch {
-            return report(CLIError("\(error)", kind: "error", status: .failed), json: g.json, console: console)
+            return report(CLIError("\(error)", kind: .failed), json: g.json, lines: lines, console: console)
         }
     }
 
@@ -102,15 +109,27 @@ public enum Runner {
         return t
     }
 
+    /// The one error shape: {"type": "error", "error": {"kind", "message", "exitStatus", "report"?}}.
     struct ErrorReport: Encodable {
-        struct Body: Encodable { let message: String; let kind: String; let exitStatus: Int32 }
+        struct Body: Encodable {
+            let message: String; let kind: String; let exitStatus: Int32
+            let report: (any Encodable & Sendable)?
+            enum CodingKeys: String, CodingKey { case message, kind, exitStatus, report }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(message, forKey: .message); try c.encode(kind, forKey: .kind); try c.encode(exitStatus, forKey: .exitStatus)
+                if let r = report { try r.encode(to: c.superEncoder(forKey: .report)) }
+            }
+        }
+        let type = "error"
         let error: Body
     }
 
-    static func report(_ e: CLIError, json: Bool, console: Console) -> Int32 {
+    static func report(_ e: CLIError, report: (any Encodable & Sendable)? = nil, json: Bool, lines: Bool = false, console: Console) -> Int32 {
         let oneLine = e.message.split(separator: "\n").joined(separator: "; ")
         if json {
-            console.out(JSON.encode(ErrorReport(error: .init(message: oneLine, kind: e.kind, exitStatus: e.status.rawValue))))
+            let r = ErrorReport(error: .init(message: oneLine, kind: e.kind.name, exitStatus: e.status.rawValue, report: report))
+            console.out(lines ? JSON.compact(r) + "\n" : JSON.encode(r))
         } else {
             console.err("odflash: error: \(oneLine)\n")
         }

@@ -1,3 +1,4 @@
+import Operations
 import ArgumentParser
 import Foundation
 import SCSI
@@ -43,7 +44,7 @@ struct SenseCommand: ODCommand {
         }
         let parsed: SenseInput
         do { parsed = try SenseInput.parse(text) }
-        catch { throw CLIError(error.description, kind: "input", status: .usage) }
+        catch { throw CLIError(error.description, kind: .input) }
         let s = parsed.sense
         let raw = parsed.fromBytes
         let r = Report(

@@ -138,6 +138,17 @@ public struct DriveProfile: Codable, Equatable, Sendable {
     /// NEC/Optiarc CF 03 (Binflash GetStrategyVersions): the 8-character write-strategy version of each media class,
     /// in the source's order (CD-R, CD-RW, DVD+R, ...); absent: the drive refuses CFh as an unknown command.
     public var strategyVersions: [String]?
+    /// The image the emulated flash holds from the start (a synthetic image of a firmware-db layout placed at `at`),
+    /// so that a backup read from the drive is a valid image of its model, as on a real drive.
+    public var initialImage: InitialImage?
+    public struct InitialImage: Codable, Equatable, Sendable {
+        public var family: String
+        public var layout: String
+        public var at: Int?
+        /// Bytes of the image from here on are placed (a flash holds the dump range, not the file's trailer).
+        public var from: Int?
+        public var to: Int?
+    }
     /// A misbehaving drive, for robustness tests: every answer mangled (see EmulatedDrive.Adversarial).
     public var adversarial: Adversarial?
 
@@ -164,6 +175,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         case firmware
         case adversarial
         case firmwareInformation, strategyVersions
+        case initialImage
     }
 
     public enum Failure: Error, CustomStringConvertible, Equatable {

@@ -90,6 +90,13 @@ public final class FirmwareMemory {
         for m in 0...2 { booktypes[m] = (m == 1 ? 0x92 : m == 2 ? 0xE1 : 0xA1, m == 1 ? 0x92 : m == 2 ? 0xE1 : 0xA1, false) }
     }
 
+    /// Puts bytes into the flash as if they had always been there (a profile's initial image).
+    public func install(_ bytes: ArraySlice<UInt8>, at: Int) {
+        guard at >= 0, at + bytes.count <= flash.count else { return }
+        flash.replaceSubrange(at..<(at + bytes.count), with: bytes)
+        staged = behavior == "btc" ? staged : flash
+    }
+
     /// Takes over another memory's flash contents (a dry-run copy of an emulated drive starts where the drive is).
     public func load(_ o: FirmwareMemory) {
         guard o.flash.count == flash.count else { return }

@@ -19,7 +19,8 @@ public struct PreflightInput: Sendable {
     public var layoutFamily: String?
     public var imageModelIDs: [String]
     public var modelImageID: String?
-    public var drivebootcode: String?
+    /// What to say for exclusive access when it is not a question of O_EXCL (a dry run, an emulated drive).
+    public var exclusiveDetail: String?
     /// Flags.
     public var allowUntested = false
     public var allowReinstall = false
@@ -38,80 +39,94 @@ public struct PreflightInput: Sendable {
 }
 
 public struct PreflightCheck: Sendable, Encodable {
+    /// What a check is about: its identity (the name is for people and may be the database's words).
+    public enum ID: String, Sendable, Encodable {
+        case opticalDrive, modelInDB, flashProtocol, testedStatus, imageFamily, imageChecksums, imageForModel, noDisc
+        case exclusiveAccess, version, risk, backup, journal, protocolForImage, driveID, probe, descriptor
+        /// The checks that say which drive and which image this is: the vendor's identification reads (read-only) are
+        /// sent only when these pass.
+        public var isIdentity: Bool { [.opticalDrive, .modelInDB, .flashProtocol, .imageFamily].contains(self) }
+    }
+    public let id: ID
     public let name: String
     public let passed: Bool
     public let detail: String
     /// A mismatch no flag can override (model, size, family, checksum, bootcode).
     public let hard: Bool
-    public init(name: String, passed: Bool, detail: String, hard: Bool) { self.name = name; self.passed = passed; self.detail = detail; self.hard = hard }
+    public init(_ id: ID, name: String, passed: Bool, detail: String, hard: Bool) {
+        self.id = id; self.name = name; self.passed = passed; self.detail = detail; self.hard = hard
+    }
+    enum CodingKeys: String, CodingKey { case name, passed, detail, hard }
 }
 
 public enum Preflight {
     /// Every check, in order. Flashing may start only when all pass.
     public static func run(_ i: PreflightInput) -> [PreflightCheck] {
         var out: [PreflightCheck] = []
-        func add(_ n: String, _ ok: Bool, _ d: String, hard: Bool = true) { out.append(.init(name: n, passed: ok, detail: d, hard: hard)) }
+        func add(_ id: PreflightCheck.ID, _ n: String, _ ok: Bool, _ d: String, hard: Bool = true) {
+            out.append(.init(id, name: n, passed: ok, detail: d, hard: hard))
+        }
 
-        add("optical drive", i.inquiry.isMMC, "\(i.inquiry.vendor) \(i.inquiry.product) \(i.inquiry.revision), \(i.inquiry.deviceTypeName)")
-        add("model in firmware-db", i.modelName != nil && i.family != nil,
+        add(.opticalDrive, "optical drive", i.inquiry.isMMC, "\(i.inquiry.vendor) \(i.inquiry.product) \(i.inquiry.revision), \(i.inquiry.deviceTypeName)")
+        add(.modelInDB, "model in firmware-db", i.modelName != nil && i.family != nil,
             i.modelName.map { "\($0) (family \(i.family ?? "?"))" } ?? "\(i.inquiry.vendor) \(i.inquiry.product) is not in firmware-db: odflash never sends vendor commands to an unknown drive")
-        add("flash protocol", i.hasProtocol, i.hasProtocol ? "from firmware-db" : "no public flash protocol is known for family \(i.family ?? "?")")
+        add(.flashProtocol, "flash protocol", i.hasProtocol, i.hasProtocol ? "from firmware-db" : "no public flash protocol is known for family \(i.family ?? "?")")
         switch i.familyStatus {
-        case "ok"?: add("tested status", true, "flashing this family is marked ok")
-        case "not-tested"?: add("tested status", i.allowUntested, i.allowUntested ? "not tested on real hardware; accepted with --allow-untested" :
+        case "ok"?: add(.testedStatus, "tested status", true, "flashing this family is marked ok")
+        case "not-tested"?: add(.testedStatus, "tested status", i.allowUntested, i.allowUntested ? "not tested on real hardware; accepted with --allow-untested" :
                                 "flashing \(i.family ?? "?") has not been tested on real hardware: --allow-untested accepts that risk", hard: false)
-        case "bad"?: add("tested status", i.force, i.force ? "marked bad; accepted with --force" : "flashing \(i.family ?? "?") is marked bad in firmware-db", hard: false)
-        default: add("tested status", false, "flashing is not applicable to \(i.family ?? "this drive")")
+        case "bad"?: add(.testedStatus, "tested status", i.force, i.force ? "marked bad; accepted with --force" : "flashing \(i.family ?? "?") is marked bad in firmware-db", hard: false)
+        default: add(.testedStatus, "tested status", false, "flashing is not applicable to \(i.family ?? "this drive")")
         }
         if let id = i.image.identity {
             let weak = id.identifiedBy == .size || id.identifiedBy == .marker
-            add("image family", id.family == i.family && !weak,
+            add(.imageFamily, "image family", id.family == i.family && !weak,
                 weak ? "the image is identified by its size alone; odflash never chooses a procedure by size" :
                     "image is \(id.family)/\(id.layout) (\(id.identifiedBy.rawValue)); drive family \(i.family ?? "?")")
         } else {
-            add("image family", false, "the image matches no firmware-db layout")
+            add(.imageFamily, "image family", false, "the image matches no firmware-db layout")
         }
         // A checksum that cannot be computed (its algorithm is not public) cannot vouch for the image: refused too.
         let unverifiable = i.image.checksums.filter { $0.status == .unverifiable }
         if i.image.valid == false {
-            add("image checksums", false, "the image does not validate: \(i.image.verdict.dropFirst(4))")
+            add(.imageChecksums, "image checksums", false, "the image does not validate: \(i.image.verdict.dropFirst(4))")
         } else if !unverifiable.isEmpty {
-            add("image checksums", false, "\(unverifiable.map(\.name).joined(separator: ", ")) cannot be verified (the algorithm is not public), so the image cannot be validated")
+            add(.imageChecksums, "image checksums", false, "\(unverifiable.map(\.name).joined(separator: ", ")) cannot be verified (the algorithm is not public), so the image cannot be validated")
         } else if i.image.checksums.isEmpty {
-            add("image checksums", true, "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)")
+            add(.imageChecksums, "image checksums", true, "the layout defines no checksum (nothing to validate; the image is checked by its signatures and fields)")
         } else {
-            add("image checksums", true, "every checksum validates (\(i.image.verified.joined(separator: ", ")))")
+            add(.imageChecksums, "image checksums", true, "every checksum validates (\(i.image.verified.joined(separator: ", ")))")
         }
         // The image must name this drive: its INQUIRY strings, or its model/config ID.
         var named: Bool?
         if let v = i.image.vendor, let p = i.image.product {
             named = v == i.inquiry.vendor && p == i.inquiry.product
-            add("image is for this model", named!, named! ? "the image names \(v) \(p)" : "the image is for \(v) \(p), the drive is \(i.inquiry.vendor) \(i.inquiry.product)")
+            add(.imageForModel, "image is for this model", named!, named! ? "the image names \(v) \(p)" : "the image is for \(v) \(p), the drive is \(i.inquiry.vendor) \(i.inquiry.product)")
         } else if let want = i.modelImageID {
             named = i.imageModelIDs.contains { want.hasPrefix($0) || $0 == want.trimmedSpaces2 }
-            add("image is for this model", named!, named! ? "the image's ID matches" : "the image's ID \(i.imageModelIDs.joined(separator: ",")) is not this model's \(want)")
+            add(.imageForModel, "image is for this model", named!, named! ? "the image's ID matches" : "the image's ID \(i.imageModelIDs.joined(separator: ",")) is not this model's \(want)")
         } else {
-            add("image is for this model", i.acceptUnidentifiedModel,
+            add(.imageForModel, "image is for this model", i.acceptUnidentifiedModel,
                 i.acceptUnidentifiedModel ? "the image names no model (none of this family's images do); accepted with --accept-unidentified-model" :
                     "neither the image nor firmware-db names the model, so the match cannot be checked: --accept-unidentified-model if you are sure the image is for this drive",
                 hard: false)
         }
         let discIn = i.medium == .present || i.medium == .becomingReady
-        add("no disc", !discIn || i.force,
+        add(.noDisc, "no disc", !discIn || i.force,
             discIn ? (i.force ? "the unit reports a medium (accepted with --force)" : "a disc is in the drive (or the unit always reports one): eject it first, or --force") :
                 "tray empty (\(i.medium.rawValue))", hard: false)
-        add("exclusive access", i.exclusive || i.force, i.exclusive ? "opened exclusively" : "could not open the drive exclusively", hard: false)
+        add(.exclusiveAccess, "exclusive access", i.exclusive || i.force, i.exclusiveDetail ?? (i.exclusive ? "opened exclusively" : "could not open the drive exclusively"), hard: false)
         if let newV = i.image.version, !newV.isEmpty {
             let old = i.inquiry.revision
             if newV == old {
-                add("version", i.allowReinstall, i.allowReinstall ? "reinstalling \(old) (--allow-reinstall)" : "the drive already runs \(old): --allow-reinstall to flash it again", hard: false)
+                add(.version, "version", i.allowReinstall, i.allowReinstall ? "reinstalling \(old) (--allow-reinstall)" : "the drive already runs \(old): --allow-reinstall to flash it again", hard: false)
             } else if newV.compare(old, options: .numeric) == .orderedAscending {
-                add("version", i.allowOlder, i.allowOlder ? "downgrading \(old) -> \(newV) (--allow-older)" : "\(newV) is older than the drive's \(old): --allow-older to downgrade", hard: false)
+                add(.version, "version", i.allowOlder, i.allowOlder ? "downgrading \(old) -> \(newV) (--allow-older)" : "\(newV) is older than the drive's \(old): --allow-older to downgrade", hard: false)
             } else {
-                add("version", true, "\(old) -> \(newV)", hard: false)
+                add(.version, "version", true, "\(old) -> \(newV)", hard: false)
             }
         } else {
-            add("version", true, "the image's version is not located for this layout; the drive runs \(i.inquiry.revision)", hard: false)
+            add(.version, "version", true, "the image's version is not located for this layout; the drive runs \(i.inquiry.revision)", hard: false)
         }
         return out
     }

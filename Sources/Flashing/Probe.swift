@@ -45,7 +45,7 @@ public enum ProbeRunner {
         var out: [PreflightCheck] = []
         if !p.layouts.isEmpty {
             let l = report.identity?.layout ?? "none"
-            out.append(.init(name: "protocol for this image", passed: p.layouts.contains(l),
+            out.append(.init(.protocolForImage, name: "protocol for this image", passed: p.layouts.contains(l),
                              detail: p.layouts.contains(l) ? "\(p.name) handles layout \(l)" : "\(p.name) is public only for \(p.layouts.joined(separator: ", ")); the image is \(l)", hard: true))
         }
         for pr in p.probes {
@@ -65,7 +65,7 @@ public enum ProbeRunner {
                 } else {
                     ok = inAnswer && inImage && Array(ans[m.offset..<(m.offset + m.length)]) == Array(image[m.imageOffset..<(m.imageOffset + m.length)])
                 }
-                out.append(.init(name: m.what, passed: ok, detail: ok ? "drive and image: '\(drive)'" : "drive '\(drive)', image '\(img)'", hard: true))
+                out.append(.init(.probe, name: m.what, passed: ok, detail: ok ? "drive and image: '\(drive)'" : "drive '\(drive)', image '\(img)'", hard: true))
             }
             if pr.descriptor {
                 out.append(descriptorCheck(p, ans: ans, skipped: probe.skipped[pr.name], image: image))
@@ -73,7 +73,7 @@ public enum ProbeRunner {
             for x in pr.expects {
                 guard let ans else { continue }
                 let why = x.problem(ans)
-                out.append(.init(name: x.what, passed: why == nil, detail: why ?? "drive: '\(printable(Array(ans[x.offset..<(x.offset + x.length)])))'", hard: true))
+                out.append(.init(.probe, name: x.what, passed: why == nil, detail: why ?? "drive: '\(printable(Array(ans[x.offset..<(x.offset + x.length)])))'", hard: true))
             }
             if let d = pr.driveID, let id = probe.driveIDs[pr.name] {
                 let (entry, known) = idProblems(d, id, idTables)
@@ -82,7 +82,7 @@ public enum ProbeRunner {
                 var problems = known
                 if let e = entry, let l = e.layout, l != layout { problems.append("drive ID \(id) (\(e.model)) uses layout \(l), the image is \(layout ?? "unidentified")") }
                 if field != id { problems.append("the image is for drive ID \(field ?? "(none)"), the drive is \(id)") }
-                out.append(.init(name: "drive ID (from drive RAM)", passed: problems.isEmpty,
+                out.append(.init(.driveID, name: "drive ID (from drive RAM)", passed: problems.isEmpty,
                                  detail: problems.isEmpty ? "\(id) = \(entry?.model ?? "?"), as in the image" : problems.joined(separator: "; "), hard: true))
             }
         }
@@ -95,7 +95,7 @@ public enum ProbeRunner {
     static func descriptorCheck(_ p: FlashProtocol, ans: [UInt8]?, skipped: String?, image: [UInt8]) -> PreflightCheck {
         let name = "download buffer (capacity, offset boundary)"
         guard let ans, ans.count >= 4 else {
-            return .init(name: name, passed: true, detail: (skipped ?? "no buffer descriptor") + ": capacity and alignment not checked", hard: true)
+            return .init(.descriptor, name: name, passed: true, detail: (skipped ?? "no buffer descriptor") + ": capacity and alignment not checked", hard: true)
         }
         let boundary = Int(ans[0]), capacity = Int(ans[1]) << 16 | Int(ans[2]) << 8 | Int(ans[3])
         // Segment offsets the protocol will send: each chunk step starts at its bias and advances by its chunk size.
@@ -126,7 +126,7 @@ public enum ProbeRunner {
             }
         }
         let detail = "capacity \(capacity == 0 ? "not reported" : "\(capacity) bytes"), boundary \(boundary == 0xFF ? "offset 0 only" : "2^\(boundary)")"
-        return .init(name: name, passed: problems.isEmpty, detail: problems.isEmpty ? detail : problems.joined(separator: "; "), hard: true)
+        return .init(.descriptor, name: name, passed: problems.isEmpty, detail: problems.isEmpty ? detail : problems.joined(separator: "; "), hard: true)
     }
 
     /// The answer a probe got, found by its CDB.

@@ -87,10 +87,12 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
             check(r.status != 0 && r.status < 64, "exit status \(r.status) is not a nonzero odflash status")
             check(r.err.hasPrefix("odflash: error: ") && r.err.filter { $0 == "\n" }.count == 1, "not exactly one error line on stderr")
             check(c.contains.isEmpty || r.err.contains(c.contains), "the error line does not name the cause '\(c.contains)'")
+            // One error shape: a JSON document {"type": "error", "error": {...}}; for NDJSON commands (flash, dump)
+            // the last line, every line an object with a type.
             let msg = (j.json["error"] as? [String: Any])?["message"] as? String
-            let isJSONRefusal = j.json["report"] != nil && j.json["error"] is String
-            check(j.status == r.status && (msg != nil || isJSONRefusal), "--json did not give one JSON error")
-            check(j.err.isEmpty || isJSONRefusal, "--json wrote to stderr: \(j.err.prefix(120))")
+            let ndjsonOK = j.lines.isEmpty || j.lines.count == j.out.split(separator: "\n").count && j.lines.allSatisfy { $0["type"] is String }
+            check(j.status == r.status && msg != nil && j.json["type"] as? String == "error" && ndjsonOK, "--json did not give one JSON error")
+            check(j.err.isEmpty, "--json wrote to stderr: \(j.err.prefix(120))")
             for p in c.mustNotExist { check(!FileManager.default.fileExists(atPath: p), "\(p) was written") }
             check(after.subtracting(before).allSatisfy { !$0.contains(".odflash-") && !$0.hasPrefix("backup-") }, "left a temporary or backup file")
             if !ok { failures += 1 }

@@ -9,7 +9,15 @@ struct Run {
     let status: Int32
     let out: String
     let err: String
-    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? [:] }
+    /// The JSON document; for NDJSON output (flash, dump) the last line: the result or the error.
+    var json: [String: Any] {
+        if let d = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] { return d }
+        return lines.last ?? [:]
+    }
+    /// NDJSON lines, each an object (empty when the output is not NDJSON).
+    var lines: [[String: Any]] {
+        out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    }
 }
 
 func odflash(_ args: String...) -> Run { odflash(args) }
@@ -233,7 +241,7 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         // Every other command refuses to run on a broken db, naming the problem.
         var e2 = ""
         let s2 = Runner.main(["info", "emu:ihas124y", "--db", dir], console: Console(out: { _ in }, err: { e2 += $0 }))
-        #expect(s2 == 1)
+        #expect(s2 == 2, "a broken firmware-db is bad input (README's exit table)")
         #expect(e2.contains("missing 'provenance'"))
     }
 

@@ -28,6 +28,10 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.out.contains("Result:          DRY RUN SUCCESS"))
         #expect(r.out.contains("Emulated memory: equals the image"))
         let j = odflash("flash", "--json", "emu:synthetic-writer", img, "--dry-run")
+        // NDJSON: every line an object with a type; the checks and the plan first, the result last.
+        #expect(j.lines.count == j.out.split(separator: "\n").count && j.lines.allSatisfy { $0["type"] is String })
+        #expect(j.lines.first?["type"] as? String == "check" && j.lines.contains { $0["type"] as? String == "plan" })
+        #expect(j.json["type"] as? String == "result")
         #expect(j.json["emulatedMemoryMatchesImage"] as? Bool == true)
         #expect((j.json["transcript"] as? [String])?.isEmpty == false)
     }
@@ -45,13 +49,15 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(odflash("fw", "generate", "--family", "pioneer-dvr", "--layout", "dvr-normal", "--vendor", "PIONEER", "--product", "DVD-RW  DVR-107D", "-o", pio).status == 0)
         expectRefusal(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "pioneer-dvr-kernel", "--accept-risk"),
                       containing: "pioneer-dvr-kernel is public only for dvr-kernel")
-        #expect(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested").status == 0)
-        let unknown = odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--protocol", "gen9")
+        // A Pioneer drive has no public read: no backup can be taken, in the dry run as in the real run.
+        expectRefusal(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested"), containing: "--no-backup")
+        #expect(odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--no-backup").status == 0)
+        let unknown = odflash("flash", "emu:dvr-107d", pio, "--dry-run", "--allow-untested", "--no-backup", "--protocol", "gen9")
         #expect(unknown.status == 2 && unknown.err.contains("pioneer-dvr-normal") && unknown.err.filter { $0 == "\n" }.count == 1, "\(unknown.err)")
         let spc = d + "/spc.bin"
         #expect(odflash("fw", "generate", "--family", "spc-microcode", "--size", "0x40000", "--vendor", "ODFLASH", "--product", "SCSI_DEBUG_CD", "-o", spc).status == 0)
         for name in ["spc-0e", "spc-07", "spc-05"] {
-            let r = odflash("flash", "--json", "emu:scsi-debug-cd", spc, "--dry-run", "--allow-untested", "--protocol", name)
+            let r = odflash("flash", "--json", "emu:scsi-debug-cd", spc, "--dry-run", "--allow-untested", "--no-backup", "--protocol", name)
             #expect(r.status == 0 && r.json["plan"] as? String == name && r.json["emulatedMemoryMatchesImage"] as? Bool == true, "\(name): \(r.err)")
         }
     }
@@ -63,9 +69,12 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         let k = d + "/kernel.bin"
         #expect(odflash("fw", "generate", "--family", "pioneer-dvr", "--layout", "dvr-kernel", "--size", "0x10000", "--vendor", "PIONEER",
                         "--product", "DVD-RW  DVR-107D", "-o", k).status == 0)
-        expectRefusal(odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested"), containing: "--accept-risk")
-        let r = odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested", "--accept-risk")
-        #expect(r.status == 0 && r.out.contains("3B 07 FE 00 80 00 00 80 00 00") && r.out.contains("flash the drive's Normal image now"), "\(r.err)")
+        expectRefusal(odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested", "--no-backup"), containing: "--accept-risk")
+        let r = odflash("flash", "emu:dvr-107d", k, "--dry-run", "--allow-untested", "--no-backup", "--accept-risk")
+        // The risk is shown before anything happens; the sequence's advice is for after the real run.
+        #expect(r.status == 0 && r.out.contains("3B 07 FE 00 80 00 00 80 00 00") && r.out.contains("Risk:"), "\(r.err)")
+        let real = odflash("flash", "emu:dvr-107d", k, "--yes", "--allow-untested", "--no-backup", "--accept-risk")
+        #expect(real.status == 0 && real.out.contains("flash the drive's Normal image now"), "\(real.err)")
     }
 
     /// An image whose checksum algorithm is not public (NEC 768K bank sum) cannot be validated, so it is refused.
@@ -107,7 +116,8 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         // Plextor: not tested on hardware: --allow-untested.
         let p = odflash("flash", "emu:px716a", plex, "--dry-run")
         #expect(p.status == 4 && p.err.contains("--allow-untested"))
-        #expect(odflash("flash", "emu:px716a", plex, "--dry-run", "--allow-untested").status == 0)
+        expectRefusal(odflash("flash", "emu:px716a", plex, "--dry-run", "--allow-untested"), containing: "--no-backup")
+        #expect(odflash("flash", "emu:px716a", plex, "--dry-run", "--allow-untested", "--no-backup").status == 0)
         // A corrupted image never flashes.
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: synthetic(d, revision: "2.00"))))
         bytes[0x1234] ^= 0xFF
@@ -120,17 +130,23 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         let img = synthetic(d, revision: "1.05")
         let r = odflash("flash", "--json", "emu:synthetic-writer", img, "--backup-dir", d)
         #expect(r.status == 2 && (r.json["error"] as? [String: Any])?["message"] as? String == "flashing needs --yes when there is no terminal to ask (or with --json)")
+        #expect(r.json["type"] as? String == "error" && (r.json["error"] as? [String: Any])?["exitStatus"] as? Int == 2)
         // Refused at the confirmation: no backup file is left behind either.
         #expect(try FileManager.default.contentsOfDirectory(atPath: d).filter { $0.hasPrefix("backup-") }.isEmpty)
         let j = odflash("flash", "--json", "emu:synthetic-writer", synthetic(d, revision: "0.90"), "--dry-run")
-        #expect(j.status == 4 && (j.json["error"] as? String)?.hasPrefix("preflight refused") == true)
+        // One error shape: the refusal's report sits inside the error.
+        let e = j.json["error"] as? [String: Any]
+        #expect(j.status == 4 && (e?["message"] as? String)?.hasPrefix("preflight refused") == true && e?["kind"] as? String == "refused")
+        #expect(((e?["report"] as? [String: Any])?["preflight"] as? [Any])?.isEmpty == false)
     }
 
-    @Test func realFamilyWithoutDumpNeedsNoBackupFlag() {
+    @Test func realFamilyWithoutDumpNeedsNoBackupFlag() throws {
         let d = tempDir()
         let plex = synthetic(d, family: "plextor", layout: "px-716a")
-        // px716a is emulated, so odflash can back it up; a real Plextor could not be read back.
-        let r = odflash("flash", "emu:px716a", plex, "--yes", "--allow-untested", "--backup-dir", d)
+        // A Plextor drive has no public read: the emulated one cannot be backed up either (no copy from emulator memory).
+        expectRefusal(odflash("flash", "emu:px716a", plex, "--yes", "--allow-untested", "--backup-dir", d), containing: "--no-backup")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: d).filter { $0.hasPrefix("backup-") }.isEmpty)
+        let r = odflash("flash", "emu:px716a", plex, "--yes", "--allow-untested", "--no-backup")
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("SUCCESS"))
     }

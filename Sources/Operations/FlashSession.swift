@@ -1,0 +1,338 @@
+import Emulator
+import Firmware
+import FirmwareDB
+import Flashing
+import Foundation
+import MMC
+import SCSI
+import Transports
+
+/// What the user asked of a flash, beyond the drive and the image.
+public struct FlashOptions: Sendable {
+    public var dryRun = false
+    public var allowUntested = false
+    public var allowReinstall = false
+    public var allowOlder = false
+    public var force = false
+    public var acceptUnidentifiedModel = false
+    public var noBackup = false
+    public var acceptRisk = false
+    /// Folder for the backup (nil: the current folder).
+    public var backupDir: String?
+    /// A named flash sequence of the family (for families whose drives cannot tell).
+    public var protocolName: String?
+    /// The journal (nil: the default one; emulated drives keep none unless one is given).
+    public var journalPath: String?
+    public init() {}
+}
+
+/// How the firmware the drive holds now is kept before the first write.
+public enum BackupPlan: Sendable {
+    /// Read with the family's public read sequence, written into `directory`, re-inspected.
+    case read(DumpProtocol, directory: String)
+    /// The user declined one (--no-backup).
+    case declined
+    /// None can be taken (the reason); the flash is refused unless the user declines a backup.
+    case impossible(String)
+}
+
+/// What the user sees before answering: the plan in numbers and words.
+public struct PlanSummary: Sendable, Encodable {
+    public let sequence: String
+    public let commands: Int
+    public let bytes: Int
+    /// The sequence's own waits and gaps, in seconds (the drive's flash time comes on top).
+    public let waitSeconds: Double
+    public let risk: String?
+    public let ifItFails: String
+    public let backup: String
+    public let journal: String?
+}
+
+/// Everything settled before anything is written: the checks, the chosen sequence, its plan, the backup.
+public struct FlashPreparation {
+    public let inquiry: InquiryData
+    public let checks: [PreflightCheck]
+    public let warnings: [String]
+    public let proto: FlashProtocol?
+    public let probe: ProbeData
+    public let plan: FlashPlan?
+    public let backup: BackupPlan
+    public let journal: FlashJournal?
+    public let summary: PlanSummary?
+    public let report: InspectReport
+
+    public var refused: [PreflightCheck] { checks.filter { !$0.passed } }
+    public var accepted: Bool { refused.isEmpty && plan != nil }
+}
+
+/// The report of a flash or a dry run (the JSON `flash --json` ends with).
+public struct FlashReport: Sendable, Encodable {
+    public let device: String
+    public let image: String
+    public let dryRun: Bool
+    public let preflight: [PreflightCheck]
+    public let plan: String
+    public let commands: Int
+    public let outcome: FlashOutcome?
+    public let backup: String?
+    public let emulatedMemoryMatchesImage: Bool?
+    public let transcript: [String]?
+    public let warnings: [String]
+}
+
+/// One flash of one image into one drive: prepare (identify, check, choose, plan), then a dry run on an emulated copy
+/// or the real thing (backup, journal, the sequence, verification).
+public final class FlashSession {
+    public let db: FirmwareDatabase
+    public let device: OpenedDevice
+    public let image: LoadedImage
+    public let imageName: String
+    public let options: FlashOptions
+
+    public init(db: FirmwareDatabase, device: OpenedDevice, image: LoadedImage, imageName: String, options: FlashOptions) {
+        self.db = db; self.device = device; self.image = image; self.imageName = imageName; self.options = options
+    }
+
+    var t: any SCSITransport { device.transport }
+
+    /// Identification, preflight, the identification reads, the sequence and its plan, the backup and journal checks.
+    /// Sends only read-only commands. Throws for a device that does not answer and for a bad --protocol name.
+    public func prepare() throws -> FlashPreparation {
+        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(image)
+        let inq: InquiryData, medium: MediumState
+        do {
+            inq = try DriveIdentifier(t).inquiry()
+            medium = try DriveIdentifier(t).mediumState()
+        } catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
+        catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)
+        let family = model.flatMap { db.family($0.family) }
+        var input = PreflightInput(device: device.name, inquiry: inq, medium: medium, exclusive: device.exclusive || options.dryRun || device.kind.isEmulated,
+                                   modelName: model?.name, family: family?.id, familyStatus: family?.status[.flash]?.rawValue,
+                                   hasProtocol: family?.flash != nil, image: rep, layoutFamily: rep.identity?.family,
+                                   imageModelIDs: rep.modelIDs, modelImageID: model?.imageID)
+        input.allowUntested = options.allowUntested; input.allowReinstall = options.allowReinstall; input.allowOlder = options.allowOlder
+        input.force = options.force; input.acceptUnidentifiedModel = options.acceptUnidentifiedModel
+        input.exclusiveDetail = options.dryRun ? "not needed: a dry run sends the drive nothing but identification"
+            : (device.kind.isEmulated ? "an emulated drive: no other program can hold it" : nil)
+        var checks = Preflight.run(input)
+
+        var chosen = family?.flash
+        if let name = options.protocolName {
+            guard let fam = family else { throw OperationError("--protocol \(name): the drive is not in firmware-db", kind: .refused) }
+            guard let v = fam.flashVariants.first(where: { $0.name == name }) else {
+                let names = fam.flashVariants.map(\.name)
+                throw OperationError("--protocol \(name): \(fam.id) has no flash sequence of that name" + (names.isEmpty ? "" : " (it has: \(names.joined(separator: ", ")))"),
+                                     kind: .usage)
+            }
+            chosen = v
+        }
+        // The protocol's identification reads (read-only, vendor commands): only once the drive is a known model of a
+        // family with this protocol and the image is of that family.
+        var probe = ProbeData()
+        if let fam = family, let first = chosen, !first.probes.isEmpty, checks.filter(\.id.isIdentity).allSatisfy(\.passed) {
+            do {
+                if options.protocolName != nil {
+                    probe = try ProbeRunner.run(first, on: t)
+                } else if let (v, p) = try ProbeRunner.select(fam.flashVariants, on: t, idTables: db.idTables, layout: rep.identity?.layout) {
+                    // Where the drive decides the sequence (NEC flash class, Pioneer generation), the variant for it.
+                    chosen = v; probe = p
+                }
+            } catch { throw OperationError("identification read: \(error.description)", kind: .device) }
+        }
+        if let proto = chosen {
+            checks += ProbeRunner.checks(proto, probe: probe, image: image.bytes, report: rep, idTables: db.idTables)
+        }
+        var warnings: [String] = []
+        if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
+        if let d = chosen?.disputed { warnings.append("disputed parameter: \(d)") }
+        if let r = chosen?.risk {
+            checks.append(PreflightCheck(.risk, name: "risk of this sequence", passed: options.acceptRisk,
+                                         detail: options.acceptRisk ? "accepted with --accept-risk: \(r)" : "\(r): --accept-risk accepts it", hard: false))
+        }
+
+        // The backup: the family's read sequence that yields this image's layout; none where no public read exists.
+        let verifier = family?.dumpVariants.first { $0.layout != nil && $0.layout == rep.identity?.layout }
+        let backup: BackupPlan
+        if options.noBackup {
+            backup = .declined
+            checks.append(PreflightCheck(.backup, name: "backup", passed: true, detail: "none: declined with --no-backup", hard: false))
+        } else if let v = verifier {
+            let dir = options.backupDir ?? FileManager.default.currentDirectoryPath
+            let why = Self.directoryProblem(dir)
+            backup = why == nil ? .read(v, directory: dir) : .impossible(why!)
+            checks.append(PreflightCheck(.backup, name: "backup", passed: why == nil,
+                                         detail: why ?? "read back with the family's public read sequence into \(dir), re-inspected before the first write", hard: false))
+        } else {
+            let why = "no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one"
+            backup = .impossible(why)
+            checks.append(PreflightCheck(.backup, name: "backup", passed: false, detail: why, hard: false))
+        }
+        // The journal: the flash does not start unless its first entry can be written.
+        let journal = options.journalPath.map { FlashJournal(path: $0) } ?? (device.kind.isEmulated ? nil : FlashJournal(path: FlashJournal.defaultPath()))
+        if let j = journal {
+            let why = j.writeProblem()
+            checks.append(PreflightCheck(.journal, name: "journal", passed: why == nil, detail: why ?? j.path, hard: false))
+        }
+
+        var plan: FlashPlan?
+        if checks.allSatisfy(\.passed), let proto = chosen {
+            let bootcode = rep.fields.first { $0.role == FieldRole.bootcode.rawValue }?.value
+            do { plan = try FlashPlan.build(proto, image: image.bytes, probe: probe, bootcode: bootcode) }
+            catch { throw OperationError(error.description, kind: .refused) }
+            warnings += plan!.notes
+        }
+        let summary = plan.map { p in
+            PlanSummary(sequence: p.protocolName, commands: p.commands.filter { $0.action == .send }.count, bytes: p.image.count,
+                        waitSeconds: p.waitSeconds, risk: chosen?.risk,
+                        ifItFails: "before the first write the drive is left unchanged; once the drive's flash is being written (the commit), a failure can leave it without working firmware: keep it powered and flash again",
+                        backup: Self.describe(backup), journal: journal?.path)
+        }
+        return FlashPreparation(inquiry: inq, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
+                                journal: journal, summary: summary, report: rep)
+    }
+
+    static func describe(_ b: BackupPlan) -> String {
+        switch b {
+        case let .read(_, dir): "read and kept in \(dir)"
+        case .declined: "none (--no-backup)"
+        case let .impossible(why): "impossible: \(why)"
+        }
+    }
+
+    /// Why a backup cannot be written into a folder, or nil.
+    static func directoryProblem(_ dir: String) -> String? {
+        var st = stat()
+        guard stat(dir, &st) == 0 else { return "the backup folder \(dir) does not exist: create it or pass --backup-dir" }
+        guard st.st_mode & S_IFMT == S_IFDIR else { return "\(dir) is not a folder: pass --backup-dir FOLDER" }
+        guard access(dir, W_OK) == 0 else { return "the backup folder \(dir) is not writable: pass --backup-dir FOLDER" }
+        return nil
+    }
+
+    /// The plan against an emulated copy of the drive: the transcript is what the drive would receive.
+    public func dryRun(_ p: FlashPreparation) -> FlashReport {
+        guard let plan = p.plan, let proto = p.proto else { return refusal(p) }
+        let rep = p.report, inq = p.inquiry
+        let emu: EmulatedDrive
+        if device.kind.isEmulated, let orig = device.emulated?.profile, let f = orig.firmware {
+            emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: p.probe.answers, refusals: p.probe.refusals)
+            if let mem = device.emulated?.memory { emu.memory?.load(mem) }
+        } else {
+            let c = proto.emulatorConfig
+            let placed = plan.placedImage
+            var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
+                                          revisionOffset: rep.fields.first { $0.role == FieldRole.revision.rawValue }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
+            f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
+            f.safeModeRevision = c.safeModeRevision
+            f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks; f.kernelAt = c.kernelAt
+            emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: p.probe.answers, refusals: p.probe.refusals)
+        }
+        let rec = TranscriptRecorder(emu)
+        rec.keepDataIn = false   // printed, not replayed
+        var ex = FlashExecutor(transport: rec)
+        ex.verifyDump = verifier(p)
+        ex.sleeper = { _ in }
+        ex.handleInterrupts = false
+        // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
+        _ = try? ProbeRunner.run(proto, on: rec)
+        let outcome = ex.run(plan, expectRevision: rep.version)
+        return FlashReport(device: device.name, image: imageName, dryRun: true, preflight: p.checks, plan: plan.protocolName,
+                           commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: nil,
+                           emulatedMemoryMatchesImage: emu.memory.map { plan.isPlaced(in: $0.flash) }, transcript: rec.entries.map(\.text),
+                           warnings: p.warnings)
+    }
+
+    func verifier(_ p: FlashPreparation) -> DumpProtocol? {
+        if case let .read(d, _) = p.backup { return d }
+        let family = db.match(vendor: p.inquiry.vendor, product: p.inquiry.product, revision: p.inquiry.revision).flatMap { db.family($0.family) }
+        return family?.dumpVariants.first { $0.layout != nil && $0.layout == p.report.identity?.layout }
+    }
+
+    /// The report of a refused preparation (nothing was sent but identification).
+    public func refusal(_ p: FlashPreparation) -> FlashReport {
+        FlashReport(device: device.name, image: imageName, dryRun: options.dryRun, preflight: p.checks, plan: "", commands: 0, outcome: nil, backup: nil,
+                    emulatedMemoryMatchesImage: nil, transcript: nil, warnings: p.warnings)
+    }
+
+    /// The real flash: backup (read, written, re-inspected), journal, the sequence, verification. Call only with an
+    /// accepted preparation, after the user has seen it and agreed.
+    public func execute(_ p: FlashPreparation, progress: @escaping (FlashProgress) -> Void,
+                        warn: @escaping (String) -> Void) throws -> FlashReport {
+        guard let plan = p.plan else { return refusal(p) }
+        let rep = p.report, inq = p.inquiry
+        let family = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)?.family ?? "?"
+
+        // Backup before anything is written to the drive; it must inspect as a flashable image of this layout.
+        var backupPath: String?
+        if case let .read(d, dir) = p.backup {
+            let bytes: [UInt8]
+            do { bytes = try Dumper(transport: t).run(d).bytes } catch {
+                throw OperationError("the backup failed, nothing was written to the drive: \(error.description)", kind: .device)
+            }
+            let path = try Self.writeBackup(bytes, inq, serial: nil, directory: dir)
+            backupPath = path
+            let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
+            guard check.identity?.layout == rep.identity?.layout, check.valid == true else {
+                throw OperationError("the backup read from the drive does not validate as a \(rep.identity.map { "\($0.family)/\($0.layout)" } ?? "?") image (\(check.verdict)); nothing was written to the drive. The read is kept at \(path) for inspection; flash only with --no-backup if you accept having no way back",
+                                     kind: .refused)
+            }
+        }
+
+        var ex = FlashExecutor(transport: t)
+        ex.verifyDump = verifier(p)
+        // The journal: an entry before the first write and at the commit, synced; the outcome after.
+        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: imageName,
+                                      sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
+        func record(_ event: String, _ detail: String?) {
+            guard let j = p.journal else { return }
+            var e = base
+            e.time = FlashJournal.now(); e.event = event; e.detail = detail
+            do { try j.append(e) } catch { warn("\(error)") }
+        }
+        if let j = p.journal {
+            var e = base
+            e.time = FlashJournal.now(); e.event = "start"; e.detail = backupPath.map { "backup \($0)" }
+            try j.append(e)   // no journal, no flash: the entry must exist before anything is written
+        }
+        ex.journal = { msg in if msg == "committing" { record("committing", nil) } }   // the outcome is recorded below
+        ex.progress = progress
+        let outcome = ex.run(plan, expectRevision: rep.version)
+        record(outcome.status.rawValue, outcome.message)
+        return FlashReport(device: device.name, image: imageName, dryRun: false, preflight: p.checks, plan: plan.protocolName,
+                           commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: backupPath,
+                           emulatedMemoryMatchesImage: device.emulated?.memory.map { plan.isPlaced(in: $0.flash) }, transcript: nil, warnings: p.warnings)
+    }
+
+    /// backup-VENDOR-PRODUCT-REVISION-N.bin from sanitised device strings, created exclusively (never replacing a file,
+    /// even one another run creates at the same moment).
+    public static func writeBackup(_ bytes: [UInt8], _ inq: InquiryData, serial: String?, directory dir: String) throws -> String {
+        func clean(_ s: String) -> String {
+            let c = s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+            return String(c).trimmingCharacters(in: CharacterSet(charactersIn: "._")).prefix(32).description
+        }
+        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))" + (serial.map { "-" + clean($0) } ?? "")
+        for n in 0..<1000 {
+            let p = dir + "/" + base + (n == 0 ? "" : "-\(n)") + ".bin"
+            do {
+                try AtomicFile.write(Data(bytes), to: p, overwrite: false)
+                return p
+            } catch let e as OperationError where e.kind == .outputExists {
+                continue
+            }
+        }
+        throw OperationError("too many backups in \(dir)", kind: .output)
+    }
+}
+
+extension FlashPlan {
+    /// The sequence's own waits and gaps in seconds.
+    public var waitSeconds: Double {
+        commands.reduce(0) { sum, c in
+            var s = sum + Double(c.gapMilliseconds) / 1000
+            if case let .wait(w) = c.action { s += w }
+            if case let .poll(tries, interval, _) = c.action { s += Double(tries) * interval }
+            return s
+        }
+    }
+}
