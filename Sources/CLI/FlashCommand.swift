@@ -77,6 +77,9 @@ struct FlashCommand: ODCommand {
         if dryRun { input.exclusive = true }   // a dry run sends nothing that needs exclusivity
         input.allowUntested = allowUntested; input.allowReinstall = allowReinstall; input.allowOlder = allowOlder; input.force = force
         input.acceptUnidentifiedModel = acceptUnidentifiedModel
+        if case .unsupported(let rows)? = db.identify(vendor: inq.vendor, product: inq.product, revision: inq.revision) {
+            input.knownUnsupported = (rows[0].name, rows[0].reason ?? "no reason given")
+        }
         var checks = Preflight.run(input)
         // The protocol's identification reads (read-only): drive ID or config, checked against the image.
         var probe = ProbeData()
