@@ -16,6 +16,9 @@ public struct FirmwareDatabase: Sendable {
     public let media: MediaKnowledge
     /// Every drive the public sources name (firmware-db/drives/*.tsv), matched to a model or known as unsupported.
     public let driveTables: [DriveTable]
+    /// The models' patterns and those of the unsupported rows with INQUIRY strings, prepared for matching.
+    let modelPatterns: [InquiryPattern]
+    let knownPatterns: [(drive: KnownDrive, pattern: InquiryPattern)]
 
     /// The rows of every drives table, in file order.
     public var knownDrives: [KnownDrive] { driveTables.flatMap(\.drives) }
@@ -114,7 +117,8 @@ public struct FirmwareDatabase: Sendable {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
-            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge(), driveTables: [])
+            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge(), driveTables: [],
+                                    modelPatterns: [], knownPatterns: [])
         }
         let famFiles = yamlFiles(root + "/families")
         if famFiles.isEmpty { issues.append(DBIssue(file: root + "/families", line: nil, message: "no family files")) }
@@ -212,10 +216,15 @@ public struct FirmwareDatabase: Sendable {
             if let other = seenTables[t.name] { issues.append(DBIssue(file: t.file, line: nil, message: "drives table name '\(t.name)' is also used by \(other)")) }
             seenTables[t.name] = t.file
         }
-        issues += checkModelPatterns(models, file: modelsPath)
-        issues += checkDrives(driveTables, models: models, idTables: idTables)
+        let modelPatterns = models.map { InquiryPattern(vendor: $0.vendor, product: $0.product, revision: $0.revision) }
+        let knownPatterns = driveTables.flatMap(\.drives).compactMap { d -> (drive: KnownDrive, pattern: InquiryPattern)? in
+            guard d.model == nil, let v = d.vendor, let p = d.product else { return nil }
+            return (d, InquiryPattern(vendor: v, product: p, revision: "*"))
+        }
+        issues += checkModelPatterns(models, modelPatterns, file: modelsPath)
+        issues += checkDrives(driveTables, models: models, modelPatterns, idTables: idTables)
         return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: slots.last?.media ?? MediaKnowledge(),
-                                driveTables: driveTables)
+                                driveTables: driveTables, modelPatterns: modelPatterns, knownPatterns: knownPatterns)
     }
 
     static func yamlLine(_ e: YamlError) -> Int? {
@@ -340,23 +349,21 @@ public struct FirmwareDatabase: Sendable {
     /// unsupported rows of the drives tables wins; on a tie the unsupported row wins (the cautious answer). Several
     /// unsupported rows of the same specificity (sources naming the same drive) are returned together.
     public func identify(vendor: String, product: String, revision: String) -> DriveMatch? {
+        let text = InquiryPattern.Text(vendor: vendor, product: product, revision: revision)
         var best: Model?
         var bestScore = -1
-        for m in models where m.matches(vendor: vendor, product: product, revision: revision) {
-            let s = specificity(m)
-            if s > bestScore { best = m; bestScore = s }
+        for (m, p) in zip(models, modelPatterns) where p.specificity > bestScore && p.matches(text) {
+            best = m; bestScore = p.specificity
         }
         var known: [KnownDrive] = []
         var knownScore = -1
-        for d in knownDrives where d.model == nil && d.matches(vendor: vendor, product: product, revision: revision) {
-            let s = d.specificity
-            if s > knownScore { known = [d]; knownScore = s } else if s == knownScore { known.append(d) }
+        for (d, p) in knownPatterns where p.specificity >= knownScore && p.matches(text) {
+            if p.specificity > knownScore { known = [d]; knownScore = p.specificity } else { known.append(d) }
         }
         if !known.isEmpty && knownScore >= bestScore { return .unsupported(known) }
         return best.map { .model($0) }
     }
 
-    func specificity(_ m: Model) -> Int { InquiryText.specificity(m.vendor, m.product, m.revision) }
 
     /// The drives-table rows that name a model (every public source that lists the drive).
     public func sources(ofModel id: String) -> [KnownDrive] { knownDrives.filter { $0.model == id } }
@@ -406,12 +413,11 @@ public struct FirmwareDatabase: Sendable {
     }
 
     /// No two models with the same patterns: the most-specific rule could not choose between them.
-    static func checkModelPatterns(_ models: [Model], file: String) -> [DBIssue] {
+    static func checkModelPatterns(_ models: [Model], _ patterns: [InquiryPattern], file: String) -> [DBIssue] {
         var issues: [DBIssue] = []
         var seen: [String: Model] = [:]
-        for m in models {
-            let key = [InquiryText.normalize(m.vendor, vendor: true), InquiryText.normalize(m.product), InquiryText.normalize(m.revision)]
-                .joined(separator: "\u{1}").lowercased()
+        for (m, p) in zip(models, patterns) {
+            let key = String(p.vendor) + "\u{1}" + String(p.product) + "\u{1}" + String(p.revision)
             if let o = seen[key] {
                 issues.append(DBIssue(file: file, line: m.line, message: "model '\(m.id)' has the same vendor, product and revision patterns as '\(o.id)'\(o.line.map { " (line \($0))" } ?? ""): merge them or make one more specific"))
             } else { seen[key] = m }
@@ -422,34 +428,40 @@ public struct FirmwareDatabase: Sendable {
     /// The drives tables against the models and id tables: every model named exists and matches the row's INQUIRY
     /// strings; an unsupported row is not matched as specifically by a model (it would never be shown) and not
     /// repeated in its table; a row identified by NEC drive ID names the IDs and model of an id table.
-    static func checkDrives(_ tables: [DriveTable], models: [Model], idTables: [String: IDTable]) -> [DBIssue] {
+    static func checkDrives(_ tables: [DriveTable], models: [Model], _ patterns: [InquiryPattern], idTables: [String: IDTable]) -> [DBIssue] {
         var issues: [DBIssue] = []
-        let byID = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let byID = Dictionary(models.indices.map { (models[$0].id, $0) }, uniquingKeysWith: { a, _ in a })
+        // Binflash repeats some IDs for two drives (the second branch is never reached): either name is the table's.
+        var idNames: [[String]: [String]] = [:]
+        for t in idTables.values { for e in t.entries { idNames[e.ids, default: []].append(e.model) } }
+        /// Vendor and product only: a drives-table row carries no revision.
+        func covers(_ p: InquiryPattern, _ t: InquiryPattern.Text) -> Bool { InquiryPattern.glob(p.vendor, t.vendor) && InquiryPattern.glob(p.product, t.product) }
         for t in tables {
             var seen: [String: Int] = [:]
             for d in t.drives {
                 func fail(_ m: String) { issues.append(DBIssue(file: t.file, line: d.line, message: "'\(d.name)': \(m)")) }
-                var sample: (String, String)?
-                if let v = d.vendor, let p = d.product { sample = (v.filter { $0 != "*" && $0 != "?" }, p.filter { $0 != "*" && $0 != "?" }) }
-                if let id = d.model {
-                    guard let m = byID[id] else { fail("names unknown model '\(id)': add it to models.yaml or fix the id"); continue }
-                    if let (v, p) = sample, !m.matches(vendor: v, product: p, revision: m.revision == "*" ? "" : m.revision) {
-                        fail("names model '\(id)', whose patterns ('\(m.vendor)' / '\(m.product)') do not match '\(d.vendor!)' / '\(d.product!)': fix the row or the model")
+                if let v = d.vendor, let p = d.product {
+                    // The row's strings without their wildcards, as a drive would report them.
+                    let sample = InquiryPattern.Text(vendor: v.filter { $0 != "*" && $0 != "?" }, product: p.filter { $0 != "*" && $0 != "?" }, revision: "")
+                    if let id = d.model {
+                        guard let i = byID[id] else { fail("names unknown model '\(id)': add it to models.yaml or fix the id"); continue }
+                        if !covers(patterns[i], sample) {
+                            fail("names model '\(id)', whose patterns ('\(models[i].vendor)' / '\(models[i].product)') do not match '\(v)' / '\(p)': fix the row or the model")
+                        }
+                    } else {
+                        let own = InquiryPattern(vendor: v, product: p, revision: "*")
+                        let key = String(own.vendor) + "\u{1}" + String(own.product)
+                        if let other = seen[key] { fail("duplicate pattern '\(v)' / '\(p)' (also line \(other)): keep one row") } else { seen[key] = d.line }
+                        if let i = patterns.indices.first(where: { patterns[$0].specificity >= own.specificity && covers(patterns[$0], sample) }) {
+                            fail("is unsupported, but model '\(models[i].id)' matches '\(v)' / '\(p)' at least as specifically, so this row would never be shown: name '\(models[i].id)' in the model column, or narrow its patterns")
+                        }
                     }
-                } else if let (v, p) = sample {
-                    let key = InquiryText.normalize(d.vendor!, vendor: true).lowercased() + "\u{1}" + InquiryText.normalize(d.product!).lowercased()
-                    if let other = seen[key] { fail("duplicate pattern '\(d.vendor!)' / '\(d.product!)' (also line \(other)): keep one row") } else { seen[key] = d.line }
-                    if let m = models.first(where: { $0.matches(vendor: v, product: p, revision: "") && InquiryText.specificity($0.vendor, $0.product, $0.revision) >= d.specificity }) {
-                        fail("is unsupported, but model '\(m.id)' matches '\(d.vendor!)' / '\(d.product!)' at least as specifically, so this row would never be shown: name '\(m.id)' in the model column, or narrow its patterns")
-                    }
+                } else if let id = d.model, byID[id] == nil {
+                    fail("names unknown model '\(id)': add it to models.yaml or fix the id")
                 }
                 if case .necID(let ids)? = d.route {
-                    // Binflash repeats some IDs for two drives (the second branch is never reached): any entry may carry the name.
-                    let entries = idTables.values.flatMap { $0.entries.filter { $0.ids == ids } }
-                    if !entries.isEmpty {
-                        if !entries.contains(where: { $0.model == d.name }) {
-                            fail("the id table names drive IDs \(ids.joined(separator: ",")) '\(entries[0].model)', not '\(d.name)': use the id table's name")
-                        }
+                    if let names = idNames[ids] {
+                        if !names.contains(d.name) { fail("the id table names drive IDs \(ids.joined(separator: ",")) '\(names[0])', not '\(d.name)': use the id table's name") }
                     } else {
                         fail("no id table (idtables/*.tsv) lists drive IDs \(ids.joined(separator: ",")): add them there or fix the row")
                     }

@@ -15,7 +15,10 @@ public struct TSVTable: Sendable {
         var name: String?, prov: String?, origin: String?
         var rows: [[String]] = []
         var lines: [Int] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines and columns are split on the UTF-8 bytes (newline and tab are single bytes there): several times faster
+        // than splitting Characters, and every command reads these tables.
+        for (n, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let raw = Substring(bytes)
             let line = raw.trimmedSpaces
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
@@ -25,7 +28,7 @@ public struct TSVTable: Sendable {
                 if body.hasPrefix("origin:") { origin = body.dropFirst(7).trimmedSpaces }
                 continue
             }
-            let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
+            let cols = bytes.split(separator: 0x09, omittingEmptySubsequences: false).map { Substring($0).trimmedSpaces }
             guard cols.count >= columns, cols.count <= columns + optional, !cols[0].isEmpty else {
                 issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns, found \(cols.count): separate the columns with tabs"))
                 continue

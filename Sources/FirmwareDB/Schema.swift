@@ -91,6 +91,48 @@ public enum InquiryText {
     }
 }
 
+/// An INQUIRY pattern (vendor, product, revision) prepared once: normalised, lowercased, as characters, with its
+/// specificity. Matching runs for every model and drives-table row on every load (the lint cross-checks) and every
+/// identification, so the strings are not normalised again each time.
+struct InquiryPattern: Sendable {
+    let vendor: [Character], product: [Character], revision: [Character]
+    let specificity: Int
+
+    init(vendor: String, product: String, revision: String) {
+        self.vendor = Array(InquiryText.normalize(vendor, vendor: true).lowercased())
+        self.product = Array(InquiryText.normalize(product).lowercased())
+        self.revision = Array(InquiryText.normalize(revision).lowercased())
+        specificity = [self.vendor, self.product, self.revision].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
+    }
+
+    /// A drive's strings, prepared the same way (wildcards in them, if any, are plain characters).
+    struct Text {
+        let vendor: [Character], product: [Character], revision: [Character]
+        init(vendor: String, product: String, revision: String) {
+            self.vendor = Array(InquiryText.normalize(vendor, vendor: true).lowercased())
+            self.product = Array(InquiryText.normalize(product).lowercased())
+            self.revision = Array(InquiryText.normalize(revision).lowercased())
+        }
+    }
+
+    func matches(_ t: Text) -> Bool {
+        Self.glob(vendor, t.vendor) && Self.glob(product, t.product) && Self.glob(revision, t.revision)
+    }
+
+    /// `*` and `?` wildcards over prepared characters (the same algorithm as Glob).
+    static func glob(_ p: [Character], _ t: [Character]) -> Bool {
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
 /// A drive a public source names, from a drives table (firmware-db/drives/*.tsv): either matched by a models.yaml
 /// entry (`model`), or known but not supported, with the reason. Where the source gives no INQUIRY strings, `route`
 /// says how the drive is told apart instead; such a drive is listed but cannot be matched from INQUIRY.
