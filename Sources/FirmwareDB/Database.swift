@@ -364,7 +364,6 @@ public struct FirmwareDatabase: Sendable {
         return best.map { .model($0) }
     }
 
-
     /// The drives-table rows that name a model (every public source that lists the drive).
     public func sources(ofModel id: String) -> [KnownDrive] { knownDrives.filter { $0.model == id } }
 

@@ -172,8 +172,6 @@ public struct KnownDrive: Sendable, Equatable {
         return InquiryText.matches(vendor: vendor, product: product, revision: "*", v, p, r)
     }
 
-    var specificity: Int { InquiryText.specificity(vendor ?? "", product ?? "", "*") }
-
     /// How a drive is identified when its source names no INQUIRY string.
     public enum Route: Sendable, Equatable, CustomStringConvertible {
         /// NEC/Optiarc: the 4-character drive ID read from drive RAM (Binflash IdentifyDrive).
