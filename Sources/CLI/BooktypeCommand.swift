@@ -55,6 +55,10 @@ struct BooktypeCommand: ODCommand {
         catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
               let cmds = family.booktype else {
+            if db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision) == nil {
+                throw CLIError("no known book-type command for this drive: " + DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision),
+                               kind: .refused)
+            }
             throw CLIError("no known book-type command for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
                            kind: .refused)
         }

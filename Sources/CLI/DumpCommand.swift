@@ -51,7 +51,7 @@ struct DumpCommand: ODCommand {
         catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
         catch let e as TransportError { throw CLIError(e.description, kind: .device) }
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family) else {
-            throw CLIError("\(inq.vendor) \(inq.product) \(inq.revision) is not in firmware-db: odflash sends no vendor command to an unknown drive",
+            throw CLIError(DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision) + ": odflash sends no vendor command to it",
                            kind: .refused)
         }
         guard !family.dumpVariants.isEmpty else {

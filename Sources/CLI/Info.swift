@@ -7,7 +7,8 @@ import MMC
 import SCSI
 import Transports
 
-/// The firmware-db view of a drive: its model and family, with provenance.
+/// The firmware-db view of a drive: its model and family, with provenance; or, for a drive a public source names but
+/// odflash does not support, that it is known and why it is not supported.
 struct DBMatch: Encodable {
     let model: String?
     let modelName: String?
@@ -16,20 +17,56 @@ struct DBMatch: Encodable {
     let provenance: String
     let synthetic: Bool
     let status: [String: String]
+    /// "matched" (a models.yaml entry), "known-unsupported" (named by a public source, not supported) or "unknown".
+    let support: String
+    /// For a known but unsupported drive: its name, the reason, and every source that names it (repo@commit: file:lines).
+    let known: Known?
+
+    struct Known: Encodable {
+        let name: String
+        let reason: String
+        let sources: [String]
+    }
 
     static func lookup(_ db: FirmwareDatabase, vendor: String, product: String, revision: String) -> DBMatch {
-        if let m = db.match(vendor: vendor, product: product, revision: revision), let f = db.family(m.family) {
-            return DBMatch(model: m.id, modelName: m.name, family: f.id, familyName: f.name, provenance: m.provenance,
-                           synthetic: m.synthetic || f.synthetic,
-                           status: Dictionary(uniqueKeysWithValues: f.status.map { ($0.key.rawValue, $0.value.rawValue) }))
-        }
         let f = db.family("unknown")
+        let unknownStatus = Dictionary(uniqueKeysWithValues: (f?.status ?? [:]).map { ($0.key.rawValue, $0.value.rawValue) })
+        switch db.identify(vendor: vendor, product: product, revision: revision) {
+        case .model(let m)?:
+            if let mf = db.family(m.family) {
+                return DBMatch(model: m.id, modelName: m.name, family: mf.id, familyName: mf.name, provenance: m.provenance,
+                               synthetic: m.synthetic || mf.synthetic,
+                               status: Dictionary(uniqueKeysWithValues: mf.status.map { ($0.key.rawValue, $0.value.rawValue) }),
+                               support: "matched", known: nil)
+            }
+        case .unsupported(let rows)?:
+            let first = rows[0]
+            return DBMatch(model: nil, modelName: nil, family: "unknown", familyName: f?.name ?? "Unknown family", provenance: first.provenance,
+                           synthetic: false, status: unknownStatus, support: "known-unsupported",
+                           known: Known(name: first.name, reason: first.reason ?? "", sources: rows.map(\.provenance)))
+        case nil:
+            break
+        }
         return DBMatch(model: nil, modelName: nil, family: "unknown", familyName: f?.name ?? "Unknown family",
-                       provenance: f?.provenance ?? "", synthetic: false,
-                       status: Dictionary(uniqueKeysWithValues: (f?.status ?? [:]).map { ($0.key.rawValue, $0.value.rawValue) }))
+                       provenance: f?.provenance ?? "", synthetic: false, status: unknownStatus, support: "unknown", known: nil)
+    }
+
+    /// Why odflash sends this drive no vendor command, in one clause: not in firmware-db, or known but unsupported.
+    static func refusal(_ db: FirmwareDatabase, vendor: String, product: String, revision: String) -> String {
+        if case .unsupported(let rows)? = db.identify(vendor: vendor, product: product, revision: revision) {
+            return "\(vendor) \(product) is known to firmware-db as \(rows[0].name) but not supported (\(rows[0].reason ?? "no reason given"))"
+        }
+        return "\(vendor) \(product) \(revision) is not in firmware-db"
+    }
+
+    /// The short form `scan` shows: the model's name, "known: NAME (unsupported: REASON)" or "unknown".
+    var label: String {
+        if let k = known { return "known: \(k.name) (unsupported: \(k.reason))" }
+        return modelName ?? "unknown"
     }
 
     var summary: String {
+        if let k = known { return "known: \(k.name) (unsupported: \(k.reason)); nothing vendor-specific will be sent" }
         guard let name = modelName else { return "unknown (not in firmware-db; nothing vendor-specific will be sent)" }
         return "\(name) -> family \(family)\(synthetic ? " [SYNTHETIC/UNVERIFIED]" : "")"
     }
@@ -105,6 +142,7 @@ struct Info: ODCommand {
         if !q.vendorSpecific.isEmpty { kv.add("Vendor specific", q.vendorSpecific) }
         kv.add("Serial (VPD 80h)", i.serial ?? "not reported")
         kv.add("firmware-db", probed == nil ? m.summary : "unknown by INQUIRY (no model entry); identification reads sent, see below")
+        if let k = m.known { kv.add("Named by", k.sources.joined(separator: "; ")) }
         kv.add("Current profile", i.currentProfile.map { "\($0.code) \($0.name)" } ?? "none")
         kv.add("Profiles", i.profiles.isEmpty ? "not reported" : i.profiles.map { $0.name + ($0.current ? "*" : "") }.joined(separator: ", "))
         kv.add("Can write", i.writeCapabilities.isEmpty ? "nothing reported" : i.writeCapabilities.joined(separator: ", "))

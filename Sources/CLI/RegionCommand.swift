@@ -97,6 +97,10 @@ struct RegionCommand: ODCommand {
         let kind = globalReset ? "global" : "vendor"
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
               let resets = family.region, !(globalReset ? resets.global : resets.vendor).isEmpty else {
+            if db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision) == nil {
+                throw CLIError("no known \(kind) region reset for this drive: " + DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision),
+                               kind: .refused)
+            }
             throw CLIError("no known \(kind) region reset for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
                            kind: .refused)
         }

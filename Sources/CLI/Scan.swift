@@ -40,6 +40,11 @@ struct Scan: ODCommand {
         var match: String
         var family: String?
         var synthetic: Bool?
+        /// "matched", "known-unsupported" or "unknown" (absent when the drive could not be asked).
+        var support: String?
+        /// For a known but unsupported drive: why, and the sources that name it.
+        var reason: String?
+        var sources: [String]?
         var error: String?
         /// With --probe, for a drive no model entry names: what the identification reads found.
         var probe: IdentifyOutcome?
@@ -58,12 +63,15 @@ struct Scan: ODCommand {
             row.revision = q.revision
             row.deviceType = Bytes.hex2(UInt8(q.deviceType)) + "h"
             let m = DBMatch.lookup(db, vendor: q.vendor, product: q.product, revision: q.revision)
-            row.match = m.modelName ?? "unknown"
+            row.match = m.label
             row.family = m.family
             row.synthetic = m.synthetic ? true : nil
             if probe && m.model == nil && q.isMMC {
                 row.probe = Identifier.run(db.identificationOrder, on: t, vendor: q.vendor, idTables: db.idTables)
             }
+            row.support = m.support
+            row.reason = m.known?.reason
+            row.sources = m.known?.sources
             return q.isMMC
         } catch {
             row.error = "\(error)"

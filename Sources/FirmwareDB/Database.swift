@@ -14,6 +14,14 @@ public struct FirmwareDatabase: Sendable {
     public let models: [Model]
     public let idTables: [String: IDTable]
     public let media: MediaKnowledge
+    /// Every drive the public sources name (firmware-db/drives/*.tsv), matched to a model or known as unsupported.
+    public let driveTables: [DriveTable]
+    /// The models' patterns and those of the unsupported rows with INQUIRY strings, prepared for matching.
+    let modelPatterns: [InquiryPattern]
+    let knownPatterns: [(drive: KnownDrive, pattern: InquiryPattern)]
+
+    /// The rows of every drives table, in file order.
+    public var knownDrives: [KnownDrive] { driveTables.flatMap(\.drives) }
 
     /// Every image layout of every family.
     public var layouts: [ImageLayout] { families.flatMap(\.layouts) }
@@ -110,19 +118,21 @@ public struct FirmwareDatabase: Sendable {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
-            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge())
+            return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge(), driveTables: [],
+                                    modelPatterns: [], knownPatterns: [])
         }
         let famFiles = yamlFiles(root + "/families")
         if famFiles.isEmpty { issues.append(DBIssue(file: root + "/families", line: nil, message: "no family files")) }
-        // The files are independent: parse them on every core (families, models, id tables, media), then merge in order.
+        // The files are independent: parse them on every core (families, models, id tables, drives tables, media), then merge in order.
         final class Slot: @unchecked Sendable {
             var family: Family?
             var models: [Model] = []
             var idTables: [IDTable] = []
             var media: MediaKnowledge?
+            var driveTables: [DriveTable] = []
             var issues: [DBIssue] = []
         }
-        let slots = (0..<(famFiles.count + 3)).map { _ in Slot() }
+        let slots = (0..<(famFiles.count + 4)).map { _ in Slot() }
         let modelsPath = root + "/models.yaml"
         DispatchQueue.concurrentPerform(iterations: slots.count) { i in
             let slot = slots[i]
@@ -157,15 +167,25 @@ public struct FirmwareDatabase: Sendable {
                         if let m = model(e, &slot.issues) { slot.models.append(m) }
                     }
                 }
+            } else if i == famFiles.count + 2 {
+                for path in files(root + "/drives", ext: ".tsv") {
+                    guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                        slot.issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
+                        continue
+                    }
+                    if let t = driveTable(text, file: path, &slot.issues) { slot.driveTables.append(t) }
+                }
             } else {
                 slot.media = MediaKnowledge.load(root: root, &slot.issues)
             }
         }
+        var driveTables: [DriveTable] = []
         for slot in slots {
             issues += slot.issues
             if let f = slot.family { families.append(f) }
             models += slot.models
             for t in slot.idTables { idTables[t.name] = t }
+            driveTables += slot.driveTables
         }
         // Cross-checks: unique ids, every model's family exists, every lookup names a table.
         for (kind, ids) in [("family", families.map(\.id)), ("model", models.map(\.id)),
@@ -209,7 +229,20 @@ public struct FirmwareDatabase: Sendable {
                 issues.append(DBIssue(file: root + "/idtables", line: nil, message: "id table '\(t.name)': \(e.ids.joined(separator: "/")) names unknown layout '\(e.layout!)'"))
             }
         }
-        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: slots.last?.media ?? MediaKnowledge())
+        var seenTables: [String: String] = [:]
+        for t in driveTables {
+            if let other = seenTables[t.name] { issues.append(DBIssue(file: t.file, line: nil, message: "drives table name '\(t.name)' is also used by \(other)")) }
+            seenTables[t.name] = t.file
+        }
+        let modelPatterns = models.map { InquiryPattern(vendor: $0.vendor, product: $0.product, revision: $0.revision) }
+        let knownPatterns = driveTables.flatMap(\.drives).compactMap { d -> (drive: KnownDrive, pattern: InquiryPattern)? in
+            guard d.model == nil, let v = d.vendor, let p = d.product else { return nil }
+            return (d, InquiryPattern(vendor: v, product: p, revision: "*"))
+        }
+        issues += checkModelPatterns(models, modelPatterns, file: modelsPath)
+        issues += checkDrives(driveTables, models: models, modelPatterns, idTables: idTables)
+        return FirmwareDatabase(root: root, families: families, models: models, idTables: idTables, media: slots.last?.media ?? MediaKnowledge(),
+                                driveTables: driveTables, modelPatterns: modelPatterns, knownPatterns: knownPatterns)
     }
 
     static func yamlLine(_ e: YamlError) -> Int? {
@@ -322,7 +355,7 @@ public struct FirmwareDatabase: Sendable {
         guard let id, let name, let vendor, let product, let family, let prov else { return nil }
         return Model(id: id, name: name, vendor: vendor, product: product, revision: revision, family: family,
                      provenance: prov.0, synthetic: prov.1, notes: e.string("notes", required: false, issues: &issues),
-                     imageID: e.string("image_id", required: false, issues: &issues))
+                     imageID: e.string("image_id", required: false, issues: &issues), line: e.line)
     }
 
     public func family(_ id: String) -> Family? { families.first { $0.id == id } }
@@ -332,14 +365,136 @@ public struct FirmwareDatabase: Sendable {
         families.compactMap { f in f.identify.map { (f.id, f.name, $0) } }.sorted { $0.rule.order < $1.rule.order }
     }
 
-    /// The model entry for a drive's INQUIRY strings; the most specific pattern wins.
+    /// The model entry for a drive's INQUIRY strings, or nil when none matches or the most specific match is a drive
+    /// known to be unsupported (then nothing vendor-specific may be sent to it).
     public func match(vendor: String, product: String, revision: String) -> Model? {
-        models.filter { $0.matches(vendor: vendor, product: product, revision: revision) }
-            .max { specificity($0) < specificity($1) }
+        if case .model(let m)? = identify(vendor: vendor, product: product, revision: revision) { return m }
+        return nil
     }
 
-    func specificity(_ m: Model) -> Int {
-        [m.vendor, m.product, m.revision].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
+    /// What firmware-db knows about a drive's INQUIRY strings: the most specific pattern among the models and the
+    /// unsupported rows of the drives tables wins; on a tie the unsupported row wins (the cautious answer). Several
+    /// unsupported rows of the same specificity (sources naming the same drive) are returned together.
+    public func identify(vendor: String, product: String, revision: String) -> DriveMatch? {
+        let text = InquiryPattern.Text(vendor: vendor, product: product, revision: revision)
+        var best: Model?
+        var bestScore = -1
+        for (m, p) in zip(models, modelPatterns) where p.specificity > bestScore && p.matches(text) {
+            best = m; bestScore = p.specificity
+        }
+        var known: [KnownDrive] = []
+        var knownScore = -1
+        for (d, p) in knownPatterns where p.specificity >= knownScore && p.matches(text) {
+            if p.specificity > knownScore { known = [d]; knownScore = p.specificity } else { known.append(d) }
+        }
+        if !known.isEmpty && knownScore >= bestScore { return .unsupported(known) }
+        return best.map { .model($0) }
+    }
+
+    /// The drives-table rows that name a model (every public source that lists the drive).
+    public func sources(ofModel id: String) -> [KnownDrive] { knownDrives.filter { $0.model == id } }
+
+    /// A drives table: '# name:', '# provenance:' and '# origin:' (repository @commit) lines, then tab-separated rows of vendor, product (each '-' when
+    /// the source gives no INQUIRY string), name, model (a models.yaml id, or '-' for a drive odflash does not
+    /// support), note (the reason, required for an unsupported drive), source (file:lines in the table's repository)
+    /// and, optionally, the route by which a drive without INQUIRY strings is identified.
+    static func driveTable(_ text: String, file: String, _ issues: inout [DBIssue]) -> DriveTable? {
+        guard let t = TSVTable.parse(text, file: file, columns: 6, optional: 1, &issues) else { return nil }
+        guard let origin = t.origin else {
+            issues.append(DBIssue(file: file, line: nil, message: "needs an '# origin:' line naming the source in short (repository @commit)"))
+            return nil
+        }
+        var drives: [KnownDrive] = []
+        func opt(_ s: String) -> String? { s.isEmpty || s == "-" ? nil : s }
+        for (r, line) in zip(t.rows, t.lines) {
+            func fail(_ m: String) { issues.append(DBIssue(file: file, line: line, message: m)) }
+            let vendor = opt(r[0]), product = opt(r[1]), name = r[2], model = opt(r[3]), note = opt(r[4]), source = r[5]
+            let what = name.isEmpty ? "row" : "'\(name)'"
+            if name.isEmpty || name == "-" { fail("the drive has no name: give it as the source names it"); continue }
+            if (vendor == nil) != (product == nil) { fail("\(what): give both INQUIRY vendor and product, or '-' for both when the source names neither"); continue }
+            if source.isEmpty || source == "-" || !isSourcePlace(source) {
+                fail("\(what): source '\(source)' must name the file and lines in the source, e.g. drive.ixx:154 or pxfw.cpp:108-110")
+            }
+            var route: KnownDrive.Route?
+            if r.count > 6, let rt = opt(r[6]) {
+                route = KnownDrive.Route(rt)
+                if route == nil { fail("\(what): route '\(rt)' is not one of \(KnownDrive.Route.kinds.joined(separator: ", ")) (with its IDs or number)") }
+            }
+            if vendor == nil && route == nil { fail("\(what): say how the drive is identified: INQUIRY vendor and product, or a route (\(KnownDrive.Route.kinds.joined(separator: ", ")))") }
+            if model == nil && note == nil {
+                fail("\(what) is unsupported (model '-') but gives no reason: name the models.yaml entry that matches it, or say why odflash does not support it")
+            }
+            drives.append(KnownDrive(table: t.name, file: file, line: line, vendor: vendor, product: product, name: name, model: model,
+                                     note: note, source: source, route: route, tableProvenance: t.provenance, origin: origin))
+        }
+        return DriveTable(name: t.name, provenance: t.provenance, origin: origin, file: file, drives: drives)
+    }
+
+    /// "file:12", "file:12-14", "file:12,20-22" (a path without blanks, then line numbers).
+    static func isSourcePlace(_ s: String) -> Bool {
+        guard let colon = s.lastIndex(of: ":") else { return false }
+        let path = s[..<colon], lines = s[s.index(after: colon)...]
+        return !path.isEmpty && !path.contains(" ") && !lines.isEmpty && lines.first!.isNumber
+            && lines.allSatisfy { $0.isNumber || $0 == "-" || $0 == "," }
+    }
+
+    /// No two models with the same patterns: the most-specific rule could not choose between them.
+    static func checkModelPatterns(_ models: [Model], _ patterns: [InquiryPattern], file: String) -> [DBIssue] {
+        var issues: [DBIssue] = []
+        var seen: [String: Model] = [:]
+        for (m, p) in zip(models, patterns) {
+            let key = String(p.vendor) + "\u{1}" + String(p.product) + "\u{1}" + String(p.revision)
+            if let o = seen[key] {
+                issues.append(DBIssue(file: file, line: m.line, message: "model '\(m.id)' has the same vendor, product and revision patterns as '\(o.id)'\(o.line.map { " (line \($0))" } ?? ""): merge them or make one more specific"))
+            } else { seen[key] = m }
+        }
+        return issues
+    }
+
+    /// The drives tables against the models and id tables: every model named exists and matches the row's INQUIRY
+    /// strings; an unsupported row is not matched as specifically by a model (it would never be shown) and not
+    /// repeated in its table; a row identified by NEC drive ID names the IDs and model of an id table.
+    static func checkDrives(_ tables: [DriveTable], models: [Model], _ patterns: [InquiryPattern], idTables: [String: IDTable]) -> [DBIssue] {
+        var issues: [DBIssue] = []
+        let byID = Dictionary(models.indices.map { (models[$0].id, $0) }, uniquingKeysWith: { a, _ in a })
+        // Binflash repeats some IDs for two drives (the second branch is never reached): either name is the table's.
+        var idNames: [[String]: [String]] = [:]
+        for t in idTables.values { for e in t.entries { idNames[e.ids, default: []].append(e.model) } }
+        /// Vendor and product only: a drives-table row carries no revision.
+        func covers(_ p: InquiryPattern, _ t: InquiryPattern.Text) -> Bool { InquiryPattern.glob(p.vendor, t.vendor) && InquiryPattern.glob(p.product, t.product) }
+        for t in tables {
+            var seen: [String: Int] = [:]
+            for d in t.drives {
+                func fail(_ m: String) { issues.append(DBIssue(file: t.file, line: d.line, message: "'\(d.name)': \(m)")) }
+                if let v = d.vendor, let p = d.product {
+                    // The row's strings without their wildcards, as a drive would report them.
+                    let sample = InquiryPattern.Text(vendor: v.filter { $0 != "*" && $0 != "?" }, product: p.filter { $0 != "*" && $0 != "?" }, revision: "")
+                    if let id = d.model {
+                        guard let i = byID[id] else { fail("names unknown model '\(id)': add it to models.yaml or fix the id"); continue }
+                        if !covers(patterns[i], sample) {
+                            fail("names model '\(id)', whose patterns ('\(models[i].vendor)' / '\(models[i].product)') do not match '\(v)' / '\(p)': fix the row or the model")
+                        }
+                    } else {
+                        let own = InquiryPattern(vendor: v, product: p, revision: "*")
+                        let key = String(own.vendor) + "\u{1}" + String(own.product)
+                        if let other = seen[key] { fail("duplicate pattern '\(v)' / '\(p)' (also line \(other)): keep one row") } else { seen[key] = d.line }
+                        if let i = patterns.indices.first(where: { patterns[$0].specificity >= own.specificity && covers(patterns[$0], sample) }) {
+                            fail("is unsupported, but model '\(models[i].id)' matches '\(v)' / '\(p)' at least as specifically, so this row would never be shown: name '\(models[i].id)' in the model column, or narrow its patterns")
+                        }
+                    }
+                } else if let id = d.model, byID[id] == nil {
+                    fail("names unknown model '\(id)': add it to models.yaml or fix the id")
+                }
+                if case .necID(let ids)? = d.route {
+                    if let names = idNames[ids] {
+                        if !names.contains(d.name) { fail("the id table names drive IDs \(ids.joined(separator: ",")) '\(names[0])', not '\(d.name)': use the id table's name") }
+                    } else {
+                        fail("no id table (idtables/*.tsv) lists drive IDs \(ids.joined(separator: ",")): add them there or fix the row")
+                    }
+                }
+            }
+        }
+        return issues
     }
 
     /// Where firmware-db lives: --db, $ODFLASH_DB, beside the executable (share/odflash), or the source tree.

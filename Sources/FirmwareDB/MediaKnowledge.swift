@@ -1,34 +1,44 @@
 import Firmware
 import Foundation
 
-/// A tab-separated data file with '# name:' and '# provenance:' header lines.
+/// A tab-separated data file with '# name:' and '# provenance:' header lines (and, for a drives table, '# origin:').
 public struct TSVTable: Sendable {
     public let name: String
     public let provenance: String
+    /// The source in short (repository @commit), when the file gives one.
+    public let origin: String?
     public let rows: [[String]]
+    /// The 1-based line of each row, for messages.
+    public let lines: [Int]
 
     static func parse(_ text: String, file: String, columns: Int, optional: Int = 0, _ issues: inout [DBIssue]) -> TSVTable? {
-        var name: String?, prov: String?
+        var name: String?, prov: String?, origin: String?
         var rows: [[String]] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var lines: [Int] = []
+        // Lines and columns are split on the UTF-8 bytes (newline and tab are single bytes there): several times faster
+        // than splitting Characters, and every command reads these tables.
+        for (n, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let raw = Substring(bytes)
             let line = raw.trimmedSpaces
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 let body = line.dropFirst().trimmedSpaces
                 if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
                 if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
+                if body.hasPrefix("origin:") { origin = body.dropFirst(7).trimmedSpaces }
                 continue
             }
-            let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
+            let cols = bytes.split(separator: 0x09, omittingEmptySubsequences: false).map { Substring($0).trimmedSpaces }
             guard cols.count >= columns, cols.count <= columns + optional, !cols[0].isEmpty else {
-                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns"))
+                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns, found \(cols.count): separate the columns with tabs"))
                 continue
             }
             rows.append(cols)
+            lines.append(n + 1)
         }
         guard let name, !name.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# name:' line")); return nil }
         guard let prov, !prov.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# provenance:' line")); return nil }
-        return TSVTable(name: name, provenance: prov, rows: rows)
+        return TSVTable(name: name, provenance: prov, origin: origin.flatMap { $0.isEmpty ? nil : $0 }, rows: rows, lines: lines)
     }
 }
 

@@ -56,11 +56,186 @@ public struct Model: Sendable, Equatable {
     public var notes: String?
     /// The identifier this model's images carry (Plextor header, MT1959 config ID, NEC drive ID).
     public var imageID: String?
+    /// Where the entry is in models.yaml (for messages).
+    public var line: Int? = nil
 
-    /// Case-insensitive match of trimmed INQUIRY strings against the patterns (`*` and `?` wildcards).
+    /// Case-insensitive match of the normalised INQUIRY strings against the patterns (`*` and `?` wildcards).
     public func matches(vendor v: String, product p: String, revision r: String) -> Bool {
-        Glob.match(vendor, v) && Glob.match(product, p) && Glob.match(revision, r)
+        InquiryText.matches(vendor: vendor, product: product, revision: revision, v, p, r)
     }
+}
+
+/// How INQUIRY strings are compared: trimmed, every run of blanks as one space, and a vendor without the
+/// underscores around it — redumper's normalisation (drive.ixx 126-128, 277-285), which the drive tables taken from
+/// it rely on ('NEC' for the '_NEC    ' that qpxtool's NEC plugin names). Patterns are normalised the same way.
+public enum InquiryText {
+    public static func normalize(_ s: String, vendor: Bool = false) -> String {
+        var out = ""
+        var blank = false
+        for c in s {
+            if c == " " || c == "\t" || c == "\0" { blank = true; continue }
+            if blank && !out.isEmpty { out.append(" ") }
+            blank = false
+            out.append(c)
+        }
+        if vendor {
+            while out.hasPrefix("_") { out.removeFirst() }
+            while out.hasSuffix("_") { out.removeLast() }
+        }
+        return out
+    }
+
+    /// Pattern (vendor, product, revision) against a drive's strings.
+    static func matches(vendor: String, product: String, revision: String, _ v: String, _ p: String, _ r: String) -> Bool {
+        Glob.match(normalize(vendor, vendor: true), normalize(v, vendor: true)) && Glob.match(normalize(product), normalize(p))
+            && Glob.match(normalize(revision), normalize(r))
+    }
+
+    /// How specific a pattern is: its characters that are not wildcards, after normalisation.
+    static func specificity(_ vendor: String, _ product: String, _ revision: String) -> Int {
+        [normalize(vendor, vendor: true), normalize(product), normalize(revision)].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
+    }
+}
+
+/// An INQUIRY pattern (vendor, product, revision) prepared once: normalised, lowercased, as characters, with its
+/// specificity. Matching runs for every model and drives-table row on every load (the lint cross-checks) and every
+/// identification, so the strings are not normalised again each time.
+struct InquiryPattern: Sendable {
+    let vendor: [Character], product: [Character], revision: [Character]
+    let specificity: Int
+
+    init(vendor: String, product: String, revision: String) {
+        self.vendor = Array(InquiryText.normalize(vendor, vendor: true).lowercased())
+        self.product = Array(InquiryText.normalize(product).lowercased())
+        self.revision = Array(InquiryText.normalize(revision).lowercased())
+        specificity = [self.vendor, self.product, self.revision].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
+    }
+
+    /// A drive's strings, prepared the same way (wildcards in them, if any, are plain characters).
+    struct Text {
+        let vendor: [Character], product: [Character], revision: [Character]
+        init(vendor: String, product: String, revision: String) {
+            self.vendor = Array(InquiryText.normalize(vendor, vendor: true).lowercased())
+            self.product = Array(InquiryText.normalize(product).lowercased())
+            self.revision = Array(InquiryText.normalize(revision).lowercased())
+        }
+    }
+
+    func matches(_ t: Text) -> Bool {
+        Self.glob(vendor, t.vendor) && Self.glob(product, t.product) && Self.glob(revision, t.revision)
+    }
+
+    /// `*` and `?` wildcards over prepared characters (the same algorithm as Glob).
+    static func glob(_ p: [Character], _ t: [Character]) -> Bool {
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// A drive a public source names, from a drives table (firmware-db/drives/*.tsv): either matched by a models.yaml
+/// entry (`model`), or known but not supported, with the reason. Where the source gives no INQUIRY strings, `route`
+/// says how the drive is told apart instead; such a drive is listed but cannot be matched from INQUIRY.
+public struct KnownDrive: Sendable, Equatable {
+    /// The drives table's name (one per public source) and where the row is.
+    public var table: String
+    public var file: String
+    public var line: Int
+    /// INQUIRY vendor and product patterns, as the source gives them (nil when it gives none).
+    public var vendor: String?
+    public var product: String?
+    public var name: String
+    /// The models.yaml entry that matches this drive, when odflash supports it.
+    public var model: String?
+    /// For an unsupported drive the reason (required); for a matched one an optional remark.
+    public var note: String?
+    /// Place in the source: file and lines, within the table's repository and commit.
+    public var source: String
+    public var route: Route?
+    public var tableProvenance: String
+    /// The table's source in short: repository @commit.
+    public var origin: String
+
+    public var supported: Bool { model != nil }
+    /// Why odflash does not support the drive (nil when a model matches it).
+    public var reason: String? { model == nil ? note : nil }
+    /// Where the row comes from, in short: repository @commit, file:lines.
+    public var provenance: String { "\(origin) \(source)" }
+    /// Vendor and product for display: the INQUIRY strings, or how the drive is identified.
+    public var identification: String {
+        if let v = vendor, let p = product { return "\(v) \(p)" }
+        return route?.description ?? "-"
+    }
+
+    public func matches(vendor v: String, product p: String, revision r: String) -> Bool {
+        guard let vendor, let product else { return false }
+        return InquiryText.matches(vendor: vendor, product: product, revision: "*", v, p, r)
+    }
+
+    /// How a drive is identified when its source names no INQUIRY string.
+    public enum Route: Sendable, Equatable, CustomStringConvertible {
+        /// NEC/Optiarc: the 4-character drive ID read from drive RAM (Binflash IdentifyDrive).
+        case necID([String])
+        /// Pioneer DVR: the generation in the READ BUFFER F1h answer (DVRFlash).
+        case dvrGeneration(Int)
+        /// Pioneer DVR-109 and later: the kernel type in the READ BUFFER F1h answer (DVRFlash SetKernKey).
+        case dvrKernelType(String)
+        /// Pioneer BD: the SAT controller ID in the READ BUFFER F1h answer.
+        case pioneerSAT([String])
+        /// The source names the model only.
+        case nameOnly
+
+        public static let kinds = ["nec-id", "dvr-generation", "dvr-kernel-type", "pioneer-sat", "name-only"]
+
+        /// "nec-id K315,K355", "dvr-generation 4", "dvr-kernel-type PIO_ADV", "pioneer-sat 8231,8232", "name-only".
+        public init?(_ text: String) {
+            let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+            let arg = parts.count > 1 ? parts[1].trimmedSpaces : ""
+            let list = arg.split(separator: ",").map { $0.trimmedSpaces }.filter { !$0.isEmpty }
+            switch parts.first ?? "" {
+            case "nec-id" where !list.isEmpty: self = .necID(list)
+            case "dvr-generation": guard let n = Int(arg) else { return nil }; self = .dvrGeneration(n)
+            case "dvr-kernel-type" where !arg.isEmpty: self = .dvrKernelType(arg)
+            case "pioneer-sat" where !list.isEmpty: self = .pioneerSAT(list)
+            case "name-only" where arg.isEmpty: self = .nameOnly
+            default: return nil
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .necID(let ids): return "NEC drive ID \(ids.joined(separator: " or ")), read from drive RAM"
+            case .dvrGeneration(let g): return "DVR generation \(g) in the drive's READ BUFFER F1h answer"
+            case .dvrKernelType(let t): return "kernel type \(t) in the drive's READ BUFFER F1h answer"
+            case .pioneerSAT(let ids): return "SAT controller ID \(ids.joined(separator: " or ")) in the drive's READ BUFFER F1h answer"
+            case .nameOnly: return "named by model only (no INQUIRY string or drive ID in the source)"
+            }
+        }
+    }
+}
+
+/// One drives table: every drive one public source names, each row with its place in the source.
+public struct DriveTable: Sendable, Equatable {
+    public var name: String
+    public var provenance: String
+    /// The source in short: repository @commit.
+    public var origin: String
+    public var file: String
+    public var drives: [KnownDrive]
+}
+
+/// What firmware-db says about a drive's INQUIRY strings.
+public enum DriveMatch: Sendable, Equatable {
+    /// A models.yaml entry: the drive belongs to that model's family.
+    case model(Model)
+    /// Known from public sources but not supported: the most specific drives-table rows (one per source naming it).
+    case unsupported([KnownDrive])
 }
 
 public enum Glob {

@@ -28,6 +28,8 @@ public struct PreflightInput: Sendable {
     public var force = false
     /// Accept an image that names no model (some families' images carry no model ID); never a mismatch.
     public var acceptUnidentifiedModel = false
+    /// When firmware-db knows the drive from a public source but does not support it: its name and the reason.
+    public var knownUnsupported: (name: String, reason: String)?
 
     public init(device: String, inquiry: InquiryData, medium: MediumState, exclusive: Bool, modelName: String?, family: String?,
                 familyStatus: String?, hasProtocol: Bool, image: InspectReport, layoutFamily: String?, imageModelIDs: [String],
@@ -69,7 +71,9 @@ public enum Preflight {
 
         add(.opticalDrive, "optical drive", i.inquiry.isMMC, "\(i.inquiry.vendor) \(i.inquiry.product) \(i.inquiry.revision), \(i.inquiry.deviceTypeName)")
         add(.modelInDB, "model in firmware-db", i.modelName != nil && i.family != nil,
-            i.modelName.map { "\($0) (family \(i.family ?? "?"))" } ?? "\(i.inquiry.vendor) \(i.inquiry.product) is not in firmware-db: odflash never sends vendor commands to an unknown drive")
+            i.modelName.map { "\($0) (family \(i.family ?? "?"))" }
+                ?? i.knownUnsupported.map { "\(i.inquiry.vendor) \(i.inquiry.product) is known to firmware-db as \($0.name) but not supported (\($0.reason)): odflash sends it no vendor command" }
+                ?? "\(i.inquiry.vendor) \(i.inquiry.product) is not in firmware-db: odflash never sends vendor commands to an unknown drive")
         add(.flashProtocol, "flash protocol", i.hasProtocol, i.hasProtocol ? "from firmware-db" : "no public flash protocol is known for family \(i.family ?? "?")")
         switch i.familyStatus {
         case "ok"?: add(.testedStatus, "tested status", true, "flashing this family is marked ok")

@@ -114,6 +114,9 @@ public final class FlashSession {
                                    imageModelIDs: rep.modelIDs, modelImageID: model?.imageID)
         input.allowUntested = options.allowUntested; input.allowReinstall = options.allowReinstall; input.allowOlder = options.allowOlder
         input.force = options.force; input.acceptUnidentifiedModel = options.acceptUnidentifiedModel
+        if case .unsupported(let rows)? = db.identify(vendor: inq.vendor, product: inq.product, revision: inq.revision) {
+            input.knownUnsupported = (rows[0].name, rows[0].reason ?? "no reason given")
+        }
         input.exclusiveDetail = options.dryRun ? "not needed: a dry run sends the drive nothing but identification"
             : (device.kind.isEmulated ? "an emulated drive: no other program can hold it" : nil)
         var checks = Preflight.run(input)

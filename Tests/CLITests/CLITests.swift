@@ -69,6 +69,31 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         #expect(r.err.isEmpty)
     }
 
+    /// A drive a public source names but odflash does not support: known, with the reason and the source.
+    @Test func infoOnAKnownButUnsupportedDrive() throws {
+        let r = odflash("info", "emu:bdr-209d")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("firmware-db:      known: PIONEER BD-RW BDR-209D (unsupported: Pioneer BD (Renesas SAT): its public flash sequence is not implemented in odflash yet; identification only); nothing vendor-specific will be sent"), "\(r.out)")
+        #expect(r.out.contains("Named by:         superg/redumper @2ab9a423 drive.ixx:222"), "\(r.out)")
+        let j = odflash("info", "--json", "emu:bdr-209d")
+        let fdb = try #require(j.json["firmwareDB"] as? [String: Any])
+        #expect(fdb["support"] as? String == "known-unsupported")
+        #expect(fdb["model"] == nil && fdb["family"] as? String == "unknown")
+        let known = try #require(fdb["known"] as? [String: Any])
+        #expect(known["name"] as? String == "PIONEER BD-RW BDR-209D")
+        #expect((known["reason"] as? String)?.hasPrefix("Pioneer BD (Renesas SAT)") == true)
+        #expect(known["sources"] as? [String] == ["superg/redumper @2ab9a423 drive.ixx:222"])
+        #expect((odflash("info", "--json", "emu:ihas124y").json["firmwareDB"] as? [String: Any])?["support"] as? String == "matched")
+    }
+
+    /// Commands that send vendor commands refuse a known-but-unsupported drive, saying why.
+    @Test func vendorCommandsRefuseAKnownButUnsupportedDrive() {
+        let dir = NSTemporaryDirectory() + "odflash-known-\(UUID().uuidString)"
+        expectOneLineError(odflash("dump", "emu:bdr-209d", dir + "/fw.bin"), status: 4,
+                           containing: "PIONEER BD-RW BDR-209D is known to firmware-db as PIONEER BD-RW BDR-209D but not supported (Pioneer BD")
+        expectOneLineError(odflash("booktype", "emu:bdr-209d"), status: 4, containing: "no known book-type command for this drive: PIONEER BD-RW BDR-209D is known to firmware-db")
+    }
+
     @Test func rpc1DriveReportsNotEnforced() {
         let r = odflash("info", "emu:px716a")
         #expect(r.status == 0)
@@ -147,6 +172,15 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         let ihas = try #require(emu.first { $0["device"] as? String == "emu:ihas124y" })
         #expect(ihas["match"] as? String == "Lite-On iHAS124 Y")
         #expect(ihas["revision"] as? String == "BL0X")
+        #expect(ihas["support"] as? String == "matched" && ihas["reason"] == nil)
+        // A drive the public sources name but odflash does not support: "known", with the reason and where it is named.
+        let bdr = try #require(emu.first { $0["device"] as? String == "emu:bdr-209d" })
+        #expect(bdr["support"] as? String == "known-unsupported")
+        #expect(bdr["match"] as? String == "known: PIONEER BD-RW BDR-209D (unsupported: Pioneer BD (Renesas SAT): its public flash sequence is not implemented in odflash yet; identification only)")
+        #expect((bdr["reason"] as? String)?.hasPrefix("Pioneer BD") == true)
+        #expect(bdr["sources"] as? [String] == ["superg/redumper @2ab9a423 drive.ixx:222"])
+        let text = odflash("scan", "--emulated", "--sysfs", "/nonexistent").out
+        #expect(text.contains("emu:bdr-209d") && text.contains("known: PIONEER BD-RW BDR-209D (unsupported: Pioneer BD"), "\(text)")
         // The adversarial test drives are not listed (they stay reachable by name) and no row is an error.
         #expect(!emu.contains { ($0["device"] as? String)?.hasPrefix("emu:adversarial-") == true } && emu.allSatisfy { $0["error"] == nil })
         #expect(odflash("info", "emu:adversarial-truncated").status == 0)
@@ -223,6 +257,23 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         let r = odflash("db", "lint")
         #expect(r.status == 0)
         #expect(r.out.contains("OK"))
+        #expect(r.out.contains("645 drives named by 7 public sources"), "\(r.out)")
+    }
+
+    /// A drives-table row without a reason: db lint names file and line; other commands refuse the db.
+    @Test func lintBrokenDrivesTable() throws {
+        let dir = NSTemporaryDirectory() + "odflash-brokendrives-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: db, toPath: dir)
+        let path = dir + "/drives/redumper-drive-database.tsv"
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "PLEXTOR\tDVDR PX-740A\tPLEXTOR DVDR PX-740A\t-\tredumper lists it for reading only (read offset +618); no flash sequence for it in odflash's public sources",
+                                         with: "PLEXTOR\tDVDR PX-740A\tPLEXTOR DVDR PX-740A\t-\t-")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = odflash("db", "lint", "--db", dir)
+        #expect(r.status == 1)
+        #expect(r.out.contains("redumper-drive-database.tsv:") && r.out.contains("'PLEXTOR DVDR PX-740A' is unsupported (model '-') but gives no reason"), "\(r.out)")
+        expectOneLineError(odflash("info", "emu:ihas124y", "--db", dir), status: 2, containing: "gives no reason")
     }
 
     @Test func lintBroken() throws {
@@ -245,7 +296,7 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         #expect(e2.contains("missing 'provenance'"))
     }
 
-    @Test func models() {
+    @Test func models() throws {
         let r = odflash("db", "models")
         #expect(r.out.contains("Lite-On iHAS124 Y"))
         // The names `flash --protocol` takes, per family, in the order they are tried.
@@ -254,5 +305,31 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
         let rows = (try? JSONSerialization.jsonObject(with: Data(j.out.utf8))) as? [[String: Any]] ?? []
         let spc = rows.first { $0["family"] as? String == "spc-microcode" }
         #expect(spc?["flashSequences"] as? [String] == ["spc-0e", "spc-07", "spc-05"])
+        // Without --all: the models only, each with the public sources that name it, and a pointer to the rest.
+        #expect(rows.count == 83 && rows.allSatisfy { $0["supported"] as? Bool == true })
+        #expect(r.out.contains("452 more drives named by 7 public sources are known but not supported: 'odflash db models --all' lists them"), "\(r.out)")
+        let ihas = try #require(rows.first { $0["id"] as? String == "liteon-ihas124-y" })
+        let sources = ihas["sources"] as? [[String: Any]] ?? []
+        #expect(sources.contains { $0["table"] as? String == "binflash" && $0["source"] as? String == "necinterface.cpp:791" && $0["provenance"] as? String == "Liggy/binflash @5cfb5432 necinterface.cpp:791" })
+    }
+
+    @Test func modelsAll() throws {
+        let r = odflash("db", "models", "--all")
+        #expect(r.status == 0)
+        #expect(r.out.contains("Drives the public sources name (firmware-db/drives): 645, 193 matched to a model, 452 known but not supported."), "\(r.out)")
+        #expect(r.out.contains("binflash (Liggy/binflash @5cfb5432): 274 drives, 37 matched, 237 unsupported"))
+        for line in ["NEC 3550A", "NEC drive ID K315 or K355, read from drive RAM", "necinternal.cpp:729-730", "model nec-nd-355x",
+                     "unsupported: NEC 640K class: its bank checksum algorithm is not public"] {
+            #expect(r.out.contains(line), "missing \(line)")
+        }
+        let j = odflash("db", "models", "--all", "--json")
+        let rows = try #require((try? JSONSerialization.jsonObject(with: Data(j.out.utf8))) as? [[String: Any]])
+        #expect(rows.count == 83 + 452)
+        let px740 = try #require(rows.first { $0["name"] as? String == "PLEXTOR DVDR PX-740A" })
+        #expect(px740["supported"] as? Bool == false && px740["family"] == nil && px740["id"] == nil)
+        #expect((px740["reason"] as? String)?.hasPrefix("redumper lists it for reading only") == true)
+        #expect(px740["provenance"] as? String == "superg/redumper @2ab9a423 drive.ixx:227")
+        let k12d = try #require(rows.first { $0["name"] as? String == "Pioneer DVR-K12D" })
+        #expect(k12d["identifiedBy"] as? String == "DVR generation 53 in the drive's READ BUFFER F1h answer")
     }
 }

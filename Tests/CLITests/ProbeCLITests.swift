@@ -39,7 +39,7 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         let r = odflash("scan", "--probe", "--emulated", "--json", "--sysfs", "/nonexistent", "--transcript", d + "/scan.jsonl")
         #expect(r.status == 0, "\(r.err)")
         let devices = try #require(r.json["devices"] as? [[String: Any]])
-        let nd = try #require(devices.first { $0["device"] as? String == "emu:nd-3550a" })
+        let nd = try #require(devices.first { $0["device"] as? String == "emu:nd-3550a-oem" })
         #expect(nd["match"] as? String == "unknown")
         let p = try #require(nd["probe"] as? [String: Any])
         #expect(p["family"] as? String == "nec-optiarc")
@@ -57,13 +57,13 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         #expect(text.out.contains("unknown [probe: NEC 3550A (nec-optiarc: drive ID K355, flash class 2M, by ReadRAM 4800h)]"), "\(text.out)")
         // Without --probe it stays unknown, and nothing vendor-specific is sent.
         let plain = odflash("scan", "--emulated", "--json", "--sysfs", "/nonexistent", "--transcript", d + "/plain.jsonl")
-        let row = try #require((plain.json["devices"] as? [[String: Any]])?.first { $0["device"] as? String == "emu:nd-3550a" })
+        let row = try #require((plain.json["devices"] as? [[String: Any]])?.first { $0["device"] as? String == "emu:nd-3550a-oem" })
         #expect(row["match"] as? String == "unknown" && row["probe"] == nil)
         #expect(try transcriptCDBs(d + "/plain.jsonl").allSatisfy { $0.first.map { $0 < 0xC0 } ?? false })
     }
 
     @Test func infoProbeShowsModelAndFlashClass() throws {
-        let r = odflash("info", "--probe", "emu:nd-3550a")
+        let r = odflash("info", "--probe", "emu:nd-3550a-oem")
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("firmware-db:      unknown by INQUIRY (no model entry); identification reads sent, see below"))
         #expect(r.out.contains("Identified by probe: NEC / Optiarc drive ID K355 -> NEC 3550A, flash class 2M (family nec-optiarc; ReadRAM 4800h)"), "\(r.out)")
@@ -71,7 +71,7 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         // Identified as NEC/Optiarc by the probe: the strategy versions follow.
         #expect(r.out.contains("Strategy versions (CF 03 00 00 00 00 00 00 00 00 00 00, read only):\n  CD-R:   SYN01\n"), "\(r.out)")
 
-        let j = odflash("info", "--probe", "--json", "emu:nd-3550a")
+        let j = odflash("info", "--probe", "--json", "emu:nd-3550a-oem")
         let p = try #require(j.json["probe"] as? [String: Any])
         #expect(p["family"] as? String == "nec-optiarc" && p["driveID"] as? String == "K355" && p["flashClass"] as? String == "2M")
         #expect((p["attempts"] as? [[String: Any]])?.map { $0["family"] as? String } == ["mediatek-mt1959", "nec-optiarc"])
@@ -82,7 +82,7 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         // Without --probe: unknown, no identification, no strategy versions, no vendor command.
         let d = tempDir()
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let plain = odflash("info", "emu:nd-3550a", "--transcript", d + "/t.jsonl")
+        let plain = odflash("info", "emu:nd-3550a-oem", "--transcript", d + "/t.jsonl")
         #expect(plain.status == 0)
         #expect(plain.out.contains("firmware-db:      unknown (not in firmware-db; nothing vendor-specific will be sent)"))
         #expect(!plain.out.contains("Identified") && !plain.out.contains("Strategy versions"))

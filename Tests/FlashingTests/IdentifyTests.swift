@@ -41,8 +41,10 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
     }
 
     @Test func theND3550AIsFoundByItsDriveIDAtRAM4800h() throws {
-        let d = try emu("nd-3550a")
-        #expect(db.match(vendor: "_NEC", product: "DVD_RW ND-3550A", revision: "1.05") == nil)
+        let d = try emu("nd-3550a-oem")
+        #expect(db.match(vendor: "OEMDRIVE", product: "DVD RW 16X OEM", revision: "1.05") == nil)
+        // Under its own strings the ND-3550A is named by qpxtool's model entry.
+        #expect(db.match(vendor: "_NEC", product: "DVD_RW ND-3550A", revision: "1.05")?.family == "nec-optiarc")
         let o = identify(d)
         #expect(o.family == "nec-optiarc")
         #expect(o.driveID == "K355" && o.model == "NEC 3550A" && o.flashClass == "2M" && o.layout == "nec-2m")
@@ -55,7 +57,7 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
     /// A NEC drive under other INQUIRY strings (an OEM's) is the same drive to the probe.
     @Test(arguments: [("SONY", "DVD RW DRU-810A"), ("HP", "DVD Writer 640c"), ("PLDS", "DVD+-RW DH-16A6S"), ("Optiarc", "DVD RW AD-7170A")])
     func necUnderOtherInquiryStrings(_ vendor: String, _ product: String) throws {
-        let d = try edited("nd-3550a") { $0.inquiry.vendor = vendor; $0.inquiry.product = product }
+        let d = try edited("nd-3550a-oem") { $0.inquiry.vendor = vendor; $0.inquiry.product = product }
         let o = identify(d)
         #expect(o.family == "nec-optiarc" && o.driveID == "K355")
     }
@@ -69,7 +71,7 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
 
     @Test func anIDAtTheWrongAddressDoesNotCount() throws {
         // Binflash compares each address with its own IDs: a class-3 ID read at 4800h identifies nothing there.
-        let d = try edited("nd-3550a") { $0.firmware?.preset = [.init(at: 0x4800, bytes: Array("G245".utf8))] }
+        let d = try edited("nd-3550a-oem") { $0.firmware?.preset = [.init(at: 0x4800, bytes: Array("G245".utf8))] }
         let o = identify(d)
         #expect(o.family == nil)
         let nec = try #require(o.attempts.last)
