@@ -38,83 +38,27 @@ struct BooktypeCommand: ODCommand {
     func run(_ ctx: Context) throws {
         if set != nil && clearCounter { throw CLIError("--set and --clear-counter cannot be combined", kind: .usage) }
         if temporary && set == nil { throw CLIError("--temporary goes with --set", kind: .usage) }
-        var wanted: (media: String, code: Int)?
-        if let s = set {
-            let p = s.lowercased().split(separator: "=").map(String.init)
-            guard p.count == 2, let bt = BooktypeCommands.bookTypes.first(where: { $0.name == p[1] }) else {
-                throw CLIError("--set takes MEDIA=BOOKTYPE, e.g. dvd+r=dvd-rom (book types: \(BooktypeCommands.bookTypes.map(\.name).joined(separator: ", ")))", kind: .usage)
-            }
-            wanted = (p[0], bt.code)
-        }
+        let wanted = try set.map(BooktypeService.parse)
         let db = try ctx.database()
-        let t = try ctx.open(device, exclusive: set != nil || clearCounter)
-        defer { t.close() }
-        let inq: InquiryData
-        do { inq = try DriveIdentifier(t).identify(requireMMC: true).inquiry }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
-        guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family),
-              let cmds = family.booktype else {
-            if db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision) == nil {
-                throw CLIError("no known book-type command for this drive: " + DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision),
-                               kind: .refused)
-            }
-            throw CLIError("no known book-type command for this drive (\(inq.vendor) \(inq.product)): firmware-db names none for its family",
-                           kind: .refused)
+        let dev = try ctx.openDevice(device, exclusive: set != nil || clearCounter)
+        defer { dev.transport.close() }
+        let svc = try BooktypeService(device: dev, db: db)
+        var now = try svc.read()
+        let change = try wanted.map { try svc.prepareSet(media: $0.media, code: $0.code, temporary: temporary, current: now) } ?? (clearCounter ? svc.prepareClear() : nil)
+        if let w = wanted, change == nil {
+            return emit(ctx, svc, now, changed: nil, prefix: "The \(temporary ? "temporary" : "permanent") \(w.media) book type is already \(BooktypeCommands.bookTypeName(w.code)); nothing was sent.\n")
         }
-        let runner = BooktypeRunner(transport: t, commands: cmds)
-        func readAll() throws -> (Int?, [BooktypeSetting]) {
-            do { return try runner.readAll() } catch { throw CLIError(explain(error), kind: .device) }
+        if let c = change {
+            if !yes { try ctx.confirm(c.question, action: clearCounter ? "resetting the book-type counter" : "changing the book type", undone: "nothing was sent") }
+            now = try svc.apply(c)
         }
-        var (version, settings) = try readAll()
-        let left = settings.first { $0.changesLeft != nil }?.changesLeft
-        var changed: String?
-        if let w = wanted {
-            guard cmds.media[w.media] != nil else {
-                throw CLIError("\(w.media) has no book-type setting on \(family.name) drives (media: \(cmds.media.keys.sorted().joined(separator: ", ")))", kind: .usage)
-            }
-            if cmds.flagMasks[w.media] != nil, w.code != 0x01, w.code != BooktypeCommands.native(w.media) {
-                throw CLIError("\(family.name) drives set \(w.media) only to dvd-rom or back to \(BooktypeCommands.bookTypeName(BooktypeCommands.native(w.media) ?? 0).lowercased())",
-                               kind: .usage)
-            }
-            guard runner.supported(w.media, temporary: temporary, version: version) else {
-                throw CLIError("this drive's book-type command set (version \(version.map(String.init) ?? "?")) has no \(temporary ? "temporary" : "permanent") \(w.media) setting",
-                               kind: .refused)
-            }
-            if let current = settings.first(where: { $0.media == w.media && $0.temporary == temporary }), current.bookTypeCode == w.code {
-                ctx.emit(Report(device: device, family: family.id, version: version, changesLeft: left, settings: settings, changed: nil, provenance: cmds.provenance),
-                         text: "The \(temporary ? "temporary" : "permanent") \(w.media) book type is already \(BooktypeCommands.bookTypeName(w.code)); nothing was sent.\n" + text(settings, version, left))
-                return
-            }
-            if !temporary, let l = left, l <= 0 {
-                throw CLIError("the drive has no permanent book-type changes left", kind: .refused)
-            }
-            if !yes {
-                let cost = temporary ? "The temporary setting lasts until the drive is reset." :
-                    "This spends one permanent change" + (left.map { ": \($0 - 1) will be left." } ?? ".")
-                try ctx.confirm("Set the \(temporary ? "temporary" : "permanent") \(w.media) book type to \(BooktypeCommands.bookTypeName(w.code)) on \(device)? \(cost)",
-                                action: "changing the book type", undone: "nothing was sent")
-            }
-            do { try runner.set(w.media, bookType: w.code, temporary: temporary) } catch { throw CLIError(explain(error), kind: .device) }
-            changed = "\(temporary ? "temporary" : "permanent") \(w.media) -> \(BooktypeCommands.bookTypeName(w.code))"
-            (version, settings) = try readAll()
-        } else if clearCounter {
-            if !yes { try ctx.confirm("Reset the book-type change counter of \(device)? Every book-type setting returns to its default.", action: "resetting the book-type counter", undone: "nothing was sent") }
-            do { try runner.clear() } catch { throw CLIError(explain(error), kind: .device) }
-            changed = "counter reset, settings restored to their defaults"
-            (version, settings) = try readAll()
-        }
-        let nowLeft = settings.first { $0.changesLeft != nil }?.changesLeft
-        ctx.emit(Report(device: device, family: family.id, version: version, changesLeft: nowLeft, settings: settings, changed: changed, provenance: cmds.provenance),
-                 text: (changed.map { "Changed: \($0)\n" } ?? "") + text(settings, version, nowLeft))
+        emit(ctx, svc, now, changed: change?.summary, prefix: change.map { "Changed: \($0.summary)\n" } ?? "")
     }
 
-    /// A refusal's sense in words, and what it usually means here.
-    func explain(_ e: BooktypeRunner.Failure) -> String {
-        guard let s = e.sense else { return e.description }
-        if s.key == 5 && s.asc == 0x2C { return e.description + " (the drive refuses the change in its current state: no changes left, or a disc is in the drive)" }
-        if s.key == 5 && (s.asc == 0x20 || s.asc == 0x24) { return e.description + " (the firmware does not support this book-type command)" }
-        return e.description
+    func emit(_ ctx: Context, _ svc: BooktypeService, _ s: BooktypeService.Settings, changed: String?, prefix: String) {
+        ctx.emit(Report(device: device, family: svc.family.id, version: s.version, changesLeft: s.changesLeft, settings: s.settings, changed: changed,
+                        provenance: svc.commands.provenance),
+                 text: prefix + text(s.settings, s.version, s.changesLeft))
     }
 
     func text(_ s: [BooktypeSetting], _ version: Int?, _ left: Int?) -> String {

@@ -36,7 +36,7 @@ func modelsFor(_ r: InspectReport, _ db: FirmwareDatabase) -> [String] {
     var out: [String] = []
     if let v = r.vendor, let p = r.product, let m = db.match(vendor: v, product: p, revision: "*") { out.append(m.name) }
     for id in r.modelIDs {
-        for m in db.models where m.imageID.map({ id.hasPrefix($0.trimmingCharacters(in: .whitespaces)) || $0 == id }) == true { out.append(m.name) }
+        for m in db.models where m.isNamed(byImageID: id) { out.append(m.name) }
     }
     out += r.models.map { "\($0) (by its ID table)" }
     var seen = Set<String>()
@@ -103,20 +103,20 @@ extension FWCommand {
                 identified: r.identified, valid: r.valid, verdict: r.verdict, image: r, family: fam?.id, familyName: fam?.name,
                 familyStatus: fam.map { Dictionary(uniqueKeysWithValues: $0.status.map { ($0.key.rawValue, $0.value.rawValue) }) },
                 firmwareDBModels: modelsFor(r, db),
-                region: Inspect.patchState(r, "region", fam?.id),
-                bitsetting: Inspect.patchState(r, "booktype", fam?.id))
+                region: Inspect.patchState(r, region: true, fam?.id),
+                bitsetting: Inspect.patchState(r, region: false, fam?.id))
             ctx.emit(out, text: Inspect.text(out, all: allEntries))
             ctx.mark("printed")
             // Exit 1: the image was examined and found wrong (README's exit table).
             if r.valid == false { throw ExitCode(1) }
         }
 
-        static func patchState(_ r: InspectReport, _ kind: String, _ family: String?) -> String {
-            let ps = r.patches.filter { $0.kind.hasPrefix(kind) }
+        static func patchState(_ r: InspectReport, region: Bool, _ family: String?) -> String {
+            let ps = r.patches.filter { region ? $0.kind.isRegion : $0.kind.isBooktype }
             guard !ps.isEmpty else {
-                return "no \(kind == "region" ? "region" : "book-type") patch is defined for \(family ?? "an unidentified image") in firmware-db"
+                return "no \(region ? "region" : "book-type") patch is defined for \(family ?? "an unidentified image") in firmware-db"
             }
-            return ps.map { "\($0.kind): \($0.state)\($0.offset.map { " at \(String($0, radix: 16, uppercase: true))h" } ?? "")\($0.synthetic ? " [synthetic patch]" : "")" }
+            return ps.map { "\($0.kind): \($0.state.rawValue)\($0.offset.map { " at \(String($0, radix: 16, uppercase: true))h" } ?? "")\($0.synthetic ? " [synthetic patch]" : "")" }
                 .joined(separator: "; ")
         }
 
@@ -136,7 +136,7 @@ extension FWCommand {
             kv.add("Vendor", r.vendor)
             kv.add("Product", r.product)
             kv.add("Version", r.version ?? (r.identity == nil ? nil : "not located (no public fact for this layout)"))
-            for f in r.fields where !([FieldRole.vendor, .product, .revision, .version, .bootcode] as [FieldRole]).map(\.rawValue).contains(f.role) {
+            for f in r.fields where ![FieldRole.vendor, .product, .revision, .version, .bootcode].contains(f.role) {
                 kv.add(f.name.prefix(1).uppercased() + f.name.dropFirst(), f.value + (f.names.map { " -> \($0)" } ?? ""))
             }
             kv.add("Bootcode", r.identity == nil ? nil : (r.bootcode ?? "none in this image"))

@@ -71,7 +71,7 @@ public struct InspectReport: Sendable, Encodable {
     }
     public struct Field: Sendable, Encodable {
         public let name: String
-        public let role: String
+        public let role: FieldRole
         public let offset: Int
         public let value: String
         public let names: String?
@@ -138,8 +138,8 @@ public struct InspectReport: Sendable, Encodable {
     public let mediaTables: [Table]
     public struct Patch: Sendable, Encodable {
         public let id: String
-        public let kind: String
-        public let state: String
+        public let kind: BytePatch.Kind
+        public let state: BytePatch.State
         public let offset: Int?
         public let synthetic: Bool
     }
@@ -241,7 +241,7 @@ public struct Inspector: Sendable {
                 case .modelID, .driveID, .configID: modelIDs.append(d.text)
                 default: break
                 }
-                fields.append(.init(name: f.name, role: f.role.rawValue, offset: d.offset, value: d.text, names: names, warning: warning))
+                fields.append(.init(name: f.name, role: f.role, offset: d.offset, value: d.text, names: names, warning: warning))
             }
             for c in layout.checksums {
                 do {
@@ -294,12 +294,7 @@ public struct Inspector: Sendable {
             mediaTables: tables.map(Inspector.table),
             patches: (best?.0.patches ?? []).map { p in
                 let (o, st) = p.state(in: image)
-                let kind: String
-                switch p.kind {
-                case .region: kind = "region"
-                case let .booktype(m, v): kind = "booktype \(m)=\(v)"
-                }
-                return .init(id: p.id, kind: kind, state: st.rawValue, offset: o, synthetic: p.synthetic)
+                return .init(id: p.id, kind: p.kind, state: st, offset: o, synthetic: p.synthetic)
             },
             warnings: warnings)
     }

@@ -38,7 +38,7 @@ public enum FieldEncoding: String, Sendable, Equatable, CaseIterable {
 }
 
 /// What a field means, so inspect can say "model", "version", "bootcode".
-public enum FieldRole: String, Sendable, Equatable, CaseIterable {
+public enum FieldRole: String, Sendable, Equatable, CaseIterable, Encodable {
     case vendor, product, revision, version, modelID = "model-id", driveID = "drive-id", bootcode, configID = "config-id"
     case date, kind, size, info
 }
@@ -72,10 +72,24 @@ public struct FieldSpec: Equatable, Sendable {
 
 /// A byte patch a family defines (region-free, book type): find the place, check the original bytes, replace.
 public struct BytePatch: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable, Encodable, CustomStringConvertible {
         case region
         /// Book type for a medium ("dvd+r") to a value ("dvd-rom").
         case booktype(media: String, value: String)
+
+        public var description: String {
+            switch self {
+            case .region: "region"
+            case let .booktype(m, v): "booktype \(m)=\(v)"
+            }
+        }
+        public var isRegion: Bool { self == .region }
+        public var isBooktype: Bool { if case .booktype = self { return true }; return false }
+        /// Encoded as its description ("region", "booktype dvd+r=dvd-rom").
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(description)
+        }
     }
     public var id: String
     public var kind: Kind
@@ -92,7 +106,7 @@ public struct BytePatch: Equatable, Sendable {
         self.locate = locate; self.delta = delta; self.original = original; self.replacement = replacement
     }
 
-    public enum State: String, Sendable { case original = "as shipped", patched, unknown = "unknown (neither the original nor the patched bytes are there)" }
+    public enum State: String, Sendable, Encodable { case original = "as shipped", patched, unknown = "unknown (neither the original nor the patched bytes are there)" }
 
     /// Where the patch's bytes are, and which state they are in.
     public func state(in image: [UInt8]) -> (offset: Int?, state: State) {
@@ -330,4 +344,13 @@ public enum FieldDecoder {
 
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+/// The one rule for "does the ID read from an image name this model": equal to the model's image ID, trailing blanks
+/// and NULs aside (redumper compares the whole 16-character config ID). Inspect and preflight both use it.
+public enum ImageID {
+    public static func names(_ modelImageID: String, _ imageID: String) -> Bool {
+        func trimmed(_ s: String) -> Substring { var t = Substring(s); while t.last == " " || t.last == "\0" { t.removeLast() }; return t }
+        return !trimmed(imageID).isEmpty && trimmed(modelImageID) == trimmed(imageID)
+    }
 }

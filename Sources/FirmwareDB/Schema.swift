@@ -63,6 +63,10 @@ public struct Model: Sendable, Equatable {
     public func matches(vendor v: String, product p: String, revision r: String) -> Bool {
         InquiryText.matches(vendor: vendor, product: product, revision: revision, v, p, r)
     }
+
+    /// Whether an ID read from an image (its config or model ID) names this model: equal to the model's image ID,
+    /// trailing blanks aside (redumper compares the whole 16-character config ID).
+    public func isNamed(byImageID id: String) -> Bool { imageID.map { ImageID.names($0, id) } ?? false }
 }
 
 /// How INQUIRY strings are compared: trimmed, every run of blanks as one space, and a vendor without the

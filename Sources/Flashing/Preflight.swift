@@ -107,7 +107,7 @@ public enum Preflight {
             named = v == i.inquiry.vendor && p == i.inquiry.product
             add(.imageForModel, "image is for this model", named!, named! ? "the image names \(v) \(p)" : "the image is for \(v) \(p), the drive is \(i.inquiry.vendor) \(i.inquiry.product)")
         } else if let want = i.modelImageID {
-            named = i.imageModelIDs.contains { want.hasPrefix($0) || $0 == want.trimmedSpaces2 }
+            named = i.imageModelIDs.contains { ImageID.names(want, $0) }
             add(.imageForModel, "image is for this model", named!, named! ? "the image's ID matches" : "the image's ID \(i.imageModelIDs.joined(separator: ",")) is not this model's \(want)")
         } else {
             add(.imageForModel, "image is for this model", i.acceptUnidentifiedModel,
@@ -133,13 +133,5 @@ public enum Preflight {
             add(.version, "version", true, "the image's version is not located for this layout; the drive runs \(i.inquiry.revision)", hard: false)
         }
         return out
-    }
-}
-
-extension String {
-    var trimmedSpaces2: String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

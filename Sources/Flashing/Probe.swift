@@ -77,7 +77,7 @@ public enum ProbeRunner {
             }
             if let d = pr.driveID, let id = probe.driveIDs[pr.name] {
                 let (entry, known) = idProblems(d, id, idTables)
-                let field = report.fields.first { $0.role == d.field }?.value
+                let field = report.fields.first { $0.name == d.field }?.value
                 let layout = report.identity?.layout
                 var problems = known
                 if let e = entry, let l = e.layout, l != layout { problems.append("drive ID \(id) (\(e.model)) uses layout \(l), the image is \(layout ?? "unidentified")") }

@@ -181,7 +181,7 @@ public final class FlashSession {
 
         var plan: FlashPlan?
         if checks.allSatisfy(\.passed), let proto = chosen {
-            let bootcode = rep.fields.first { $0.role == FieldRole.bootcode.rawValue }?.value
+            let bootcode = rep.fields.first { $0.role == .bootcode }?.value
             do { plan = try FlashPlan.build(proto, image: image.bytes, probe: probe, bootcode: bootcode) }
             catch { throw OperationError(error.description, kind: .refused) }
             warnings += plan!.notes
@@ -225,7 +225,7 @@ public final class FlashSession {
             let c = proto.emulatorConfig
             let placed = plan.placedImage
             var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
-                                          revisionOffset: rep.fields.first { $0.role == FieldRole.revision.rawValue }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
+                                          revisionOffset: rep.fields.first { $0.role == .revision }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
             f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
             f.safeModeRevision = c.safeModeRevision
             f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks; f.kernelAt = c.kernelAt

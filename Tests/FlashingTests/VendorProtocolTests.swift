@@ -93,11 +93,11 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let d = try makeDrive()
         let probe = try ProbeRunner.run(proto, on: d)
         let report = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: "t.bin", container: "bin", member: nil, bytes: img))
-        let bootcode = report.fields.first { $0.role == "bootcode" }?.value
+        let bootcode = report.fields.first { $0.role == .bootcode }?.value
         if driveID != nil {
             // The new revision is where this class's placement puts the image's INQUIRY revision (as a dry-run copy has it).
             let pl = proto.placement
-            d.memory?.revisionOffset = report.fields.first { $0.role == "revision" }.map { $0.offset - pl.imageFrom + pl.flashAt }
+            d.memory?.revisionOffset = report.fields.first { $0.role == .revision }.map { $0.offset - pl.imageFrom + pl.flashAt }
         }
         return (d, try FlashPlan.build(proto, image: img, probe: probe, bootcode: bootcode))
     }
