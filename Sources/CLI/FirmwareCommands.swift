@@ -179,8 +179,8 @@ extension FWCommand {
 
         static func word(_ v: Bool?) -> String { v.map { $0 ? "valid" : "NOT valid" } ?? "not verifiable" }
 
-        struct MediaChange: Encodable { let type: String; let code: String; let change: String; let before: [String]?; let after: [String]? }
-        struct RangeChange: Encodable { let start: Int; let end: Int; let length: Int }
+        typealias MediaChange = ImageDiff.MediaChange
+        typealias RangeChange = ImageDiff.RangeChange
         struct Report: Encodable {
             let a: String, b: String
             let familyA: String?, familyB: String?
@@ -198,64 +198,13 @@ extension FWCommand {
             let (_, insp) = try ctx.inspector()
             let la = try ctx.loadImage(a, member: nil), lb = try ctx.loadImage(b, member: nil)
             let ra = insp.inspect(la), rb = insp.inspect(lb)
-            let media = Diff.mediaChanges(ra, rb)
-            let (ranges, changed) = Diff.byteRanges(la.bytes, lb.bytes)
+            let media = ImageDiff.mediaChanges(ra, rb)
+            let (ranges, changed) = ImageDiff.byteRanges(la.bytes, lb.bytes, mergeGap: 16)
             let rep = Report(a: a, b: b, familyA: ra.identity.map { "\($0.family)/\($0.layout)" }, familyB: rb.identity.map { "\($0.family)/\($0.layout)" },
                              versionA: ra.version, versionB: rb.version, sizeA: la.bytes.count, sizeB: lb.bytes.count,
                              validA: ra.valid, validB: rb.valid, media: media, changedBytes: changed, changedRanges: ranges.count,
                              ranges: Array(ranges.prefix(maxRanges)), identical: la.bytes == lb.bytes)
             ctx.emit(rep, text: Diff.text(rep))
-        }
-
-        static func key(_ e: InspectReport.Entry) -> String { "\(e.type) \(e.code)" }
-
-        static func mediaChanges(_ a: InspectReport, _ b: InspectReport) -> [MediaChange] {
-            func entries(_ r: InspectReport) -> [String: InspectReport.Entry] {
-                var d: [String: InspectReport.Entry] = [:]
-                for t in r.mediaTables { for e in t.entries where d[key(e)] == nil { d[key(e)] = e } }
-                return d
-            }
-            let ea = entries(a), eb = entries(b)
-            var out: [MediaChange] = []
-            for k in Set(ea.keys).union(eb.keys).sorted() {
-                switch (ea[k], eb[k]) {
-                case let (nil, y?): out.append(.init(type: y.type, code: y.code, change: "added", before: nil, after: y.speeds))
-                case let (x?, nil): out.append(.init(type: x.type, code: x.code, change: "removed", before: x.speeds, after: nil))
-                case let (x?, y?) where x.speeds != y.speeds:
-                    out.append(.init(type: x.type, code: x.code, change: "speeds", before: x.speeds, after: y.speeds))
-                default: break
-                }
-            }
-            return out
-        }
-
-        /// Changed runs, merging runs less than 16 bytes apart.
-        static func byteRanges(_ a: [UInt8], _ b: [UInt8]) -> ([RangeChange], Int) {
-            var out: [RangeChange] = []
-            var changed = 0
-            let n = min(a.count, b.count)
-            var i = 0
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    while i < n {
-                        if pa[i] == pb[i] { i += 1; continue }
-                        let start = i
-                        var last = i
-                        while i < n && i - last < 16 {
-                            if pa[i] != pb[i] { last = i; changed += 1 }
-                            i += 1
-                        }
-                        out.append(.init(start: start, end: last + 1, length: last + 1 - start))
-                        i = last + 1
-                    }
-                }
-            }
-            if a.count != b.count {
-                let lo = n, hi = max(a.count, b.count)
-                out.append(.init(start: lo, end: hi, length: hi - lo))
-                changed += hi - lo
-            }
-            return (out, changed)
         }
 
         static func text(_ r: Report) -> String {

@@ -172,8 +172,14 @@ public struct ImageLayout: Equatable, Sendable {
     public var signatures: [Signature]
     /// With no signature: accept an image whose size fits and whose checksums all validate.
     public var identifyByChecksum: Bool
-    /// The BE32 (or other) field that must equal file size minus `sizeFieldDelta`.
-    public var sizeField: (offset: Int, unit: WordUnit, delta: Int)?
+    /// A number in the image that must equal the file size minus `delta` (LG Renesas: BE32 at 44h = size - 400h).
+    public struct SizeField: Equatable, Sendable {
+        public var offset: Int
+        public var unit: WordUnit
+        public var delta: Int
+        public init(offset: Int, unit: WordUnit, delta: Int) { self.offset = offset; self.unit = unit; self.delta = delta }
+    }
+    public var sizeField: SizeField?
     public var fields: [FieldSpec]
     public var checksums: [ChecksumSpec]
     public var mediaTables: [MediaTableSpec]
@@ -185,7 +191,7 @@ public struct ImageLayout: Equatable, Sendable {
 
     public init(id: String, family: String, name: String, provenance: String, synthetic: Bool = false, sizes: [Int], minSize: Int = 1,
                 maxSize: Int? = nil, signatures: [Signature] = [], identifyByChecksum: Bool = false,
-                sizeField: (offset: Int, unit: WordUnit, delta: Int)? = nil, fields: [FieldSpec] = [], checksums: [ChecksumSpec] = [],
+                sizeField: SizeField? = nil, fields: [FieldSpec] = [], checksums: [ChecksumSpec] = [],
                 mediaTables: [MediaTableSpec] = [], bankStartByte: UInt8? = nil, notes: String? = nil) {
         self.id = id; self.family = family; self.name = name; self.provenance = provenance; self.synthetic = synthetic
         self.sizes = sizes; self.minSize = minSize; self.maxSize = maxSize; self.signatures = signatures
@@ -193,11 +199,6 @@ public struct ImageLayout: Equatable, Sendable {
         self.checksums = checksums; self.mediaTables = mediaTables; self.bankStartByte = bankStartByte; self.notes = notes
     }
 
-    public static func == (a: ImageLayout, b: ImageLayout) -> Bool {
-        a.id == b.id && a.family == b.family && a.sizes == b.sizes && a.signatures == b.signatures && a.fields == b.fields
-            && a.checksums == b.checksums && a.mediaTables == b.mediaTables && a.minSize == b.minSize
-            && a.sizeField?.offset == b.sizeField?.offset && a.sizeField?.delta == b.sizeField?.delta && a.patches == b.patches
-    }
 
     public func sizeFits(_ n: Int) -> Bool {
         if !sizes.isEmpty { return sizes.contains(n) }

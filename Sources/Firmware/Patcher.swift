@@ -321,16 +321,8 @@ public struct Patcher {
         }
     }
 
+    /// Exact changed runs as [start, end) pairs.
     public static func ranges(_ a: [UInt8], _ b: [UInt8]) -> [[Int]] {
-        var out: [[Int]] = []
-        var i = 0
-        let n = min(a.count, b.count)
-        while i < n {
-            if a[i] == b[i] { i += 1; continue }
-            let s = i
-            while i < n && a[i] != b[i] { i += 1 }
-            out.append([s, i])
-        }
-        return out
+        ImageDiff.byteRanges(a, b, mergeGap: 1).0.map { [$0.start, $0.end] }
     }
 }

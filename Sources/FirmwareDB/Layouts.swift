@@ -32,7 +32,7 @@ enum LayoutParser {
         if let sf = e.child("size_field", "size_field") {
             sf.checkKeys(["offset", "unit", "delta"], issues: &issues)
             if let o = sf.int("offset", required: true, issues: &issues), let u = unit(sf, "unit", &issues) {
-                layout.sizeField = (o, u, sf.int("delta", issues: &issues) ?? 0)
+                layout.sizeField = .init(offset: o, unit: u, delta: sf.int("delta", issues: &issues) ?? 0)
             }
         }
         for s in e.children("signatures", issues: &issues) { if let sig = signature(s, &issues) { layout.signatures.append(sig) } }
