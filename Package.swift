@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB", "Firmware"]),
         .testTarget(name: "FlashingTests", dependencies: ["Flashing", "Emulator", "FirmwareDB", "Firmware", "SCSI", "MMC"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Emulator", "SCSI"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Operations", "FirmwareDB", "Firmware", "Emulator", "SCSI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,6 +12,48 @@ import Transports
 import Glibc
 #endif
 
+/// The options a flash and a restore share.
+struct FlashFlags: ParsableArguments {
+    @Flag(help: "Run the plan against an emulated copy of the drive; nothing is sent to the drive but identification.") var dryRun = false
+    @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
+    @Flag(help: "Accept a family whose flashing is not tested on real hardware.") var allowUntested = false
+    @Flag(help: "Accept a family marked bad. Never overrides a model, size, checksum or bootcode mismatch.") var force = false
+    @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
+    @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
+    @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
+    @Flag(help: "Accept what the chosen sequence leaves behind when firmware-db names a risk (e.g. a Pioneer kernel image leaves the drive in kernel mode until a Normal image is flashed).") var acceptRisk = false
+    @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
+    @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
+
+    var options: FlashOptions {
+        var o = FlashOptions()
+        o.dryRun = dryRun; o.allowUntested = allowUntested
+        o.force = force; o.acceptUnidentifiedModel = acceptUnidentifiedModel; o.noBackup = noBackup; o.acceptRisk = acceptRisk
+        o.backupDir = backupDir; o.protocolName = protocolName; o.journalPath = journal
+        return o
+    }
+}
+
+/// Flashes a backup back: the same checks, backup (of what the drive holds now), journal and verification as a flash;
+/// an older or equal version is expected, so neither needs a flag.
+struct RestoreCommand: ODCommand {
+    static let streamsJSON = true
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Flash a backup taken by 'odflash flash' or 'odflash dump' back into the drive (every flash check applies).",
+        discussion: "The backup must validate as an image of the drive's layout, like any image odflash flashes; the version may be older than or equal to the drive's.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The drive.") var device: String
+    @Argument(help: "The backup file.") var backup: String
+    @OptionGroup var flags: FlashFlags
+
+    func run(_ ctx: Context) throws {
+        var o = flags.options
+        o.allowOlder = true; o.allowReinstall = true
+        try FlashCommand.flash(ctx, device: device, image: backup, member: nil, options: o, yes: flags.yes, verb: "Restore")
+    }
+}
+
 struct FlashCommand: ODCommand {
     static let streamsJSON = true
     static let configuration = CommandConfiguration(
@@ -27,31 +69,21 @@ struct FlashCommand: ODCommand {
     @Argument(help: "The drive.") var device: String
     @Argument(help: "The firmware image (.bin, .gz, .zip).") var image: String
     @Option(help: "A zip member of IMAGE.") var member: String?
-    @Flag(help: "Run the plan against an emulated copy of the drive; nothing is sent to the drive but identification.") var dryRun = false
-    @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
-    @Flag(help: "Accept a family whose flashing is not tested on real hardware.") var allowUntested = false
+    @OptionGroup var flags: FlashFlags
     @Flag(help: "Flash the version the drive already runs.") var allowReinstall = false
     @Flag(help: "Flash an older version.") var allowOlder = false
-    @Flag(help: "Accept a family marked bad. Never overrides a model, size, checksum or bootcode mismatch.") var force = false
-    @Flag(help: "Accept an image that names no model, for families whose images never do (a mismatch is never accepted).") var acceptUnidentifiedModel = false
-    @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
-    @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
-    @Flag(help: "Accept what the chosen sequence leaves behind when firmware-db names a risk (e.g. a Pioneer kernel image leaves the drive in kernel mode until a Normal image is flashed).") var acceptRisk = false
-    @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
-    @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
-
-    var options: FlashOptions {
-        var o = FlashOptions()
-        o.dryRun = dryRun; o.allowUntested = allowUntested; o.allowReinstall = allowReinstall; o.allowOlder = allowOlder
-        o.force = force; o.acceptUnidentifiedModel = acceptUnidentifiedModel; o.noBackup = noBackup; o.acceptRisk = acceptRisk
-        o.backupDir = backupDir; o.protocolName = protocolName; o.journalPath = journal
-        return o
-    }
 
     func run(_ ctx: Context) throws {
+        var o = flags.options
+        o.allowReinstall = allowReinstall; o.allowOlder = allowOlder
+        try FlashCommand.flash(ctx, device: device, image: image, member: member, options: o, yes: flags.yes, verb: "Flash")
+    }
+
+    /// options -> session -> render: the preparation is shown, then the question, then the flash.
+    static func flash(_ ctx: Context, device: String, image: String, member: String?, options: FlashOptions, yes: Bool, verb: String) throws {
         let loaded = try ctx.loadImage(image, member: member)
         let db = try ctx.database()
-        let dev = try ctx.openDevice(device, exclusive: !dryRun)
+        let dev = try ctx.openDevice(device, exclusive: !options.dryRun)
         defer { dev.transport.close() }
         let session = FlashSession(db: db, device: dev, image: loaded, imageName: image, options: options)
         let prep = try session.prepare()
@@ -59,13 +91,12 @@ struct FlashCommand: ODCommand {
         // Everything the user agrees to is shown before the question: checks, warnings, the plan, the backup.
         out.preparation(prep)
         guard prep.accepted else { throw out.refused(session.refusal(prep)) }
-        if dryRun { return try out.finish(session.dryRun(prep), text: FlashCommand.checksText(prep.checks)) }
+        if options.dryRun { return try out.finish(session.dryRun(prep), text: "") }
         if !yes {
-            try ctx.confirm("Flash \(image) (\(prep.report.version ?? "version unknown")) to \(prep.inquiry.vendor) \(prep.inquiry.product) \(prep.inquiry.revision) at \(device)?",
+            try ctx.confirm("\(verb) \(image) (\(prep.report.version ?? "version unknown")) to \(prep.inquiry.vendor) \(prep.inquiry.product) \(prep.inquiry.revision) at \(device)?",
                             action: "flashing", undone: "nothing was written")
         }
-        let report = try session.execute(prep, progress: out.progress, warn: ctx.warn)
-        try out.finish(report, text: "")
+        try out.finish(try session.execute(prep, progress: out.progress, warn: ctx.warn), text: "")
     }
 
     static func checksText(_ c: [PreflightCheck]) -> String {

@@ -43,7 +43,7 @@ public struct Odflash: ParsableCommand {
         abstract: "Identify, inspect and safely flash CD/DVD/BD drive firmware.",
         discussion: "Devices: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME (an emulated drive from firmware-db/emulator), replay:TRANSCRIPT.jsonl",
         version: "0.1.0",
-        subcommands: [Scan.self, Info.self, SenseCommand.self, MediaCommand.self, RegionCommand.self, FWCommand.self, FlashCommand.self, DumpCommand.self, BooktypeCommand.self, JournalCommand.self, DBCommand.self])
+        subcommands: [Scan.self, Info.self, SenseCommand.self, MediaCommand.self, RegionCommand.self, FWCommand.self, FlashCommand.self, RestoreCommand.self, DumpCommand.self, BooktypeCommand.self, JournalCommand.self, DBCommand.self])
 
     public init() {}
 }

@@ -101,14 +101,22 @@ public enum Preflight {
         } else {
             add(.imageChecksums, "image checksums", true, "every checksum validates (\(i.image.verified.joined(separator: ", ")))")
         }
-        // The image must name this drive: its INQUIRY strings, or its model/config ID.
+        // The image must name this drive: its INQUIRY strings, its model/config ID, or (Binflash's rule) its drive ID.
         var named: Bool?
-        if let v = i.image.vendor, let p = i.image.product {
+        if i.image.identity == nil || i.image.valid == false {
+            add(.imageForModel, "image is for this model", false,
+                "cannot be checked: the image itself is not a valid image of a known layout (see image family and image checksums)")
+        } else if let v = i.image.vendor, let p = i.image.product {
             named = v == i.inquiry.vendor && p == i.inquiry.product
             add(.imageForModel, "image is for this model", named!, named! ? "the image names \(v) \(p)" : "the image is for \(v) \(p), the drive is \(i.inquiry.vendor) \(i.inquiry.product)")
         } else if let want = i.modelImageID {
             named = i.imageModelIDs.contains { ImageID.names(want, $0) }
             add(.imageForModel, "image is for this model", named!, named! ? "the image's ID matches" : "the image's ID \(i.imageModelIDs.joined(separator: ",")) is not this model's \(want)")
+        } else if i.image.identity?.identifiedBy == .driveID, !i.image.models.isEmpty {
+            // Binflash's rule: the drive type is the drive ID, read from the drive's RAM and compared with the image's
+            // (the "drive ID" check below); the INQUIRY block, when the image has one, only names the model.
+            add(.imageForModel, "image is for this model", true,
+                "the image's drive ID names \(i.image.models.joined(separator: ", ")); the drive's own ID is read from its RAM and compared below")
         } else {
             add(.imageForModel, "image is for this model", i.acceptUnidentifiedModel,
                 i.acceptUnidentifiedModel ? "the image names no model (none of this family's images do); accepted with --accept-unidentified-model" :
