@@ -36,7 +36,7 @@ import Testing
     }
 
     /// 1: the operation ran and found a problem: an invalid image, an invalid dump, a disc the firmware does not list,
-    /// files that differ, firmware-db lint issues.
+    /// files that differ, firmware-db lint issues, a replay that diverges from its transcript.
     @Test func row1FoundAProblem() throws {
         let d = tempDir()
         let img = generate(d, "s.bin", "--family", "synthetic-test")
@@ -50,6 +50,8 @@ import Testing
         expectStatus(1, ["media", "emu:ihas124y-cmc", "--check", "--firmware", img])             // disc not listed
         expectStatus(1, ["fw", "diff", img, d + "/bad.bin"])                                     // files differ
         expectStatus(1, ["db", "lint", "--db", try brokenDB()])                                  // lint issues
+        #expect(odflash("info", "emu:ihas124y", "--transcript", d + "/t.jsonl").status == 0)
+        expectStatus(1, ["region", "replay:" + d + "/t.jsonl"])                                  // a replay that diverges
     }
 
     /// 2: bad arguments or bad input.
