@@ -11,6 +11,7 @@ import Glibc
 #endif
 
 struct DumpCommand: ODCommand {
+    static let streamsJSON = true
     static let configuration = CommandConfiguration(
         commandName: "dump",
         abstract: "Read a drive's firmware into an image file, for families with a public read method.",
@@ -18,6 +19,7 @@ struct DumpCommand: ODCommand {
         Only read commands and the mode changes they need (e.g. NEC safe mode, always left again) are sent.
         The file is written to a temporary name and renamed when complete; an existing file is never replaced
         unless --force-overwrite is given. The result is inspected like 'odflash fw inspect'.
+        With --json the output is NDJSON: progress lines while reading, then a result (or error) line.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -39,10 +41,16 @@ struct DumpCommand: ODCommand {
         let synthetic: Bool
     }
 
+    /// An NDJSON progress line's body (--json), as flash's: bytes read so far.
+    struct Progress: Encodable {
+        let phase = "read"
+        let bytesDone: Int, bytesTotal: Int, percent: Double
+    }
+
     func run(_ ctx: Context) throws {
         let db = try ctx.database()
         if !forceOverwrite && FileManager.default.fileExists(atPath: output) {
-            throw CLIError("\(output) exists: choose another name or add --force-overwrite", kind: .output)
+            throw CLIError("\(output) exists: choose another name or add --force-overwrite", kind: .outputExists)
         }
         let t = try ctx.open(device, exclusive: !device.hasPrefix("emu:"))
         defer { t.close() }
@@ -58,9 +66,14 @@ struct DumpCommand: ODCommand {
             throw CLIError("no public method reads the firmware of \(family.name) (\(family.id)) drives", kind: .refused)
         }
         var dumper = Dumper(transport: t)
-        let console = ctx.console, tty = isatty(2) == 1 && !ctx.json
+        let console = ctx.console, tty = isatty(2) == 1 && !ctx.json, json = ctx.json
         var last = -1
         dumper.progress = { done, total in
+            if json {
+                let percent = total == 0 ? 100 : (Double(done) * 1000 / Double(total)).rounded() / 10
+                console.out(JSON.compact(FlashOutput.Line(type: "progress", body: Progress(bytesDone: done, bytesTotal: total, percent: percent))) + "\n")
+                return
+            }
             let pct = total == 0 ? 100 : done * 100 / total
             if tty && pct != last { last = pct; console.err("\rreading firmware: \(pct)%   ") }
         }
@@ -95,7 +108,7 @@ struct DumpCommand: ODCommand {
         kv.add("Layout", rep.identity.map { "\($0.family)/\($0.layout)" } ?? "not identified")
         kv.add("Valid", rep.verdict)
         for n in notes { kv.add("Note", n) }
-        ctx.emit(r, text: kv.text)
+        console.out(ctx.json ? JSON.compact(FlashOutput.Line(type: "result", body: r)) + "\n" : kv.text)
         // A dump that does not validate is kept (it is evidence) but the run found a problem.
         if rep.valid != true { throw ExitCode(1) }
     }

@@ -171,7 +171,8 @@ extension FWCommand {
     }
 
     struct Diff: ODCommand {
-        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two images: version, media codes, speeds, changed byte ranges.")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two images: version, media codes, speeds, changed byte ranges.",
+                                                        discussion: "Exits 0 when the images are identical and 1 when they differ.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The old image.") var a: String
         @Argument(help: "The new image.") var b: String
@@ -205,6 +206,8 @@ extension FWCommand {
                              validA: ra.valid, validB: rb.valid, media: media, changedBytes: changed, changedRanges: ranges.count,
                              ranges: Array(ranges.prefix(maxRanges)), identical: la.bytes == lb.bytes)
             ctx.emit(rep, text: Diff.text(rep))
+            // Exit 1: the files differ (README's exit table, as cmp and diff do).
+            if !rep.identical { throw ExitCode(ExitStatus.failed.rawValue) }
         }
 
         static func text(_ r: Report) -> String {

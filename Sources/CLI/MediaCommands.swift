@@ -130,7 +130,7 @@ extension MediaCommand {
         static let configuration = CommandConfiguration(
             commandName: "identify",
             abstract: "Identify the disc: profile, book type, ATIP manufacturer (CD-R/RW), media ID (DVD±R/RW, BD-R/RE).",
-            discussion: "With --check, say whether the drive's firmware lists the disc, at which speeds, and what to do if it does not. The firmware comes from --firmware IMAGE (a vendor download, a dump, or a patched image).")
+            discussion: "With --check, say whether the drive's firmware lists the disc, at which speeds, and what to do if it does not (exit 1 when it does not). The firmware comes from --firmware IMAGE (a vendor download, a dump, or a patched image).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The device.") var device: String
         @Flag(help: "Check the disc against the firmware's media tables.") var check = false
@@ -161,6 +161,8 @@ extension MediaCommand {
             let manufacturer = media.manufacturer(of: disc)
             let rep = Report(device: device, disc: disc, manufacturer: manufacturer, check: chk)
             ctx.emit(rep, text: Identify.text(rep))
+            // Exit 1: the firmware does not list the disc (README's exit table).
+            if let c = chk, !c.supported { throw ExitCode(ExitStatus.failed.rawValue) }
         }
 
         static func text(_ r: Report) -> String {

@@ -57,8 +57,10 @@ public enum Runner {
     /// `ids` (real and effective user and group) are a parameter so that the setuid refusal can be tested.
     static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t)) -> Int32 {
         let wantsJSON = arguments.contains("--json")
+        // flash and dump print NDJSON even when they cannot start (setuid, bad arguments): the error is one line.
+        let streams = (helpTarget(arguments) as? any ODCommand.Type)?.streamsJSON ?? false
         if ids.0 != ids.1 || ids.2 != ids.3 {
-            return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, console: console)
+            return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, lines: streams, console: console)
         }
         let prefetch = DBPrefetch.start(arguments)
         let command: ParsableCommand
@@ -73,7 +75,7 @@ public enum Runner {
                 return 0
             }
             let msg = Odflash.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: .usage), json: wantsJSON, console: console)
+            return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: .usage), json: wantsJSON, lines: streams, console: console)
         }
         guard let cmd = command as? any ODCommand else {
             console.out(Odflash.helpMessage(for: helpTarget(arguments)) + "\n")   // "help X" and "X --help" arrive as a help command

@@ -161,10 +161,12 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.out.contains("Read:   flash 30000h-1E0000h in 435 commands"))
         let bytes = try #require(FileManager.default.contents(atPath: out))
         #expect(bytes.count == 1769480 && bytes.suffix(6).elementsEqual(Array("G24508".utf8)))
-        // Never replaced without --force-overwrite.
-        expectOneLineError(odflash("dump", "emu:ihas324y", out), status: 1, containing: "exists")
+        // Never replaced without --force-overwrite: refused (exit 4), as fw patch and fw generate refuse.
+        expectOneLineError(odflash("dump", "emu:ihas324y", out), status: 4, containing: "exists")
+        // NDJSON: progress lines, then the result line.
         let j = odflash("dump", "--json", "emu:ihas324y", out, "--force-overwrite")
-        #expect(j.status == 0 && j.json["bytes"] as? Int == 1769480 && j.json["family"] as? String == "nec-optiarc")
+        #expect(j.status == 0 && j.json["type"] as? String == "result" && j.json["bytes"] as? Int == 1769480 && j.json["family"] as? String == "nec-optiarc")
+        #expect(j.lines.count == j.out.split(separator: "\n").count && j.lines.dropLast().allSatisfy { $0["type"] as? String == "progress" } && j.lines.count > 1)
     }
 
     @Test func refusesFamiliesWithoutAReadMethod() {
