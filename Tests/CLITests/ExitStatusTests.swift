@@ -77,12 +77,13 @@ import Testing
     }
 
     /// 3: the device could not be opened or answered wrongly.
-    @Test func row3Device() {
+    @Test func row3Device() throws {
         let d = tempDir()
         expectStatus(3, ["info", "/dev/sg99"])
         expectStatus(3, ["info", "emu:nope"])
         expectStatus(3, ["media", "emu:ihas124y", "--check", "--firmware", d + "/x.bin"])         // no disc
-        expectStatus(3, ["dump", "emu:ihas124y", d + "/x.bin"])                                  // the drive refuses the vendor read
+        let refusing = try editedProfile("ihas124y", d, [("behavior: nec", "behavior: spc")])
+        expectStatus(3, ["dump", refusing, d + "/x.bin"])                                        // the drive refuses the vendor read
         #expect(!FileManager.default.fileExists(atPath: d + "/x.bin"))
     }
 

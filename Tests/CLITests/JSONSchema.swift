@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value, parsed exactly: integers and booleans stay apart (JSONSerialization mixes them up on Linux), and a
 /// duplicate key is an error.
-indirect enum JSONValue: Equatable, CustomStringConvertible {
+indirect enum JSONValue: Equatable, CustomStringConvertible, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -175,7 +175,7 @@ indirect enum JSONValue: Equatable, CustomStringConvertible {
 /// oneOf, anyOf, allOf, and $ref to "#/json/pointer" or "other.schema.json#/json/pointer" in the same folder.
 /// Annotations ($schema, $id, $defs, title, description, $comment) are ignored; any other keyword is an error in
 /// the schema, so that a schema never seems to check something this validator does not.
-struct JSONSchemaSet {
+struct JSONSchemaSet: Sendable {
     static let keywords: Set<String> = ["type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "enum",
                                         "const", "pattern", "minimum", "maximum", "oneOf", "anyOf", "allOf", "$ref"]
     static let annotations: Set<String> = ["$schema", "$id", "$defs", "definitions", "title", "description", "$comment", "examples", "default"]

@@ -338,7 +338,8 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         #expect(bad.last?["type"] == .string("result") && bad.last?["valid"] != .bool(true))
         expectLines(odflash("dump", "--json", "emu:synthetic-writer", d + "/a.bin"), "dump", status: 4)   // exists
         expectLines(odflash("dump", "--json", "emu:px716a", d + "/p.bin"), "dump", status: 4)            // no public read
-        expectLines(odflash("dump", "--json", "emu:ihas124y", d + "/x.bin"), "dump", status: 3)          // the drive refuses the read
+        let refusing = try editedProfile("ihas124y", d, [("behavior: nec", "behavior: spc")])
+        expectLines(odflash("dump", "--json", refusing, d + "/x.bin"), "dump", status: 3)               // the drive refuses the read
         expectLines(odflash("dump", "--json", "emu:synthetic-writer"), "dump", status: 2)                // a missing argument
     }
 

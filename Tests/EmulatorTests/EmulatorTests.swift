@@ -42,7 +42,7 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
     }
 
     @Test func unsupportedAndInvalid() throws {
-        let d = try drive("ihas124y")
+        let d = try drive("bdr-209d")   // a profile without a firmware side: vendor commands and downloads are refused
         #expect(try d.execute(try CDB(raw: [0xCC, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), .none, timeout: 1).sense?.triple == "05/20/00")
         #expect(try d.execute(.inquiry(vpdPage: 0xB1, allocation: 64), .fromDevice(64), timeout: 1).sense?.triple == "05/24/00")
         #expect(try d.execute(try .writeBuffer(mode: 5, bufferID: 0, offset: 0, length: 4), .toDevice([1, 2, 3, 4]), timeout: 1).sense?.triple == "05/20/00")
