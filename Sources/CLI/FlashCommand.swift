@@ -148,9 +148,11 @@ struct FlashCommand: ODCommand {
                 let c = proto.emulatorConfig
                 var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
                                               revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
-                f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
-                f.safeModeRevision = c.safeModeRevision
-                f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks; f.kernelAt = c.kernelAt
+                f.busyAfterFlash = c.busyAfterFlash
+                f[NECBehavior.self]?.checksumRange = c.checksumRange; f[NECBehavior.self]?.safeModeRevision = c.safeModeRevision
+                f[NECBehavior.self]?.checksumAny = c.checksumAny; f[NECBehavior.self]?.blockMask = c.blockMask; f[NECBehavior.self]?.bootBlocks = c.bootBlocks
+                f[MediaTekFFBehavior.self]?.endCode = c.endCode
+                f[PioneerBehavior.self]?.kernelAt = c.kernelAt
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
             }
             let rec = TranscriptRecorder(emu)
