@@ -145,14 +145,8 @@ struct FlashCommand: ODCommand {
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
                 if let mem = ctx.emulatedDrive(of: t)?.memory { emu.memory?.load(mem) }
             } else {
-                let c = proto.emulatorConfig
-                var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
-                                              revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
-                f.busyAfterFlash = c.busyAfterFlash
-                f[NECBehavior.self]?.checksumRange = c.checksumRange; f[NECBehavior.self]?.safeModeRevision = c.safeModeRevision
-                f[NECBehavior.self]?.checksumAny = c.checksumAny; f[NECBehavior.self]?.blockMask = c.blockMask; f[NECBehavior.self]?.bootBlocks = c.bootBlocks
-                f[MediaTekFFBehavior.self]?.endCode = c.endCode
-                f[PioneerBehavior.self]?.kernelAt = c.kernelAt
+                let f = try SequenceEmulator.dryRunCopy(proto.emulator?.yaml, size: max(plan.image.count, placed.at + placed.bytes.count),
+                                                        revisionOffset: rep.fields.first { $0.role == "revision" }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
                 emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: probe.answers, refusals: probe.refusals)
             }
             let rec = TranscriptRecorder(emu)

@@ -208,8 +208,9 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         return p
     }
 
-    static func describe(_ e: DecodingError) -> String {
-        func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+    /// What is wrong, at which key path (each key spelt by `key`).
+    static func describe(_ e: DecodingError, key: (String) -> String = { $0 }) -> String {
+        func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? key($0.stringValue) }.joined(separator: ".") }
         switch e {
         case let .keyNotFound(k, ctx): return "missing key '\(keyPath(ctx.codingPath + [k]))'"
         case let .typeMismatch(_, ctx): return "wrong type at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"

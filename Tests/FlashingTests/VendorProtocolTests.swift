@@ -69,7 +69,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         if let id = driveID {
             // The drive of that ID's class, as the class's protocol describes it to the emulator: where RAM holds the
             // ID (4800h, 10800h, 7000h), the checksummed range, block addressing.
-            let cfg = proto.emulatorConfig
+            let cfg = try proto.emulator.map { try SequenceEmulator.decode(yaml: $0.yaml) }?[NECBehavior.self] ?? .init()
             var nec = p.firmware?[NECBehavior.self] ?? .init()
             nec.idAt = cfg.idAt ?? nec.idAt
             nec.checksumRange = cfg.checksumRange
