@@ -10,8 +10,7 @@ public final class MT1959Behavior: DriveBehavior {
         public init() {}
 
         public func problem(flashSize size: Int) -> String? {
-            if let n = bufferAnswerLength, !(0...0x10000).contains(n) { return "firmware.bufferAnswerLength must be 0-10000h" }
-            return nil
+            bufferAnswerLength.flatMap { (0...0x10000).contains($0) ? nil : "firmware.bufferAnswerLength must be 0-10000h" }
         }
     }
 

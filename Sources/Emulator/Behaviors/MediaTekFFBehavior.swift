@@ -11,8 +11,7 @@ public final class MediaTekFFBehavior: DriveBehavior {
         public static var sequenceSettings: [String] { ["endCode"] }
 
         public func problem(flashSize size: Int) -> String? {
-            if let e = endCode, !(0...255).contains(e) { return "firmware.endCode must be a byte" }
-            return nil
+            endCode.flatMap { (0...255).contains($0) ? nil : "firmware.endCode must be a byte" }
         }
     }
 
