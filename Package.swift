@@ -3,6 +3,8 @@ import PackageDescription
 
 // Layering (each arrow is "depends on"):
 //   odflash (one-line @main) -> CLI -> Flashing/MMC/FirmwareDB -> Transports/Emulator -> SCSI -> C shims
+//   FirmwareDB -> Emulator: the Emulator module owns and checks the `emulator:` blocks of flash sequences (Flashing
+//   keeps them as opaque text); Emulator itself depends on SCSI and MMC only.
 let package = Package(
     name: "odflash",
     platforms: [.macOS(.v13)],
@@ -34,8 +36,8 @@ let package = Package(
         .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // MMC: drive and disc identification over any transport
         .target(name: "MMC", dependencies: ["SCSI"]),
-        // firmware-db: models, families, provenance
-        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", .product(name: "Yams", package: "Yams")]),
+        // firmware-db: models, families, provenance (the Emulator module checks the emulator blocks of flash sequences)
+        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", "Emulator", .product(name: "Yams", package: "Yams")]),
         // Flashing: protocols as data, the plan, preflight, the executor (runs against any transport)
         .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware"]),
         // Use cases: sessions for flash, dump, media check, region and book type; device names; journal; safe file writes

@@ -91,7 +91,7 @@ struct FlashCommand: ODCommand {
         // Everything the user agrees to is shown before the question: checks, warnings, the plan, the backup.
         out.preparation(prep)
         guard prep.accepted else { throw out.refused(session.refusal(prep)) }
-        if options.dryRun { return try out.finish(session.dryRun(prep), text: "") }
+        if options.dryRun { return try out.finish(try session.dryRun(prep), text: "") }
         if !yes {
             try ctx.confirm("\(verb) \(image) (\(prep.report.version ?? "version unknown")) to \(prep.inquiry.vendor) \(prep.inquiry.product) \(prep.inquiry.revision) at \(device)?",
                             action: "flashing", undone: "nothing was written")

@@ -4,7 +4,7 @@ import SCSI
 import Yams
 
 /// An emulated drive's identity and state, read from a YAML profile (firmware-db/emulator/*.yaml).
-public struct DriveProfile: Codable, Equatable, Sendable {
+public struct DriveProfile: Decodable, Equatable, Sendable {
     public struct Inquiry: Codable, Equatable, Sendable {
         public var vendor: String
         public var product: String
@@ -54,50 +54,20 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         public var adipFormat11: Bool?
     }
 
-    /// Emulated flash memory and the family behaviour that writes it.
-    public struct Firmware: Codable, Equatable, Sendable {
-        /// The command set the emulated drive answers: see FirmwareMemory.behaviors.
+    /// Emulated flash memory and the family behaviour that writes it: the settings every behaviour has, and the
+    /// behaviour's own (its Config, decoded from the same block).
+    public struct Firmware: Decodable, Equatable, Sendable {
+        /// The command set the emulated drive answers: a name in BehaviorRegistry.
         public var behavior: String
         public var size: Int?
         /// Where the flash keeps the revision the drive reports after a flash.
         public var revisionOffset: Int?
         /// Bytes the flash holds before anything is written (e.g. a drive ID, a config block).
         public var preset: [Preset]?
-        /// nec: where drive RAM holds the 4-character drive ID that safe-mode commands must name.
-        public var idAt: Int?
-        /// nec: the INQUIRY revision while in safe mode (e.g. "0.08", or a Lite-On "0L1Z").
-        public var safeModeRevision: String?
-        /// nec: the RAM range whose big-endian 16-bit word sum the checksum command is compared with.
-        public var checksumRange: [Int]?
-        /// mediatek-ff: the state byte that ends a download.
-        public var endCode: Int?
         /// TEST UNIT READY answers NOT READY (becoming ready) this many times after a flash.
         public var busyAfterFlash: Int?
-        /// nec: the book-type command-set version and the permanent changes left.
-        public var booktypeVersion: Int?
-        public var booktypeChangesLeft: Int?
-        /// spc: the READ BUFFER descriptor's offset boundary (a power of two; FFh: offset 0 only), and false to
-        /// refuse READ BUFFER mode 03h altogether (as scsi_debug does).
-        public var bufferBoundary: Int?
-        public var bufferDescriptor: Bool?
-        /// nec: the drive takes any checksum; erase/program by a block bitmask in CDB bytes 2-8 with these leading
-        /// block sizes before uniform 64 KiB blocks (an emulator geometry).
-        public var checksumAny: Bool?
-        public var blockMask: Bool?
-        public var bootBlocks: [Int]?
-        /// pioneer: the 30h-byte answer to READ BUFFER 02h/F1h (serial 16, interface 4, generation 4, kernel type 8,
-        /// normal type 8, kernel revision 4; zero padded), and the 100h-byte key block its kernel-mode and commit
-        /// commands must carry (zero outside the given bytes).
-        public var pioneerInfo: String?
-        public var keyBlock: [Preset]?
-        /// pioneer: where in the emulated flash the kernel part (WRITE BUFFER 07h, buffer FEh) goes; nil refuses it.
-        public var kernelAt: Int?
-        /// mt1959: READ BUFFER 06h answers exactly this many bytes whatever the CDB asks (a drive or bridge that cuts
-        /// the transfer short, or overruns it); nil: the length asked for.
-        public var bufferAnswerLength: Int?
-        /// pioneer: the drive is downgrade-protected (DVR-103/104): its challenge comes from this 16-bit seed with the
-        /// C library generator DVRFlash reverses, and the kernel-mode command is refused until it is answered.
-        public var downgradeSeed: Int?
+        /// The behaviour's settings; nil when `behavior` names no behaviour (the profile check refuses that).
+        public internal(set) var settings: (any BehaviorConfig)?
 
         public struct Preset: Codable, Equatable, Sendable {
             public var at: Int
@@ -113,7 +83,44 @@ public struct DriveProfile: Codable, Equatable, Sendable {
             public init(at: Int, bytes: [UInt8]) { self.at = at; hex = bytes.map { String(format: "%02X", $0) }.joined(separator: " ") }
         }
 
-        public init(behavior: String, size: Int?, revisionOffset: Int?) { self.behavior = behavior; self.size = size; self.revisionOffset = revisionOffset }
+        /// The named behaviour with its default settings.
+        public init(behavior: String, size: Int?, revisionOffset: Int?) {
+            self.behavior = behavior; self.size = size; self.revisionOffset = revisionOffset
+            settings = BehaviorRegistry.type(named: behavior)?.defaultConfig
+        }
+
+        /// The settings of behaviour B; nil when the firmware has another behaviour. Setting them makes it a B.
+        public subscript<B: DriveBehavior>(_: B.Type) -> B.Config? {
+            get { settings as? B.Config }
+            set {
+                guard let c = newValue else { return }
+                behavior = BehaviorRegistry.name(of: B.self)
+                settings = c
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case behavior, size, revisionOffset, preset, busyAfterFlash }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            behavior = try c.decode(String.self, forKey: .behavior)
+            size = try c.decodeIfPresent(Int.self, forKey: .size)
+            revisionOffset = try c.decodeIfPresent(Int.self, forKey: .revisionOffset)
+            preset = try c.decodeIfPresent([Preset].self, forKey: .preset)
+            busyAfterFlash = try c.decodeIfPresent(Int.self, forKey: .busyAfterFlash)
+            settings = try BehaviorRegistry.type(named: behavior)?.decodeConfig(from: decoder)
+        }
+
+        public static func == (a: Firmware, b: Firmware) -> Bool {
+            a.behavior == b.behavior && a.size == b.size && a.revisionOffset == b.revisionOffset && a.preset == b.preset
+                && a.busyAfterFlash == b.busyAfterFlash && (a.settings.map { $0.isEqual(b.settings) } ?? (b.settings == nil))
+        }
+
+        /// The behaviour over this memory; nil when `behavior` names none.
+        func makeBehavior(_ memory: FirmwareMemory) -> (any DriveBehavior)? {
+            guard let t = BehaviorRegistry.type(named: behavior), let s = settings else { return nil }
+            return t.make(s, memory: memory)
+        }
     }
 
     public var name: String
@@ -213,8 +220,9 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         return p
     }
 
-    static func describe(_ e: DecodingError) -> String {
-        func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+    /// What is wrong, at which key path (each key spelt by `key`).
+    static func describe(_ e: DecodingError, key: (String) -> String = { $0 }) -> String {
+        func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? key($0.stringValue) }.joined(separator: ".") }
         switch e {
         case let .keyNotFound(k, ctx): return "missing key '\(keyPath(ctx.codingPath + [k]))'"
         case let .typeMismatch(_, ctx): return "wrong type at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"
@@ -248,8 +256,8 @@ public struct DriveProfile: Codable, Equatable, Sendable {
             }
         }
         if let f = firmware {
-            if !FirmwareMemory.behaviors.contains(f.behavior) {
-                throw bad("firmware.behavior '\(f.behavior)' is not one of \(FirmwareMemory.behaviors.sorted().joined(separator: ", "))")
+            guard let settings = f.settings else {
+                throw bad("firmware.behavior '\(f.behavior)' is not one of \(BehaviorRegistry.names.joined(separator: ", "))")
             }
             if let n = f.size, !(1...(64 << 20)).contains(n) { throw bad("firmware.size must be 1 byte to 64 MiB") }
             let size = f.size ?? 0x100000
@@ -257,19 +265,7 @@ public struct DriveProfile: Codable, Equatable, Sendable {
                 guard let b = p.bytes, !b.isEmpty else { throw bad("firmware.preset at \(p.at) needs ascii or hex bytes") }
                 if p.at < 0 || p.at + b.count > size { throw bad("firmware.preset at \(p.at) lies outside the \(size)-byte flash") }
             }
-            if let r = f.checksumRange, r.count != 2 || r[0] < 0 || r[0] >= r[1] || r[1] > size { throw bad("firmware.checksumRange must be [from, to) inside the flash") }
-            if let i = f.idAt, i < 0 || i + 4 > size { throw bad("firmware.idAt lies outside the flash") }
-            if let r = f.safeModeRevision, r.utf8.count != 4 { throw bad("firmware.safeModeRevision must be 4 characters") }
-            if let e = f.endCode, !(0...255).contains(e) { throw bad("firmware.endCode must be a byte") }
-            if f.behavior == "pioneer" {
-                guard let info = f.pioneerInfo, info.utf8.count <= 0x30, info.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) else {
-                    throw bad("firmware.pioneerInfo must be at most 48 printable ASCII characters (a pioneer drive needs it)")
-                }
-                guard let k = f.keyBlock, !k.isEmpty else { throw bad("firmware.keyBlock is required for a pioneer drive") }
-                for p in k {
-                    guard let b = p.bytes, !b.isEmpty, p.at >= 0, p.at + b.count <= 0x100 else { throw bad("firmware.keyBlock at \(p.at) must be ascii or hex bytes inside 100h bytes") }
-                }
-            }
+            if let problem = settings.problem(flashSize: size) { throw bad(problem) }
         }
         if let d = firmwareInformation, d.utf8.count != 14 || !d.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
             throw bad("firmwareInformation must be 14 digits (CCYYMMDDHHMISS)")
@@ -277,7 +273,6 @@ public struct DriveProfile: Codable, Equatable, Sendable {
         for v in strategyVersions ?? [] where v.utf8.count != 8 || !v.utf8.allSatisfy({ (0x21..<0x7F).contains($0) }) {
             throw bad("strategyVersions entries are 8 printable characters ('\(v)')")
         }
-        if let n = firmware?.bufferAnswerLength, !(0...0x10000).contains(n) { throw bad("firmware.bufferAnswerLength must be 0-10000h") }
         if let a = adversarial, !Adversarial.modes.contains(a.mode) {
             throw bad("adversarial.mode '\(a.mode)' is not one of \(Adversarial.modes.joined(separator: ", "))")
         }

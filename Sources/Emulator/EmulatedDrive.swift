@@ -21,8 +21,10 @@ public final class EmulatedDrive: SCSITransport {
     public private(set) var writeCommandCount = 0
     public private(set) var log: [CDB] = []
     private var closed = false
+    /// The family behaviour that answers the firmware commands, when the profile gives the drive one.
+    public private(set) var behavior: (any DriveBehavior)?
     /// Flash memory, when the profile gives the drive a family behaviour.
-    public internal(set) var memory: FirmwareMemory?
+    public var memory: FirmwareMemory? { behavior?.memory }
     /// The revision INQUIRY reports (changes after a flash).
     public internal(set) var currentRevision: String
     public var fault: FaultInjection?
@@ -32,8 +34,8 @@ public final class EmulatedDrive: SCSITransport {
     /// Reads the real drive refused (CDB, sense key/ASC/ASCQ): a dry-run copy refuses them the same way.
     public var replayRefusals: [(cdb: [UInt8], sense: [UInt8])] = []
     var pendingWriteFault: FaultInjection.Kind?
-    private var writesSeen = 0
-    private var gone = false
+    var writesSeen = 0
+    var gone = false
 
     /// Vendor or family-specific opcodes; consulted before the built-in MMC set.
     public var handlers: [UInt8: Handler] = [:]
@@ -46,7 +48,7 @@ public final class EmulatedDrive: SCSITransport {
         mediumLoaded = profile.medium != nil
         rpc = profile.rpc
         currentRevision = profile.inquiry.revision
-        if profile.unitAttentionOnStart ?? true { pendingUnitAttention = SenseData(key: 6, asc: 0x29, ascq: 0x00) }
+        if profile.unitAttentionOnStart ?? true { pendingUnitAttention = Sense.powerOnReset.data }
         if let f = profile.firmware { installFirmware(f) }
         if profile.strategyVersions != nil { handlers[0xCF] = { drive, cdb, t in drive.strategyVersions(cdb, t) } }
     }
@@ -55,17 +57,13 @@ public final class EmulatedDrive: SCSITransport {
     /// an entry that starts with a zero byte). Other CFh functions are not emulated.
     func strategyVersions(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         let b = cdb.bytes
-        guard b.count == 12, b[1] == 0x03, b[2...].allSatisfy({ $0 == 0 }), let v = profile.strategyVersions else { return .check(5, 0x24, 0) }
+        guard b.count == 12, b[1] == 0x03, b[2...].allSatisfy({ $0 == 0 }), let v = profile.strategyVersions else { return .check(.invalidFieldInCDB) }
         let answer = v.flatMap { Array($0.utf8) } + [UInt8](repeating: 0, count: 8)
         return dataIn(answer, t.length, t)
     }
 
-    /// A copy of this drive's identity for a dry run: same INQUIRY, memory of the same family behaviour.
-    public static func clone(vendor: String, product: String, revision: String, behavior: String, size: Int, revisionOffset: Int?) -> EmulatedDrive {
-        clone(vendor: vendor, product: product, revision: revision, firmware: .init(behavior: behavior, size: size, revisionOffset: revisionOffset))
-    }
-
-    /// A copy with a full firmware description and the real drive's answers to the identification reads.
+    /// A copy of this drive's identity for a dry run (same INQUIRY, memory of the same family behaviour), with the real
+    /// drive's answers to the identification reads.
     public static func clone(vendor: String, product: String, revision: String, firmware: DriveProfile.Firmware,
                              replay: [(cdb: [UInt8], data: [UInt8])] = [], refusals: [(cdb: [UInt8], sense: [UInt8])] = []) -> EmulatedDrive {
         let p = DriveProfile(name: "dry-run", description: "dry-run copy", provenance: "synthetic: a dry-run copy of a real drive's identity",
@@ -84,6 +82,19 @@ public final class EmulatedDrive: SCSITransport {
         pendingUnitAttention = SenseData(key: key, asc: asc, ascq: ascq)
     }
 
+    func raiseUnitAttention(_ s: Sense) { pendingUnitAttention = s.data }
+
+    /// The behaviour, when it is a B (its state, for tests and callers that know the family).
+    public func behavior<B: DriveBehavior>(as _: B.Type) -> B? { behavior as? B }
+
+    /// Installs firmware memory and the commands of the profile's family behaviour.
+    func installFirmware(_ f: DriveProfile.Firmware) {
+        guard let b = f.makeBehavior(FirmwareMemory(f)) else { return }
+        behavior = b
+        writeOpcodes.insert(b.writeOpcode)
+        for (op, h) in b.commands { handlers[op] = h }
+    }
+
     var profileCodes: [Int] { profile.profiles.compactMap { MMCProfile.code(named: $0) } }
     var mediumProfile: Int? { mediumLoaded ? profile.medium.flatMap { MMCProfile.code(named: $0.profile) } : nil }
 
@@ -93,21 +104,7 @@ public final class EmulatedDrive: SCSITransport {
         commandCount += 1
         log.append(cdb)
         if writeOpcodes.contains(cdb.opcode) { writeCommandCount += 1 }
-        if cdb.opcode == (memory?.writeOpcode ?? Opcode.writeBuffer) {
-            writesSeen += 1
-            if let f = fault, f.atWrite == writesSeen {
-                switch f.kind {
-                case let .check(k, a, q): return .check(k, a, q)
-                case .timeout: throw TransportError.timeout(cdb: cdb.description, seconds: timeout)
-                case .deviceGone: gone = true; throw TransportError.deviceGone(deviceName)
-                case .powerLoss:
-                    losePower(cdb, transfer)
-                    gone = true
-                    throw TransportError.deviceGone(deviceName)
-                case .shortTransfer, .lyingWrite: pendingWriteFault = f.kind
-                }
-            }
-        }
+        if let r = try injectFault(cdb, transfer, timeout: timeout) { return r }
         if let r = replayRefusals.first(where: { $0.cdb == cdb.bytes }), r.sense.count == 3 {
             return .check(r.sense[0], r.sense[1], r.sense[2])
         }
@@ -153,7 +150,7 @@ public final class EmulatedDrive: SCSITransport {
         let op = cdb.opcode
         // SPC: INQUIRY and REQUEST SENSE never report a pending unit attention; REQUEST SENSE returns it.
         if op == Opcode.requestSense {
-            let s = pendingUnitAttention ?? lastSense ?? SenseData(key: 0, asc: 0, ascq: 0)
+            let s = pendingUnitAttention ?? lastSense ?? Sense.noSense.data
             pendingUnitAttention = nil
             let alloc = Int(cdb.bytes[4])
             return dataIn(s.raw, alloc, transfer)
@@ -175,7 +172,7 @@ public final class EmulatedDrive: SCSITransport {
         case Opcode.readTOC: return readTOC(cdb, transfer)
         case Opcode.readDiscStructure: return readDiscStructure(cdb, transfer)
         default:
-            return .check(5, 0x20, 0x00)  // invalid command operation code
+            return .check(.invalidCommandOperationCode)
         }
     }
 
@@ -184,7 +181,7 @@ public final class EmulatedDrive: SCSITransport {
     /// Returns data cut to the CDB's allocation length and the transfer's length, with the residue.
     public func dataIn(_ data: [UInt8], _ allocation: Int, _ transfer: DataTransfer) -> CommandResult {
         guard case let .fromDevice(n) = transfer else {
-            return transfer.length == 0 && allocation == 0 ? .good() : .check(5, 0x24, 0)
+            return transfer.length == 0 && allocation == 0 ? .good() : .check(.invalidFieldInCDB)
         }
         let out = Array(data.prefix(min(allocation, n)))
         return .good(out, residue: n - out.count)
@@ -192,12 +189,12 @@ public final class EmulatedDrive: SCSITransport {
 
     func allocation16(_ cdb: CDB, _ at: Int) -> Int { Int(cdb.bytes[at]) << 8 | Int(cdb.bytes[at + 1]) }
 
-    func noMedium() -> CommandResult { .check(2, 0x3A, trayOpen ? 0x02 : 0x01) }
+    func noMedium() -> CommandResult { .check(trayOpen ? .mediumNotPresentTrayOpen : .mediumNotPresentTrayClosed) }
 
     // MARK: commands
 
     func testUnitReady() -> CommandResult {
-        if let m = memory, m.busy > 0 { m.busy -= 1; return .check(2, 0x04, 0x01) }   // becoming ready after a flash
+        if let m = memory, m.busy > 0 { m.busy -= 1; return .check(.becomingReady) }   // after a flash
         return mediumLoaded && !trayOpen ? .good() : noMedium()
     }
 
@@ -205,7 +202,7 @@ public final class EmulatedDrive: SCSITransport {
         let b = cdb.bytes
         let alloc = allocation16(cdb, 3)
         if b[1] & 1 == 0 {
-            guard b[2] == 0 else { return .check(5, 0x24, 0) }
+            guard b[2] == 0 else { return .check(.invalidFieldInCDB) }
             let i = profile.inquiry
             return dataIn(InquiryData.encode(vendor: i.vendor, product: i.product, revision: currentRevision,
                                              vendorSpecific: i.vendorSpecific ?? "", deviceType: i.deviceType ?? 5,
@@ -220,7 +217,7 @@ public final class EmulatedDrive: SCSITransport {
             let s = Array((profile.serial ?? "").utf8.prefix(251))
             return dataIn([UInt8(profile.inquiry.deviceType ?? 5), 0x80, 0, UInt8(s.count)] + s, alloc, t)
         default:
-            return .check(5, 0x24, 0)
+            return .check(.invalidFieldInCDB)
         }
     }
 
@@ -280,7 +277,7 @@ public final class EmulatedDrive: SCSITransport {
         let b = cdb.bytes
         let rt = b[1] & 3
         let start = Int(b[2]) << 8 | Int(b[3])
-        guard rt != 3 else { return .check(5, 0x24, 0) }
+        guard rt != 3 else { return .check(.invalidFieldInCDB) }
         let cur = mediumProfile ?? 0
         var feats = features()
         var includeProfiles = start == 0
@@ -303,7 +300,7 @@ public final class EmulatedDrive: SCSITransport {
     func modeSense(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         let page = cdb.bytes[2] & 0x3F
         let pc = cdb.bytes[2] >> 6
-        guard page == 0x2A || page == 0x3F, pc != 3, let c = profile.capabilities else { return .check(5, 0x24, 0) }
+        guard page == 0x2A || page == 0x3F, pc != 3, let c = profile.capabilities else { return .check(.invalidFieldInCDB) }
         let data = CapabilitiesPage.encode(reads: c.reads, writes: c.writes, testWrite: c.testWrite ?? false,
                                            bufferKB: c.bufferKB ?? 0, writeSpeedsKBs: c.writeSpeedsKBs ?? [])
         return dataIn(data, allocation16(cdb, 7), t)
@@ -311,7 +308,7 @@ public final class EmulatedDrive: SCSITransport {
 
     func reportKey(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         let fmt = cdb.bytes[10] & 0x3F
-        guard fmt == 0x08, let r = rpc else { return .check(5, 0x24, 0) }  // RPC-I: format 08h not supported
+        guard fmt == 0x08, let r = rpc else { return .check(.invalidFieldInCDB) }  // RPC-I: format 08h not supported
         let mask = r.region == 0 ? 0xFF : (0xFF & ~(1 << (r.region - 1)))
         let s = RPCState(typeCode: r.typeCode, vendorResetsLeft: r.vendorResetsLeft, userChangesLeft: r.userChangesLeft,
                          regionMask: mask, scheme: 1)
@@ -321,12 +318,12 @@ public final class EmulatedDrive: SCSITransport {
     /// SEND KEY format 06h: sets the drive region, spending one user change.
     func sendKey(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
         let fmt = cdb.bytes[10] & 0x3F
-        guard fmt == 0x06, var r = rpc else { return .check(5, 0x24, 0) }
-        guard case let .toDevice(p) = t, p.count >= 8, allocation16(cdb, 8) >= 8 else { return .check(5, 0x26, 0) }
+        guard fmt == 0x06, var r = rpc else { return .check(.invalidFieldInCDB) }
+        guard case let .toDevice(p) = t, p.count >= 8, allocation16(cdb, 8) >= 8 else { return .check(.invalidFieldInParameterList) }
         let mask = Int(p[4])
         let clear = (0..<8).filter { mask & (1 << $0) == 0 }
-        guard clear.count == 1 else { return .check(5, 0x26, 0) }  // exactly one region per RPC-II
-        guard r.userChangesLeft > 0, r.typeCode != 3 else { return .check(5, 0x6F, 0x05) }
+        guard clear.count == 1 else { return .check(.invalidFieldInParameterList) }  // exactly one region per RPC-II
+        guard r.userChangesLeft > 0, r.typeCode != 3 else { return .check(.regionResetCountError) }
         r.region = clear[0] + 1
         r.userChangesLeft -= 1
         r.typeCode = r.userChangesLeft == 0 ? 3 : (r.userChangesLeft == 1 ? 2 : 1)
@@ -340,7 +337,7 @@ public final class EmulatedDrive: SCSITransport {
         let b = cdb.bytes
         let mediaType = b[1] & 0x0F, format = b[7]
         let alloc = allocation16(cdb, 8)
-        guard let m = profile.medium, let p = mediumProfile else { return .check(5, 0x24, 0) }
+        guard let m = profile.medium, let p = mediumProfile else { return .check(.invalidFieldInCDB) }
         let plus: Set<Int> = [0x1A, 0x1B, 0x2A, 0x2B], dash: Set<Int> = [0x11, 0x13, 0x14, 0x15, 0x16], bd: Set<Int> = [0x41, 0x42, 0x43]
         func ascii(_ s: String, _ n: Int, pad: UInt8 = 0) -> [UInt8] { let u = Array(s.utf8.prefix(n)); return u + [UInt8](repeating: pad, count: n - u.count) }
         func withHeader(_ payload: [UInt8]) -> [UInt8] { [UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF), 0, 0] + payload }
@@ -355,7 +352,7 @@ public final class EmulatedDrive: SCSITransport {
             }
             return dataIn(withHeader(pfi), alloc, t)
         case (0, 0x11) where plus.contains(p):
-            guard m.adipFormat11 ?? true, let id = m.mediaID else { return .check(5, 0x24, 0) }
+            guard m.adipFormat11 ?? true, let id = m.mediaID else { return .check(.invalidFieldInCDB) }
             var adip = [UInt8](repeating: 0, count: 256)
             adip[0] = UInt8(m.bookType ?? 0xA1)
             adip.replaceSubrange(19..<27, with: ascii(id.mid, 8))
@@ -363,7 +360,7 @@ public final class EmulatedDrive: SCSITransport {
             adip[30] = UInt8(truncatingIfNeeded: id.rid ?? 0)
             return dataIn(withHeader(adip), alloc, t)
         case (0, 0x0E) where dash.contains(p):
-            guard let id = m.mediaID else { return .check(5, 0x24, 0) }
+            guard let id = m.mediaID else { return .check(.invalidFieldInCDB) }
             var pp = [UInt8](repeating: 0, count: 40)
             let idb = ascii(id.mid, 18)
             pp[16] = 3; pp.replaceSubrange(17..<23, with: idb[0..<6])
@@ -371,7 +368,7 @@ public final class EmulatedDrive: SCSITransport {
             if p == 0x11 || p == 0x15 || p == 0x16 { pp[32] = 5; pp.replaceSubrange(33..<39, with: idb[12..<18]) }
             return dataIn(withHeader(pp), alloc, t)
         case (1, 0x00) where bd.contains(p):
-            guard let id = m.mediaID else { return .check(5, 0x24, 0) }
+            guard let id = m.mediaID else { return .check(.invalidFieldInCDB) }
             var di = [UInt8](repeating: 0, count: 112)
             di[0] = 0x44; di[1] = 0x49
             di.replaceSubrange(8..<11, with: ascii(p == 0x43 ? "BDW" : "BDR", 3))
@@ -380,7 +377,7 @@ public final class EmulatedDrive: SCSITransport {
             di[111] = UInt8(truncatingIfNeeded: id.rid ?? 0)
             return dataIn(withHeader(di), alloc, t)
         default:
-            return .check(5, 0x24, 0)
+            return .check(.invalidFieldInCDB)
         }
     }
 
@@ -391,7 +388,7 @@ public final class EmulatedDrive: SCSITransport {
         switch fmt {
         case 0x04:
             guard let a = profile.medium?.atip, let li = DriveProfile.msf(a.leadIn), let lo = DriveProfile.msf(a.leadOut),
-                  let p = mediumProfile, p == 0x09 || p == 0x0A else { return .check(5, 0x24, 0) }
+                  let p = mediumProfile, p == 0x09 || p == 0x0A else { return .check(.invalidFieldInCDB) }
             // 4-byte header + 24-byte ATIP descriptor; lead-in at 8-10, last lead-out at 12-14 (MMC).
             var d = [UInt8](repeating: 0, count: 28)
             d[1] = 26
@@ -402,7 +399,7 @@ public final class EmulatedDrive: SCSITransport {
             return dataIn(d, alloc, t)
         default:
             // A blank recordable disc has no TOC.
-            return .check(5, 0x24, 0)
+            return .check(.invalidFieldInCDB)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Emulator
 import Flashing
 import Foundation
 import Yams
@@ -247,6 +248,18 @@ enum ProtocolParser {
         return x
     }
 
+    /// The emulator block, checked by the Emulator module (which owns its settings) and kept as text for it.
+    static func emulator(_ ee: Entry, _ issues: inout [DBIssue]) -> FlashProtocol.EmulatorBlock? {
+        if let name = ee["behavior"]?.string, let keys = SequenceEmulator.keys(behavior: name) { ee.checkKeys(keys, issues: &issues) }
+        do {
+            _ = try SequenceEmulator.decode(ee.node)
+            return FlashProtocol.EmulatorBlock(yaml: try Yams.serialize(node: ee.node))
+        } catch {
+            issues.append(ee.fail("\(error)"))
+            return nil
+        }
+    }
+
     static func flash(_ e: Entry, name: String, _ issues: inout [DBIssue]) -> FlashProtocol? {
         e.checkKeys(["name", "provenance", "timeout", "disputed", "risk", "next_steps", "prepare", "commit", "after", "cleanup", "emulator", "readback",
                      "layouts", "probe", "values", "transform", "placement", "bootcodes"], issues: &issues)
@@ -259,22 +272,7 @@ enum ProtocolParser {
                               timeout: Double(e.int("timeout", issues: &issues) ?? 300), disputed: e.string("disputed", required: false, issues: &issues))
         p.risk = e.string("risk", required: false, issues: &issues)
         p.nextSteps = e["next_steps"]?.sequence?.compactMap { $0.string } ?? []
-        if let em = e["emulator"], em.mapping != nil, let ee = e.child("emulator", "emulator") {
-            ee.checkKeys(["behavior", "size", "id_at", "checksum_range", "checksum_any", "end_code", "busy_after_flash", "safe_mode_revision", "block_mask", "boot_blocks", "kernel_at"], issues: &issues)
-            p.emulator = ee.string("behavior", issues: &issues)
-            p.emulatorConfig.size = ee.int("size", issues: &issues)
-            p.emulatorConfig.idAt = ee.int("id_at", issues: &issues)
-            p.emulatorConfig.checksumRange = ee.intList("checksum_range", issues: &issues)
-            p.emulatorConfig.endCode = ee.int("end_code", issues: &issues)
-            p.emulatorConfig.busyAfterFlash = ee.int("busy_after_flash", issues: &issues)
-            p.emulatorConfig.safeModeRevision = ee.string("safe_mode_revision", required: false, issues: &issues)
-            p.emulatorConfig.checksumAny = ee.bool("checksum_any", issues: &issues)
-            p.emulatorConfig.blockMask = ee.bool("block_mask", issues: &issues)
-            p.emulatorConfig.bootBlocks = ee.intList("boot_blocks", issues: &issues)
-            p.emulatorConfig.kernelAt = ee.int("kernel_at", issues: &issues)
-        } else {
-            p.emulator = e.string("emulator", required: false, issues: &issues)
-        }
+        if let ee = e.child("emulator", "emulator") { p.emulator = emulator(ee, &issues) }
         if let rb = e.child("readback", "readback") {
             rb.checkKeys(["cdb", "chunk_size"], issues: &issues)
             if let t = template(rb, "cdb", required: true, &issues), let n = rb.int("chunk_size", required: true, issues: &issues), n > 0 {

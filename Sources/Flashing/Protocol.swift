@@ -313,27 +313,15 @@ public struct FlashProtocol: Equatable, Sendable {
     public var risk: String?
     /// What to do after a successful run (e.g. flash the Normal image next), added to the outcome's next steps.
     public var nextSteps: [String] = []
-    /// Which emulator behaviour plays the drive side in a dry run.
-    public var emulator: String?
-    /// The emulated flash a dry-run copy gets (size, where the drive ID sits, ...), when the behaviour needs more than a name.
-    public var emulatorConfig = EmulatorConfig()
+    /// Which emulated drive plays the drive side in a dry run: the sequence's `emulator:` block, read by the Emulator
+    /// module (nil: the emulator's default).
+    public var emulator: EmulatorBlock?
 
-    public struct EmulatorConfig: Equatable, Sendable {
-        public var size: Int?
-        public var idAt: Int?
-        public var checksumRange: [Int]?
-        public var endCode: Int?
-        public var busyAfterFlash: Int?
-        public var safeModeRevision: String?
-        /// nec: the drive takes any checksum (Binflash sends 0 to BD drives).
-        public var checksumAny: Bool?
-        /// nec: erase and program name one block as a bit of CDB bytes 2-8; `bootBlocks` are the sizes of the
-        /// blocks before the uniform 64 KiB ones (the emulator's flash geometry, not a vendor fact).
-        public var blockMask: Bool?
-        public var bootBlocks: [Int]?
-        /// pioneer: where the emulator keeps the kernel (an emulator geometry).
-        public var kernelAt: Int?
-        public init() {}
+    /// A flash sequence's `emulator:` block as YAML text (a behaviour name, or a mapping with its settings). Opaque
+    /// here: the Emulator module owns and decodes it.
+    public struct EmulatorBlock: Equatable, Sendable {
+        public let yaml: String
+        public init(yaml: String) { self.yaml = yaml }
     }
     /// How to read the firmware back for verification (where a public read path exists).
     public var readback: Readback?

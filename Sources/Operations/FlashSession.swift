@@ -214,7 +214,7 @@ public final class FlashSession {
     }
 
     /// The plan against an emulated copy of the drive: the transcript is what the drive would receive.
-    public func dryRun(_ p: FlashPreparation) -> FlashReport {
+    public func dryRun(_ p: FlashPreparation) throws -> FlashReport {
         guard let plan = p.plan, let proto = p.proto else { return refusal(p) }
         let rep = p.report, inq = p.inquiry
         let emu: EmulatedDrive
@@ -222,13 +222,13 @@ public final class FlashSession {
             emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: p.probe.answers, refusals: p.probe.refusals)
             if let mem = device.emulated?.memory { emu.memory?.load(mem) }
         } else {
-            let c = proto.emulatorConfig
+            // The sequence's own emulator block (firmware-db) says what a copy of a drive taking it needs.
             let placed = plan.placedImage
-            var f = DriveProfile.Firmware(behavior: proto.emulator ?? "spc", size: c.size ?? max(plan.image.count, placed.at + placed.bytes.count),
-                                          revisionOffset: rep.fields.first { $0.role == .revision }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
-            f.checksumRange = c.checksumRange; f.endCode = c.endCode; f.busyAfterFlash = c.busyAfterFlash
-            f.safeModeRevision = c.safeModeRevision
-            f.checksumAny = c.checksumAny; f.blockMask = c.blockMask; f.bootBlocks = c.bootBlocks; f.kernelAt = c.kernelAt
+            let f: DriveProfile.Firmware
+            do {
+                f = try SequenceEmulator.dryRunCopy(proto.emulator?.yaml, size: max(plan.image.count, placed.at + placed.bytes.count),
+                                                    revisionOffset: rep.fields.first { $0.role == .revision }.map { $0.offset - plan.placement.imageFrom + plan.placement.flashAt })
+            } catch { throw OperationError("the dry run's emulated copy cannot be made: \(error)", kind: .failed) }
             emu = EmulatedDrive.clone(vendor: inq.vendor, product: inq.product, revision: inq.revision, firmware: f, replay: p.probe.answers, refusals: p.probe.refusals)
         }
         let rec = TranscriptRecorder(emu)

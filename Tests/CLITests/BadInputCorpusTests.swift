@@ -242,6 +242,9 @@ func corpusReport(_ category: String, _ count: Int, failures: Int) {
         mutated("sweep without a step", "families/nec-optiarc.yaml", { $0.replacingOccurrences(of: "to: 0x1F0000, step: 0x10000", with: "to: 0x1F0000, step: 0") }, contains: "step")
         mutated("transform copy outside", "families/mediatek-ff.yaml", { $0.replacingOccurrences(of: "{from: 0x10400, to: 0x20800, length: 0xF400}", with: "{from: 0x10400, to: 0x2F000, length: 0xF400}") },
                 contains: "copy")
+        mutated("emulator block names no behaviour", "families/btc-mediatek.yaml", { $0.replacingOccurrences(of: "{behavior: btc,", with: "{behavior: btcx,") }, contains: "btcx")
+        mutated("emulator block with another behaviour's setting", "families/lg-renesas.yaml", { $0.replacingOccurrences(of: "{behavior: lg-renesas}", with: "{behavior: lg-renesas, id_at: 0x4800}") },
+                contains: "id_at")
         cases.append(BadCase(category: "firmware-db", name: "db folder missing", args: ["fw", "inspect", img, "--db", d + "/no-db"], contains: "not found"))
         let noFam = d + "/db-nofam"
         try? FileManager.default.removeItem(atPath: noFam)

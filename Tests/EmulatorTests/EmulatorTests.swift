@@ -216,3 +216,37 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
         #expect(throws: DriveProfile.Failure.self) { try drive("{profile: BD-R SRM, mediaID: {mid: SEVENCH}}") }
     }
 }
+
+/// The `emulator:` block of a flash sequence, as the Emulator module reads it for a dry-run copy.
+@Suite struct SequenceEmulatorTests {
+    @Test func blockGivesTheBehaviourItsSettings() throws {
+        let f = try SequenceEmulator.decode(yaml: "{behavior: nec, size: 0x200000, id_at: 0x4800, checksum_range: [0x30000, 0x1F0000], busy_after_flash: 2}")
+        #expect(f.behavior == "nec" && f.size == 0x200000 && f.busyAfterFlash == 2)
+        #expect(f[NECBehavior.self]?.idAt == 0x4800 && f[NECBehavior.self]?.checksumRange == [0x30000, 0x1F0000])
+        #expect(f[PioneerBehavior.self] == nil)
+        #expect(try SequenceEmulator.decode(yaml: "plextor")[PlextorBehavior.self] != nil)
+    }
+
+    /// A copy of a real drive cannot know where the drive keeps its ID; it keeps every other setting the block gives.
+    @Test func dryRunCopyLeavesOutTheDriveID() throws {
+        let f = try SequenceEmulator.dryRunCopy("{behavior: nec, id_at: 0x4800, checksum_range: [0x30000, 0x1F0000]}", size: 0x1000, revisionOffset: 0x58)
+        #expect(f.size == 0x1000 && f.revisionOffset == 0x58)
+        #expect(f[NECBehavior.self]?.idAt == nil && f[NECBehavior.self]?.checksumRange == [0x30000, 0x1F0000])
+        #expect(try SequenceEmulator.dryRunCopy(nil, size: 0x1000, revisionOffset: nil)[SPCBehavior.self] != nil)
+    }
+
+    @Test func keysAreTheBehavioursOwn() {
+        #expect(SequenceEmulator.keys(behavior: "lg-renesas") == ["behavior", "size", "busy_after_flash"])
+        #expect(SequenceEmulator.keys(behavior: "pioneer")?.contains("kernel_at") == true)
+        #expect(SequenceEmulator.keys(behavior: "nope") == nil)
+        #expect(throws: SequenceEmulator.Problem.self) { try SequenceEmulator.decode(yaml: "{behavior: nope}") }
+        #expect(throws: SequenceEmulator.Problem.self) { try SequenceEmulator.decode(yaml: "{behavior: nec, size: big}") }
+    }
+
+    @Test func everyProfileBehaviourIsRegistered() throws {
+        for n in DriveProfile.available(in: emulatorDir) {
+            let f = try DriveProfile.resolve(n, emulatorDir: emulatorDir).firmware
+            #expect(f.map { BehaviorRegistry.names.contains($0.behavior) && $0.settings != nil } ?? true, "\(n)")
+        }
+    }
+}

@@ -20,7 +20,7 @@ import Testing
         #expect(r.bytes.count == img.count)
         let same = r.bytes == img
         #expect(same)
-        #expect(d.memory?.safeMode == false)
+        #expect(d.behavior(as: NECBehavior.self)?.safeMode == false)
         // Only reads and the two mode changes were sent.
         let ops = d.log[before...].map { $0.opcode }
         #expect(Set(ops).isSubset(of: [0xCC, 0x12]))
@@ -43,12 +43,13 @@ import Testing
     @Test func failedReadStillLeavesSafeMode() throws {
         let d = try emu(nec.drive)
         var calls = 0
+        let necCC = try #require(d.handlers[0xCC])
         d.handlers[0xCC] = { drive, cdb, t in
             if cdb.bytes[9] == 0x52 { calls += 1; if calls == 10 { return .check(3, 0x11, 0x00) } }
-            return drive.necCC(cdb, t)
+            return necCC(drive, cdb, t)
         }
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
-        #expect(d.memory?.safeMode == false)
+        #expect(d.behavior(as: NECBehavior.self)?.safeMode == false)
         #expect(d.log.last.map { Bytes.hex($0.bytes) } == "CC 01 00 00 47 32 34 35 01 00 00 00")
     }
 
@@ -68,7 +69,7 @@ import Testing
         let r = try Dumper(transport: d).run(v, probe: probe)
         let same = r.bytes == img
         #expect(same && r.bytes.count == 1835016)
-        #expect(d.memory?.safeMode == false)
+        #expect(d.behavior(as: NECBehavior.self)?.safeMode == false)
     }
 
     /// A drive no read-out sequence is for (class 2M: its dump ID path is model-specific) is refused after identification.
@@ -87,7 +88,7 @@ import Testing
     @Test func aZeroDumpIDIsRefusedBeforeSafeMode() throws {
         let d = try emu(nec.drive) { $0.preset?.append(.init(at: 0x30000, bytes: [0, 0, 0, 0])) }
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
-        #expect(d.log.count == 2 && d.memory?.safeMode == false)
+        #expect(d.log.count == 2 && d.behavior(as: NECBehavior.self)?.safeMode == false)
     }
 
     /// Class 4 flashes and dumps back byte for byte too (the dump sequence is the same for both classes).

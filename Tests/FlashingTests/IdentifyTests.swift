@@ -96,8 +96,8 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
     func mediatekTwoFactorFails(_ variant: String, _ why: String) throws {
         let d = try edited("bu40n") { p in
             switch variant {
-            case "banner of 1Fh bytes": p.firmware?.bufferAnswerLength = 0x1F
-            case "banner of 21h bytes": p.firmware?.bufferAnswerLength = 0x21
+            case "banner of 1Fh bytes": p.firmware?[MT1959Behavior.self]?.bufferAnswerLength = 0x1F
+            case "banner of 21h bytes": p.firmware?[MT1959Behavior.self]?.bufferAnswerLength = 0x21
             case "no MT19": p.firmware?.preset = [.init(at: 0x3000, bytes: Array("RTL8xxx Boot X01 SYNTH CONFIG 001".utf8))]
             default: p.firmwareInformation = nil
             }

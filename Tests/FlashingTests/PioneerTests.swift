@@ -27,9 +27,9 @@ import Testing
     func drive(generation: String = "0007", kernelType: String = "PIO_STD ", revision: String? = nil, key: [Emulator.DriveProfile.Firmware.Preset]? = nil) throws -> EmulatedDrive {
         var p = try DriveProfile.resolve("dvr-107d", emulatorDir: repoRoot + "/firmware-db/emulator")
         p.unitAttentionOnStart = false
-        p.firmware?.pioneerInfo = "SYNTHETIC-000001ATA " + generation + kernelType + "PIO_STD 1.00"
+        p.firmware?[PioneerBehavior.self]?.pioneerInfo = "SYNTHETIC-000001ATA " + generation + kernelType + "PIO_STD 1.00"
         if let r = revision { p.inquiry.revision = r }
-        if let k = key { p.firmware?.keyBlock = k }
+        if let k = key { p.firmware?[PioneerBehavior.self]?.keyBlock = k }
         return EmulatedDrive(profile: p)
     }
 
@@ -120,7 +120,7 @@ import Testing
         #expect(writes.map(\.cdb.bytes) == [hex("3B 07 FE 00 00 00 00 80 00 00"), hex("3B 07 FE 00 80 00 00 80 00 00")])
         #expect(writes.allSatisfy { $0.gapMilliseconds == 250 && $0.phase == .commit } && kplan.imageSize == 0x10000)
         let ko = quiet(d).run(kplan, expectRevision: nil)
-        #expect(ko.status == .success && d.memory?.kernelMode == true && ko.nextSteps.first?.contains("Normal image") == true, "\(ko.message)")
+        #expect(ko.status == .success && d.behavior(as: PioneerBehavior.self)?.kernelMode == true && ko.nextSteps.first?.contains("Normal image") == true, "\(ko.message)")
         let kernelHeld = ProtocolCase.holds(d, kplan)
         #expect(kernelHeld)
         // Now the Normal image: the drive is in kernel mode, so the sequence without the kernel-mode command.
@@ -130,14 +130,14 @@ import Testing
         let nplan = try FlashPlan.build(nv, image: normal, probe: np)
         let no = quiet(d).run(nplan, expectRevision: nil)
         let normalHeld = ProtocolCase.holds(d, nplan), kernelStays = ProtocolCase.holds(d, kplan)
-        #expect(no.status == .success && d.memory?.kernelMode == false && normalHeld, "\(no.message)")
+        #expect(no.status == .success && d.behavior(as: PioneerBehavior.self)?.kernelMode == false && normalHeld, "\(no.message)")
         #expect(kernelStays)
     }
 
     /// A drive in kernel mode takes a Kernel image without the kernel-mode command.
     @Test func kernelImageIntoAKernelModeDrive() throws {
         let d = try drive(revision: "0000")
-        d.memory?.kernelMode = true
+        d.behavior(as: PioneerBehavior.self)?.kernelMode = true
         let (v, _) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-kernel"))
         #expect(v.name == "pioneer-dvr-kernel-in-kernel-mode" && !v.prepare.contains { if case .command = $0 { return true }; return false })
     }
@@ -145,8 +145,8 @@ import Testing
     /// A drive left in kernel mode (INQUIRY revision 0000) gets the load and the commit without the kernel-mode command.
     @Test func driveAlreadyInKernelModeIsRecovered() throws {
         let d = try drive(revision: "0000")
-        d.memory?.kernelMode = true
-        d.memory?.normalRevision = "1.10"   // what the firmware reports once it runs again
+        d.behavior(as: PioneerBehavior.self)?.kernelMode = true
+        d.behavior(as: PioneerBehavior.self)?.normalRevision = "1.10"   // what the firmware reports once it runs again
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables))
         #expect(v.name == "pioneer-dvr-normal-in-kernel-mode")
         let img = try image()
@@ -154,7 +154,7 @@ import Testing
         #expect(!plan.commands.contains { $0.cdb.bytes.starts(with: [0x3B, 0x04]) })
         let o = quiet(d).run(plan, expectRevision: nil)
         #expect(o.status == .success, "\(o.message)")
-        #expect(ProtocolCase.holds(d, plan) && d.memory?.kernelMode == false)
+        #expect(ProtocolCase.holds(d, plan) && d.behavior(as: PioneerBehavior.self)?.kernelMode == false)
     }
 
     /// A key the drive does not accept: refused at the kernel-mode command, before anything is loaded. Recoverable.
@@ -165,7 +165,7 @@ import Testing
         let o = quiet(d).run(try FlashPlan.build(v, image: try image(), probe: probe), expectRevision: nil)
         #expect(o.status == .recoverable && o.sense?.hasPrefix("05/26") == true, "\(o.message) \(String(describing: o.sense))")
         let unchanged = d.memory!.flash == before
-        #expect(unchanged && d.memory?.kernelMode == false && d.log.filter { $0.opcode == 0x3B }.count == 1)
+        #expect(unchanged && d.behavior(as: PioneerBehavior.self)?.kernelMode == false && d.log.filter { $0.opcode == 0x3B }.count == 1)
     }
 
     /// The generator DVRFlash reverses is the C library's: seed 1 gives K&R rand()'s 16838 (41C6h), so the first draw is C6h.
@@ -174,8 +174,8 @@ import Testing
         #expect(ch.challenge(seed: 1, count: 1) == [0xC6])
         // The answer to a challenge from seed s is draw 401h of s, XOR FFh; the emulated drive sets it independently.
         let c = ch.challenge(seed: 0x2B6D, count: 0x400)
-        #expect(c == FirmwareMemory.dvrDraws(seed: 0x2B6D, count: 0x400))
-        #expect(ch.answer(to: c) == FirmwareMemory.dvrDraws(seed: 0x2B6D, count: 0x401).last! ^ 0xFF)
+        #expect(c == PioneerBehavior.dvrDraws(seed: 0x2B6D, count: 0x400))
+        #expect(ch.answer(to: c) == PioneerBehavior.dvrDraws(seed: 0x2B6D, count: 0x401).last! ^ 0xFF)
         // A challenge no 16-bit seed starts with has no answer (the emulated drive below uses this one).
         #expect(ch.answer(to: [UInt8](repeating: 0xA5, count: 0x400)) == nil)
     }
@@ -187,7 +187,7 @@ import Testing
     }
 
     func dvr104(seed: Int? = 0x2B6D) throws -> EmulatedDrive {
-        try emu("dvr-104") { $0.downgradeSeed = seed }
+        try emu("dvr-104") { $0[PioneerBehavior.self]?.downgradeSeed = seed }
     }
 
     func image104() throws -> [UInt8] {
@@ -209,7 +209,7 @@ import Testing
         let o = quiet(d).run(plan, expectRevision: nil)
         #expect(o.status == .success, "\(o.message)")
         let held = ProtocolCase.holds(d, plan)
-        #expect(held && d.memory?.unlocked == (seed != nil))
+        #expect(held && d.behavior(as: PioneerBehavior.self)?.unlocked == (seed != nil))
         let buffers: [[UInt8]] = d.log[start...].map(\.bytes).filter { $0[0] == 0x3B || $0[0] == 0x3C }
         let heads: [String] = buffers.prefix(6).map { Bytes.hex(Array($0.prefix(3))) }
         let want: [String] = seed == nil ? ["3B 01 F3", "3B 04 FF"] : ["3B 01 F3", "3C 01 F2", "3B 01 F2", "3B 01 F2", "3B 04 FF"]
@@ -224,15 +224,16 @@ import Testing
         let plan = try FlashPlan.build(v, image: try image104(), probe: probe)
         d.raiseUnitAttention(6, 0x29, 0x00)   // power on / reset
         let o = quiet(d).run(plan, expectRevision: nil)
-        #expect(o.status == .success && d.memory?.unlocked == true, "\(o.message)")
+        #expect(o.status == .success && d.behavior(as: PioneerBehavior.self)?.unlocked == true, "\(o.message)")
     }
 
     /// A challenge no seed produces: nothing more is sent (DVRFlash would go on), the flash stays as it was.
     @Test func anUnanswerableChallengeStopsBeforeAnyWrite() throws {
         let d = try dvr104()
+        let readBuffer = try #require(d.handlers[Opcode.readBuffer])
         d.handlers[Opcode.readBuffer] = { drive, cdb, t in
             if cdb.bytes[1] == 0x01 && cdb.bytes[2] == 0xF2 { return drive.dataIn([UInt8](repeating: 0xA5, count: 0x400), 0x400, t) }
-            return drive.readBuffer(cdb, t)
+            return readBuffer(drive, cdb, t)
         }
         let (v, probe) = try #require(try ProbeRunner.select(db.family("pioneer-dvr")!.flashVariants, on: d, idTables: db.idTables, layout: "dvr-normal"))
         let before = d.memory!.flash

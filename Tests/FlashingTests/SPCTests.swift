@@ -17,7 +17,7 @@ import Testing
     }
 
     func drive(boundary: Int? = nil, descriptor: Bool? = nil, size: Int = 0x200000) throws -> EmulatedDrive {
-        try emu("scsi-debug-cd") { f in f.bufferBoundary = boundary; f.bufferDescriptor = descriptor; f.size = size }
+        try emu("scsi-debug-cd") { f in f[SPCBehavior.self]?.bufferBoundary = boundary; f[SPCBehavior.self]?.bufferDescriptor = descriptor; f.size = size }
     }
 
     func checks(_ v: FlashProtocol, _ d: EmulatedDrive, _ img: [UInt8]) throws -> PreflightCheck {

@@ -69,14 +69,15 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         if let id = driveID {
             // The drive of that ID's class, as the class's protocol describes it to the emulator: where RAM holds the
             // ID (4800h, 10800h, 7000h), the checksummed range, block addressing.
-            let cfg = proto.emulatorConfig
-            let oldAt = p.firmware?.idAt
-            p.firmware?.idAt = cfg.idAt ?? oldAt
-            p.firmware?.checksumRange = cfg.checksumRange
-            p.firmware?.checksumAny = cfg.checksumAny
-            p.firmware?.blockMask = cfg.blockMask
-            p.firmware?.bootBlocks = cfg.bootBlocks
-            let at = p.firmware?.idAt ?? 0
+            let cfg = try proto.emulator.map { try SequenceEmulator.decode(yaml: $0.yaml) }?[NECBehavior.self] ?? .init()
+            var nec = p.firmware?[NECBehavior.self] ?? .init()
+            nec.idAt = cfg.idAt ?? nec.idAt
+            nec.checksumRange = cfg.checksumRange
+            nec.checksumAny = cfg.checksumAny
+            nec.blockMask = cfg.blockMask
+            nec.bootBlocks = cfg.bootBlocks
+            p.firmware?[NECBehavior.self] = nec
+            let at = nec.idAt ?? 0
             p.firmware?.preset = [.init(at: at, bytes: Array(id.utf8))]
         }
         return EmulatedDrive(profile: p)
@@ -348,7 +349,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let changed = d.memory!.flash != before
         #expect(changed)
         if c.family == "nec-optiarc" {
-            #expect((c.layout == "nec-bd" || o.revisionAfter == "BL1Y") && d.memory?.safeMode == false, "\(c): \(String(describing: o.revisionAfter))")
+            #expect((c.layout == "nec-bd" || o.revisionAfter == "BL1Y") && d.behavior(as: NECBehavior.self)?.safeMode == false, "\(c): \(String(describing: o.revisionAfter))")
             // Cleanup runs only when a sequence stops early: a good run leaves safe mode once, in its commit phase.
             #expect(d.log.filter { $0.bytes[0] == 0xCC && $0.bytes[1] == 0x01 && $0.bytes[2] == 0x00 }.count == 1)
         }
@@ -388,7 +389,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let o = quiet(d).run(plan, expectRevision: "BL1Y")
         #expect(o.status == .recoverable && o.message.contains("boot code 07") && o.message.contains("boot code 08"), "\(o.message)")
         let unchanged = d.memory?.flash == before
-        #expect(d.memory?.safeMode == false && unchanged && d.writeCommandCount == 0)
+        #expect(d.behavior(as: NECBehavior.self)?.safeMode == false && unchanged && d.writeCommandCount == 0)
         #expect(d.log.last?.bytes == [0xCC, 0x01, 0x00, 0x00, 0x47, 0x32, 0x34, 0x35, 0x01, 0, 0, 0])
     }
 
@@ -409,7 +410,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     struct Cell: Encodable { let proto: String; let write: Int; let phase: String; let fault: String; let outcome: String; let detected: Bool }
 
     static func writes(_ d: EmulatedDrive, _ plan: FlashPlan) -> [PlannedCommand] {
-        let op = d.memory!.writeOpcode
+        let op = d.behavior!.writeOpcode
         return plan.commands.flatMap { c -> [PlannedCommand] in
             guard c.phase != .cleanup else { return [] }
             // A challenge exchange sends its reset and its responses (writes) and one read.
@@ -455,7 +456,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
                         #expect(unchanged, "\(c) write \(at) \(kind): recoverable but the flash changed")
                         #expect(o.driveState.hasPrefix("unchanged"))
                         // Safe mode is left, or the outcome says that leaving it failed.
-                        #expect(d.memory?.safeMode != true || (!o.cleanupNotes.isEmpty && o.driveState.contains("vendor mode")),
+                        #expect(d.behavior(as: NECBehavior.self)?.safeMode != true || (!o.cleanupNotes.isEmpty && o.driveState.contains("vendor mode")),
                                 "\(c) write \(at) \(kind): safe mode not left and not reported")
                     case .fatal:
                         #expect(o.driveState.hasPrefix("UNKNOWN") && o.nextSteps.first == "do NOT power off or reboot the computer or the drive")

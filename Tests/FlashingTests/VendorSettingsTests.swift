@@ -41,7 +41,7 @@ import Testing
 
     /// The counter runs out: the drive's refusal comes back decoded.
     @Test func exhaustedCounterIsTheDrivesError() throws {
-        let d = try emu("ihas324y") { $0.booktypeChangesLeft = 1 }
+        let d = try emu("ihas324y") { $0[NECBehavior.self]?.booktypeChangesLeft = 1 }
         let r = BooktypeRunner(transport: d, commands: nec)
         try r.set("dvd+r", bookType: 0x01, temporary: false)
         #expect(try r.read("dvd+r", temporary: false).changesLeft == 0)
@@ -56,7 +56,7 @@ import Testing
 
     /// An older command set (version 1) knows only the permanent +R DL setting.
     @Test func versionGates() throws {
-        let d = try emu("ihas324y") { $0.booktypeVersion = 1 }
+        let d = try emu("ihas324y") { $0[NECBehavior.self]?.booktypeVersion = 1 }
         let r = BooktypeRunner(transport: d, commands: nec)
         let (v, all) = try r.readAll()
         #expect(v == 1 && all.map(\.media) == ["dvd+r-dl"] && all.allSatisfy { !$0.temporary })
@@ -74,10 +74,10 @@ import Testing
         let d = try emu("px716a")
         let r = BooktypeRunner(transport: d, commands: p)
         try r.set("dvd+r-dl", bookType: 0x01, temporary: false)
-        #expect(d.memory?.plextorBitset == 0x01)
+        #expect(d.behavior(as: PlextorBehavior.self)?.bitset == 0x01)
         #expect(try r.read("dvd+r-dl", temporary: false).bookType == "DVD-ROM" && r.read("dvd+r", temporary: false).bookType == "DVD+R")
         try r.set("dvd+r-dl", bookType: 0xE1, temporary: false)
-        #expect(d.memory?.plextorBitset == 0)
+        #expect(d.behavior(as: PlextorBehavior.self)?.bitset == 0)
         #expect(throws: BooktypeRunner.Failure.self) { try r.set("dvd+r", bookType: 0x20, temporary: false) }
     }
 }
