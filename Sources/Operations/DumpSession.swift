@@ -1,0 +1,81 @@
+import Firmware
+import FirmwareDB
+import Flashing
+import Foundation
+import MMC
+import SCSI
+
+/// Reads a drive's firmware into an image file with its family's public read sequence (only reads, and the mode
+/// changes they need, always left again), written atomically, then inspected like `fw inspect`.
+public struct DumpSession {
+    public let db: FirmwareDatabase
+    public let device: OpenedDevice
+    public let output: String
+    public let overwrite: Bool
+
+    public init(db: FirmwareDatabase, device: OpenedDevice, output: String, overwrite: Bool) {
+        self.db = db; self.device = device; self.output = output; self.overwrite = overwrite
+    }
+
+    public struct Report: Encodable, Sendable {
+        public let device: String
+        public let output: String
+        public let family: String
+        public let bytes: Int
+        public let sha256: String
+        public let commandsSent: Int
+        public let layout: String?
+        public let valid: Bool?
+        public let verdict: String
+        public let notes: [String]
+        public let synthetic: Bool
+        /// For the text: the drive, and the flash range read.
+        public let drive: String
+        public let from: Int, to: Int
+
+        enum CodingKeys: String, CodingKey { case device, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic }
+    }
+
+    /// The whole dump; `progress` gets bytes read so far and the total.
+    public func run(progress: @escaping (Int, Int) -> Void) throws -> Report {
+        if !overwrite && FileManager.default.fileExists(atPath: output) {
+            throw OperationError("\(output) exists: choose another name or add --force-overwrite", kind: .outputExists)
+        }
+        let t = device.transport
+        let inq: InquiryData
+        do { inq = try DriveIdentifier(t).inquiry() }
+        catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
+        catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family) else {
+            throw OperationError(DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision) + ": odflash sends no vendor command to it",
+                                 kind: .refused)
+        }
+        guard !family.dumpVariants.isEmpty else {
+            throw OperationError("no public method reads the firmware of \(family.name) (\(family.id)) drives", kind: .refused)
+        }
+        var dumper = Dumper(transport: t)
+        dumper.progress = progress
+        // The identification reads first: the drive's ID must be known and of a class a read sequence is for.
+        let proto: DumpProtocol, probe: ProbeData
+        do { (proto, probe) = try Dumper.select(family.dumpVariants, on: t, idTables: db.idTables) } catch {
+            if !error.refused {
+                throw OperationError("dump failed, nothing was written to \(output): \(error.description)", kind: .device)
+            }
+            throw OperationError("dump refused, nothing was sent but identification: \(error.description)", kind: .refused)
+        }
+        let result: Dumper.Result
+        do { result = try dumper.run(proto, probe: probe) } catch {
+            let cleanup = error.cleanupNotes.isEmpty ? "" : "; restoring the drive also failed (\(error.cleanupNotes.joined(separator: "; "))): power-cycle it"
+            throw OperationError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: .device)
+        }
+        try AtomicFile.write(Data(result.bytes), to: output, overwrite: overwrite)
+        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: output, container: "bin", member: nil, bytes: result.bytes))
+        var notes = result.notes
+        if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
+        if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
+        return Report(device: device.name, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
+                      commandsSent: result.commandsSent, layout: rep.identity.map { "\($0.family)/\($0.layout)" }.flatMap { _ in rep.identity?.layout },
+                      valid: rep.valid, verdict: rep.verdict, notes: notes, synthetic: family.synthetic || model.synthetic,
+                      drive: "\(inq.vendor) \(inq.product) \(inq.revision)", from: proto.from, to: proto.to)
+    }
+}
