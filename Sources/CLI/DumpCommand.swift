@@ -72,9 +72,17 @@ struct DumpCommand: ODCommand {
             }
             throw CLIError("dump refused, nothing was sent but identification: \(error.description)", kind: .refused)
         }
+        // A vendor mode entered for the read (NEC safe mode) is left on every exit path: a signal stops the read
+        // between commands and the cleanup runs.
         let result: Dumper.Result
+        FlashSignals.acquire(newlineFirst: tty)
+        defer { FlashSignals.release() }
+        dumper.interruptible = true
         do { result = try dumper.run(proto, probe: probe) } catch {
             if tty { console.err("\n") }
+            if let s = error.interrupted {
+                throw CLIError("dump interrupted (\(FlashSignals.name(s))), nothing was written to \(output); drive: \(error.driveState)", kind: .interrupted(signal: s))
+            }
             let cleanup = error.cleanupNotes.isEmpty ? "" : "; restoring the drive also failed (\(error.cleanupNotes.joined(separator: "; "))): power-cycle it"
             throw CLIError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: .device)
         }
