@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         // C shims
         .target(name: "CSGIO", path: "Sources/CSGIO"),
+        // Signal handlers that only record (the flash's protected write window) and a sleep that resumes after a signal
+        .target(name: "CSignal", path: "Sources/CSignal"),
         .systemLibrary(
             name: "CLibUSB", path: "Sources/CLibUSB", pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]),
@@ -39,7 +41,7 @@ let package = Package(
         // firmware-db: models, families, provenance (the Emulator module checks the emulator blocks of flash sequences)
         .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", "Emulator", .product(name: "Yams", package: "Yams")]),
         // Flashing: protocols as data, the plan, preflight, the executor (runs against any transport)
-        .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware"]),
+        .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware", "CSignal"]),
         // Use cases: sessions for flash, dump, media check, region and book type; device names; journal; safe file writes
         .target(name: "Operations", dependencies: ["SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing"]),
         // Command-line interface

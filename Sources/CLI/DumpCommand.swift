@@ -40,6 +40,10 @@ struct DumpCommand: ODCommand {
         let console = ctx.console, tty = isatty(2) == 1 && !ctx.json, json = ctx.json
         var last = -1
         let r: DumpSession.Report
+        // A vendor mode entered for the read (NEC safe mode) is left on every exit path: a signal stops the read
+        // between commands and the cleanup runs.
+        FlashSignals.acquire(newlineFirst: tty)
+        defer { FlashSignals.release() }
         do {
             r = try DumpSession(db: db, device: dev, output: output, overwrite: forceOverwrite).run { done, total in
                 if json {

@@ -96,7 +96,12 @@ struct FlashCommand: ODCommand {
             try ctx.confirm("\(verb) \(image) (\(prep.report.version ?? "version unknown")) to \(prep.inquiry.vendor) \(prep.inquiry.product) \(prep.inquiry.revision) at \(device)?",
                             action: "flashing", undone: "nothing was written")
         }
-        try out.finish(try session.execute(prep, progress: out.progress, warn: ctx.warn), text: "")
+        // From here on signals are handled (FlashSignals): honoured between commands until the first command that
+        // changes the drive, deferred from then until the post-flash waits end; the report is printed either way.
+        FlashSignals.acquire(newlineFirst: out.tty)
+        defer { FlashSignals.release() }
+        let report = try session.execute(prep, progress: out.progress, warn: ctx.warn, events: out.events)
+        try out.finish(report, text: "")
     }
 
     static func checksText(_ c: [PreflightCheck]) -> String {
@@ -165,13 +170,18 @@ struct FlashOutput {
     var progress: (FlashProgress) -> Void {
         let console = ctx.console, json = ctx.json, tty = self.tty
         nonisolated(unsafe) var last = -1.0
+        nonisolated(unsafe) var phase = ""
         return { p in
+            if p.phase != phase { phase = p.phase; last = -1 }   // a bar per phase (the backup read, then the flash)
             if json {
                 console.out(JSON.compact(Line(type: "progress", body: ProgressLine(p))) + "\n")
             } else if tty, p.percent - last >= 1 || p.percent == 100 {
                 last = p.percent
+                // Within 80 columns: the command's name is cut to what is left of 79.
                 let width = 40, filled = Int(Double(width) * p.percent / 100)
-                console.err("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(p.percent)% \(p.command)   ")
+                let bar = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(p.percent)% "
+                let name = String(p.command.prefix(max(0, 79 - bar.count)))
+                console.err("\r" + bar + name + String(repeating: " ", count: max(0, 79 - bar.count - name.count)))
                 if p.percent == 100 { console.err("\n") }
             }
         }
@@ -180,6 +190,33 @@ struct FlashOutput {
     struct ProgressLine: Encodable {
         let phase: String, command: String, bytesDone: Int, bytesTotal: Int, percent: Double
         init(_ p: FlashProgress) { phase = p.phase; command = p.command; bytesDone = p.bytesDone; bytesTotal = p.bytesTotal; percent = p.percent }
+    }
+
+    /// The after phase's waits: a countdown line on a terminal (stderr, rewritten in place, within 80 columns), a
+    /// progress line with "wait" a second with --json; and each signal that arrived as an "interrupt" line (on a
+    /// terminal the signal handler has printed its line already).
+    var events: FlashEvents {
+        let console = ctx.console, json = ctx.json, tty = self.tty
+        var e = FlashEvents()
+        e.wait = { w in
+            if json {
+                console.out(JSON.compact(Line(type: "progress", body: WaitLine(w))) + "\n")
+            } else if tty {
+                let text = String(w.message.prefix(79))
+                console.err("\r" + text + String(repeating: " ", count: 79 - text.count) + (w.state == .waiting ? "" : "\n"))
+            }
+        }
+        e.interrupt = { i in if json { console.out(JSON.compact(Line(type: "interrupt", body: i)) + "\n") } }
+        return e
+    }
+
+    struct WaitLine: Encodable {
+        struct Wait: Encodable { let kind: String, seconds: Int, secondsLeft: Int, state: String }
+        let phase: String, command: String, message: String, wait: Wait
+        init(_ w: FlashWait) {
+            phase = w.phase; command = w.step; message = w.message
+            wait = Wait(kind: w.kind.rawValue, seconds: w.seconds, secondsLeft: w.secondsLeft, state: w.state.rawValue)
+        }
     }
 
     /// A refusal: nothing was written. The error carries the report.
@@ -195,6 +232,13 @@ struct FlashOutput {
         let body = text + (r.transcript.map { $0.map { $0 + "\n" }.joined() } ?? "")
             + (o.map { FlashCommand.outcomeText($0, dryRun: r.dryRun, matches: r.emulatedMemoryMatchesImage, warnings: []) } ?? "")
             + (r.backup.map { "backup of the previous firmware: \($0)\n" } ?? "")
+        if let o, let i = o.interrupt {
+            // The flash ended as reported; the exit status says that an interrupt was requested (128 + the signal).
+            let line = "interrupt requested (\(i.signal))" + (i.deferred ? ": the flash went on until the drive was safe" : "")
+                + "; flash \(o.status.rawValue): \(o.message); drive: \(o.driveState)"
+            if !ctx.json { ctx.console.out(body) }
+            throw ReportedError(error: CLIError(line, kind: .interrupted(signal: i.number)), report: r)
+        }
         guard let o, o.status != .success else {
             if ctx.json { line("result", r) } else { ctx.console.out(body) }
             return

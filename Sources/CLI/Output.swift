@@ -1,4 +1,17 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private func systemWrite(_ fd: Int32, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, p, n)
+    #else
+    Darwin.write(fd, p, n)
+    #endif
+}
 import Operations
 import SCSI
 
@@ -20,9 +33,21 @@ public final class Console: @unchecked Sendable {
         self.err = err
     }
 
+    /// stdout and stderr, written with write(2): a closed pipe or a vanished terminal (EPIPE, EIO; SIGPIPE is ignored
+    /// during a flash) loses the text but never stops the program, which may be flashing a drive.
     public static func standard() -> Console {
-        Console(out: { s in FileHandle.standardOutput.write(Data(s.utf8)) },
-                err: { s in FileHandle.standardError.write(Data(s.utf8)) })
+        Console(out: { s in write(1, s) }, err: { s in write(2, s) })
+    }
+
+    static func write(_ fd: Int32, _ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            var off = 0
+            while off < b.count {
+                let n = systemWrite(fd, b.baseAddress! + off, b.count - off)
+                if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
     }
 }
 

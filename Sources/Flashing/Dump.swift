@@ -60,6 +60,9 @@ public struct Dumper {
 
     public let transport: any SCSITransport
     public var progress: (Int, Int) -> Void = { _, _ in }
+    /// Stops between commands when a signal was received (see FlashSignals; the caller installs the handlers); the
+    /// cleanup still runs.
+    public var interruptible = false
     public init(transport: any SCSITransport) { self.transport = transport }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -68,6 +71,21 @@ public struct Dumper {
         public var cleanupNotes: [String] = []
         /// True when the drive was refused (not identified as one a sequence is for), not when a command failed.
         public var refused = false
+        /// The signal that stopped the read.
+        public var interrupted: Int32?
+        /// The prepare command that changed the drive's mode before the read stopped (e.g. "enter safe mode").
+        public var modeChangedBy: String?
+        /// The cleanup commands sent (e.g. "leave safe mode").
+        public var cleanupSent: [String] = []
+
+        /// The drive's state after the stop, in words.
+        public var driveState: String {
+            guard let m = modeChangedBy else { return "unchanged" }
+            if cleanupSent.isEmpty { return "it may still be in a vendor mode: it took '\(m)' and the read sequence has nothing that undoes it" }
+            let undo = cleanupSent.map { "'\($0)'" }.joined(separator: ", ")
+            if cleanupNotes.isEmpty { return "it was in a vendor mode ('\(m)') for the read; the cleanup (\(undo)) was sent and accepted" }
+            return "it may still be in a vendor mode ('\(m)'): the cleanup (\(undo)) failed: \(cleanupNotes.joined(separator: "; ")); power-cycle it"
+        }
     }
 
     public struct Result: Sendable {
@@ -93,31 +111,55 @@ public struct Dumper {
         }
         var sent = 0
         var notes: [String] = []
-        func step(_ s: FlashProtocol.Step) throws(Failure) {
+        var modeChangedBy: String?
+        var cleanupSent: [String] = []
+        /// Sends one step; a prepare step the drive did not refuse has changed its mode.
+        func step(_ s: FlashProtocol.Step, prepare: Bool = false) throws(Failure) {
             guard case let .command(name, t, _, ignore) = s else { return }
             let cdb: CDB
             do { cdb = try t.cdb(values(probe, ["length": 0])) } catch { throw Failure(description: "\(name): \(error)") }
             sent += 1
             do {
-                var r = try transport.execute(cdb, .none, timeout: 20)
+                var r: CommandResult
+                do { r = try transport.execute(cdb, .none, timeout: 20) } catch {
+                    if prepare && modeChangedBy == nil { modeChangedBy = name }   // no answer: it may have been executed
+                    throw error
+                }
                 if r.status == .checkCondition && r.sense?.key == 6 { r = try transport.execute(cdb, .none, timeout: 20) }   // not executed: once more
+                if prepare && modeChangedBy == nil && r.status != .checkCondition { modeChangedBy = name }
                 if !r.isGood && !ignore { throw Failure(description: "\(name) [\(cdb)] failed: \(r.sense?.description ?? r.status.name)") }
             } catch let f as Failure { throw f } catch { throw Failure(description: "\(name) [\(cdb)] failed: \(error)") }
         }
         func cleanup() -> [String] {
             var out: [String] = []
             for s in d.cleanup {
+                if case let .command(name, _, _, _) = s { cleanupSent.append(name) }
                 do { try step(s) } catch { out.append(error.description) }
             }
             return out
         }
+        /// A failure with what the cleanup did and the drive's mode.
+        func stopped(_ e: Failure) -> Failure {
+            var f = e
+            f.cleanupNotes = cleanup()
+            f.modeChangedBy = modeChangedBy
+            f.cleanupSent = cleanupSent
+            return f
+        }
+        func checkSignals() throws(Failure) {
+            if interruptible, let s = FlashSignals.pending {
+                throw Failure(description: "interrupted (\(FlashSignals.name(s)))", interrupted: s)
+            }
+        }
         var data: [UInt8] = []
         var boot: String?
         do throws(Failure) {
-            for s in d.prepare { try step(s) }
+            try checkSignals()
+            for s in d.prepare { try step(s, prepare: true) }
             data.reserveCapacity(d.to - d.from)
             var a = d.from
             while a < d.to {
+                try checkSignals()
                 let n = min(d.chunk, d.to - a)
                 let alloc = (n + d.roundTo - 1) / d.roundTo * d.roundTo
                 let cdb: CDB
@@ -137,15 +179,14 @@ public struct Dumper {
                 }
                 if boot == nil { notes.append("the drive's boot code is not known, so the dump carries none (the shorter file size)") }
             }
-        } catch let e as Failure {
-            var f = e
-            f.cleanupNotes = cleanup()
-            throw f
         } catch {
-            throw Failure(description: "\(error)", cleanupNotes: cleanup())
+            throw stopped(error)
         }
         let left = cleanup()
-        if !left.isEmpty { throw Failure(description: "the firmware was read, but restoring the drive failed: \(left.joined(separator: "; ")); power-cycle the drive", cleanupNotes: left) }
+        if !left.isEmpty {
+            throw Failure(description: "the firmware was read, but restoring the drive failed: \(left.joined(separator: "; ")); power-cycle the drive", cleanupNotes: left,
+                          modeChangedBy: modeChangedBy, cleanupSent: cleanupSent)
+        }
         var out = data
         for t in d.trailer {
             switch t {

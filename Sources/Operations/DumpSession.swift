@@ -55,6 +55,7 @@ public struct DumpSession {
         }
         var dumper = Dumper(transport: t)
         dumper.progress = progress
+        dumper.interruptible = true
         // The identification reads first: the drive's ID must be known and of a class a read sequence is for.
         let proto: DumpProtocol, probe: ProbeData
         do { (proto, probe) = try Dumper.select(family.dumpVariants, on: t, idTables: db.idTables) } catch {
@@ -65,6 +66,9 @@ public struct DumpSession {
         }
         let result: Dumper.Result
         do { result = try dumper.run(proto, probe: probe) } catch {
+            if let s = error.interrupted {
+                throw OperationError("dump interrupted (\(FlashSignals.name(s))), nothing was written to \(output); drive: \(error.driveState)", kind: .interrupted(signal: s))
+            }
             let cleanup = error.cleanupNotes.isEmpty ? "" : "; restoring the drive also failed (\(error.cleanupNotes.joined(separator: "; "))): power-cycle it"
             throw OperationError("dump failed, nothing was written to \(output): \(error.description)\(cleanup)", kind: .device)
         }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Exit codes, documented in the README's table (one test per row in Tests/CLITests/ExitStatusTests.swift).
 public enum ExitStatus: Int32, Sendable, Encodable {
     case ok = 0
@@ -6,6 +12,12 @@ public enum ExitStatus: Int32, Sendable, Encodable {
     case device = 3        // the device could not be opened or answered wrongly
     case refused = 4       // a safety check refused the operation
     case flashFailed = 5   // a flash started and did not complete or could not be verified
+    // 128 + the signal: an interrupt was requested during a flash or a read that changes a drive's mode; the output
+    // and the journal say how it ended (a flash goes on until the drive is safe).
+    case hangup = 129      // SIGHUP (a closed terminal or SSH session)
+    case interrupted = 130 // SIGINT
+    case quit = 131        // SIGQUIT
+    case terminated = 143  // SIGTERM
 }
 
 /// A failure to report: one line and a kind; the kind decides the exit status.
@@ -31,6 +43,8 @@ public struct OperationError: Error, CustomStringConvertible, Sendable {
         case security
         /// A flash that did not complete: recoverable (the drive is unchanged) or not.
         case flash(recoverable: Bool)
+        /// A signal was received (SIGINT, SIGTERM, SIGHUP, SIGQUIT) during a flash or a dump; the exit status is 128 + it.
+        case interrupted(signal: Int32)
         /// Anything else.
         case failed
 
@@ -45,6 +59,7 @@ public struct OperationError: Error, CustomStringConvertible, Sendable {
             case .db: "db"
             case .security: "security"
             case .flash: "flash"
+            case .interrupted: "interrupted"
             case .failed: "error"
             }
         }
@@ -56,6 +71,13 @@ public struct OperationError: Error, CustomStringConvertible, Sendable {
             case .refused, .outputExists, .security: .refused
             case .output, .failed: .failed
             case let .flash(recoverable): recoverable ? .failed : .flashFailed
+            case let .interrupted(signal):
+                switch signal {
+                case SIGHUP: .hangup
+                case SIGQUIT: .quit
+                case SIGTERM: .terminated
+                default: .interrupted
+                }
             }
         }
     }

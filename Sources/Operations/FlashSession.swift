@@ -66,6 +66,15 @@ public struct FlashPreparation {
     public var accepted: Bool { refused.isEmpty && plan != nil }
 }
 
+/// What a flash reports while it runs, besides the progress of its writes.
+public struct FlashEvents {
+    /// The after phase's waits, once a second.
+    public var wait: (FlashWait) -> Void = { _ in }
+    /// A signal that arrived, at the next command boundary.
+    public var interrupt: (FlashInterrupt) -> Void = { _ in }
+    public init() {}
+}
+
 /// The report of a flash or a dry run (the JSON `flash --json` ends with).
 public struct FlashReport: Sendable, Encodable {
     public let device: String
@@ -259,19 +268,49 @@ public final class FlashSession {
     }
 
     /// The real flash: backup (read, written, re-inspected), journal, the sequence, verification. Call only with an
-    /// accepted preparation, after the user has seen it and agreed.
+    /// accepted preparation, after the user has seen it and agreed. Signals are handled from here on (FlashSignals):
+    /// honoured between commands until the first command that changes the drive, deferred from then until the
+    /// post-flash waits end; a vendor mode entered for the backup read is left on every exit path.
     public func execute(_ p: FlashPreparation, progress: @escaping (FlashProgress) -> Void,
-                        warn: @escaping (String) -> Void) throws -> FlashReport {
+                        warn: @escaping (String) -> Void, events: FlashEvents = FlashEvents()) throws -> FlashReport {
         guard let plan = p.plan else { return refusal(p) }
+        FlashSignals.acquire()
+        defer { FlashSignals.release() }
         let rep = p.report, inq = p.inquiry
         let family = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)?.family ?? "?"
+
+        // The journal: an entry before the first write and at the commit, synced; the outcome after.
+        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: imageName,
+                                      sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
+        func record(_ event: String, _ detail: String?) {
+            guard let j = p.journal else { return }
+            var e = base
+            e.time = FlashJournal.now(); e.event = event; e.detail = detail
+            do { try j.append(e) } catch { warn("\(error)") }
+        }
 
         // Backup before anything is written to the drive; it must inspect as a flashable image of this layout.
         var backupPath: String?
         if case let .read(d, dir) = p.backup {
             let bytes: [UInt8]
-            do { bytes = try Dumper(transport: t).run(d).bytes } catch {
-                throw OperationError("the backup failed, nothing was written to the drive: \(error.description)", kind: .device)
+            var dumper = Dumper(transport: t)
+            dumper.interruptible = true
+            nonisolated(unsafe) var shown = -1
+            dumper.progress = { done, total in   // a line per whole percent
+                let pct = total == 0 ? 100 : done * 100 / total
+                if pct != shown { shown = pct; progress(FlashProgress(phase: "backup", command: "backup read", bytesDone: done, bytesTotal: total)) }
+            }
+            do { bytes = try dumper.run(d).bytes } catch {
+                // A vendor mode entered for the read (NEC safe mode) was left by the cleanup, or the report says it was not.
+                let state = error.driveState
+                if let s = error.interrupted {
+                    record("interrupted", "\(FlashSignals.name(s)) during the backup read, before anything was written to the drive's flash; drive: \(state)")
+                    throw OperationError("interrupted (\(FlashSignals.name(s))) during the backup read: nothing was written to the drive's flash; drive: \(state)",
+                                         kind: .interrupted(signal: s))
+                }
+                if error.modeChangedBy != nil { record("backup-failed", "\(error.description); drive: \(state)") }
+                throw OperationError("the backup failed, nothing was written to the drive: \(error.description)" + (error.modeChangedBy != nil ? "; drive: \(state)" : ""),
+                                     kind: .device)
             }
             let path = try Self.writeBackup(bytes, inq, serial: nil, directory: dir)
             backupPath = path
@@ -284,24 +323,29 @@ public final class FlashSession {
 
         var ex = FlashExecutor(transport: t)
         ex.verifyDump = verifier(p)
-        // The journal: an entry before the first write and at the commit, synced; the outcome after.
-        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: imageName,
-                                      sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
-        func record(_ event: String, _ detail: String?) {
-            guard let j = p.journal else { return }
-            var e = base
-            e.time = FlashJournal.now(); e.event = event; e.detail = detail
-            do { try j.append(e) } catch { warn("\(error)") }
-        }
         if let j = p.journal {
             var e = base
             e.time = FlashJournal.now(); e.event = "start"; e.detail = backupPath.map { "backup \($0)" }
             try j.append(e)   // no journal, no flash: the entry must exist before anything is written
         }
-        ex.journal = { msg in if msg == "committing" { record("committing", nil) } }   // the outcome is recorded below
+        // The outcome is recorded below; before the commit, the first command that changes the drive (a vendor mode).
+        ex.journal = { msg in
+            if msg == "committing" { record("committing", nil) }
+            if msg.hasPrefix("preparing: ") { record("preparing", String(msg.dropFirst(11)) + ": from here on the drive is being changed") }
+        }
         ex.progress = progress
+        ex.waitStatus = events.wait
+        ex.interrupt = events.interrupt
+        // Emulated drives only: tests may shorten the sequence's waits (a real drive's are never shortened).
+        if device.kind.isEmulated, let scale = ProcessInfo.processInfo.environment["ODFLASH_EMULATED_WAIT_SCALE"].flatMap(Double.init), scale >= 0, scale < 1 {
+            ex.sleeper = { FlashSignals.sleep($0 * scale) }
+        }
         let outcome = ex.run(plan, expectRevision: rep.version)
-        record(outcome.status.rawValue, outcome.message)
+        var detail = outcome.message
+        if let i = outcome.interrupt {
+            detail += "; interrupt requested (\(i.signal))" + (i.deferred ? ": deferred until the drive was safe" : "")
+        }
+        record(outcome.status.rawValue, detail)
         return FlashReport(device: device.name, image: imageName, dryRun: false, preflight: p.checks, plan: plan.protocolName,
                            commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: backupPath,
                            emulatedMemoryMatchesImage: device.emulated?.memory.map { plan.isPlaced(in: $0.flash) }, transcript: nil, warnings: p.warnings)

@@ -190,14 +190,20 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(r.status == 0, "\(r.err)")
         let lines = try String(contentsOfFile: j, encoding: .utf8).split(separator: "\n")
         let events = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }.compactMap { $0["event"] as? String }
-        #expect(events == ["start", "committing", "success"])
+        // 'preparing': the first command that changes the drive (safe mode), journaled before it is sent.
+        #expect(events == ["start", "preparing", "committing", "success"])
         let show = odflash("journal", "--json", "--journal", j)
-        #expect((show.json["entries"] as? [Any])?.count == 3 && (show.json["unfinished"] as? [Any])?.isEmpty == true)
+        #expect((show.json["entries"] as? [Any])?.count == 4 && (show.json["unfinished"] as? [Any])?.isEmpty == true)
         // A flash that stopped after 'committing' is reported as unfinished.
         try (String(contentsOfFile: j, encoding: .utf8) + #"{"device":"/dev/sr9","drive":"A B C","event":"committing","family":"nec-optiarc","image":"x.bin","protocolName":"nec-optiarc","sha256":"00","time":"2026-11-25T00:00:00Z"}"# + "\n")
             .write(toFile: j, atomically: true, encoding: .utf8)
         let u = odflash("journal", "--journal", j)
         #expect(u.status == 0 && u.out.contains("UNFINISHED: 2026-11-25T00:00:00Z /dev/sr9"))
+        // One that stopped after 'preparing' (a vendor mode entered, nothing written to the flash) too.
+        try (String(contentsOfFile: j, encoding: .utf8) + #"{"detail":"enter safe mode [CC 01 01 00 47 32 34 35 01 00 00 00]: from here on the drive is being changed","device":"/dev/sr8","drive":"A B C","event":"preparing","family":"nec-optiarc","image":"x.bin","protocolName":"nec-optiarc","sha256":"01","time":"2026-11-26T00:00:00Z"}"# + "\n")
+            .write(toFile: j, atomically: true, encoding: .utf8)
+        let p = odflash("journal", "--journal", j)
+        #expect(p.out.contains("UNFINISHED: 2026-11-26T00:00:00Z /dev/sr8 (A B C) was being prepared for a flash with x.bin (enter safe mode [CC 01 01 00 47 32 34 35 01 00 00 00]: from here on the drive is being changed) and no outcome was recorded: its flash was not written, but it may still be in a vendor mode"), "\(p.out)")
         // Dry runs and refusals write no journal entry.
         _ = odflash("flash", "emu:ihas324y", img, "--allow-untested", "--dry-run", "--journal", d + "/dry.jsonl")
         #expect(!FileManager.default.fileExists(atPath: d + "/dry.jsonl"))

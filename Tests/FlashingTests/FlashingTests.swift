@@ -130,6 +130,60 @@ func quiet(_ t: any SCSITransport) -> FlashExecutor {
         #expect(d.log.last?.bytes == [0, 0, 0, 0, 0, 0])   // cleanup ran last
     }
 
+    /// A prepare command the drive accepted changed it (a vendor mode): a later failure before the commit leaves the
+    /// flash unchanged, but the drive is not "unchanged" unless the cleanup undid the mode.
+    @Test func aPrepareFailureAfterAModeChangeSaysTheRealState() throws {
+        func run(cleanup: [FlashProtocol.Step]) throws -> (FlashOutcome, [String]) {
+            let d = try emu("synthetic-writer")
+            let proto = FlashProtocol(name: "t", provenance: "synthetic test",
+                                      prepare: [.command(name: "enter mode", cdb: try CDBTemplate("12 00 00 00 00 00"), data: nil, ignoreErrors: false),
+                                                .command(name: "unsupported", cdb: try CDBTemplate("EE 00 00 00 00 00"), data: nil, ignoreErrors: false)],
+                                      commit: [.command(name: "write", cdb: try CDBTemplate("3B 07 00 00 00 00 00 00 10 00"), data: .image(0...15), ignoreErrors: false)],
+                                      cleanup: cleanup)
+            var ex = quiet(d)
+            var journal: [String] = []
+            ex.journal = { journal.append($0) }
+            let o = ex.run(try FlashPlan.build(proto, image: [UInt8](repeating: 1, count: 64)), expectRevision: nil)
+            #expect(o.status == .recoverable && d.writeCommandCount == 0)
+            return (o, journal)
+        }
+        let (kept, journal) = try run(cleanup: [])
+        #expect(kept.driveState == "flash unchanged, but the drive may still be in a vendor mode: it took 'enter mode' and the sequence has nothing that undoes it")
+        #expect(kept.nextSteps == ["run 'odflash info DEVICE' to see what the drive reports, then the same command again"])
+        // Journaled before it was sent.
+        #expect(journal.first == "preparing: enter mode [12 00 00 00 00 00]")
+        let (left, _) = try run(cleanup: [.command(name: "leave mode", cdb: try CDBTemplate("12 00 00 00 00 00"), data: nil, ignoreErrors: false)])
+        #expect(left.driveState == "flash unchanged; the drive was in a vendor mode ('enter mode') and the cleanup ('leave mode') was accepted")
+        let (stuck, _) = try run(cleanup: [.command(name: "leave mode", cdb: try CDBTemplate("EE 01 00 00 00 00"), data: nil, ignoreErrors: false)])
+        #expect(stuck.driveState == "flash unchanged, but the drive may still be in a vendor mode ('enter mode'): the cleanup failed")
+        #expect(stuck.nextSteps.first == "power-cycle the drive (the flash was not touched), then run the command again")
+    }
+
+    /// The after phase's waits report a countdown once a second and end with a last line; each slice is slept in
+    /// full, so the wait is as long as the sequence says (a dry run's sleeper returns at once).
+    @Test func afterWaitsCountDown() throws {
+        let d = try emu("synthetic-writer")
+        let proto = FlashProtocol(name: "t", provenance: "synthetic test",
+                                  commit: [.command(name: "write", cdb: try CDBTemplate("3B 07 00 00 00 00 00 00 10 00"), data: .image(0...15), ignoreErrors: false)],
+                                  after: [.wait(seconds: 2.5), .pollReady(tries: 4, interval: 0.5, successes: 2)])
+        var ex = quiet(d)
+        var slept: [Double] = []
+        var seen: [String] = []
+        ex.sleeper = { slept.append($0) }
+        ex.waitStatus = { seen.append("\($0.kind.rawValue) \($0.secondsLeft) \($0.state.rawValue): \($0.message)") }
+        let o = ex.run(try FlashPlan.build(proto, image: [UInt8](repeating: 1, count: 64)), expectRevision: nil)
+        #expect(o.status == .success, "\(o.message)")
+        #expect(slept.prefix(3) == [0.5, 1, 1] && slept.prefix(3).reduce(0, +) == 2.5)
+        #expect(seen == ["wait 3 waiting: the drive is writing its flash: do not power off, 3 s left",
+                         "wait 2 waiting: the drive is writing its flash: do not power off, 2 s left",
+                         "wait 1 waiting: the drive is writing its flash: do not power off, 1 s left",
+                         "wait 0 over: the drive's flash time is over",
+                         "poll 2 waiting: the drive is writing its flash: do not power off, up to 2 s left",
+                         // (a unit attention after the download is answered at once, then one check 0.5 s later)
+                         "poll 1 waiting: the drive is writing its flash: do not power off, up to 1 s left",
+                         "poll 0 ready: the drive is ready again"], "\(seen)")
+    }
+
     @Test func seededFaultsAreReproducible() {
         #expect(FaultInjection.seeded(42, writes: 32) == FaultInjection.seeded(42, writes: 32))
         #expect((1...32).contains(FaultInjection.seeded(7, writes: 32).atWrite))
