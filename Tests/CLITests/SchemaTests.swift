@@ -299,10 +299,14 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         // A dry run: checks, the plan, warnings, the result (with the transcript).
         let dry = expectLines(odflash("flash", "--json", "emu:synthetic-writer", img, "--dry-run"), "flash", status: 0)
         #expect(Set(dry.compactMap { $0["type"]?.string }) == ["check", "plan", "warning", "result"])
-        // A real flash: progress lines, never going backwards, then the result.
+        // A real flash: progress lines, never going backwards within a phase (backup read, write), then the result.
         let real = expectLines(odflash("flash", "--json", "emu:synthetic-writer", img, "--yes", "--backup-dir", d), "flash", status: 0)
-        let done = real.filter { $0["type"] == .string("progress") }.compactMap { $0["bytesDone"] }
-        #expect(!done.isEmpty && zip(done, done.dropFirst()).allSatisfy { a, b in if case let .number(x) = a, case let .number(y) = b { return x <= y }; return false })
+        let progress = real.filter { $0["type"] == .string("progress") && $0["bytesDone"] != nil }
+        #expect(!progress.isEmpty)
+        for phase in Set(progress.compactMap { $0["phase"]?.string }) {
+            let done = progress.filter { $0["phase"]?.string == phase }.compactMap { $0["bytesDone"] }
+            #expect(zip(done, done.dropFirst()).allSatisfy { a, b in if case let .number(x) = a, case let .number(y) = b { return x <= y }; return false }, "\(phase)")
+        }
         // Refused: the checks, then the error carrying the report.
         let refused = expectLines(odflash("flash", "--json", "emu:synthetic-writer", generate(d, "same.bin", "--family", "synthetic-test", "--revision", "0.90"), "--dry-run"),
                                   "flash", status: 4)
