@@ -341,63 +341,12 @@ extension FWCommand {
         @Option(name: .shortAndLong, help: "Output file (or folder with --count).") var output: String
         @Flag(help: "Replace existing files.") var forceOverwrite = false
 
-        struct Out: Encodable { let output: String; let family: String; let layout: String; let size: Int; let sha256: String; let synthetic: Bool }
-
         func run(_ ctx: Context) throws {
-            let db = try ctx.database()
-            guard count >= 1 && count <= 100_000 else { throw CLIError("--count must be 1-100000", kind: .usage) }
-            var targets: [(Family, ImageLayout)] = []
-            if family == "all" {
-                targets = db.families.flatMap { f in f.layouts.map { (f, $0) } }
-            } else {
-                guard let fam = db.family(family) else {
-                    throw CLIError("no family '\(family)' in firmware-db (known: all, \(db.families.map(\.id).joined(separator: ", ")))", kind: .input)
-                }
-                guard let l = layout.map({ id in fam.layouts.first { $0.id == id } }) ?? fam.layouts.first else {
-                    throw CLIError(fam.layouts.isEmpty ? "family '\(family)' has no image layout to generate" :
-                                   "family '\(family)' has no layout '\(layout ?? "")' (known: \(fam.layouts.map(\.id).joined(separator: ", ")))", kind: .input)
-                }
-                targets = [(fam, l)]
-            }
-            var cdrTable: [SyntheticATIP]?
-            if let c = cdr {
-                var list: [SyntheticATIP] = []
-                for t in c.split(separator: ",") {
-                    let p = t.split(separator: ":").compactMap { UInt8($0) }
-                    guard p.count == 3, p[1] < 60, p[2] < 75 else { throw CLIError("--cdr: '\(t)' is not MM:SS:FF", kind: .usage) }
-                    list.append(SyntheticATIP((p[0], p[1], p[2]), (79, 59, 74)))
-                }
-                cdrTable = list
-            }
-            if count > 1 {
-                do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
-                catch { throw CLIError("cannot create folder \(output): \(error.localizedDescription)", kind: .output) }
-            }
-            var outs: [Out] = []
-            for i in 0..<count {
-                let (fam, l) = targets[i % targets.count]
-                var spec = SyntheticSpec()
-                spec.seed = seed &+ UInt64(i)
-                if let t = size {
-                    let v = t.lowercased().hasPrefix("0x") ? Int(t.dropFirst(2), radix: 16) : Int(t)
-                    guard let n = v, n > 0, n <= 64 << 20 else { throw CLIError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: .usage) }
-                    spec.size = n
-                }
-                spec.cdrTable = cdrTable
-                if let v = vendor { spec.vendor = v }
-                if let p = product { spec.product = p }
-                if let r = revision { spec.revision = r }
-                if let m = db.models.first(where: { $0.family == fam.id && $0.imageID != nil }) { spec.configID = m.imageID }
-                if let c = configId { spec.configID = c }
-                if let d = driveId { spec.driveID = d }
-                if let b = bootcode { spec.bootcode = b }
-                let bytes: [UInt8]
-                do { bytes = try SyntheticImage.generate(l, spec, idTables: db.idTables) }
-                catch { throw CLIError("\(fam.id)/\(l.id): \(error.description)", kind: .input) }
-                let path = count == 1 ? output : "\(output)/\(fam.id)-\(l.id)-\(spec.seed).bin"
-                try AtomicFile.write(Data(bytes), to: path, overwrite: forceOverwrite)
-                outs.append(Out(output: path, family: fam.id, layout: l.id, size: bytes.count, sha256: count == 1 ? SHA256.hex(bytes) : "", synthetic: true))
-            }
+            var r = ImageGenerator.Request(family: family, output: output)
+            r.layout = layout; r.seed = seed; r.count = count; r.overwrite = forceOverwrite
+            r.size = try size.map(ImageGenerator.parseSize); r.cdr = try cdr.map(ImageGenerator.parseCDR)
+            r.vendor = vendor; r.product = product; r.revision = revision; r.driveID = driveId; r.bootcode = bootcode; r.configID = configId
+            let outs = try ImageGenerator(db: try ctx.database()).run(r)
             if count == 1, let o = outs.first {
                 ctx.emit(o, text: "wrote \(o.output): SYNTHETIC \(o.family)/\(o.layout) image, \(o.size) bytes, sha256 \(o.sha256)\n")
             } else {

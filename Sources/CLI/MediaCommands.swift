@@ -26,84 +26,18 @@ struct MediaCommand: ParsableCommand {
         @Argument(help: "Image files or folders (default: the current folder).") var paths: [String] = []
         @Flag(help: "Also list images that contain the code outside any media table found.") var mentions = false
 
-        struct Hit: Encodable, Sendable {
-            let file: String
-            let family: String?
-            let table: String
-            let type: String
-            let code: String
-            let speeds: [String]
-            let heuristic: Bool
-            let confidence: Double?
-        }
-        struct Report: Encodable {
-            let query: String
-            let scanned: Int
-            let matchedFiles: Int
-            let hits: [Hit]
-            let mentionedOnly: [String]
-            let errors: [String]
-        }
-
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var hits: [Hit] = []
-            var mentioned: [String] = []
-            var errors: [String] = []
-            var done = 0
-        }
+        typealias Hit = MediaLibrarySearch.Hit
+        typealias Report = MediaLibrarySearch.Report
 
         func run(_ ctx: Context) throws {
             let query: MediaQuery
             do { query = try MediaQuery(code) } catch { throw CLIError(error.description, kind: .usage) }
             let (_, inspector) = try ctx.inspector()
-            let files = LiteralScan.files(paths.isEmpty ? ["."] : paths)
-            for p in paths where !FileManager.default.fileExists(atPath: p) {
-                throw CLIError("\(p): no such file or folder", kind: .input)
-            }
-            let literals = query.literals
-            let results = Results()
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count))
-            let showProgress = !ctx.json && isatty(2) == 1 && files.count > 50
-            let total = files.count
+            let showProgress = !ctx.json && isatty(2) == 1
             let console = ctx.console
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var k = w
-                while k < total {
-                    let path = files[k]
-                    k += workers
-                    let bytes: [UInt8]
-                    do { bytes = try ImageFile.readFile(path) } catch let e as ImageFileError {
-                        if case .empty = e {} else { results.lock.lock(); results.errors.append(e.description); results.lock.unlock() }
-                        continue
-                    } catch { continue }
-                    let hit = bytes.withUnsafeBytes { LiteralScan.contains($0, literals) }
-                    var local: [Hit] = []
-                    if hit {
-                        // Confirm in the tables: exact where the layout is known, heuristic otherwise.
-                        let layout = inspector.candidates(bytes).first?.0
-                        for t in MediaCheck.tables(layout, inspector, bytes) {
-                            for e in t.entries where query.matches(e) {
-                                var conf: Double?
-                                if case let .heuristic(c, _) = t.source { conf = c }
-                                local.append(Hit(file: path, family: layout.map { "\($0.family)/\($0.id)" }, table: t.name,
-                                                 type: e.type.rawValue, code: e.code, speeds: e.speeds.map(SpeedBits.format),
-                                                 heuristic: t.isHeuristic, confidence: conf))
-                            }
-                        }
-                    }
-                    results.lock.lock()
-                    results.hits += local
-                    if hit && local.isEmpty { results.mentioned.append(path) }
-                    results.done += 1
-                    if showProgress && results.done % 50 == 0 { console.err("\rscanned \(results.done)/\(total)") }
-                    results.lock.unlock()
-                }
+            let rep = try MediaLibrarySearch(inspector: inspector).run(query, paths: paths.isEmpty ? ["."] : paths, mentions: mentions) { done, total in
+                if showProgress && total > 50 && (done % 50 == 0 || done == total) { console.err("\rscanned \(done)/\(total)" + (done == total ? "\n" : "")) }
             }
-            if showProgress { ctx.console.err("\rscanned \(total)/\(total)\n") }
-            let hits = results.hits.sorted { ($0.file, $0.type, $0.code) < ($1.file, $1.type, $1.code) }
-            let rep = Report(query: query.text, scanned: total, matchedFiles: Set(hits.map(\.file)).count, hits: hits,
-                             mentionedOnly: mentions ? results.mentioned.sorted() : [], errors: results.errors.sorted())
             ctx.emit(rep, text: Search.text(rep))
         }
 
