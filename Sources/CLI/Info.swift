@@ -36,6 +36,8 @@ struct Info: ODCommand {
         let probe: IdentifyOutcome?
         /// For a drive of a family with a strategy-version read (by model or by probe).
         let strategyVersions: StrategyVersionRead.Result?
+        /// What odflash can do with the drive (its family's operations), before the user tries them.
+        let operations: [DriveOperation]
     }
 
     func run(_ ctx: Context) throws {
@@ -64,7 +66,13 @@ struct Info: ODCommand {
         }
         if let o = outcome { text += ProbeText.info(o) }
         if let s = strategy { text += ProbeText.strategy(s) }
-        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy), text: text)
+        let ops = family.flatMap { db.family($0) }.map(DriveOperation.list) ?? []
+        if !ops.isEmpty {
+            text += "Operations:\n" + TextTable.render(["  OPERATION", "STATUS", "DETAIL"], ops.map {
+                ["  " + $0.name, $0.available ? ($0.status == "ok" ? "yes" : "yes (\($0.status ?? "?"))") : "no", $0.detail]
+            })
+        }
+        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops), text: text)
     }
 
     static func text(_ i: DriveInfo, _ m: DBMatch, probed: IdentifyOutcome? = nil) -> String {

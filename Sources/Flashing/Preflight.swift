@@ -85,6 +85,7 @@ public enum Preflight {
         if let id = i.image.identity {
             let weak = id.identifiedBy == .size || id.identifiedBy == .marker
             add(.imageFamily, "image family", id.family == i.family && !weak,
+                id.identifiedBy == .marker ? "the image has \(id.family)'s markers but its size fits none of its layouts (see image checksums)" :
                 weak ? "the image is identified by its size alone; odflash never chooses a procedure by size" :
                     "image is \(id.family)/\(id.layout) (\(id.identifiedBy.rawValue)); drive family \(i.family ?? "?")")
         } else {

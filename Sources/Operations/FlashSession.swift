@@ -143,7 +143,11 @@ public final class FlashSession {
         // The protocol's identification reads (read-only, vendor commands): only once the drive is a known model of a
         // family with this protocol and the image is of that family.
         var probe = ProbeData()
+        // Without the reads (an identity check failed), a family whose drives choose the sequence has no sequence yet:
+        // its first one's checks would name a class or generation this drive may not have.
+        var sequenceKnown = chosen.map { $0.probes.isEmpty || options.protocolName != nil } ?? false
         if let fam = family, let first = chosen, !first.probes.isEmpty, checks.filter(\.id.isIdentity).allSatisfy(\.passed) {
+            sequenceKnown = true
             do {
                 if options.protocolName != nil {
                     probe = try ProbeRunner.run(first, on: t)
@@ -153,7 +157,7 @@ public final class FlashSession {
                 }
             } catch { throw OperationError("identification read: \(error.description)", kind: .device) }
         }
-        if let proto = chosen {
+        if let proto = chosen, sequenceKnown {
             checks += ProbeRunner.checks(proto, probe: probe, image: image.bytes, report: rep, idTables: db.idTables)
         }
         var warnings: [String] = []
@@ -164,8 +168,10 @@ public final class FlashSession {
                                          detail: options.acceptRisk ? "accepted with --accept-risk: \(r)" : "\(r): --accept-risk accepts it", hard: false))
         }
 
-        // The backup: the family's read sequence that yields this image's layout; none where no public read exists.
-        let verifier = family?.dumpVariants.first { $0.layout != nil && $0.layout == rep.identity?.layout }
+        // The backup: the family's read sequence for the drive's sequence (its class), else for the image's layout;
+        // none where no public read exists.
+        let verifier = family?.dumpVariants.first { d in d.layout.map { l in sequenceKnown && chosen?.layouts.contains(l) == true } ?? false }
+            ?? family?.dumpVariants.first { $0.layout != nil && $0.layout == rep.identity?.layout }
         let backup: BackupPlan
         if options.noBackup {
             backup = .declined

@@ -279,15 +279,28 @@ func journalEntries(_ path: String) -> [[String: Any]] {
 
     @Test(arguments: SignalCase.all)
     func aSignalAtAPointOfTheSequence(_ c: SignalCase) throws {
-        let d = tempDir()
-        let j = d + "/journal.jsonl"
-        var args = ["flash", "--json", "emu:\(c.drive)", image(c, d), "--yes", "--allow-untested", "--journal", j] + c.flash
-        if c.point == .backup { args += ["--backup-dir", d, "--transcript", d + "/t.jsonl"] }
-        let child = try Child(args, env: c.scale.map { ["ODFLASH_EMULATED_WAIT_SCALE": $0] } ?? [:])
-        child.at(c.matches) { child.signal(c.signal) }
-        // The signal arrived while the child was held at the point: its handler says so on stderr.
+        let top = tempDir()
+        let img = image(c, top)
+        // The signal arrived while the child was held at the point: its handler says so on stderr. On a loaded machine
+        // the child can outrun the pipe that holds it (its remaining output fits the pipe before the parent fills it)
+        // and finish before the signal lands: that run proves nothing either way, so it is run again (three at most).
         let notice = c.point == .backup ? honouredNotice : deferredNotice
-        #expect(child.wait(stderrContains: notice, timeout: 60), "\(c): \(child.stderr)")
+        var d = top, j = "", child: Child?
+        for attempt in 1...3 {
+            d = top + "/\(attempt)"
+            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+            j = d + "/journal.jsonl"
+            var args = ["flash", "--json", "emu:\(c.drive)", img, "--yes", "--allow-untested", "--journal", j] + c.flash
+            if c.point == .backup { args += ["--backup-dir", d, "--transcript", d + "/t.jsonl"] }
+            let ch = try Child(args, env: c.scale.map { ["ODFLASH_EMULATED_WAIT_SCALE": $0] } ?? [:])
+            ch.at(c.matches) { ch.signal(c.signal) }
+            child = ch
+            if ch.wait(stderrContains: notice, timeout: 60) { break }
+            let missed = ch.stderr.contains(honouredNotice) || !ch.stderr.contains("interrupt requested")
+            if attempt == 3 || !missed { Issue.record("\(c): \(ch.stderr)"); break }
+            _ = ch.finish()
+        }
+        guard let child else { return }
         let end = child.finish()
         let status = 128 + c.signal
         #expect(end == .exited(status), "\(c): \(String(describing: end)) \(child.stderr)")
