@@ -49,6 +49,22 @@ class Checker:
             self.failed += 1
             print(f"FAIL  {what}" + (f": {detail}" if detail else ""))
 
+def ndjson(text):
+    """flash --json prints NDJSON: one object a line, each with a type (check, plan, progress, result, error)."""
+    out = []
+    for l in text.splitlines():
+        l = l.strip()
+        if l.startswith("{"):
+            try:
+                out.append(json.loads(l))
+            except ValueError:
+                pass
+    return out
+
+def result_of(text):
+    lines = ndjson(text)
+    return lines[-1] if lines and lines[-1].get("type") == "result" else {}
+
 def load_json(sec, name, c):
     text, _ = sec.get(name, ("", -1))
     try:
@@ -122,17 +138,14 @@ def main(path: str) -> int:
         c.check(toc.get("firstTrack") == 1 and toc.get("leadOutLBA") == 2048, "the TOC of the 4 MiB disc image: track 1, lead-out at LBA 2048", str(toc))
 
     # Flashing to scsi_debug through SG_IO (it accepts WRITE BUFFER; 0Eh segments, then one 0Fh activate).
-    dry = load_json(sec, "flash-dry", c)
-    if dry is not None:
+    dry = result_of(sec.get("flash-dry", ("", 1))[0])
+    c.check(all("type" in l for l in ndjson(sec.get("flash-dry", ("", 1))[0])), "flash --json: every line an object with a type")
+    if dry:
         c.check(dry.get("dryRun") is True and dry.get("outcome", {}).get("status") == "success" and dry.get("emulatedMemoryMatchesImage") is True,
                 "flash --dry-run against scsi_debug's identity plays the plan on an emulated copy", str(dry.get("outcome")))
     text, rc = sec.get("flash", ("", 1))
-    lines = [l for l in text.splitlines() if l.strip()]
-    progress = [json.loads(l) for l in lines if l.startswith("{\"bytesDone\"") or l.startswith('{"bytesDone"')]
-    try:
-        final = json.loads("\n".join(l for l in lines if not l.startswith('{"bytes')))
-    except ValueError:
-        final = {}
+    progress = [l for l in ndjson(text) if l.get("type") == "progress" and "bytesDone" in l and l.get("phase") != "backup"]
+    final = result_of(text)
     c.check(rc == 0 and final.get("outcome", {}).get("status") == "success", "flash of 2 MiB to scsi_debug through SG_IO succeeds", text[-400:])
     c.check(final.get("commands") == 65, "64 segments of 32 KiB (mode 0Eh) and one activate (0Fh)", str(final.get("commands")))
     pre = {p.get("name"): p for p in (final.get("preflight") or [])}
@@ -141,10 +154,7 @@ def main(path: str) -> int:
             "scsi_debug refuses READ BUFFER 03h: the descriptor check is skipped and says so", str(buf))
     # Mode 07h: scsi_debug raises a unit attention after every segment; each next segment is sent once more.
     t7, rc7 = sec.get("flash-07", ("", 1))
-    try:
-        f7 = json.loads("\n".join(l for l in t7.splitlines() if l.strip() and not l.startswith('{"bytes')))
-    except ValueError:
-        f7 = {}
+    f7 = result_of(t7)
     c.check(rc7 == 0 and f7.get("outcome", {}).get("status") == "success" and f7.get("plan", "").startswith("spc-07"),
             "flash --protocol spc-07 (mode 07h segments) to scsi_debug succeeds through its unit attentions", t7[-400:])
     done = [p["bytesDone"] for p in progress]

@@ -42,7 +42,7 @@ done
 # Flashing through real SG_IO: the SPC protocol (WRITE BUFFER 0Eh in 32 KiB segments, 0Fh) to scsi_debug.
 for d in /sys/class/scsi_generic/*; do
   case "$(cat $d/device/model)" in SCSI_DEBUG_CD*)
-    section flash-dry odflash flash --json /dev/$(basename $d) /spc.bin --dry-run --allow-untested --force
+    section flash-dry odflash flash --json /dev/$(basename $d) /spc.bin --dry-run --allow-untested --force --no-backup
     section flash odflash flash --json /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup
     section flash-07 odflash flash --json /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup --protocol spc-07
     section flash-transcript sh -c "odflash flash /dev/$(basename $d) /spc.bin --yes --allow-untested --force --no-backup --transcript /tmp/t.txt >/dev/null; head -12 /tmp/t.txt; tail -6 /tmp/t.txt";;
