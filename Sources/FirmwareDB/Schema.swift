@@ -3,10 +3,8 @@ import Flashing
 import Foundation
 import Yams
 
-/// How far an operation has been tested on real hardware (flashrom's convention).
-public enum TestStatus: String, Codable, Sendable, CaseIterable {
-    case ok = "ok", notTested = "not-tested", bad = "bad", notApplicable = "n/a"
-}
+// TestStatus (how far an operation has been tested on real hardware, flashrom's convention) lives in Flashing, where
+// preflight decides on it; firmware-db only parses it.
 
 /// The operations a status is kept for.
 public enum Operation: String, Codable, Sendable, CaseIterable {

@@ -4,6 +4,11 @@ import MMC
 import SCSI
 
 /// Everything preflight needs to know, gathered by the caller from the drive, the image and firmware-db.
+/// How far flashing (or another operation) of a family has been tested on real hardware (firmware-db's `status`).
+public enum TestStatus: String, Codable, Sendable, CaseIterable {
+    case ok = "ok", notTested = "not-tested", bad = "bad", notApplicable = "n/a"
+}
+
 public struct PreflightInput: Sendable {
     public var device: String
     public var inquiry: InquiryData
@@ -12,7 +17,7 @@ public struct PreflightInput: Sendable {
     /// firmware-db's view of the drive.
     public var modelName: String?
     public var family: String?
-    public var familyStatus: String?     // ok, not-tested, bad, n/a
+    public var familyStatus: TestStatus?
     public var hasProtocol: Bool
     /// The image.
     public var image: InspectReport
@@ -32,7 +37,7 @@ public struct PreflightInput: Sendable {
     public var knownUnsupported: (name: String, reason: String)?
 
     public init(device: String, inquiry: InquiryData, medium: MediumState, exclusive: Bool, modelName: String?, family: String?,
-                familyStatus: String?, hasProtocol: Bool, image: InspectReport, layoutFamily: String?, imageModelIDs: [String],
+                familyStatus: TestStatus?, hasProtocol: Bool, image: InspectReport, layoutFamily: String?, imageModelIDs: [String],
                 modelImageID: String?) {
         self.device = device; self.inquiry = inquiry; self.medium = medium; self.exclusive = exclusive; self.modelName = modelName
         self.family = family; self.familyStatus = familyStatus; self.hasProtocol = hasProtocol; self.image = image
@@ -76,10 +81,10 @@ public enum Preflight {
                 ?? "\(i.inquiry.vendor) \(i.inquiry.product) is not in firmware-db: odflash never sends vendor commands to an unknown drive")
         add(.flashProtocol, "flash protocol", i.hasProtocol, i.hasProtocol ? "from firmware-db" : "no public flash protocol is known for family \(i.family ?? "?")")
         switch i.familyStatus {
-        case "ok"?: add(.testedStatus, "tested status", true, "flashing this family is marked ok")
-        case "not-tested"?: add(.testedStatus, "tested status", i.allowUntested, i.allowUntested ? "not tested on real hardware; accepted with --allow-untested" :
+        case .ok?: add(.testedStatus, "tested status", true, "flashing this family is marked ok")
+        case .notTested?: add(.testedStatus, "tested status", i.allowUntested, i.allowUntested ? "not tested on real hardware; accepted with --allow-untested" :
                                 "flashing \(i.family ?? "?") has not been tested on real hardware: --allow-untested accepts that risk", hard: false)
-        case "bad"?: add(.testedStatus, "tested status", i.force, i.force ? "marked bad; accepted with --force" : "flashing \(i.family ?? "?") is marked bad in firmware-db", hard: false)
+        case .bad?: add(.testedStatus, "tested status", i.force, i.force ? "marked bad; accepted with --force" : "flashing \(i.family ?? "?") is marked bad in firmware-db", hard: false)
         default: add(.testedStatus, "tested status", false, "flashing is not applicable to \(i.family ?? "this drive")")
         }
         if let id = i.image.identity {

@@ -118,7 +118,7 @@ public final class FlashSession {
         let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)
         let family = model.flatMap { db.family($0.family) }
         var input = PreflightInput(device: device.name, inquiry: inq, medium: medium, exclusive: device.exclusive || options.dryRun || device.kind.isEmulated,
-                                   modelName: model?.name, family: family?.id, familyStatus: family?.status[.flash]?.rawValue,
+                                   modelName: model?.name, family: family?.id, familyStatus: family?.status[.flash],
                                    hasProtocol: family?.flash != nil, image: rep, layoutFamily: rep.identity?.family,
                                    imageModelIDs: rep.modelIDs, modelImageID: model?.imageID)
         input.allowUntested = options.allowUntested; input.allowReinstall = options.allowReinstall; input.allowOlder = options.allowOlder
