@@ -50,7 +50,7 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
     init(unchecked: [UInt8]) { bytes = unchecked }
 
     public var opcode: UInt8 { bytes[0] }
-    public var description: String { Bytes.hex(bytes) }
+    public var description: String { Hex.bytes(bytes) }
     public var name: String { CDB.name(of: bytes) }
 
     // MARK: SPC
@@ -141,6 +141,6 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
             0xA4: "REPORT KEY", 0xAD: "READ DISC STRUCTURE",
         ]
         if let n = names[op] { return n }
-        return op >= 0xC0 ? "VENDOR \(Bytes.hex2(op))h" : "OPCODE \(Bytes.hex2(op))h"
+        return op >= 0xC0 ? "VENDOR \(Hex.byte(op))h" : "OPCODE \(Hex.byte(op))h"
     }
 }
