@@ -8,8 +8,6 @@ public enum MediaType: String, Sendable, Equatable, CaseIterable, Comparable {
 
     var order: Int { MediaType.allCases.firstIndex(of: self)! }
     public static func < (a: Self, b: Self) -> Bool { a.order < b.order }
-    public var isPlus: Bool { self == .plusR || self == .plusRW || self == .plusR9 }
-    public var isDash: Bool { self == .dashR || self == .dashRW || self == .dashR9 }
 }
 
 /// One entry of a media table.

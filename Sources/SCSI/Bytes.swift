@@ -64,9 +64,7 @@ public enum Bytes {
         return (even, odd)
     }
 
-    // Sources/Flashing still spells these two the old way (it is being refactored separately); everything else
-    // writes Hex.bytes and Hex.byte. Forwarders only: Hex is the one implementation.
-    public static func hex(_ b: some Sequence<UInt8>, separator: String = " ") -> String { Hex.bytes(b, separator: separator) }
+    // Sources/Flashing still spells Hex.byte this way (it is being refactored separately). A forwarder only.
     public static func hex2(_ v: UInt8) -> String { Hex.byte(v) }
 
     /// Parses hex bytes written with or without separators ("70 00 03", "700003", "0x70,0x00").

@@ -11,14 +11,10 @@ public enum Opcode {
     public static let inquiry: UInt8 = 0x12
     public static let startStopUnit: UInt8 = 0x1B
     public static let preventAllow: UInt8 = 0x1E
-    public static let readCapacity: UInt8 = 0x25
     public static let writeBuffer: UInt8 = 0x3B
     public static let readBuffer: UInt8 = 0x3C
     public static let readTOC: UInt8 = 0x43
     public static let getConfiguration: UInt8 = 0x46
-    public static let getEventStatus: UInt8 = 0x4A
-    public static let readDiscInformation: UInt8 = 0x51
-    public static let modeSelect10: UInt8 = 0x55
     public static let modeSense10: UInt8 = 0x5A
     public static let sendKey: UInt8 = 0xA3
     public static let reportKey: UInt8 = 0xA4

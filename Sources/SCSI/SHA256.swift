@@ -130,8 +130,6 @@ public struct SHA256 {
     public static func hex(_ data: [UInt8]) -> String {
         Hex.bytes(data.withUnsafeBufferPointer { digest($0) }, separator: "").lowercased()
     }
-
-    public static func hex(_ data: some Collection<UInt8>) -> String { hex(Array(data)) }
 }
 
 private extension UInt32 {

@@ -7,12 +7,6 @@ public enum SenseKeyTable {
         "Unit Attention", "Data Protect", "Blank Check", "Vendor Specific", "Copy Aborted", "Aborted Command",
         "Equal", "Volume Overflow", "Miscompare", "Completed",
     ]
-    /// The constant names used in Windows/Nero logs (KEY_MEDIUM_ERROR ...), to accept them as input.
-    public static let constantNames: [String] = [
-        "KEY_NO_SENSE", "KEY_RECOVERED_ERROR", "KEY_NOT_READY", "KEY_MEDIUM_ERROR", "KEY_HARDWARE_ERROR",
-        "KEY_ILLEGAL_REQUEST", "KEY_UNIT_ATTENTION", "KEY_DATA_PROTECT", "KEY_BLANK_CHECK", "KEY_VENDOR_SPECIFIC",
-        "KEY_COPY_ABORTED", "KEY_ABORTED_COMMAND", "KEY_EQUAL", "KEY_VOL_OVERFLOW", "KEY_MISCOMPARE", "KEY_RESERVED",
-    ]
     public static func name(_ key: UInt8) -> String { names[Int(key & 0x0F)] }
 }
 

@@ -133,12 +133,6 @@ public struct SCSICommandError: Error, Equatable, CustomStringConvertible, Senda
         if !senseBytes.isEmpty { return "\(head), unparseable sense [\(Hex.bytes(senseBytes))]" }
         return head
     }
-
-    /// True for CHECK CONDITION with exactly this key/ASC/ASCQ (ascq nil: any).
-    public func isSense(_ key: UInt8, _ asc: UInt8, _ ascq: UInt8? = nil) -> Bool {
-        guard let s = sense else { return false }
-        return s.key == key && s.asc == asc && (ascq == nil || s.ascq == ascq)
-    }
 }
 
 /// Executes CDBs on one device. Implementations never interpret vendor commands: they move bytes.
