@@ -12,10 +12,9 @@ public enum Hex {
     /// A value in upper-case hex, zero-padded to at least `digits` digits (never cut): word(0x8, digits: 4) is "0008",
     /// word(0x12345, digits: 4) is "12345"; a negative value keeps its sign ("-1F").
     public static func word(_ v: some BinaryInteger, digits: Int = 4) -> String {
-        let s = String(v, radix: 16, uppercase: true)
-        guard s.count < digits else { return s }
-        return v < 0 ? "-" + String(repeating: "0", count: digits - s.count) + s.dropFirst()
-                     : String(repeating: "0", count: digits - s.count) + s
+        let s = String(v.magnitude, radix: 16, uppercase: true)
+        let padded = s.count < digits ? String(repeating: "0", count: digits - s.count) + s : s
+        return v < 0 ? "-" + padded : padded
     }
 
     /// An offset, address, size or value as odflash prints it: "1B0000h", "0h"; with `digits`, zero-padded ("0008h").
