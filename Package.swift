@@ -1,16 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (each arrow is "depends on"):
-//   odflash (one-line @main) -> CLI -> Flashing/MMC/FirmwareDB -> Transports/Emulator -> SCSI -> C shims
-//   FirmwareDB -> Emulator: the Emulator module owns and checks the `emulator:` blocks of flash sequences (Flashing
-//   keeps them as opaque text); Emulator itself depends on SCSI and MMC only.
+// Layering, top to bottom; a module imports only modules below it, exactly the ones its target lists:
+//   odflash     the one-line @main -> CLI
+//   CLI         commands, text and JSON output -> Operations and the modules below it
+//   Operations  the use cases (flash, dump, media check, region, book type; device names, journal, safe file writes)
+//               -> FirmwareDB, Flashing, Emulator, Transports, MMC, Firmware, SCSI
+//   FirmwareDB  -> Flashing, Emulator, Firmware, SCSI (the Emulator module owns and checks the `emulator:` blocks of
+//               flash sequences; Flashing keeps them as opaque text)
+//   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI
+//   Firmware    -> SCSI, CZlibShim    MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
+//   SCSI        depends on nothing
+// The ODFlashCore library is everything below the CLI (scripts/fuzz builds against it).
 let package = Package(
     name: "odflash",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "odflash", targets: ["odflash"]),
-        .library(name: "ODFlashCore", targets: ["CLI"]),
+        .library(name: "ODFlashCore", targets: ["SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing", "Operations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -108,13 +108,10 @@ public final class Context {
         guard Context.timing else { return }
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        var st = timespec()
         // Process start: /proc/self/stat field 22 is in clock ticks since boot.
         let stat = (try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8)) ?? ""
         let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
         let startTicks = fields.count > 19 ? Double(fields[19]) ?? 0 : 0
-        _ = st
-        st = ts
         let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
         let since = (now - startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))) * 1000
         console.err(String(format: "timing: %-16@ %7.2f ms since start\n", what as NSString, since))

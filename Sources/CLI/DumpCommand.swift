@@ -60,7 +60,7 @@ struct DumpCommand: ODCommand {
         kv.add("Device", "\(device): \(r.drive)")
         kv.add("Family", r.synthetic ? "\(r.family) (SYNTHETIC: emulated drives only)" : r.family)
         kv.add("Wrote", "\(output): \(r.bytes) bytes, sha256 \(r.sha256)")
-        kv.add("Read", "flash \(String(r.from, radix: 16, uppercase: true))h-\(String(r.to, radix: 16, uppercase: true))h in \(r.commandsSent) commands")
+        kv.add("Read", "flash \(Hex.offset(r.from))-\(Hex.offset(r.to)) in \(r.commandsSent) commands")
         kv.add("Layout", r.layout.map { "\(r.family)/\($0)" } ?? "not identified")
         kv.add("Valid", r.verdict)
         for n in r.notes { kv.add("Note", n) }

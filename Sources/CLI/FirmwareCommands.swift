@@ -116,7 +116,7 @@ extension FWCommand {
             guard !ps.isEmpty else {
                 return "no \(region ? "region" : "book-type") patch is defined for \(family ?? "an unidentified image") in firmware-db"
             }
-            return ps.map { "\($0.kind): \($0.state.rawValue)\($0.offset.map { " at \(String($0, radix: 16, uppercase: true))h" } ?? "")\($0.synthetic ? " [synthetic patch]" : "")" }
+            return ps.map { "\($0.kind): \($0.state.rawValue)\($0.offset.map { " at \(Hex.offset($0))" } ?? "")\($0.synthetic ? " [synthetic patch]" : "")" }
                 .joined(separator: "; ")
         }
 
@@ -146,7 +146,7 @@ extension FWCommand {
             if !r.checksums.isEmpty {
                 s += "Checksums:\n" + TextTable.render(["  NAME", "STATUS", "STORED", "COMPUTED", "ALGORITHM"],
                     r.checksums.map { ["  " + $0.name, $0.status.rawValue, $0.stored ?? "-", $0.computed ?? "-",
-                                       $0.algorithm + ($0.firstDifference.map { " (first difference at \(String($0, radix: 16, uppercase: true))h)" } ?? "")] })
+                                       $0.algorithm + ($0.firstDifference.map { " (first difference at \(Hex.offset($0)))" } ?? "")] })
             }
             if r.mediaTables.isEmpty {
                 s += "Media tables:     none found\n"
@@ -154,12 +154,12 @@ extension FWCommand {
                 s += "Media tables:\n"
                 for t in r.mediaTables {
                     let kind = t.heuristic ? "HEURISTIC, confidence \(t.confidence ?? 0): \(t.reason ?? "")" : "exact"
-                    s += "  \(t.name) at \(String(t.offset, radix: 16, uppercase: true))h, \(t.count) entries of \(t.stride) bytes (\(kind))\n"
+                    s += "  \(t.name) at \(Hex.offset(t.offset)), \(t.count) entries of \(t.stride) bytes (\(kind))\n"
                     let shown = all ? t.entries : Array(t.entries.prefix(40))
                     s += TextTable.render(["    TYPE", "CODE", "SPEEDS", "OFFSET"], shown.map {
                         ["    " + $0.type, $0.code + ($0.leadOut.map { " (lead-out \($0))" } ?? ""),
                          $0.speeds.isEmpty ? ($0.speedRaw.map { "none (\($0))" } ?? "-") : $0.speeds.joined(separator: ","),
-                         String($0.offset, radix: 16, uppercase: true) + "h"]
+                         Hex.offset($0.offset)]
                     })
                     if shown.count < t.entries.count { s += "    ... \(t.entries.count - shown.count) more (--all-entries)\n" }
                 }
@@ -224,7 +224,7 @@ extension FWCommand {
             }
             if !r.ranges.isEmpty {
                 s += "Changed byte ranges:\n" + TextTable.render(["  START", "END", "LENGTH"], r.ranges.map {
-                    ["  " + String($0.start, radix: 16, uppercase: true) + "h", String($0.end, radix: 16, uppercase: true) + "h", "\($0.length)"]
+                    ["  " + Hex.offset($0.start), Hex.offset($0.end), "\($0.length)"]
                 })
                 if r.changedRanges > r.ranges.count { s += "  ... \(r.changedRanges - r.ranges.count) more ranges (--max-ranges)\n" }
             }
@@ -306,13 +306,13 @@ extension FWCommand {
         static func text(_ r: PatchReport, output: String?) -> String {
             var s = "\(r.family)/\(r.layout)\(r.synthetic ? " [SYNTHETIC]" : ""): " + r.operations.joined(separator: "; ") + "\n"
             s += TextTable.render(["  TARGET", "FIELD", "BEFORE", "AFTER", "OFFSET"], r.changes.map {
-                ["  " + $0.target, $0.field, $0.before, $0.after, String($0.offset, radix: 16, uppercase: true) + "h"]
+                ["  " + $0.target, $0.field, $0.before, $0.after, Hex.offset($0.offset)]
             })
             s += "Checksums (stored / computed):\n" + TextTable.render(["  NAME", "BEFORE", "AFTER", "STATUS"], r.checksums.map {
                 ["  " + $0.name, "\($0.storedBefore ?? "-") / \($0.computedBefore ?? "-") \($0.statusBefore.rawValue)",
                  "\($0.storedAfter ?? "-") / \($0.computedAfter ?? "-")", $0.status.rawValue]
             })
-            s += "Changed byte ranges: " + r.changedRanges.map { "\(String($0[0], radix: 16, uppercase: true))h-\(String($0[1], radix: 16, uppercase: true))h" }.joined(separator: ", ") + "\n"
+            s += "Changed byte ranges: " + r.changedRanges.map { "\(Hex.offset($0[0]))-\(Hex.offset($0[1]))" }.joined(separator: ", ") + "\n"
             let verified = r.checksums.isEmpty ? "re-inspected: same layout, tables where they were; the layout has no checksum"
                 : "re-inspected: same layout, every checksum OK"
             s += output.map { "wrote \($0): \(verified)\n" } ?? "dry run: nothing written\n"

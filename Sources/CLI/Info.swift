@@ -82,8 +82,8 @@ struct Info: ODCommand {
         kv.add("Vendor", q.vendor)
         kv.add("Product", q.product)
         kv.add("Revision", q.revision)
-        kv.add("Device type", "\(Bytes.hex2(UInt8(q.deviceType)))h \(q.deviceTypeName)\(q.removable ? ", removable" : "")")
-        kv.add("SPC version", Bytes.hex2(UInt8(truncatingIfNeeded: q.version)) + "h")
+        kv.add("Device type", "\(Hex.byte(UInt8(q.deviceType)))h \(q.deviceTypeName)\(q.removable ? ", removable" : "")")
+        kv.add("SPC version", Hex.byte(UInt8(truncatingIfNeeded: q.version)) + "h")
         if !q.vendorSpecific.isEmpty { kv.add("Vendor specific", q.vendorSpecific) }
         kv.add("Serial (VPD 80h)", i.serial ?? "not reported")
         kv.add("firmware-db", probed == nil ? m.summary : "unknown by INQUIRY (no model entry); identification reads sent, see below")

@@ -103,7 +103,7 @@ extension MediaCommand {
             var kv = KeyValues()
             let d = r.disc
             kv.add("Device", r.device)
-            kv.add("Disc", d.medium == .present ? "\(d.profile ?? "?")\(d.profileCode.map { " (profile \(Bytes.hex4($0))h)" } ?? "")" : d.medium.rawValue)
+            kv.add("Disc", d.medium == .present ? "\(d.profile ?? "?")\(d.profileCode.map { " (profile \(Hex.word($0))h)" } ?? "")" : d.medium.rawValue)
             kv.add("Book type", d.bookType)
             if let a = d.atip {
                 kv.add("ATIP lead-in", "\(a.leadIn) (manufacturer code \(a.manufacturerCode))")
@@ -112,7 +112,7 @@ extension MediaCommand {
                 kv.add("Capacity", "last lead-out \(a.leadOut) (\(a.capacityMinutes) min)")
             }
             if let m = d.mediaID {
-                kv.add("Media ID", [m.mid, m.tid, m.rid.map { "rev \(Bytes.hex2(UInt8(truncatingIfNeeded: $0)))" }].compactMap { $0 }.joined(separator: " ") + " (from \(m.source))")
+                kv.add("Media ID", [m.mid, m.tid, m.rid.map { "rev \(Hex.byte(UInt8(truncatingIfNeeded: $0)))" }].compactMap { $0 }.joined(separator: " ") + " (from \(m.source))")
                 kv.add("Manufacturer", r.manufacturer?.name ?? "not in the media-ID table")
             }
             kv.add("Media code", d.code)

@@ -27,7 +27,7 @@ struct RegionCommand: ODCommand {
     }
 
     static func report(_ s: RPCState) -> DriveInfo.RPCReport {
-        .init(available: true, typeCode: s.typeCode, type: s.typeName, regionMask: Bytes.hex2(UInt8(s.regionMask)) + "h", regions: s.regionDescription,
+        .init(available: true, typeCode: s.typeCode, type: s.typeName, regionMask: Hex.byte(UInt8(s.regionMask)) + "h", regions: s.regionDescription,
               vendorResetsLeft: s.vendorResetsLeft, userChangesLeft: s.userChangesLeft, scheme: s.schemeName, note: nil)
     }
 
@@ -77,7 +77,7 @@ struct RegionCommand: ODCommand {
         var kv = KeyValues()
         kv.add("Scheme", s.schemeName)
         kv.add("State", s.typeName)
-        kv.add("Region", "\(s.regionDescription) (mask \(Bytes.hex2(UInt8(s.regionMask)))h)")
+        kv.add("Region", "\(s.regionDescription) (mask \(Hex.byte(UInt8(s.regionMask)))h)")
         kv.add("User changes left", "\(s.userChangesLeft)")
         kv.add("Vendor resets left", "\(s.vendorResetsLeft)")
         return kv.text

@@ -49,20 +49,20 @@ struct SenseCommand: ODCommand {
         let raw = parsed.fromBytes
         let r = Report(
             input: text.trimmingCharacters(in: .whitespacesAndNewlines), source: parsed.source.rawValue,
-            key: Bytes.hex2(s.key) + "h", keyName: s.keyName, asc: Bytes.hex2(s.asc) + "h", ascq: Bytes.hex2(s.ascq) + "h",
+            key: Hex.byte(s.key) + "h", keyName: s.keyName, asc: Hex.byte(s.asc) + "h", ascq: Hex.byte(s.ascq) + "h",
             description: s.ascDescription,
             format: raw ? s.format.rawValue : nil, current: raw ? s.current : nil,
-            information: s.information.map { String($0, radix: 16, uppercase: true) + "h" },
-            commandSpecific: s.commandSpecific.map { String($0, radix: 16, uppercase: true) + "h" },
-            fru: raw && s.fru != 0 ? Bytes.hex2(s.fru) + "h" : nil,
-            senseKeySpecific: s.senseKeySpecific.map { Bytes.hex($0) },
+            information: s.information.map { Hex.offset($0) },
+            commandSpecific: s.commandSpecific.map { Hex.offset($0) },
+            fru: raw && s.fru != 0 ? Hex.byte(s.fru) + "h" : nil,
+            senseKeySpecific: s.senseKeySpecific.map { Hex.bytes($0) },
             progressPercent: s.progress.map { ($0 * 1000).rounded() / 10 },
             // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand.
             advice: (try? ctx.database())?.media.advice(key: s.key, asc: s.asc, ascq: s.ascq))
         var kv = KeyValues()
         kv.add("Sense", s.triple)
-        kv.add("Sense key", "\(Bytes.hex2(s.key))h \(s.keyName)")
-        kv.add("ASC/ASCQ", "\(Bytes.hex2(s.asc))h/\(Bytes.hex2(s.ascq))h \(s.ascDescription)")
+        kv.add("Sense key", "\(Hex.byte(s.key))h \(s.keyName)")
+        kv.add("ASC/ASCQ", "\(Hex.byte(s.asc))h/\(Hex.byte(s.ascq))h \(s.ascDescription)")
         if raw {
             kv.add("Format", "\(s.format.rawValue), \(s.current ? "current" : "deferred") error")
             kv.add("Information", r.information)

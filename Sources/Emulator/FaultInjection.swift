@@ -13,7 +13,7 @@ public struct FaultInjection: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case let .check(k, a, q): return "check \(Bytes.hex([k, a, q]))"
+            case let .check(k, a, q): return "check \(Hex.bytes([k, a, q]))"
             case .timeout: return "timeout"
             case .deviceGone: return "device gone"
             case .shortTransfer: return "short transfer"

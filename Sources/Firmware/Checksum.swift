@@ -64,10 +64,11 @@ public struct ByteRange: Equatable, Sendable, CustomStringConvertible {
         guard s >= 0, e >= s, e <= size else { return nil }
         return s..<e
     }
-    public var description: String { "[\(hexOffset(start)), \(end == 0 ? "end" : hexOffset(end)))" }
+    public var description: String { "[\(endRelativeOffset(start)), \(end == 0 ? "end" : endRelativeOffset(end)))" }
 }
 
-func hexOffset(_ v: Int) -> String { v < 0 ? "end-\(String(-v, radix: 16, uppercase: true))h" : String(v, radix: 16, uppercase: true) + "h" }
+/// A range bound: negative offsets count from the end of the image ("end-10h").
+func endRelativeOffset(_ v: Int) -> String { v < 0 ? "end-" + Hex.offset(-v) : Hex.offset(v) }
 
 public enum ChecksumTransform: String, Sendable, Equatable { case none, complement, negate }
 
@@ -107,7 +108,7 @@ public struct ChecksumSpec: Equatable, Sendable {
         switch algorithm {
         case let .sum(u, initial, width, t):
             var s = "\(width)-bit sum of \(u == .u8 ? "bytes" : u.rawValue.uppercased() + " words")"
-            if initial != 0 { s += " from \(String(initial, radix: 16, uppercase: true))h" }
+            if initial != 0 { s += " from \(Hex.offset(initial))" }
             if t != .none { s += ", \(t == .negate ? "negated" : "complemented")" }
             if case .zeroSum = storage { s += ", must total zero (key word)" }
             return s + " over " + ranges.map(\.description).joined(separator: " + ")
@@ -144,11 +145,11 @@ public enum ChecksumError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .rangeOutOfImage(n, r, s): return "checksum '\(n)': range \(r) lies outside the \(s)-byte image"
-        case let .storageOutOfImage(n, o, s): return "checksum '\(n)': stored at \(hexOffset(o)), outside the \(s)-byte image"
+        case let .storageOutOfImage(n, o, s): return "checksum '\(n)': stored at \(endRelativeOffset(o)), outside the \(s)-byte image"
         case let .unitMisaligned(n, r, u): return "checksum '\(n)': range \(r) is not a multiple of \(u) bytes"
         case let .notRepairable(n): return "checksum '\(n)' cannot be repaired: its algorithm is not public"
-        case let .storedInsideRanges(n, o): return "checksum '\(n)': it is stored at \(hexOffset(o)), inside the bytes it sums"
-        case let .keyOutsideRanges(n, o): return "checksum '\(n)': its key word at \(hexOffset(o)) lies outside the summed ranges"
+        case let .storedInsideRanges(n, o): return "checksum '\(n)': it is stored at \(endRelativeOffset(o)), inside the bytes it sums"
+        case let .keyOutsideRanges(n, o): return "checksum '\(n)': its key word at \(endRelativeOffset(o)) lies outside the summed ranges"
         }
     }
 }

@@ -1,6 +1,8 @@
 // Heuristic media-table scanner for images whose table layout is not public: runs of fixed-stride records
 // that decode as plausible ATIP codes (CD-R) or DVD/BD media IDs. Always reported as heuristic, with a confidence.
 
+import SCSI
+
 /// Word-at-a-time skipping: finds the next byte within [lo, hi] (both < 80h) eight bytes at a time.
 enum SWAR {
     static let ones: UInt64 = 0x0101_0101_0101_0101
@@ -90,8 +92,7 @@ public enum HeuristicScanner {
     }
 
     static func msf(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> String {
-        func two(_ v: UInt8) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(two(p[i])):\(two(p[i + 1])):\(two(p[i + 2]))"
+        MSF.text(p[i], p[i + 1], p[i + 2])
     }
 
     static func confidence(run: Int, known: Int, haveTable: Bool) -> Double {

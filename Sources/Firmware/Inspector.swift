@@ -237,7 +237,7 @@ public struct Inspector: Sendable {
                 case .vendor: vendor = d.text
                 case .product: product = d.text
                 case .revision, .version: version = d.text
-                case .bootcode: bootcode = d.raw.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? "\(Bytes2.hex(d.raw)) (\"\(d.text)\")" : Bytes2.hex(d.raw)
+                case .bootcode: bootcode = d.raw.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? "\(Hex.bytes(d.raw)) (\"\(d.text)\")" : Hex.bytes(d.raw)
                 case .modelID, .driveID, .configID: modelIDs.append(d.text)
                 default: break
                 }
@@ -247,7 +247,7 @@ public struct Inspector: Sendable {
                 do {
                     let r = try ChecksumEngine.verify(c, image: image)
                     let digits = max(1, r.width / 4)
-                    func fmt(_ v: UInt64?) -> String? { v.map { String($0, radix: 16, uppercase: true).leftPad(digits) + "h" } }
+                    func fmt(_ v: UInt64?) -> String? { v.map { Hex.offset($0, digits: digits) } }
                     checks.append(.init(name: r.name, status: r.status, stored: fmt(r.stored), computed: fmt(r.computed),
                                         algorithm: r.summary, firstDifference: r.firstDifference))
                 } catch {
@@ -306,8 +306,8 @@ public struct Inspector: Sendable {
                      heuristic: t.isHeuristic, confidence: conf, reason: reason, speedEncoding: t.speedEncoding,
                      entries: t.entries.map { e in
                          .init(type: e.type.rawValue, index: e.index, code: e.code, mid: e.mid, tid: e.tid.isEmpty ? nil : e.tid,
-                               rid: e.rid.map { String(format2: $0) }, speeds: e.speeds.map(SpeedBits.format),
-                               speedRaw: e.speedRaw.map { String($0, radix: 16, uppercase: true) + "h" }, offset: e.offset, leadOut: e.extra)
+                               rid: e.rid.map { Hex.word($0, digits: 2) }, speeds: e.speeds.map(SpeedBits.format),
+                               speedRaw: e.speedRaw.map { Hex.offset($0) }, offset: e.offset, leadOut: e.extra)
                      })
     }
 }

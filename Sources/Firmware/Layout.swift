@@ -1,6 +1,8 @@
 // An image layout: how a family's firmware file is recognised and where its fields, checksums and tables live.
 // Layouts are data (firmware-db/families/*.yaml); this module only interprets them.
 
+import SCSI
+
 public struct Signature: Equatable, Sendable {
     public var name: String
     /// Fixed offset (negative: from the end), or nil to search.
@@ -207,9 +209,9 @@ public struct ImageLayout: Equatable, Sendable {
 
     /// The sizes an image of this layout may have, in words.
     public var sizeDescription: String {
-        if !sizes.isEmpty { return sizes.map { "\($0) (\(String($0, radix: 16, uppercase: true))h)" }.joined(separator: " or ") + " bytes" }
+        if !sizes.isEmpty { return sizes.map { "\($0) (\(Hex.offset($0)))" }.joined(separator: " or ") + " bytes" }
         if let m = maxSize { return "\(minSize) to \(m) bytes" }
-        return "at least \(minSize) (\(String(minSize, radix: 16, uppercase: true))h) bytes"
+        return "at least \(minSize) (\(Hex.offset(minSize))) bytes"
     }
 
     func sizeDistance(_ n: Int) -> Int {
@@ -223,7 +225,7 @@ public struct ImageLayout: Equatable, Sendable {
         let n = image.count
         let fits = sizeFits(n)
         var problems: [String] = []
-        let sizeProblem = "the file is \(n) (\(String(n, radix: 16, uppercase: true))h) bytes; a \(family)/\(id) image is \(sizeDescription)"
+        let sizeProblem = "the file is \(n) (\(Hex.offset(n))) bytes; a \(family)/\(id) image is \(sizeDescription)"
         let required = signatures.filter { !$0.optional }
         let markers = signatures.filter(\.optional)
         var specificity = 0
@@ -232,7 +234,7 @@ public struct ImageLayout: Equatable, Sendable {
             guard n > 0, image[0] == b else { return nil }
             if fits {
                 for bank in stride(from: 0x10000, to: n, by: 0x10000) where image[bank] != b {
-                    problems.append("bank \(bank >> 16) (at \(String(bank, radix: 16, uppercase: true))h) starts with \(Bytes2.hex([image[bank]]))h, not \(Bytes2.hex([b]))h: OmniPatcher refuses to save an image like this")
+                    problems.append("bank \(bank >> 16) (at \(Hex.offset(bank))) starts with \(Hex.byte(image[bank]))h, not \(Hex.byte(b))h: OmniPatcher refuses to save an image like this")
                 }
             }
         }
@@ -248,7 +250,7 @@ public struct ImageLayout: Equatable, Sendable {
             how = .signature
             if !fits { problems.insert(sizeProblem, at: 0) }
             if let sf = sizeField, let v = sf.unit.read(image, sf.offset), Int(v) != n - sf.delta {
-                problems.append("the size field at \(String(sf.offset, radix: 16, uppercase: true))h says \(v) bytes after the first \(sf.delta); the file has \(n - sf.delta)")
+                problems.append("the size field at \(Hex.offset(sf.offset)) says \(v) bytes after the first \(sf.delta); the file has \(n - sf.delta)")
             }
         } else if fits {
             if let sf = sizeField {
@@ -333,18 +335,14 @@ public enum FieldDecoder {
         }
         switch e {
         case .ascii: return printable(raw)
-        case .hex: return Bytes2.hex(raw)
+        case .hex: return Hex.bytes(raw)
         case .utf16be: return printable(stride(from: 1, to: raw.count, by: 2).map { raw[$0] })
         case .be16, .le16, .be32, .le32:
             let u = WordUnit(rawValue: e.rawValue)!
             guard let v = u.read(raw, 0) else { return "" }
-            return String(v, radix: 16, uppercase: true).leftPad(u.size * 2) + "h"
+            return Hex.offset(v, digits: u.size * 2)
         }
     }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 /// The one rule for "does the ID read from an image name this model": equal to the model's image ID, trailing blanks

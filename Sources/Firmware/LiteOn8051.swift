@@ -3,6 +3,8 @@
 // MOV A,B | CLR A; ADDC A,#hi; MOV DPH,A), the entry counts are immediates of nearby MOV A,#n; MOVX @DPTR,A.
 // Facts: rpc1dev/omnipatcher media_dataproc.pl, media_const.pl (re-expressed, no code copied).
 
+import SCSI
+
 public enum LiteOn8051 {
     static let bank = 0x10000
     public static let plusEntry = 0x1A
@@ -113,7 +115,7 @@ public enum LiteOn8051 {
             if bank == nil || (bank! > 0 && !holds(bank!, samples)) {
                 if let found = findBank(image, samples) {
                     if let b = bank, b != found.lowerBound {
-                        out.notes.append("\(name) tables: bank \(String(b >> 16, radix: 16, uppercase: true))h of the letter's row lacks the sample code; using bank \(String(found.lowerBound >> 16, radix: 16, uppercase: true))h where it is (as OmniPatcher does)")
+                        out.notes.append("\(name) tables: bank \(Hex.offset(b >> 16)) of the letter's row lacks the sample code; using bank \(Hex.offset(found.lowerBound >> 16)) where it is (as OmniPatcher does)")
                     }
                     bank = found.lowerBound
                 }

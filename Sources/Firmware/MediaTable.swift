@@ -1,13 +1,13 @@
 // Media tables: the media codes a firmware knows and the speeds it allows for each.
 
+import SCSI
+
 public enum MediaType: String, Sendable, Equatable, CaseIterable, Comparable {
     case plusR = "+R", plusRW = "+RW", plusR9 = "+R9", dashR = "-R", dashRW = "-RW", dashR9 = "-R9"
     case cdR = "CD-R", cdRW = "CD-RW", bdR = "BD-R", bdRE = "BD-RE", unknown = "?"
 
     var order: Int { MediaType.allCases.firstIndex(of: self)! }
     public static func < (a: Self, b: Self) -> Bool { a.order < b.order }
-    public var isPlus: Bool { self == .plusR || self == .plusRW || self == .plusR9 }
-    public var isDash: Bool { self == .dashR || self == .dashRW || self == .dashR9 }
 }
 
 /// One entry of a media table.
@@ -40,15 +40,8 @@ public struct MediaEntry: Equatable, Sendable {
     public var code: String {
         var s = mid
         if !tid.isEmpty { s += "-" + tid }
-        if let r = rid { s += "-" + String(format2: r) }
+        if let r = rid { s += "-" + Hex.word(r, digits: 2) }
         return s
-    }
-}
-
-extension String {
-    init(format2 v: Int) {
-        let h = String(v, radix: 16, uppercase: true)
-        self = h.count < 2 ? "0" + h : h
     }
 }
 
@@ -192,8 +185,7 @@ public enum MediaTableReader {
 
     static func msf(_ image: [UInt8], _ o: Int) -> String? {
         guard o >= 0, o + 3 <= image.count else { return nil }
-        func two(_ v: UInt8) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(two(image[o])):\(two(image[o + 1])):\(two(image[o + 2]))"
+        return MSF.text(image[o], image[o + 1], image[o + 2])
     }
 
     public static func records(_ r: RecordTableSpec, layout: String, image: [UInt8]) -> MediaTable? {

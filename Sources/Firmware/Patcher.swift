@@ -1,6 +1,8 @@
 // Patching images: media speeds, renames (aliases), strategy swaps, region and book-type byte patches,
 // then checksum repair and re-validation. Works on a copy; the caller writes the result only if it validates.
 
+import SCSI
+
 public enum PatchOperation: Equatable, Sendable, CustomStringConvertible {
     /// Set the allowed write speeds of a media code.
     case speed(code: String, speeds: [Double])
@@ -94,8 +96,8 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
         case let .swapNotDefined(t): return "the \(t) table does not tie strategies to entries; no swap is defined for it"
         case let .noKnownPatch(f, w): return "\(f) has no known \(w) patch in firmware-db (odflash never guesses one)"
         case let .wrongBytes(p, o, f, e):
-            let at = o.map { String($0, radix: 16, uppercase: true) + "h" } ?? "its search pattern (not found)"
-            return "patch \(p) refused: at \(at) the image holds [\(Bytes2.hex(f))], expected [\(Bytes2.hex(e))] (a different firmware version?)"
+            let at = o.map { Hex.offset($0) } ?? "its search pattern (not found)"
+            return "patch \(p) refused: at \(at) the image holds [\(Hex.bytes(f))], expected [\(Hex.bytes(e))] (a different firmware version?)"
         case let .alreadyApplied(p): return "patch \(p) is already applied to this image"
         case let .unverifiableChecksum(c): return "the layout's checksum '\(c)' uses an algorithm that is not public: a modified image could not be given a valid checksum"
         case let .checksum(m): return "checksum repair failed: \(m)"
@@ -137,10 +139,6 @@ public struct PatchReport: Sendable, Encodable {
     /// Byte ranges that differ between input and output, [start, end).
     public let changedRanges: [[Int]]
     public let synthetic: Bool
-}
-
-extension String {
-    init(format2d v: UInt8) { self = v < 10 ? "0\(v)" : "\(v)" }
 }
 
 public struct Patcher {
@@ -185,8 +183,8 @@ public struct Patcher {
                     let old = Array(img[l.offset..<(l.offset + 3)])
                     img.replaceSubrange(l.offset..<(l.offset + 3), with: [a.0, a.1, a.2])
                     changes.append(.init(operation: op.description, target: entry.code, field: "atip",
-                                         before: old.map { String(format2d: $0) }.joined(separator: ":"),
-                                         after: [a.0, a.1, a.2].map { String(format2d: $0) }.joined(separator: ":"), offset: l.offset, length: 3))
+                                         before: MSF.text(old[0], old[1], old[2]),
+                                         after: MSF.text(a.0, a.1, a.2), offset: l.offset, length: 3))
                     continue
                 }
                 if let clash = table.entries.first(where: { $0.index != entry.index && q.matches($0) && $0.mid.uppercased() == q.mid.uppercased() && ($0.tid.uppercased() == (q.tid ?? $0.tid).uppercased()) }) {
@@ -286,7 +284,7 @@ public struct Patcher {
         case .original:
             let o = at!
             img.replaceSubrange(o..<(o + p.replacement.count), with: p.replacement)
-            return .init(operation: op.description, target: p.id, field: "bytes", before: Bytes2.hex(p.original), after: Bytes2.hex(p.replacement),
+            return .init(operation: op.description, target: p.id, field: "bytes", before: Hex.bytes(p.original), after: Hex.bytes(p.replacement),
                          offset: o, length: p.replacement.count)
         }
     }
@@ -317,7 +315,7 @@ public struct Patcher {
         switch e {
         case .ascii: return FieldDecoder.text(b, .ascii)
         case .utf16: return FieldDecoder.text(b, .utf16be)
-        case let .unit(u): return String(u.read(b, 0) ?? 0, radix: 16, uppercase: true) + "h"
+        case let .unit(u): return Hex.offset(u.read(b, 0) ?? 0)
         }
     }
 

@@ -1,5 +1,7 @@
 // Byte patterns with wildcards ("07 00 ?? 78"), searched without allocation.
 
+import SCSI
+
 public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
     /// nil = any byte.
     public let bytes: [UInt8?]
@@ -24,7 +26,7 @@ public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var count: Int { bytes.count }
-    public var description: String { bytes.map { $0.map { Bytes2.hex($0) } ?? "??" }.joined(separator: " ") }
+    public var description: String { bytes.map { $0.map { Hex.byte($0) } ?? "??" }.joined(separator: " ") }
 
     public func matches(_ data: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
         guard offset >= 0, offset + bytes.count <= data.count else { return false }
@@ -65,10 +67,4 @@ public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
             return out
         }
     }
-}
-
-enum Bytes2 {
-    static let digits: [Character] = Array("0123456789ABCDEF")
-    static func hex(_ v: UInt8) -> String { String([digits[Int(v >> 4)], digits[Int(v & 0xF)]]) }
-    static func hex(_ b: some Sequence<UInt8>) -> String { b.map { hex($0) }.joined(separator: " ") }
 }

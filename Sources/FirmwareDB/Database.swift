@@ -461,7 +461,7 @@ public struct FirmwareDatabase: Sendable {
         var idNames: [[String]: [String]] = [:]
         for t in idTables.values { for e in t.entries { idNames[e.ids, default: []].append(e.model) } }
         /// Vendor and product only: a drives-table row carries no revision.
-        func covers(_ p: InquiryPattern, _ t: InquiryPattern.Text) -> Bool { InquiryPattern.glob(p.vendor, t.vendor) && InquiryPattern.glob(p.product, t.product) }
+        func covers(_ p: InquiryPattern, _ t: InquiryPattern.Text) -> Bool { Glob.match(p.vendor, t.vendor) && Glob.match(p.product, t.product) }
         for t in tables {
             var seen: [String: Int] = [:]
             for d in t.drives {

@@ -25,7 +25,7 @@ enum IdentifyParser {
             }
             if prov.trimmedSpaces.isEmpty { issues.append(c.fail("provenance is empty")); continue }
             if Identifier.neverSent.contains(bytes[0]) || standardReads[bytes[0]] != nil {
-                issues.append(c.fail("opcode \(Bytes.hex2(bytes[0]))h is not a vendor read")); continue
+                issues.append(c.fail("opcode \(Hex.byte(bytes[0]))h is not a vendor read")); continue
             }
             out.append(.init(name: name, prefix: bytes, provenance: prov))
         }
@@ -34,10 +34,10 @@ enum IdentifyParser {
 
     /// Why a CDB is not an allowed read, or nil: a standard read opcode, or a prefix the family marks read-only.
     static func notARead(_ cdb: CDB, _ ro: [ReadOnlyCommand]) -> String? {
-        if Identifier.neverSent.contains(cdb.opcode) { return "opcode \(Bytes.hex2(cdb.opcode))h changes the drive; it is never an identification read" }
+        if Identifier.neverSent.contains(cdb.opcode) { return "opcode \(Hex.byte(cdb.opcode))h changes the drive; it is never an identification read" }
         if standardReads[cdb.opcode] != nil { return nil }
         if ro.contains(where: { cdb.bytes.starts(with: $0.prefix) }) { return nil }
-        return "\(cdb) is neither a standard read (\(standardReads.sorted { $0.key < $1.key }.map { "\(Bytes.hex2($0.key))h \($0.value)" }.joined(separator: ", "))) nor a vendor command this family marks read-only (read_only_commands)"
+        return "\(cdb) is neither a standard read (\(standardReads.sorted { $0.key < $1.key }.map { "\(Hex.byte($0.key))h \($0.value)" }.joined(separator: ", "))) nor a vendor command this family marks read-only (read_only_commands)"
     }
 
     /// A literal CDB: identification reads name no plan values.
@@ -146,7 +146,7 @@ enum IdentifyParser {
             for (what, t) in writeTemplates(f) {
                 let lp = t.literalPrefix, n = min(lp.count, c.prefix.count)
                 if n > 0, Array(lp.prefix(n)) == Array(c.prefix.prefix(n)) {
-                    out.append("\(what) [\(t)] may start like the read-only command '\(c.name)' (\(Bytes.hex(c.prefix))): a read-only prefix must not cover a write")
+                    out.append("\(what) [\(t)] may start like the read-only command '\(c.name)' (\(Hex.bytes(c.prefix))): a read-only prefix must not cover a write")
                 }
             }
         }

@@ -107,9 +107,8 @@ struct InquiryPattern: Sendable {
     let specificity: Int
 
     init(vendor: String, product: String, revision: String) {
-        self.vendor = Array(InquiryText.normalize(vendor, vendor: true).lowercased())
-        self.product = Array(InquiryText.normalize(product).lowercased())
-        self.revision = Array(InquiryText.normalize(revision).lowercased())
+        let t = Text(vendor: vendor, product: product, revision: revision)
+        self.vendor = t.vendor; self.product = t.product; self.revision = t.revision
         specificity = [self.vendor, self.product, self.revision].reduce(0) { $0 + $1.filter { $0 != "*" && $0 != "?" }.count }
     }
 
@@ -124,20 +123,7 @@ struct InquiryPattern: Sendable {
     }
 
     func matches(_ t: Text) -> Bool {
-        Self.glob(vendor, t.vendor) && Self.glob(product, t.product) && Self.glob(revision, t.revision)
-    }
-
-    /// `*` and `?` wildcards over prepared characters (the same algorithm as Glob).
-    static func glob(_ p: [Character], _ t: [Character]) -> Bool {
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
-            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
-            else { return false }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
+        Glob.match(vendor, t.vendor) && Glob.match(product, t.product) && Glob.match(revision, t.revision)
     }
 }
 
@@ -241,8 +227,13 @@ public enum DriveMatch: Sendable, Equatable {
 }
 
 public enum Glob {
+    /// `*` and `?` wildcards, case-insensitive; the text's surrounding blanks do not count.
     public static func match(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.lowercased()), t = Array(text.lowercased().trimmedSpaces)
+        match(Array(pattern.lowercased()), Array(text.lowercased().trimmedSpaces))
+    }
+
+    /// The same over characters prepared once (lowercased, normalised): InquiryPattern matches with it.
+    static func match(_ p: [Character], _ t: [Character]) -> Bool {
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }

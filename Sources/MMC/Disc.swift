@@ -51,7 +51,7 @@ public enum DiscStructures {
         guard let len = Bytes.be16(b, 0), len >= 13 else { throw .invalid("ATIP response carries no descriptor (data length \(Bytes.be16(b, 0) ?? 0))") }
         let li = (b[8], b[9], b[10]), lo = (b[12], b[13], b[14])
         guard li.1 < 60, li.2 < 75, lo.1 < 60, lo.2 < 75 else { throw .invalid("ATIP times are not valid M:S:F values") }
-        func msf(_ t: (UInt8, UInt8, UInt8)) -> String { String(format2d: t.0) + ":" + String(format2d: t.1) + ":" + String(format2d: t.2) }
+        func msf(_ t: (UInt8, UInt8, UInt8)) -> String { MSF.text(t.0, t.1, t.2) }
         let dye = rewritable ? "phase change (rewritable)" :
             (li.2 % 10 < 5 ? "long strategy (cyanine, azo or similar)" : "short strategy (phthalocyanine or similar)")
         return DiscInfo.ATIP(leadIn: msf(li), leadOut: msf(lo), manufacturerCode: msf((li.0, li.1, li.2 - li.2 % 10)),
@@ -68,7 +68,7 @@ public enum DiscStructures {
     public static func printable(_ bytes: ArraySlice<UInt8>) -> String {
         var s = ""
         for c in bytes where c != 0 {
-            if c >= 0x20 && c < 0x7F { s.append(Character(UnicodeScalar(c))) } else { s += "%" + Bytes.hex2(c) }
+            if c >= 0x20 && c < 0x7F { s.append(Character(UnicodeScalar(c))) } else { s += "%" + Hex.byte(c) }
         }
         while s.last == " " { s.removeLast() }
         return s
@@ -80,7 +80,7 @@ public enum DiscStructures {
         let p = 4
         let mid = printable(b[(p + 19)..<(p + 27)])
         guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
-        guard isText(b[(p + 19)..<(p + 27)]) else { throw .invalid("the manufacturer ID is not text (\(Bytes.hex(b[(p + 19)..<(p + 27)])))") }
+        guard isText(b[(p + 19)..<(p + 27)]) else { throw .invalid("the manufacturer ID is not text (\(Hex.bytes(b[(p + 19)..<(p + 27)])))") }
         return .init(mid: mid, tid: printable(b[(p + 27)..<(p + 30)]), rid: Int(b[p + 30]), source: source)
     }
 
@@ -89,13 +89,13 @@ public enum DiscStructures {
         let p = 4
         guard b.count >= p + 31 else { throw .truncated(needed: p + 31, have: b.count) }
         guard b[p + 16] == 3, b[p + 24] == 4 else {
-            throw .invalid("pre-pit data lacks its field markers (bytes 16 and 24 are \(Bytes.hex2(b[p + 16]))h and \(Bytes.hex2(b[p + 24]))h, expected 03h and 04h)")
+            throw .invalid("pre-pit data lacks its field markers (bytes 16 and 24 are \(Hex.byte(b[p + 16]))h and \(Hex.byte(b[p + 24]))h, expected 03h and 04h)")
         }
         var raw = Array(b[(p + 17)..<(p + 23)]) + Array(b[(p + 25)..<(p + 31)])
         if b.count >= p + 39 && b[p + 32] == 5 { raw += Array(b[(p + 33)..<(p + 39)]) }
         let id = printable(raw[...])
         guard !id.isEmpty else { throw .invalid("the disc reports an empty pre-pit ID") }
-        guard isText(raw[...]) else { throw .invalid("the pre-pit ID is not text (\(Bytes.hex(raw)))") }
+        guard isText(raw[...]) else { throw .invalid("the pre-pit ID is not text (\(Hex.bytes(raw)))") }
         return .init(mid: id, tid: nil, rid: nil, source: "pre-pit (format 0Eh)")
     }
 
@@ -108,7 +108,7 @@ public enum DiscStructures {
         guard kind != "BDO" else { throw .invalid("a BD-ROM has no media ID") }
         let mid = printable(b[(p + 100)..<(p + 106)])
         guard !mid.isEmpty else { throw .invalid("the disc reports an empty manufacturer ID") }
-        guard isText(b[(p + 100)..<(p + 106)]) else { throw .invalid("the manufacturer ID is not text (\(Bytes.hex(b[(p + 100)..<(p + 106)])))") }
+        guard isText(b[(p + 100)..<(p + 106)]) else { throw .invalid("the manufacturer ID is not text (\(Hex.bytes(b[(p + 100)..<(p + 106)])))") }
         return .init(mid: mid, tid: printable(b[(p + 106)..<(p + 109)]), rid: Int(b[p + 111]), source: "disc information (\(kind))")
     }
 
@@ -135,12 +135,8 @@ public enum DiscStructures {
         guard b.count > 4 else { return nil }
         let names: [UInt8: String] = [0: "DVD-ROM", 1: "DVD-RAM", 2: "DVD-R", 3: "DVD-RW", 9: "DVD+RW", 0xA: "DVD+R", 0xD: "DVD+RW DL", 0xE: "DVD+R DL"]
         let v = b[4]
-        return "\(names[v >> 4] ?? "reserved \(Bytes.hex2(v >> 4))h") (version \(v & 0x0F))"
+        return "\(names[v >> 4] ?? "reserved \(Hex.byte(v >> 4))h") (version \(v & 0x0F))"
     }
-}
-
-extension String {
-    init(format2d v: UInt8) { self = v < 10 ? "0\(v)" : "\(v)" }
 }
 
 /// The drive's answers about the disc could not be used.
@@ -204,7 +200,7 @@ public struct DiscIdentifier {
                         do { info.mediaID = try DiscStructures.dvdPlus(pf, source: "PFI (format 00h)") } catch { note("media ID from PFI", error) }
                     }
                 }
-                if let m = info.mediaID { info.code = [m.mid, m.tid ?? "", m.rid.map { Bytes.hex2(UInt8(truncatingIfNeeded: $0)) } ?? ""].filter { !$0.isEmpty }.joined(separator: "-") }
+                if let m = info.mediaID { info.code = [m.mid, m.tid ?? "", m.rid.map { Hex.byte(UInt8(truncatingIfNeeded: $0)) } ?? ""].filter { !$0.isEmpty }.joined(separator: "-") }
             } else {
                 do {
                     let r = try query(.readDiscStructure(mediaType: 0, format: 0x0E, allocation: 260), .fromDevice(260))
@@ -217,7 +213,7 @@ public struct DiscIdentifier {
                 let r = try query(.readDiscStructure(mediaType: 1, format: 0, allocation: 4100), .fromDevice(4100))
                 let m = try DiscStructures.bd(r.data)
                 info.mediaID = m
-                info.code = "\(m.mid)-\(m.tid ?? "")-\(Bytes.hex2(UInt8(truncatingIfNeeded: m.rid ?? 0)))"
+                info.code = "\(m.mid)-\(m.tid ?? "")-\(Hex.byte(UInt8(truncatingIfNeeded: m.rid ?? 0)))"
             } catch { note("disc information (BD format 00h)", error) }
         } else {
             info.notes.append("a \(info.profile ?? "?") disc carries no media ID (only recordable discs do)")

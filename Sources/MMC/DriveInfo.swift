@@ -54,7 +54,7 @@ public enum IdentifyError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .notMMC(d, t, v, p):
-            return "\(d) (\(v) \(p)) is not an optical drive: peripheral device type \(Bytes.hex2(UInt8(t)))h, \(PeripheralDeviceType.name(t))"
+            return "\(d) (\(v) \(p)) is not an optical drive: peripheral device type \(Hex.byte(UInt8(t)))h, \(PeripheralDeviceType.name(t))"
         case let .inquiryFailed(d, r): return "\(d): INQUIRY failed: \(r)"
         }
     }
@@ -137,7 +137,7 @@ public struct DriveIdentifier {
         }
         let rpc: DriveInfo.RPCReport
         if let s = rpcState {
-            rpc = .init(available: true, typeCode: s.typeCode, type: s.typeName, regionMask: Bytes.hex2(UInt8(s.regionMask)) + "h",
+            rpc = .init(available: true, typeCode: s.typeCode, type: s.typeName, regionMask: Hex.byte(UInt8(s.regionMask)) + "h",
                         regions: s.regionDescription, vendorResetsLeft: s.vendorResetsLeft, userChangesLeft: s.userChangesLeft,
                         scheme: s.schemeName, note: nil)
         } else {
@@ -149,11 +149,11 @@ public struct DriveIdentifier {
         let medium = try mediumState()
 
         let profileEntries = (config?.profiles ?? []).map { p in
-            DriveInfo.ProfileEntry(code: Bytes.hex4(p.code) + "h", name: p.name, current: p.current,
+            DriveInfo.ProfileEntry(code: Hex.word(p.code) + "h", name: p.name, current: p.current,
                                    writable: MMCProfile.entry(p.code)?.writable ?? false)
         }
         let current: DriveInfo.ProfileEntry? = config.flatMap { c in
-            c.currentProfile == 0 ? nil : DriveInfo.ProfileEntry(code: Bytes.hex4(c.currentProfile) + "h", name: MMCProfile.name(c.currentProfile),
+            c.currentProfile == 0 ? nil : DriveInfo.ProfileEntry(code: Hex.word(c.currentProfile) + "h", name: MMCProfile.name(c.currentProfile),
                                                                  current: true, writable: MMCProfile.entry(c.currentProfile)?.writable ?? false)
         }
         var writeCaps = profileEntries.filter(\.writable).map(\.name)
@@ -161,7 +161,7 @@ public struct DriveIdentifier {
 
         return DriveInfo(
             device: transport.deviceName, transport: transport.kind, inquiry: inq, serial: serial,
-            vpdPages: pages.map { Bytes.hex2($0) + "h" }, currentProfile: current, profiles: profileEntries,
+            vpdPages: pages.map { Hex.byte($0) + "h" }, currentProfile: current, profiles: profileEntries,
             features: (config?.features ?? []).map { MMCFeature.name($0.code) }, writeCapabilities: writeCaps,
             capabilities: caps, rpc: rpc, medium: medium, notes: notes)
     }

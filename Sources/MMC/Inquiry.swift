@@ -9,7 +9,7 @@ public enum PeripheralDeviceType {
         0x0F: "optical card reader/writer", 0x11: "object-based storage", 0x12: "automation/drive interface",
         0x13: "host managed zoned block device", 0x1E: "well known logical unit", 0x1F: "unknown or no device type",
     ]
-    public static func name(_ t: Int) -> String { names[t] ?? "reserved device type \(Bytes.hex2(UInt8(t)))h" }
+    public static func name(_ t: Int) -> String { names[t] ?? "reserved device type \(Hex.byte(UInt8(t)))h" }
     public static let mmc = 0x05
 }
 
@@ -37,7 +37,7 @@ public struct InquiryData: Equatable, Sendable, Codable {
         public var description: String {
             switch self {
             case let .tooShort(n): return "INQUIRY response too short: \(n) bytes (at least 36 needed)"
-            case let .garbage(f, b): return "INQUIRY data is malformed: the \(f) field holds non-ASCII bytes [\(Bytes.hex(b))]"
+            case let .garbage(f, b): return "INQUIRY data is malformed: the \(f) field holds non-ASCII bytes [\(Hex.bytes(b))]"
             }
         }
     }

@@ -42,7 +42,7 @@ public enum MMCProfile {
     public static func entry(_ code: Int) -> Entry? { all.first { $0.code == code } }
     public static func name(_ code: Int) -> String {
         if code == 0 { return "none" }
-        return entry(code)?.name ?? "reserved profile \(Bytes.hex4(code))h"
+        return entry(code)?.name ?? "reserved profile \(Hex.word(code))h"
     }
     /// Accepts "CD-R", "cd-r", "0009", "0x9", "09h".
     public static func code(named s: String) -> Int? {
@@ -71,5 +71,5 @@ public enum MMCFeature {
         0x010A: "Disc Control Blocks", 0x010B: "DVD CPRM", 0x010C: "Firmware Information", 0x010D: "AACS",
         0x0110: "VCPS",
     ]
-    public static func name(_ c: Int) -> String { names[c] ?? "Feature \(Bytes.hex4(c))h" }
+    public static func name(_ c: Int) -> String { names[c] ?? "Feature \(Hex.word(c))h" }
 }

@@ -49,7 +49,7 @@ public struct DriveScanner {
             row.vendor = q.vendor
             row.product = q.product
             row.revision = q.revision
-            row.deviceType = Bytes.hex2(UInt8(q.deviceType)) + "h"
+            row.deviceType = Hex.byte(UInt8(q.deviceType)) + "h"
             let m = DBMatch.lookup(db, vendor: q.vendor, product: q.product, revision: q.revision)
             row.match = m.label
             row.family = m.family
@@ -87,7 +87,7 @@ public struct DriveScanner {
             } catch {
                 // Unopenable (permissions): still list it from sysfs, with the reason.
                 row.vendor = d.vendor; row.product = d.model; row.revision = d.rev
-                row.deviceType = d.type.map { Bytes.hex2(UInt8($0)) + "h" }
+                row.deviceType = d.type.map { Hex.byte(UInt8($0)) + "h" }
                 row.error = (error as? OperationError)?.message ?? "\(error)"
             }
             if isMMC || all { rows.append(row) }

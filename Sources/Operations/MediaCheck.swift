@@ -100,7 +100,7 @@ public struct MediaCheck {
             let conf: Double? = { if case let .heuristic(c, _) = tb.source { return c }; return nil }()
             let speeds = e.speeds.map(SpeedBits.format)
             let statement = tb.isHeuristic
-                ? "LISTED (heuristic): \(code) appears in a table found heuristically (confidence \(conf ?? 0)) at \(String(tb.offset, radix: 16, uppercase: true))h; the layout is not public, so this is a strong hint, not a certainty"
+                ? "LISTED (heuristic): \(code) appears in a table found heuristically (confidence \(conf ?? 0)) at \(Hex.offset(tb.offset)); the layout is not public, so this is a strong hint, not a certainty"
                 : "SUPPORTED: the firmware lists \(code)" + (speeds.isEmpty ? "" : " at \(speeds.joined(separator: ", "))")
             return Result(firmware: imageName, family: r.identity.map { "\($0.family)/\($0.layout)" }, version: r.version, supported: true,
                           speeds: speeds, table: tb.name, heuristic: tb.isHeuristic, confidence: conf, statement: statement,

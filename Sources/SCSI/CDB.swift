@@ -11,14 +11,10 @@ public enum Opcode {
     public static let inquiry: UInt8 = 0x12
     public static let startStopUnit: UInt8 = 0x1B
     public static let preventAllow: UInt8 = 0x1E
-    public static let readCapacity: UInt8 = 0x25
     public static let writeBuffer: UInt8 = 0x3B
     public static let readBuffer: UInt8 = 0x3C
     public static let readTOC: UInt8 = 0x43
     public static let getConfiguration: UInt8 = 0x46
-    public static let getEventStatus: UInt8 = 0x4A
-    public static let readDiscInformation: UInt8 = 0x51
-    public static let modeSelect10: UInt8 = 0x55
     public static let modeSense10: UInt8 = 0x5A
     public static let sendKey: UInt8 = 0xA3
     public static let reportKey: UInt8 = 0xA4
@@ -50,7 +46,7 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
     init(unchecked: [UInt8]) { bytes = unchecked }
 
     public var opcode: UInt8 { bytes[0] }
-    public var description: String { Bytes.hex(bytes) }
+    public var description: String { Hex.bytes(bytes) }
     public var name: String { CDB.name(of: bytes) }
 
     // MARK: SPC
@@ -141,6 +137,6 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
             0xA4: "REPORT KEY", 0xAD: "READ DISC STRUCTURE",
         ]
         if let n = names[op] { return n }
-        return op >= 0xC0 ? "VENDOR \(Bytes.hex2(op))h" : "OPCODE \(Bytes.hex2(op))h"
+        return op >= 0xC0 ? "VENDOR \(Hex.byte(op))h" : "OPCODE \(Hex.byte(op))h"
     }
 }

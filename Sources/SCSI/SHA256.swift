@@ -124,14 +124,12 @@ public struct SHA256 {
     public static func portableHex(_ data: [UInt8]) -> String {
         var s = SHA256()
         data.withUnsafeBufferPointer { s.update(buffer: $0) }
-        return Bytes.hex(s.finalize(), separator: "").lowercased()
+        return Hex.bytes(s.finalize(), separator: "").lowercased()
     }
 
     public static func hex(_ data: [UInt8]) -> String {
-        Bytes.hex(data.withUnsafeBufferPointer { digest($0) }, separator: "").lowercased()
+        Hex.bytes(data.withUnsafeBufferPointer { digest($0) }, separator: "").lowercased()
     }
-
-    public static func hex(_ data: some Collection<UInt8>) -> String { hex(Array(data)) }
 }
 
 private extension UInt32 {

@@ -7,12 +7,6 @@ public enum SenseKeyTable {
         "Unit Attention", "Data Protect", "Blank Check", "Vendor Specific", "Copy Aborted", "Aborted Command",
         "Equal", "Volume Overflow", "Miscompare", "Completed",
     ]
-    /// The constant names used in Windows/Nero logs (KEY_MEDIUM_ERROR ...), to accept them as input.
-    public static let constantNames: [String] = [
-        "KEY_NO_SENSE", "KEY_RECOVERED_ERROR", "KEY_NOT_READY", "KEY_MEDIUM_ERROR", "KEY_HARDWARE_ERROR",
-        "KEY_ILLEGAL_REQUEST", "KEY_UNIT_ATTENTION", "KEY_DATA_PROTECT", "KEY_BLANK_CHECK", "KEY_VENDOR_SPECIFIC",
-        "KEY_COPY_ABORTED", "KEY_ABORTED_COMMAND", "KEY_EQUAL", "KEY_VOL_OVERFLOW", "KEY_MISCOMPARE", "KEY_RESERVED",
-    ]
     public static func name(_ key: UInt8) -> String { names[Int(key & 0x0F)] }
 }
 
@@ -50,7 +44,7 @@ public enum ASCTable {
     public static func lookup(asc: UInt8, ascq: UInt8) -> String? {
         if let s = parsed.exact[UInt16(asc) << 8 | UInt16(ascq)] { return s }
         if let r = parsed.ranges.first(where: { $0.asc == asc && ascq >= $0.lo && ascq <= $0.hi }) {
-            return r.format.replacingOccurrences("%02X", Bytes.hex2(ascq) + "h")
+            return r.format.replacingOccurrences("%02X", Hex.byte(ascq) + "h")
         }
         return nil
     }
@@ -58,9 +52,9 @@ public enum ASCTable {
     /// Always a description: the T10 text, or what the code space says (vendor specific / reserved).
     public static func describe(asc: UInt8, ascq: UInt8) -> String {
         if let s = lookup(asc: asc, ascq: ascq) { return s }
-        if asc >= 0x80 { return "Vendor specific ASC \(Bytes.hex2(asc))h, ASCQ \(Bytes.hex2(ascq))h" }
-        if ascq >= 0x80 { return "Vendor specific ASCQ \(Bytes.hex2(ascq))h for ASC \(Bytes.hex2(asc))h" }
-        return "Reserved ASC/ASCQ \(Bytes.hex2(asc))h/\(Bytes.hex2(ascq))h (not in the T10 list)"
+        if asc >= 0x80 { return "Vendor specific ASC \(Hex.byte(asc))h, ASCQ \(Hex.byte(ascq))h" }
+        if ascq >= 0x80 { return "Vendor specific ASCQ \(Hex.byte(ascq))h for ASC \(Hex.byte(asc))h" }
+        return "Reserved ASC/ASCQ \(Hex.byte(asc))h/\(Hex.byte(ascq))h (not in the T10 list)"
     }
 }
 
@@ -88,7 +82,7 @@ public struct SenseData: Equatable, Sendable, CustomStringConvertible {
         public var description: String {
             switch self {
             case .empty: return "no sense data"
-            case let .unknownFormat(rc): return "unknown sense data format: response code \(Bytes.hex2(rc))h (expected 70h-73h)"
+            case let .unknownFormat(rc): return "unknown sense data format: response code \(Hex.byte(rc))h (expected 70h-73h)"
             case let .tooShort(n): return "sense data too short (\(n) bytes) for its format"
             }
         }
@@ -164,7 +158,7 @@ public struct SenseData: Equatable, Sendable, CustomStringConvertible {
     public var keyName: String { SenseKeyTable.name(key) }
     public var ascDescription: String { ASCTable.describe(asc: asc, ascq: ascq) }
     /// "03/0C/00" — the form burners' logs and odflash use.
-    public var triple: String { "\(Bytes.hex2(key))/\(Bytes.hex2(asc))/\(Bytes.hex2(ascq))" }
+    public var triple: String { "\(Hex.byte(key))/\(Hex.byte(asc))/\(Hex.byte(ascq))" }
     public var description: String { "\(triple) \(keyName): \(ascDescription)" }
 
     /// Progress indication (sense-key specific, NOT READY or NO SENSE): fraction 0...1.

@@ -62,7 +62,7 @@ public struct SenseInput: Equatable, Sendable {
         guard parts.count == 3, let k = number(parts[0]), let a = number(parts[1]), let q = number(parts[2]) else {
             throw Failure.unrecognised(original)
         }
-        guard k <= 0x0F else { throw Failure.outOfRange("sense key \(String(k, radix: 16, uppercase: true))h is out of range (0-F)") }
+        guard k <= 0x0F else { throw Failure.outOfRange("sense key \(Hex.offset(k)) is out of range (0-F)") }
         guard a <= 0xFF, q <= 0xFF else { throw Failure.outOfRange("ASC and ASCQ are single bytes (00-FF)") }
         return SenseInput(sense: SenseData(key: UInt8(k), asc: UInt8(a), ascq: UInt8(q)), source: .triple)
     }

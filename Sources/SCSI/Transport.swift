@@ -102,8 +102,8 @@ public enum TransportError: Error, Equatable, CustomStringConvertible, Sendable 
         case let .openFailed(d, e, m): return "\(d): cannot open: \(m) (errno \(e))"
         case let .ioctlFailed(d, e, m): return "\(d): SG_IO failed: \(m) (errno \(e))"
         case let .timeout(cdb, s): return "command \(cdb) timed out after \(s) s"
-        case let .hostError(cdb, hs, n): return "command \(cdb) failed in the host adapter: \(n) (host_status \(Bytes.hex2(UInt8(truncatingIfNeeded: hs)))h)"
-        case let .driverError(cdb, ds): return "command \(cdb) failed in the driver (driver_status \(Bytes.hex2(UInt8(truncatingIfNeeded: ds)))h)"
+        case let .hostError(cdb, hs, n): return "command \(cdb) failed in the host adapter: \(n) (host_status \(Hex.byte(UInt8(truncatingIfNeeded: hs)))h)"
+        case let .driverError(cdb, ds): return "command \(cdb) failed in the driver (driver_status \(Hex.byte(UInt8(truncatingIfNeeded: ds)))h)"
         case let .deviceGone(d): return "\(d): the device went away"
         case let .protocolError(m): return m
         case let .usb(m): return m
@@ -130,14 +130,8 @@ public struct SCSICommandError: Error, Equatable, CustomStringConvertible, Senda
     public var description: String {
         let head = "\(cdb.name) [\(cdb)] failed: \(status.name)"
         if let s = sense { return "\(head), sense \(s)" }
-        if !senseBytes.isEmpty { return "\(head), unparseable sense [\(Bytes.hex(senseBytes))]" }
+        if !senseBytes.isEmpty { return "\(head), unparseable sense [\(Hex.bytes(senseBytes))]" }
         return head
-    }
-
-    /// True for CHECK CONDITION with exactly this key/ASC/ASCQ (ascq nil: any).
-    public func isSense(_ key: UInt8, _ asc: UInt8, _ ascq: UInt8? = nil) -> Bool {
-        guard let s = sense else { return false }
-        return s.key == key && s.asc == asc && (ascq == nil || s.ascq == ascq)
     }
 }
 

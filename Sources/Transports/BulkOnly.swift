@@ -161,11 +161,11 @@ public final class BOTTransport: SCSITransport {
         }
         guard let csw = BOTTransport.parseCSW(raw) else {
             resetRecovery()
-            throw TransportError.protocolError("\(deviceName): invalid CSW signature [\(Bytes.hex(raw.prefix(4)))] (expected 55 53 42 53 \"USBS\"); reset recovery done")
+            throw TransportError.protocolError("\(deviceName): invalid CSW signature [\(Hex.bytes(raw.prefix(4)))] (expected 55 53 42 53 \"USBS\"); reset recovery done")
         }
         guard csw.tag == myTag else {
             resetRecovery()
-            throw TransportError.protocolError("\(deviceName): CSW tag \(String(csw.tag, radix: 16)) does not match CBW tag \(String(myTag, radix: 16)); reset recovery done")
+            throw TransportError.protocolError("\(deviceName): CSW tag \(Hex.word(csw.tag, digits: 1).lowercased()) does not match CBW tag \(Hex.word(myTag, digits: 1).lowercased()); reset recovery done")
         }
         guard Int(csw.residue) <= length else {
             resetRecovery()

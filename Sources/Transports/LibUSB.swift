@@ -12,8 +12,8 @@ public struct USBStorageInterface: Equatable, Sendable {
     public let bulkIn: UInt8
     public let bulkOut: UInt8
     public var name: String { "usb:\(bus):\(address)" }
-    public var idString: String { hex4(vendorID) + ":" + hex4(productID) }
-    func hex4(_ v: Int) -> String { Bytes.hex4(v).lowercased() }
+    /// "1bcf:0c31", as lsusb writes it.
+    public var idString: String { (Hex.word(vendorID) + ":" + Hex.word(productID)).lowercased() }
 }
 
 /// libusb error codes (libusb.h), named for messages.

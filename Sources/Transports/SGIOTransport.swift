@@ -119,7 +119,7 @@ public final class SGIOTransport: SCSITransport {
             throw TransportError.driverError(cdb: cdb.description, driverStatus: driver)
         }
         guard let status = SCSIStatus(rawValue: hdr.status & 0x7E) else {
-            throw TransportError.protocolError("\(deviceName): \(cdb.name) returned an unknown SCSI status \(Bytes.hex2(hdr.status))h")
+            throw TransportError.protocolError("\(deviceName): \(cdb.name) returned an unknown SCSI status \(Hex.byte(hdr.status))h")
         }
         let parsed = senseLen > 0 ? try? SenseData(bytes: senseBytes) : nil
         let resid = max(0, min(Int(hdr.resid), transfer.length))

@@ -67,10 +67,10 @@ public final class TranscriptRecorder: SCSITransport {
             e.status = r.status.name
             e.statusCode = Int(r.status.rawValue)
             e.sense = r.sense?.triple
-            e.senseBytes = r.senseBytes.isEmpty ? nil : Bytes.hex(r.senseBytes, separator: "")
+            e.senseBytes = r.senseBytes.isEmpty ? nil : Hex.bytes(r.senseBytes, separator: "")
             e.residue = r.residue
             if transfer.direction == .fromDevice {
-                if keepDataIn { e.dataIn = Bytes.hex(r.data, separator: "") }
+                if keepDataIn { e.dataIn = Hex.bytes(r.data, separator: "") }
                 e.dataInSHA256 = SHA256.hex(r.data)
                 e.received = r.data.count
             }

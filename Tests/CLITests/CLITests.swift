@@ -5,6 +5,19 @@ import Testing
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let db = repoRoot + "/firmware-db"
 
+/// A shipped emulator profile with text replaced, written to `dir` (as `name`.yaml, or a unique name): the `emu:PATH`
+/// device that opens it, e.g. with a fault the shipped profiles lack.
+func editedProfile(_ base: String, _ dir: String, _ edits: [(String, String)], name: String? = nil) throws -> String {
+    var text = try String(contentsOfFile: db + "/emulator/\(base).yaml", encoding: .utf8)
+    for (a, b) in edits {
+        #expect(text.contains(a), "\(base).yaml has no '\(a)'")
+        text = text.replacingOccurrences(of: a, with: b)
+    }
+    let path = dir + "/\(name ?? "\(base)-\(UUID().uuidString)").yaml"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return "emu:" + path
+}
+
 struct Run {
     let status: Int32
     let out: String

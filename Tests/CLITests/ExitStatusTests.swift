@@ -44,7 +44,7 @@ import Testing
         bytes[0x1234] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: d + "/bad.bin"))
         expectStatus(1, ["fw", "inspect", d + "/bad.bin"])                                       // invalid image
-        let erased = try derivedProfile("synthetic-writer", in: d, name: "erased", replacing: [("initialImage:", "# initialImage:")])
+        let erased = try editedProfile("synthetic-writer", d, [("initialImage:", "# initialImage:")], name: "erased")
         expectStatus(1, ["dump", erased, d + "/erased.bin", "--force-overwrite"])                // invalid dump (kept)
         #expect(FileManager.default.fileExists(atPath: d + "/erased.bin"))
         expectStatus(1, ["media", "emu:ihas124y-cmc", "--check", "--firmware", img])             // disc not listed
@@ -114,11 +114,11 @@ import Testing
     @Test func row5FlashFailedAfterItStarted() throws {
         let d = tempDir()
         let img = generate(d, "s.bin", "--family", "synthetic-test", "--revision", "1.02")
-        let small = try derivedProfile("synthetic-writer", in: d, name: "small", replacing: [("size: 0x100000", "size: 0x8000"), ("initialImage:", "# initialImage:")])
+        let small = try editedProfile("synthetic-writer", d, [("size: 0x100000", "size: 0x8000"), ("initialImage:", "# initialImage:")], name: "small")
         expectStatus(5, ["flash", small, img, "--yes", "--no-backup"])
         let r = odflash("flash", small, img, "--yes", "--no-backup")
         #expect(r.out.contains("FATAL") && r.out.contains("do NOT power off") && r.err.hasPrefix("odflash: error: flash fatal"), "\(r.out)\(r.err)")
-        let badrev = try derivedProfile("synthetic-writer", in: d, name: "badrev", replacing: [("revisionOffset: 0x58", "revisionOffset: 0x60")])
+        let badrev = try editedProfile("synthetic-writer", d, [("revisionOffset: 0x58", "revisionOffset: 0x60")], name: "badrev")
         expectStatus(5, ["flash", badrev, img, "--yes", "--backup-dir", d])
         #expect(odflash("flash", badrev, img, "--yes", "--backup-dir", d).out.contains("UNVERIFIED"))
     }

@@ -2,18 +2,6 @@ import Foundation
 import Testing
 @testable import CLI
 
-/// A shipped emulator profile with text replaced, written to a temp file: emu:PATH opens it.
-func editedProfile(_ name: String, _ dir: String, _ edits: [(String, String)]) throws -> String {
-    var text = try String(contentsOfFile: db + "/emulator/\(name).yaml", encoding: .utf8)
-    for (a, b) in edits {
-        #expect(text.contains(a), "\(name).yaml has no '\(a)'")
-        text = text.replacingOccurrences(of: a, with: b)
-    }
-    let p = dir + "/\(name)-\(UUID().uuidString).yaml"
-    try text.write(toFile: p, atomically: true, encoding: .utf8)
-    return "emu:" + p
-}
-
 /// The CDBs of a JSON-lines transcript.
 func transcriptCDBs(_ path: String) throws -> [[UInt8]] {
     try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in

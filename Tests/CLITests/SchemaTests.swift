@@ -69,18 +69,6 @@ func expectLines(_ r: Run, _ command: String, status: Int32, sourceLocation: Sou
     return lines
 }
 
-/// An emulated drive profile derived from a shipped one (an `emu:PATH` device), e.g. with a fault the shipped ones lack.
-func derivedProfile(_ base: String, in dir: String, name: String, replacing edits: [(String, String)]) throws -> String {
-    var text = try String(contentsOfFile: db + "/emulator/\(base).yaml", encoding: .utf8)
-    for (a, b) in edits {
-        #expect(text.contains(a), "\(base).yaml has no '\(a)'")
-        text = text.replacingOccurrences(of: a, with: b)
-    }
-    let path = dir + "/\(name).yaml"
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    return "emu:" + path
-}
-
 /// A firmware-db that loads for `db lint` but has a lint issue (a model without provenance).
 func brokenDB() throws -> String {
     let dir = tempDir() + "/db"
@@ -318,10 +306,10 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         #expect(missing.count == 1)
         expectLines(odflash("flash", "--json", "emu:nope", img, "--dry-run"), "flash", status: 3)
         // Failed after it started (the drive's flash is too small) and not verified (the revision is read elsewhere): exit 5.
-        let small = try derivedProfile("synthetic-writer", in: d, name: "small", replacing: [("size: 0x100000", "size: 0x8000"), ("initialImage:", "# initialImage:")])
+        let small = try editedProfile("synthetic-writer", d, [("size: 0x100000", "size: 0x8000"), ("initialImage:", "# initialImage:")], name: "small")
         let fatal = expectLines(odflash("flash", "--json", small, img, "--yes", "--no-backup"), "flash", status: 5)
         #expect(fatal.last?["error"]?["report"]?["outcome"]?["status"] == .string("fatal"))
-        let badrev = try derivedProfile("synthetic-writer", in: d, name: "badrev", replacing: [("revisionOffset: 0x58", "revisionOffset: 0x60")])
+        let badrev = try editedProfile("synthetic-writer", d, [("revisionOffset: 0x58", "revisionOffset: 0x60")], name: "badrev")
         let unverified = expectLines(odflash("flash", "--json", badrev, img, "--yes", "--backup-dir", d), "flash", status: 5)
         #expect(unverified.last?["error"]?["report"]?["outcome"]?["status"] == .string("unverified"))
         // A NEC drive: identification reads, the backup read, read-back.
@@ -337,7 +325,7 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         #expect(ok.last?["valid"] == .bool(true))
         expectLines(odflash("dump", "--json", "emu:ihas324y", d + "/nec.bin"), "dump", status: 0)
         // An erased flash: the dump is kept, does not validate, exit 1.
-        let erased = try derivedProfile("synthetic-writer", in: d, name: "erased", replacing: [("initialImage:", "# initialImage:")])
+        let erased = try editedProfile("synthetic-writer", d, [("initialImage:", "# initialImage:")], name: "erased")
         let bad = expectLines(odflash("dump", "--json", erased, d + "/erased.bin"), "dump", status: 1)
         #expect(bad.last?["type"] == .string("result") && bad.last?["valid"] != .bool(true))
         expectLines(odflash("dump", "--json", "emu:synthetic-writer", d + "/a.bin"), "dump", status: 4)   // exists

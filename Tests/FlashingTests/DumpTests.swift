@@ -30,7 +30,7 @@ import Testing
     @Test func necDumpCDBs() throws {
         let d = try emu(nec.drive)
         _ = try Dumper(transport: d).run(dump)
-        let hex = d.log.map { Bytes.hex($0.bytes) }
+        let hex = d.log.map { Hex.bytes($0.bytes) }
         #expect(hex[0] == "CC 00 00 01 08 00 00 00 20 00 00 00")
         #expect(hex[1] == "CC 00 00 03 00 00 00 00 01 00 00 00")
         #expect(hex[2] == "CC 01 01 00 47 32 34 35 01 00 00 00")
@@ -50,7 +50,7 @@ import Testing
         }
         #expect(throws: Dumper.Failure.self) { try Dumper(transport: d).run(dump) }
         #expect(d.behavior(as: NECBehavior.self)?.safeMode == false)
-        #expect(d.log.last.map { Bytes.hex($0.bytes) } == "CC 01 00 00 47 32 34 35 01 00 00 00")
+        #expect(d.log.last.map { Hex.bytes($0.bytes) } == "CC 01 00 00 47 32 34 35 01 00 00 00")
     }
 
     /// Classes 2 and 2MOpti (drive ID at 4800h): the second read-out sequence, chosen by the drive's class, reads

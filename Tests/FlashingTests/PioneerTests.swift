@@ -211,7 +211,7 @@ import Testing
         let held = ProtocolCase.holds(d, plan)
         #expect(held && d.behavior(as: PioneerBehavior.self)?.unlocked == (seed != nil))
         let buffers: [[UInt8]] = d.log[start...].map(\.bytes).filter { $0[0] == 0x3B || $0[0] == 0x3C }
-        let heads: [String] = buffers.prefix(6).map { Bytes.hex(Array($0.prefix(3))) }
+        let heads: [String] = buffers.prefix(6).map { Hex.bytes(Array($0.prefix(3))) }
         let want: [String] = seed == nil ? ["3B 01 F3", "3B 04 FF"] : ["3B 01 F3", "3C 01 F2", "3B 01 F2", "3B 01 F2", "3B 04 FF"]
         #expect(Array(heads.prefix(want.count)) == want, "\(heads)")
     }

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct BooktypeTests {
     var nec: BooktypeCommands { db.family("nec-optiarc")!.booktype! }
-    func hex(_ c: CDB?) -> String { c.map { Bytes.hex($0.bytes) } ?? "" }
+    func hex(_ c: CDB?) -> String { c.map { Hex.bytes($0.bytes) } ?? "" }
 
     /// Byte-exact NEC CDBs (Binflash GetBooktypeSettingNEC, SetBooktypeNEC, SelectTempBooktypeNEC, ClearBooktypeSettingsNEC).
     @Test func necCDBs() throws {
@@ -69,8 +69,8 @@ import Testing
     /// Byte-exact qpxtool CDBs: E9h, get 00h / set 10h, mode page 22h, 0Ah DVD+R / 0Eh DVD+R DL, byte 9 = 8.
     @Test func cdbsAndState() throws {
         let p = db.family("plextor")!.booktype!
-        #expect(Bytes.hex(try p.query.cdb(["media": 0x0A, "temp": 0, "length": 8]).bytes) == "E9 00 22 0A 00 00 00 00 00 08")
-        #expect(Bytes.hex(try p.setPermanent.cdb(["media": 0x0E, "booktype": 1]).bytes) == "E9 10 22 0E 00 01 00 00 00 08")
+        #expect(Hex.bytes(try p.query.cdb(["media": 0x0A, "temp": 0, "length": 8]).bytes) == "E9 00 22 0A 00 00 00 00 00 08")
+        #expect(Hex.bytes(try p.setPermanent.cdb(["media": 0x0E, "booktype": 1]).bytes) == "E9 10 22 0E 00 01 00 00 00 08")
         let d = try emu("px716a")
         let r = BooktypeRunner(transport: d, commands: p)
         try r.set("dvd+r-dl", bookType: 0x01, temporary: false)
@@ -89,8 +89,8 @@ import Testing
     @Test func necCDBs() throws {
         var probe = ProbeData()
         probe.variables["driveid"] = 0x4732_3435
-        #expect(try nec.cdbs(global: false, probe: probe).map { Bytes.hex($0.bytes) } == ["CB 00 00 00 00 00 52 45 47 49 4F 4E"])
-        #expect(try nec.cdbs(global: true, probe: probe).map { Bytes.hex($0.bytes) } == [
+        #expect(try nec.cdbs(global: false, probe: probe).map { Hex.bytes($0.bytes) } == ["CB 00 00 00 00 00 52 45 47 49 4F 4E"])
+        #expect(try nec.cdbs(global: true, probe: probe).map { Hex.bytes($0.bytes) } == [
             "CB 00 00 00 00 00 9C 87 89 8A 55 55", "CB 00 00 00 00 00 63 78 76 75 AA AA"])
     }
 

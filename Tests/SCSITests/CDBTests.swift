@@ -72,6 +72,14 @@ import Testing
         #expect(Bytes.parseHex("") == nil)
     }
 
+    @Test func hexVocabulary() {
+        #expect(Hex.byte(0x0A) == "0A")
+        #expect(Hex.bytes([0x0A, 0x0B]) == "0A 0B" && Hex.bytes([0x0A, 0x0B][...], separator: "") == "0A0B" && Hex.bytes([UInt8]()) == "")
+        #expect(Hex.word(0x8) == "0008" && Hex.word(0x12345) == "12345" && Hex.word(0x1A, digits: 2) == "1A" && Hex.word(-0x1F, digits: 4) == "-001F")
+        #expect(Hex.offset(0x1B0000) == "1B0000h" && Hex.offset(0) == "0h" && Hex.offset(UInt64(8), digits: 4) == "0008h")
+        #expect(MSF.text(97, 26, 60) == "97:26:60" && MSF.text(0, 2, 5) == "00:02:05")
+    }
+
     @Test func readerNeverReadsPastEnd() throws {
         var r = ByteReader([1, 2, 3])
         #expect(try r.be(2) == 0x0102)
@@ -87,13 +95,13 @@ import Testing
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         var s = SHA256()
         for _ in 0..<1000 { s.update([UInt8](repeating: 0x61, count: 1000)) }
-        #expect(Bytes.hex(s.finalize(), separator: "").lowercased() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(Hex.bytes(s.finalize(), separator: "").lowercased() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // Odd-sized pieces cross block boundaries.
         var p = SHA256()
         for n in [1, 63, 64, 65, 127, 3, 200] { p.update([UInt8](repeating: UInt8(n & 0xFF), count: n)) }
         var whole: [UInt8] = []
         for n in [1, 63, 64, 65, 127, 3, 200] { whole += [UInt8](repeating: UInt8(n & 0xFF), count: n) }
-        #expect(Bytes.hex(p.finalize(), separator: "").lowercased() == SHA256.hex(whole))
+        #expect(Hex.bytes(p.finalize(), separator: "").lowercased() == SHA256.hex(whole))
     }
 
     @Test func portableAndLibcryptoAgree() {

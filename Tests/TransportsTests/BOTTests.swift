@@ -253,7 +253,7 @@ final class FakeBOTDevice: BulkPipe {
         // Raw CSW bytes: only a well-formed 13-byte wrapper parses.
         let raws: [[UInt8]] = [[], [0x55, 0x53, 0x42], Array("USBS".utf8) + [UInt8](repeating: 0, count: 8), Array("USBC".utf8) + [UInt8](repeating: 0, count: 9),
                                Array("USBS".utf8) + [UInt8](repeating: 0, count: 10), [UInt8](repeating: 0xFF, count: 13)]
-        for r in raws where BOTTransport.parseCSW(r) != nil { failures += 1; Issue.record("CSW \(Bytes.hex(r)) parsed") }
+        for r in raws where BOTTransport.parseCSW(r) != nil { failures += 1; Issue.record("CSW \(Hex.bytes(r)) parsed") }
         #expect(BOTTransport.parseCSW(Array("USBS".utf8) + [1, 0, 0, 0, 0, 0, 0, 0, 0]) != nil)
         corpusReportTransports("csw", cases.count + raws.count, failures: failures)
     }

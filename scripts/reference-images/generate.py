@@ -29,22 +29,23 @@ def rng(tag):
 
 # ---------------------------------------------------------------- checksums
 
-def sum_be16_words(data):
-    """Binflash dump checksum: u16 sum of big-endian 16-bit words."""
+def sum16_words(data, byteorder):
+    """u16 sum of 16-bit words of the given byte order ("big" or "little")."""
     assert len(data) % 2 == 0
     a = array.array("H", data)
-    if sys.byteorder == "little":
+    if sys.byteorder != byteorder:
         a.byteswap()
     return sum(a) & 0xFFFF
+
+
+def sum_be16_words(data):
+    """Binflash dump checksum: u16 sum of big-endian 16-bit words."""
+    return sum16_words(data, "big")
 
 
 def sum_le16_words(data):
     """cyrozap validate_fw.py: u16 sum of little-endian 16-bit words."""
-    assert len(data) % 2 == 0
-    a = array.array("H", data)
-    if sys.byteorder == "big":
-        a.byteswap()
-    return sum(a) & 0xFFFF
+    return sum16_words(data, "little")
 
 
 def sum_bytes16(data, start):

@@ -1,6 +1,5 @@
 // Each target feeds arbitrary bytes to one parser. A crash, a hang or a sanitizer report is a finding;
 // thrown errors are the expected outcome for garbage.
-import CLI
 import Emulator
 import Firmware
 import FirmwareDB
