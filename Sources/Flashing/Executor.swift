@@ -390,10 +390,10 @@ public struct FlashExecutor {
         }
         guard r1.data.count == ch.readLength else { return (sent, "\(ch.name): the challenge is \(r1.data.count) bytes, not \(ch.readLength)") }
         guard let answer = ch.answer(to: r1.data) else { return (sent, "\(ch.name): no generator seed produces the drive's challenge") }
-        for (t, n) in ch.responses {
-            guard let c = cdb(t) else { return (sent, "\(ch.name): a response CDB needs values") }
+        for response in ch.responses {
+            guard let c = cdb(response.cdb) else { return (sent, "\(ch.name): a response CDB needs values") }
             sent += 1
-            do { try transport.query(c, .toDevice([UInt8](repeating: answer, count: n)), timeout: min(timeout, 20)) } catch {
+            do { try transport.query(c, .toDevice([UInt8](repeating: answer, count: response.length)), timeout: min(timeout, 20)) } catch {
                 return (sent, "\(ch.name): the answer [\(c)] was refused: \(error)")
             }
         }

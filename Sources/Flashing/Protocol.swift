@@ -71,21 +71,19 @@ public struct FlashProtocol: Equatable, Sendable {
         public var seedBits: Int, match: Int
         /// The answer is draw number `answerDraw` (counting from 1) of the matching seed, XORed with `xor`.
         public var answerDraw: Int, xor: UInt8
-        /// Each response carries `length` bytes, all equal to the answer.
-        public var responses: [(cdb: CDBTemplate, length: Int)]
+        /// A command that carries `length` bytes, all equal to the answer.
+        public struct Response: Equatable, Sendable {
+            public var cdb: CDBTemplate
+            public var length: Int
+            public init(cdb: CDBTemplate, length: Int) { self.cdb = cdb; self.length = length }
+        }
+        public var responses: [Response]
         public init(name: String, reset: CDBTemplate, read: CDBTemplate, readLength: Int, multiplier: UInt32, increment: UInt32, outputShift: Int,
-                    seedBits: Int, match: Int, answerDraw: Int, xor: UInt8, responses: [(cdb: CDBTemplate, length: Int)]) {
+                    seedBits: Int, match: Int, answerDraw: Int, xor: UInt8, responses: [Response]) {
             self.name = name; self.reset = reset; self.read = read; self.readLength = readLength; self.multiplier = multiplier
             self.increment = increment; self.outputShift = outputShift; self.seedBits = seedBits; self.match = match
             self.answerDraw = answerDraw; self.xor = xor; self.responses = responses
         }
-        public static func == (a: Challenge, b: Challenge) -> Bool {
-            a.name == b.name && a.reset == b.reset && a.read == b.read && a.readLength == b.readLength && a.multiplier == b.multiplier
-                && a.increment == b.increment && a.outputShift == b.outputShift && a.seedBits == b.seedBits && a.match == b.match
-                && a.answerDraw == b.answerDraw && a.xor == b.xor && a.responses.map(\.cdb) == b.responses.map(\.cdb)
-                && a.responses.map(\.length) == b.responses.map(\.length)
-        }
-
         func draw(_ seed: inout UInt32) -> UInt8 {
             seed = seed &* multiplier &+ increment
             return UInt8(truncatingIfNeeded: seed >> UInt32(outputShift))
@@ -338,24 +336,5 @@ public struct FlashProtocol: Equatable, Sendable {
                 timeout: Double = 300, disputed: String? = nil) {
         self.name = name; self.provenance = provenance; self.prepare = prepare; self.commit = commit
         self.after = after; self.cleanup = cleanup; self.timeout = timeout; self.disputed = disputed
-    }
-}
-
-/// What the identification reads returned: named numbers for CDBs and raw blocks for the image transform.
-public struct ProbeData: Sendable, Equatable {
-    public var variables: [String: Int] = [:]
-    public var blocks: [String: [UInt8]] = [:]
-    /// Every probe's CDB and answer, so that a dry-run copy answers exactly as the drive did.
-    public var answers: [(cdb: [UInt8], data: [UInt8])] = []
-    /// Drive IDs read (probe name -> ID text).
-    public var driveIDs: [String: String] = [:]
-    /// Optional reads the drive refused: their CDB and sense key/ASC/ASCQ (a dry-run copy refuses them the same way),
-    /// and why, by probe name.
-    public var refusals: [(cdb: [UInt8], sense: [UInt8])] = []
-    public var skipped: [String: String] = [:]
-    public init() {}
-    public static func == (a: ProbeData, b: ProbeData) -> Bool {
-        a.variables == b.variables && a.blocks == b.blocks && a.driveIDs == b.driveIDs && a.answers.map(\.cdb) == b.answers.map(\.cdb)
-            && a.answers.map(\.data) == b.answers.map(\.data) && a.skipped == b.skipped && a.refusals.map(\.cdb) == b.refusals.map(\.cdb)
     }
 }
