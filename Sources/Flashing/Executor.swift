@@ -64,13 +64,9 @@ public struct FlashExecutor {
 
     public init(transport: any SCSITransport) { self.transport = transport }
 
-    func isUnitAttention(_ r: CommandResult) -> Bool { r.status == .checkCondition && r.sense?.key == 6 }
-
     /// Sends one planned command; a unit attention means it was not executed, so it is sent once more.
     func send(_ c: PlannedCommand, timeout: Double) throws -> CommandResult {
-        var r = try transport.execute(c.cdb, c.data, timeout: timeout)
-        if isUnitAttention(r) { r = try transport.execute(c.cdb, c.data, timeout: timeout) }
-        return r
+        try transport.execute(c.cdb, c.data, timeout: timeout, unitAttentionResends: 1)
     }
 
     public func run(_ plan: FlashPlan, expectRevision: String?) -> FlashOutcome {
@@ -428,7 +424,7 @@ public struct FlashExecutor {
             if let r, r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }
             if ok >= successes { show(0, .ready); return nil }
             // A unit attention (e.g. "microcode has been changed") is the drive answering: ask again at once.
-            if r?.sense?.key == 6 { continue }
+            if r?.isUnitAttention == true { continue }
             sleeper(interval)
             note()
         }

@@ -23,8 +23,13 @@ public enum ProbeRunner {
     }
 
     public static func run(_ p: FlashProtocol, on t: any SCSITransport) throws(Failure) -> ProbeData {
+        try run(p.probes, on: t)
+    }
+
+    /// The identification reads alone (a dump's, a region reset's): no protocol is built to run them.
+    public static func run(_ probes: [FlashProtocol.Probe], on t: any SCSITransport) throws(Failure) -> ProbeData {
         var out = ProbeData()
-        for pr in p.probes {
+        for pr in probes {
             let cdb: CDB
             do { cdb = try pr.cdb.cdb(["length": pr.length]) } catch { throw Failure(description: "\(pr.name): \(error)") }
             let r: CommandResult
