@@ -134,15 +134,3 @@ extension FlashOutcome {
         return o
     }
 }
-
-/// Progress, never going backwards.
-public struct FlashProgress: Sendable, Encodable {
-    public let phase: String
-    public let command: String
-    public let bytesDone: Int
-    public let bytesTotal: Int
-    public var percent: Double { bytesTotal == 0 ? 100 : (Double(bytesDone) * 1000 / Double(bytesTotal)).rounded() / 10 }
-    public init(phase: String, command: String, bytesDone: Int, bytesTotal: Int) {
-        self.phase = phase; self.command = command; self.bytesDone = bytesDone; self.bytesTotal = bytesTotal
-    }
-}

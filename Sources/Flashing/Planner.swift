@@ -46,10 +46,7 @@ public struct FlashPlan: Sendable {
         case field(String)
         case range(String)
         public var description: String {
-            switch self {
-            case let .field(m): return "cannot build the flash plan: \(m)"
-            case let .range(m): return "cannot build the flash plan: \(m)"
-            }
+            switch self { case let .field(m), let .range(m): return "cannot build the flash plan: \(m)" }
         }
     }
 
