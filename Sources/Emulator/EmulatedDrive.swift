@@ -30,9 +30,9 @@ public final class EmulatedDrive: SCSITransport {
     public var fault: FaultInjection?
     var rngState: UInt64 = 0
     /// Recorded answers (CDB -> data) that take precedence over the emulation: a dry-run copy's identification reads.
-    public var replay: [(cdb: [UInt8], data: [UInt8])] = []
+    public var replay: [RecordedAnswer] = []
     /// Reads the real drive refused (CDB, sense key/ASC/ASCQ): a dry-run copy refuses them the same way.
-    public var replayRefusals: [(cdb: [UInt8], sense: [UInt8])] = []
+    public var replayRefusals: [RecordedRefusal] = []
     var pendingWriteFault: FaultInjection.Kind?
     var writesSeen = 0
     var gone = false
@@ -65,7 +65,7 @@ public final class EmulatedDrive: SCSITransport {
     /// A copy of this drive's identity for a dry run (same INQUIRY, memory of the same family behaviour), with the real
     /// drive's answers to the identification reads.
     public static func clone(vendor: String, product: String, revision: String, firmware: DriveProfile.Firmware,
-                             replay: [(cdb: [UInt8], data: [UInt8])] = [], refusals: [(cdb: [UInt8], sense: [UInt8])] = []) -> EmulatedDrive {
+                             replay: [RecordedAnswer] = [], refusals: [RecordedRefusal] = []) -> EmulatedDrive {
         let p = DriveProfile(name: "dry-run", description: "dry-run copy", provenance: "synthetic: a dry-run copy of a real drive's identity",
                              synthetic: true, inquiry: .init(vendor: vendor, product: product, revision: revision),
                              serial: nil, profiles: ["CD-ROM"], interface: nil, capabilities: nil, rpc: nil, medium: nil,

@@ -143,11 +143,11 @@ enum ProtocolParser {
                       (1...24).contains(bits), (1...len).contains(match), (1...0x100000).contains(draw), (0...255).contains(xor) else {
                     issues.append(g.fail("lcg: 32-bit multiplier and increment, output_shift 0-24, seed_bits 1-24, match 1-read_length, answer_draw >= 1, xor a byte")); continue
                 }
-                var responses: [(cdb: CDBTemplate, length: Int)] = []
+                var responses: [FlashProtocol.Challenge.Response] = []
                 for r in c.children("respond", issues: &issues) {
                     r.checkKeys(["cdb", "length"], issues: &issues)
                     guard let t = template(r, "cdb", required: true, &issues), let n = r.int("length", required: true, issues: &issues), (1...0x10000).contains(n) else { continue }
-                    responses.append((t, n))
+                    responses.append(.init(cdb: t, length: n))
                 }
                 if responses.isEmpty { issues.append(c.fail("a challenge needs at least one response")); continue }
                 for t in [reset, read] + responses.map(\.cdb) where !t.fieldNames.isEmpty { issues.append(c.fail("challenge CDB '\(t)' cannot name values")) }

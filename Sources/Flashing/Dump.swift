@@ -48,7 +48,7 @@ public struct Dumper {
         var knownProblem = false
         for v in variants {
             let probe: ProbeData
-            do { probe = try ProbeRunner.run(FlashProtocol.probing(v.probes), on: t) } catch { throw Failure(description: error.description) }
+            do { probe = try ProbeRunner.run(v.probes, on: t) } catch { throw Failure(description: error.description) }
             let problems = ProbeRunner.driveIDProblems(v.probes, probe: probe, idTables: idTables)
             if problems.isEmpty { return (v, probe) }
             // Say why in the words of the read that found a known ID (the drive's class), not of one that found none.
@@ -104,7 +104,7 @@ public struct Dumper {
     public func run(_ d: DumpProtocol, probe given: ProbeData? = nil) throws(Failure) -> Result {
         var probe: ProbeData
         if let g = given { probe = g } else {
-            do { probe = try ProbeRunner.run(FlashProtocol.probing(d.probes), on: transport) } catch { throw Failure(description: error.description) }
+            do { probe = try ProbeRunner.run(d.probes, on: transport) } catch { throw Failure(description: error.description) }
         }
         for (v, why) in d.nonZero.sorted(by: { $0.key < $1.key }) where probe.variables[v] == 0 {
             throw Failure(description: "\(v) is 0: \(why)")
@@ -120,12 +120,12 @@ public struct Dumper {
             do { cdb = try t.cdb(values(probe, ["length": 0])) } catch { throw Failure(description: "\(name): \(error)") }
             sent += 1
             do {
-                var r: CommandResult
-                do { r = try transport.execute(cdb, .none, timeout: 20) } catch {
+                let r: CommandResult
+                // A unit attention means it was not executed: it is sent once more.
+                do { r = try transport.execute(cdb, .none, timeout: 20, unitAttentionResends: 1) } catch {
                     if prepare && modeChangedBy == nil { modeChangedBy = name }   // no answer: it may have been executed
                     throw error
                 }
-                if r.status == .checkCondition && r.sense?.key == 6 { r = try transport.execute(cdb, .none, timeout: 20) }   // not executed: once more
                 if prepare && modeChangedBy == nil && r.status != .checkCondition { modeChangedBy = name }
                 if !r.isGood && !ignore { throw Failure(description: "\(name) [\(cdb)] failed: \(r.sense?.description ?? r.status.name)") }
             } catch let f as Failure { throw f } catch { throw Failure(description: "\(name) [\(cdb)] failed: \(error)") }
@@ -201,14 +201,5 @@ public struct Dumper {
             }
         }
         return Result(bytes: out, dataLength: data.count, from: d.from, commandsSent: sent, notes: notes, probe: probe)
-    }
-}
-
-extension FlashProtocol {
-    /// A protocol holding only probes (to run a dump's identification reads with the same runner).
-    public static func probing(_ p: [Probe]) -> FlashProtocol {
-        var f = FlashProtocol(name: "probe", provenance: "", commit: [])
-        f.probes = p
-        return f
     }
 }

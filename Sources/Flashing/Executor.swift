@@ -5,35 +5,6 @@ import SCSI
 import Glibc
 #endif
 
-/// How a flash ended, in words a user can act on.
-public struct FlashOutcome: Sendable, Encodable {
-    public enum Status: String, Sendable, Encodable { case success, recoverable, fatal, unverified }
-    public var status: Status
-    public var message: String
-    /// What state the drive is in now.
-    public var driveState: String
-    /// What to do next.
-    public var nextSteps: [String]
-    public var commandsSent: Int
-    public var bytesSent: Int
-    public var failedCommand: String?
-    public var sense: String?
-    public var cleanupNotes: [String]
-    public var revisionAfter: String?
-    /// True when the flash was read back and compared with the image.
-    public var readBack = false
-    /// An interrupt requested during the flash (SIGINT, SIGTERM, SIGHUP, SIGQUIT): honoured before the first command
-    /// that changes the drive, deferred from then until the post-flash waits end.
-    public var interrupt: Interrupt?
-
-    public struct Interrupt: Sendable, Encodable {
-        public let signal: String
-        public let number: Int32
-        /// True when it arrived inside the write window and the flash went on until the drive was safe.
-        public let deferred: Bool
-    }
-}
-
 /// Progress, never going backwards.
 public struct FlashProgress: Sendable, Encodable {
     public let phase: String
@@ -64,96 +35,57 @@ public struct FlashExecutor {
 
     public init(transport: any SCSITransport) { self.transport = transport }
 
-    func isUnitAttention(_ r: CommandResult) -> Bool { r.status == .checkCondition && r.sense?.key == 6 }
-
     /// Sends one planned command; a unit attention means it was not executed, so it is sent once more.
     func send(_ c: PlannedCommand, timeout: Double) throws -> CommandResult {
-        var r = try transport.execute(c.cdb, c.data, timeout: timeout)
-        if isUnitAttention(r) { r = try transport.execute(c.cdb, c.data, timeout: timeout) }
-        return r
+        try transport.execute(c.cdb, c.data, timeout: timeout, unitAttentionResends: 1)
+    }
+
+    /// The write window: from the first command that changes the drive (a vendor mode, its RAM, its flash) until the
+    /// post-flash waits end. Signals are deferred inside it and honoured between commands outside it.
+    struct WriteWindow {
+        let handlesSignals: Bool
+        let report: (FlashInterrupt) -> Void
+        private(set) var isOpen = false
+        private var seen: Int
+
+        init(handlesSignals: Bool, report: @escaping (FlashInterrupt) -> Void) {
+            self.handlesSignals = handlesSignals; self.report = report
+            seen = handlesSignals ? FlashSignals.count : 0
+        }
+        mutating func open() {
+            guard !isOpen else { return }
+            isOpen = true
+            if handlesSignals { FlashSignals.enterWindow() }
+        }
+        mutating func close() {
+            guard isOpen else { return }
+            isOpen = false
+            if handlesSignals { FlashSignals.leaveWindow() }
+        }
+        /// Reports the signals that arrived since the last command boundary.
+        mutating func noteSignals() {
+            guard handlesSignals, FlashSignals.count != seen else { return }
+            seen = FlashSignals.count
+            let s = FlashSignals.last
+            report(FlashInterrupt(signal: FlashSignals.name(s), deferred: isOpen, message: FlashSignals.notice(s, deferred: isOpen)))
+        }
     }
 
     public func run(_ plan: FlashPlan, expectRevision: String?) -> FlashOutcome {
         if handleInterrupts { FlashSignals.acquire() }
         defer { if handleInterrupts { FlashSignals.release() } }
-        var sent = 0, bytes = 0
-        var cleanupNotes: [String] = []
+        var window = WriteWindow(handlesSignals: handleInterrupts, report: interrupt)
+        defer { window.close() }
+        var t = FlashOutcome.Tally()
         let total = plan.imageSize
-        var outcome: FlashOutcome?
-        // The write window: from the first command that changes the drive (a vendor mode, its RAM, its flash) until
-        // the post-flash waits end. Signals are deferred inside it and honoured between commands outside it.
-        var inWindow = false
+        var failure: FlashOutcome?
         // The prepare command that first changed the drive: from then on it is not "unchanged", even before the commit.
         var changedBy: PlannedCommand?
-        var seen = handleInterrupts ? FlashSignals.count : 0
-        func openWindow() {
-            guard !inWindow else { return }
-            inWindow = true
-            if handleInterrupts { FlashSignals.enterWindow() }
-        }
-        func closeWindow() {
-            guard inWindow else { return }
-            inWindow = false
-            if handleInterrupts { FlashSignals.leaveWindow() }
-        }
-        defer { closeWindow() }
-        /// Reports the signals that arrived since the last command boundary.
-        func noteSignals() {
-            guard handleInterrupts, FlashSignals.count != seen else { return }
-            seen = FlashSignals.count
-            let s = FlashSignals.last
-            interrupt(FlashInterrupt(signal: FlashSignals.name(s), deferred: inWindow, message: FlashSignals.notice(s, deferred: inWindow)))
-        }
-        /// The interrupt requested during the run, for the outcome.
-        func requested() -> FlashOutcome.Interrupt? {
-            guard handleInterrupts, let s = FlashSignals.pending else { return nil }
-            return FlashOutcome.Interrupt(signal: FlashSignals.name(s), number: s, deferred: FlashSignals.deferredCount > 0)
-        }
-
-        func runCleanup() {
-            for c in plan.commands where c.phase == .cleanup && c.action == .send {
-                do {
-                    let r = try send(c, timeout: plan.timeout)
-                    sent += 1
-                    if !r.isGood { cleanupNotes.append("\(c.name): \(r.sense?.description ?? r.status.name)") }
-                } catch { cleanupNotes.append("\(c.name): \(error)") }
-            }
-        }
-        func fail(_ c: PlannedCommand, _ status: FlashOutcome.Status, _ why: String, sense: String?) -> FlashOutcome {
-            let prepare = status == .recoverable
-            return FlashOutcome(
-                status: status,
-                message: "\(c.name) [\(c.cdb)] failed: \(why)",
-                driveState: prepare ? "unchanged: nothing was written to the drive's flash" :
-                    "UNKNOWN: the flash was being written when the command failed; the firmware may be incomplete",
-                nextSteps: prepare ? ["fix the cause above and run the same command again"] :
-                    ["do NOT power off or reboot the computer or the drive",
-                     "run the same flash again now, with the same image: the drive's boot code usually still accepts it",
-                     "if the drive no longer answers, keep it powered and look for the family's recovery (boot-code) flasher before power-cycling"],
-                commandsSent: sent, bytesSent: bytes, failedCommand: c.cdb.description, sense: sense, cleanupNotes: [], revisionAfter: nil)
-        }
-        /// A run that stopped before the commit, after the cleanup: the flash is unchanged, but a command that changed
-        /// the drive (a vendor mode) is undone only by an accepted cleanup.
-        func changedState(_ m: PlannedCommand, _ o: inout FlashOutcome) {
-            let undo = plan.commands.filter { $0.phase == .cleanup && $0.action == .send }.map { "'\($0.name)'" }
-            if undo.isEmpty {
-                o.driveState = "flash unchanged, but the drive may still be in a vendor mode: it took '\(m.name)' and the sequence has nothing that undoes it"
-                o.nextSteps = ["run 'odflash info DEVICE' to see what the drive reports, then the same command again"]
-            } else if cleanupNotes.isEmpty {
-                o.driveState = "flash unchanged; the drive was in a vendor mode ('\(m.name)') and the cleanup (\(undo.joined(separator: ", "))) was accepted"
-            } else {
-                o.driveState = "flash unchanged, but the drive may still be in a vendor mode ('\(m.name)'): the cleanup failed"
-                o.nextSteps.insert("power-cycle the drive (the flash was not touched), then run the command again", at: 0)
-            }
-        }
-
         var committing = false
         loop: for c in plan.commands where c.phase != .cleanup {
-            noteSignals()
-            if !inWindow && handleInterrupts, let s = FlashSignals.pending {
-                outcome = FlashOutcome(status: .recoverable, message: "interrupted (\(FlashSignals.name(s))) before the first write", driveState: "unchanged",
-                                       nextSteps: ["run the command again when ready"], commandsSent: sent, bytesSent: bytes,
-                                       failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
+            window.noteSignals()
+            if !window.isOpen, let s = stopRequested() {
+                failure = .interrupted(s, t)
                 break
             }
             if c.phase == .commit && !committing {
@@ -162,199 +94,200 @@ public struct FlashExecutor {
             }
             switch c.action {
             case .send, .challenge:
-                if !inWindow {
+                if !window.isOpen {
                     // Journaled before it is sent: from here on the drive is being changed.
                     if c.phase == .prepare { journal?("preparing: \(c.name)" + (c.action == .send ? " [\(c.cdb)]" : "")) }
-                    openWindow()
+                    window.open()
                 }
             default: break
             }
-            let status: FlashOutcome.Status = c.phase == .prepare ? .recoverable : (c.phase == .after ? .unverified : .fatal)
+            let status = FlashOutcome.Status(failureIn: c.phase)
             switch c.action {
             case let .wait(seconds):
-                if c.phase == .after { timedWait(seconds, c, note: noteSignals) } else { sleeper(seconds) }
-                continue loop
+                if c.phase == .after { timedWait(seconds, c, note: { window.noteSignals() }) } else { sleeper(seconds) }
             case .poll:
-                if let o = waitReady(c, plan, status: c.phase == .after ? waitStatus : nil, note: noteSignals) { outcome = o; break loop }
-                continue loop
+                if let o = waitReady(c, plan, status: c.phase == .after ? waitStatus : nil, note: { window.noteSignals() }) { failure = o; break loop }
             case let .challenge(ch):
-                let (count, why) = answerChallenge(ch, timeout: plan.timeout)
-                sent += count
+                let r = answerChallenge(ch, timeout: plan.timeout)
+                t.sent += r.sent
                 // Past the reset and the read, the answer was sent: the drive's protection state changed.
-                if c.phase == .prepare && changedBy == nil && count > 2 { changedBy = c }
-                if let why {
-                    outcome = fail(c, status, why, sense: nil)
-                    break loop
-                }
-                continue loop
+                if c.phase == .prepare && changedBy == nil && r.sent > 2 { changedBy = c }
+                if let why = r.failure { failure = .failed(c, status, why, t); break loop }
             case let .checkInquiry(prefix, boot, notPrefix):
-                sent += 1
+                t.sent += 1
                 if let why = checkInquiry(prefix: prefix, bootcode: boot, notPrefix: notPrefix, table: plan.bootcodes, timeout: plan.timeout) {
-                    outcome = fail(c, status, why, sense: nil)
+                    failure = .failed(c, status, why, t)
                     break loop
                 }
-                continue loop
             case .send:
-                break
+                t.sent += 1   // counted when sent, whether or not it comes back
+                var changed = false
+                let refused = sendChecked(c, timeout: plan.timeout, mayHaveChanged: &changed)
+                if c.phase == .prepare && changedBy == nil && changed { changedBy = c }
+                if let f = refused { failure = .failed(c, status, f.why, sense: f.sense, t); break loop }
+                if c.imageBytes > 0 {
+                    t.bytes += c.imageBytes
+                    progress(FlashProgress(phase: c.phase.rawValue, command: c.name, bytesDone: min(t.bytes, total), bytesTotal: total))
+                }
+                if c.gapMilliseconds > 0 { sleeper(Double(c.gapMilliseconds) / 1000) }
             }
-            do {
-                sent += 1   // counted when sent, whether or not it comes back
-                let r: CommandResult
-                do { r = try send(c, timeout: plan.timeout) } catch {
-                    if c.phase == .prepare && changedBy == nil { changedBy = c }   // no answer: it may have been executed
-                    throw error
-                }
-                // A command the drive refused was not executed; any other answer may have changed it.
-                if c.phase == .prepare && changedBy == nil && (r.isGood || c.ignoreErrors && r.status != .checkCondition) { changedBy = c }
-                if !r.isGood && !c.ignoreErrors {
-                    outcome = fail(c, status, r.sense?.description ?? r.status.name, sense: r.sense?.triple)
-                    break
-                }
-                if !c.ignoreErrors, case let .fromDevice(n) = c.data, r.data.count != n {
-                    outcome = fail(c, status, "the drive returned \(r.data.count) of \(n) bytes", sense: nil)
-                    break
-                }
-                if !c.ignoreErrors, case .toDevice = c.data, r.residue > 0 {
-                    outcome = fail(c, status, "the drive took \(c.data.length - r.residue) of \(c.data.length) bytes", sense: nil)
-                    break
-                }
-            } catch {
-                outcome = fail(c, status, "\(error)", sense: nil)
-                break
-            }
-            if c.imageBytes > 0 {
-                bytes += c.imageBytes
-                progress(FlashProgress(phase: c.phase.rawValue, command: c.name, bytesDone: min(bytes, total), bytesTotal: total))
-            }
-            if c.gapMilliseconds > 0 { sleeper(Double(c.gapMilliseconds) / 1000) }
         }
-        if var o = outcome {
-            runCleanup()   // the sequence stopped early: e.g. leave safe mode (still inside the window)
-            closeWindow()
-            noteSignals()
-            o.commandsSent = sent
-            o.cleanupNotes = cleanupNotes
-            if o.status == .recoverable, let m = changedBy {
-                changedState(m, &o)
-            } else if !cleanupNotes.isEmpty && o.status == .recoverable {
-                o.driveState += "; but the cleanup failed, so the drive may still be in a vendor mode"
-                o.nextSteps.insert("power-cycle the drive (the flash was not touched), then run the command again", at: 0)
-            }
+        if var o = failure {
+            runCleanup(plan, &t)   // the sequence stopped early: e.g. leave safe mode (still inside the window)
+            window.close()
+            window.noteSignals()
+            o.commandsSent = t.sent
+            o.cleanupNotes = t.cleanupNotes
+            if o.status == .recoverable { describeUnchanged(&o, changedBy: changedBy, plan, cleanupNotes: t.cleanupNotes) }
             o.interrupt = requested()
             journal?("failed: \(o.status.rawValue): \(o.message)")
             return o
         }
         // The post-flash waits are over: the drive is safe. An interrupt requested in the window is honoured now.
-        closeWindow()
-        noteSignals()
-        var o = verify(plan, expectRevision: expectRevision, sent: &sent, bytes: bytes, cleanupNotes: cleanupNotes)
+        window.close()
+        window.noteSignals()
+        var o = verify(plan, expectRevision: expectRevision, t)
         o.interrupt = requested()
         return o
+    }
+
+    /// Why a command of the sequence failed.
+    struct CommandFailure {
+        var why: String
+        var sense: String?
+    }
+
+    /// Sends one command of the sequence and checks the answer: nil when the drive took it. `mayHaveChanged` tells
+    /// whether the drive may have executed it: it answered, but not with a refusal, or it did not answer at all.
+    func sendChecked(_ c: PlannedCommand, timeout: Double, mayHaveChanged: inout Bool) -> CommandFailure? {
+        let r: CommandResult
+        do { r = try send(c, timeout: timeout) } catch {
+            mayHaveChanged = true
+            return CommandFailure(why: "\(error)")
+        }
+        mayHaveChanged = r.isGood || c.ignoreErrors && r.status != .checkCondition
+        guard !c.ignoreErrors else { return nil }
+        if !r.isGood { return CommandFailure(why: r.sense?.description ?? r.status.name, sense: r.sense?.triple) }
+        if case let .fromDevice(n) = c.data, r.data.count != n { return CommandFailure(why: "the drive returned \(r.data.count) of \(n) bytes") }
+        if case .toDevice = c.data, r.residue > 0 { return CommandFailure(why: "the drive took \(c.data.length - r.residue) of \(c.data.length) bytes") }
+        return nil
+    }
+
+    /// The cleanup after an early stop: every cleanup command is sent; what failed becomes a note.
+    func runCleanup(_ plan: FlashPlan, _ t: inout FlashOutcome.Tally) {
+        for c in plan.commands where c.phase == .cleanup && c.action == .send {
+            do {
+                let r = try send(c, timeout: plan.timeout)
+                t.sent += 1
+                if !r.isGood { t.cleanupNotes.append("\(c.name): \(r.sense?.description ?? r.status.name)") }
+            } catch { t.cleanupNotes.append("\(c.name): \(error)") }
+        }
+    }
+
+    /// A run that stopped before the commit, after the cleanup: the flash is unchanged, but a command that changed
+    /// the drive (a vendor mode) is undone only by an accepted cleanup.
+    func describeUnchanged(_ o: inout FlashOutcome, changedBy: PlannedCommand?, _ plan: FlashPlan, cleanupNotes: [String]) {
+        guard let m = changedBy else {
+            if !cleanupNotes.isEmpty {
+                o.driveState += "; but the cleanup failed, so the drive may still be in a vendor mode"
+                o.nextSteps.insert("power-cycle the drive (the flash was not touched), then run the command again", at: 0)
+            }
+            return
+        }
+        let undo = plan.commands.filter { $0.phase == .cleanup && $0.action == .send }.map { "'\($0.name)'" }
+        if undo.isEmpty {
+            o.driveState = "flash unchanged, but the drive may still be in a vendor mode: it took '\(m.name)' and the sequence has nothing that undoes it"
+            o.nextSteps = ["run 'odflash info DEVICE' to see what the drive reports, then the same command again"]
+        } else if cleanupNotes.isEmpty {
+            o.driveState = "flash unchanged; the drive was in a vendor mode ('\(m.name)') and the cleanup (\(undo.joined(separator: ", "))) was accepted"
+        } else {
+            o.driveState = "flash unchanged, but the drive may still be in a vendor mode ('\(m.name)'): the cleanup failed"
+            o.nextSteps.insert("power-cycle the drive (the flash was not touched), then run the command again", at: 0)
+        }
     }
 
     /// The interrupt requested, if any, once the drive is safe: the read-back (which may take minutes) is skipped or
     /// stopped; the revision is still asked.
     func stopRequested() -> Int32? { handleInterrupts ? FlashSignals.pending : nil }
 
+    /// The interrupt requested during the run, for the outcome.
+    func requested() -> FlashOutcome.Interrupt? {
+        guard let s = stopRequested() else { return nil }
+        return FlashOutcome.Interrupt(signal: FlashSignals.name(s), number: s, deferred: FlashSignals.deferredCount > 0)
+    }
+
     /// After the sequence: the drive answers INQUIRY with the new revision; the flash is read back where the family can.
-    func verify(_ plan: FlashPlan, expectRevision: String?, sent: inout Int, bytes: Int, cleanupNotes: [String]) -> FlashOutcome {
-        var revision: String?
+    func verify(_ plan: FlashPlan, expectRevision: String?, _ tally: FlashOutcome.Tally) -> FlashOutcome {
+        var t = tally
         if let r = try? transport.run(.inquiry(allocation: 96), .fromDevice(96), timeout: 20), r.data.count >= 36 {
-            revision = Bytes.ascii(r.data, 32, 4)
+            t.revision = Bytes.ascii(r.data, 32, 4)
         }
-        sent += 1
+        t.sent += 1
         journal?("done")
-        let mismatch = expectRevision.flatMap { want in revision.flatMap { got in want != got ? (want, got) : nil } }
-        func wrongRevision(_ want: String, _ got: String, sent: Int) -> FlashOutcome {
-            FlashOutcome(status: .unverified, message: "the flash completed but the drive reports revision \(got), not \(want)",
-                         driveState: "written, but not running the expected firmware",
-                         nextSteps: ["power-cycle the drive (eject, then reboot) and run 'odflash info' again"],
-                         commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: got)
+        func wrongRevision(_ t: FlashOutcome.Tally) -> FlashOutcome? {
+            guard let want = expectRevision, let got = t.revision, want != got else { return nil }
+            return .wrongRevision(want: want, got: got, t)
         }
-        let readBackAdvice = verifyDump != nil ? "run 'odflash dump DEVICE FILE' and compare it with the image" : "run 'odflash info DEVICE'; flash again if it misbehaves"
-        func stopped(_ s: Int32, _ what: String, sent: Int) -> FlashOutcome {
-            FlashOutcome(status: .unverified,
-                         message: "flashed \(bytes) bytes in \(sent) commands" + (revision.map { " and the drive reports revision \($0)" } ?? "")
-                            + "; \(what): interrupt requested (\(FlashSignals.name(s)))",
-                         driveState: "written; not read back", nextSteps: [readBackAdvice],
-                         commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-        }
+        let advice = verifyDump != nil ? "run 'odflash dump DEVICE FILE' and compare it with the image" : "run 'odflash info DEVICE'; flash again if it misbehaves"
         if let s = stopRequested(), plan.readback != nil || verifyDump != nil {
-            if let (want, got) = mismatch { return wrongRevision(want, got, sent: sent) }
-            return stopped(s, "the read-back was skipped", sent: sent)
+            return wrongRevision(t) ?? .readBackInterrupted(s, "the read-back was skipped", advice: advice, t)
         }
         // Read back and compare, where the family has a read path: the protocol's own, or the family's dump.
-        var readBack = plan.readback != nil
-        if plan.readback == nil, let d = verifyDump {
-            readBack = true
-            let placed = plan.placedImage
-            let from = max(d.from, placed.at), to = min(d.to, placed.at + placed.bytes.count)
-            do {
-                var dumper = Dumper(transport: transport)
-                dumper.interruptible = handleInterrupts
-                let r = try dumper.run(d)
-                sent += r.commandsSent
-                if from < to {
-                    let got = r.data[(from - d.from)..<(to - d.from)]
-                    let want = placed.bytes[(placed.bytes.startIndex + from - placed.at)..<(placed.bytes.startIndex + to - placed.at)]
-                    if !got.elementsEqual(want) {
-                        let first = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
-                        journal?("read-back differs")
-                        return FlashOutcome(status: .fatal, message: "the read-back differs from the image at flash address \(String(from + first, radix: 16, uppercase: true))h although every command reported success",
-                                            driveState: "UNKNOWN: the flash holds something other than the image",
-                                            nextSteps: ["do NOT power off or reboot the computer or the drive", "run the same flash again now, with the same image"],
-                                            commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-                    }
-                }
-            } catch {
-                if let s = error.interrupted {
-                    var o = stopped(s, "the read-back was stopped", sent: sent)
-                    o.cleanupNotes += error.cleanupNotes
-                    return o
-                }
-                return FlashOutcome(status: .unverified, message: "the flash completed but reading it back failed: \(error.description)",
-                                    driveState: "written; the content could not be read back", nextSteps: ["run 'odflash dump DEVICE FILE' and compare it with the image"],
-                                    commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes + error.cleanupNotes, revisionAfter: revision)
-            }
-        }
         if let rb = plan.readback {
-            // The protocol's own read: the placed image, chunk by chunk; {offset} counts from its start, {address} is
-            // where it lies in the drive's memory.
-            let placed = plan.placedImage
-            var off = 0
-            while off < placed.bytes.count {
-                if let s = stopRequested() { return stopped(s, "the read-back was stopped at \(String(placed.at + off, radix: 16, uppercase: true))h", sent: sent) }
-                let len = min(rb.chunkSize, placed.bytes.count - off)
-                let want = placed.bytes[(placed.bytes.startIndex + off)..<(placed.bytes.startIndex + off + len)]
-                guard let cdb = try? rb.cdb.cdb(["offset": off, "address": placed.at + off, "length": len]),
-                      let r = try? transport.run(cdb, .fromDevice(len), timeout: plan.timeout), r.data.count == len else {
-                    return FlashOutcome(status: .unverified, message: "the read-back at \(String(placed.at + off, radix: 16, uppercase: true))h failed",
-                                        driveState: "written; the content could not be read back", nextSteps: ["run 'odflash info DEVICE'; flash again if it misbehaves"],
-                                        commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-                }
-                sent += 1
-                if !r.data.elementsEqual(want) {
-                    let first = zip(r.data, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
-                    journal?("read-back differs")
-                    return FlashOutcome(status: .fatal, message: "the read-back differs from the image at \(String(placed.at + off + first, radix: 16, uppercase: true))h although every write reported success",
-                                        driveState: "UNKNOWN: the flash holds something other than the image",
-                                        nextSteps: ["do NOT power off or reboot the computer or the drive",
-                                                    "run the same flash again now, with the same image"],
-                                        commandsSent: sent, bytesSent: bytes, failedCommand: cdb.description, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-                }
-                off += len
-            }
+            if let o = readBack(rb, plan, &t, advice: advice) { return o }
+        } else if let d = verifyDump {
+            if let o = readBack(d, plan, &t, advice: advice) { return o }
         }
-        if let (want, got) = mismatch { return wrongRevision(want, got, sent: sent) }
-        var o = FlashOutcome(status: .success, message: "flashed \(bytes) bytes in \(sent) commands" +
-                                (readBack ? ", read back and compared" :
-                                    expectRevision != nil ? "; not read back (the family has no public read command), so only the revision confirms it"
-                                    : "; not read back (the family has no public read command) and the image names no revision: the drive accepted every command, nothing more is known"),
-                             driveState: expectRevision == nil ? "written; the image names no revision to compare with" : "running the new firmware",
-                             nextSteps: plan.nextSteps.isEmpty ? (expectRevision == nil ? ["power-cycle the drive and check 'odflash info'"] : []) : plan.nextSteps,
-                             commandsSent: sent, bytesSent: bytes, failedCommand: nil, sense: nil, cleanupNotes: cleanupNotes, revisionAfter: revision)
-        o.readBack = readBack
-        return o
+        return wrongRevision(t) ?? .success(readBack: plan.readback != nil || verifyDump != nil, expectRevision: expectRevision, nextSteps: plan.nextSteps, t)
+    }
+
+    /// Reads the flash back with the family's dump protocol: nil when it holds the placed image.
+    func readBack(_ d: DumpProtocol, _ plan: FlashPlan, _ t: inout FlashOutcome.Tally, advice: String) -> FlashOutcome? {
+        let placed = plan.placedImage
+        let from = max(d.from, placed.at), to = min(d.to, placed.at + placed.bytes.count)
+        var dumper = Dumper(transport: transport)
+        dumper.interruptible = handleInterrupts
+        let r: Dumper.Result
+        do { r = try dumper.run(d) } catch {
+            t.cleanupNotes += error.cleanupNotes
+            if let s = error.interrupted { return .readBackInterrupted(s, "the read-back was stopped", advice: advice, t) }
+            return .readBackFailed("the flash completed but reading it back failed: \(error.description)", advice: advice, t)
+        }
+        t.sent += r.commandsSent
+        guard from < to else { return nil }
+        let start = placed.bytes.startIndex - placed.at
+        return compareReadBack(r.data[(from - d.from)..<(to - d.from)], placed.bytes[(start + from)..<(start + to)], at: from, .dump, t)
+    }
+
+    /// Reads the flash back with the protocol's own read: the placed image, chunk by chunk; {offset} counts from its
+    /// start, {address} is where it lies in the drive's memory. nil when it holds the placed image.
+    func readBack(_ rb: FlashProtocol.Readback, _ plan: FlashPlan, _ t: inout FlashOutcome.Tally, advice: String) -> FlashOutcome? {
+        let placed = plan.placedImage
+        var off = 0
+        while off < placed.bytes.count {
+            let address = String(placed.at + off, radix: 16, uppercase: true)
+            if let s = stopRequested() { return .readBackInterrupted(s, "the read-back was stopped at \(address)h", advice: advice, t) }
+            let len = min(rb.chunkSize, placed.bytes.count - off)
+            let want = placed.bytes[(placed.bytes.startIndex + off)..<(placed.bytes.startIndex + off + len)]
+            guard let cdb = try? rb.cdb.cdb(["offset": off, "address": placed.at + off, "length": len]),
+                  let r = try? transport.run(cdb, .fromDevice(len), timeout: plan.timeout), r.data.count == len else {
+                return .readBackFailed("the read-back at \(address)h failed", advice: "run 'odflash info DEVICE'; flash again if it misbehaves", t)
+            }
+            t.sent += 1
+            if let o = compareReadBack(r.data, want, at: placed.at + off, .command(cdb), t) { return o }
+            off += len
+        }
+        return nil
+    }
+
+    /// The one read-back comparison: nil when `got` equals `want`, the image's bytes that lie at flash `address`;
+    /// otherwise the fatal outcome naming the first address that differs.
+    func compareReadBack(_ got: some Collection<UInt8>, _ want: ArraySlice<UInt8>, at address: Int, _ path: FlashOutcome.ReadPath,
+                         _ t: FlashOutcome.Tally) -> FlashOutcome? {
+        guard !got.elementsEqual(want) else { return nil }
+        let first = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+        journal?("read-back differs")
+        return .readBackDiffers(at: address + first, path, t)
     }
 
     /// A wait of the after phase, shown once a second; each slice sleeps to its deadline, so the whole is never shorter.
@@ -372,32 +305,39 @@ public struct FlashExecutor {
         waitStatus(FlashWait(phase: c.phase.rawValue, step: c.name, kind: .wait, seconds: whole, secondsLeft: 0, state: .over))
     }
 
-    /// Runs a challenge exchange: the commands sent, and why it failed (nil: answered, or the drive has no such
-    /// protection). Stricter than DVRFlash, which goes on after a failed answer: here nothing more is sent.
-    func answerChallenge(_ ch: FlashProtocol.Challenge, timeout: Double) -> (Int, String?) {
+    /// What a challenge exchange did: the commands sent, and why it failed (nil: answered, or the drive has no such
+    /// protection).
+    struct ChallengeResult {
+        var sent: Int
+        var failure: String?
+    }
+
+    /// Runs a challenge exchange. Stricter than DVRFlash, which goes on after a failed answer: here nothing more is sent.
+    func answerChallenge(_ ch: FlashProtocol.Challenge, timeout: Double) -> ChallengeResult {
         var sent = 0
         func cdb(_ t: CDBTemplate) -> CDB? { try? t.cdb([:]) }
-        guard let reset = cdb(ch.reset), let read = cdb(ch.read) else { return (0, "\(ch.name): a CDB template needs values") }
+        func result(_ failure: String?) -> ChallengeResult { ChallengeResult(sent: sent, failure: failure) }
+        guard let reset = cdb(ch.reset), let read = cdb(ch.read) else { return result("\(ch.name): a CDB template needs values") }
         // query re-sends a command that met a unit attention (it was not executed, which says nothing about protection).
         sent += 1
         do { try transport.query(reset, .toDevice([]), timeout: min(timeout, 20)) }
-        catch is SCSICommandError { return (sent, nil) }   // refused: the drive has no such protection, as DVRFlash reads it
-        catch { return (sent, "\(ch.name): the reset [\(reset)] got no answer: \(error)") }
+        catch is SCSICommandError { return result(nil) }   // refused: the drive has no such protection, as DVRFlash reads it
+        catch { return result("\(ch.name): the reset [\(reset)] got no answer: \(error)") }
         sent += 1
         let r1: CommandResult
         do { r1 = try transport.query(read, .fromDevice(ch.readLength), timeout: min(timeout, 20)) } catch {
-            return (sent, "\(ch.name): reading the challenge [\(read)] failed: \(error)")
+            return result("\(ch.name): reading the challenge [\(read)] failed: \(error)")
         }
-        guard r1.data.count == ch.readLength else { return (sent, "\(ch.name): the challenge is \(r1.data.count) bytes, not \(ch.readLength)") }
-        guard let answer = ch.answer(to: r1.data) else { return (sent, "\(ch.name): no generator seed produces the drive's challenge") }
-        for (t, n) in ch.responses {
-            guard let c = cdb(t) else { return (sent, "\(ch.name): a response CDB needs values") }
+        guard r1.data.count == ch.readLength else { return result("\(ch.name): the challenge is \(r1.data.count) bytes, not \(ch.readLength)") }
+        guard let answer = ch.answer(to: r1.data) else { return result("\(ch.name): no generator seed produces the drive's challenge") }
+        for response in ch.responses {
+            guard let c = cdb(response.cdb) else { return result("\(ch.name): a response CDB needs values") }
             sent += 1
-            do { try transport.query(c, .toDevice([UInt8](repeating: answer, count: n)), timeout: min(timeout, 20)) } catch {
-                return (sent, "\(ch.name): the answer [\(c)] was refused: \(error)")
+            do { try transport.query(c, .toDevice([UInt8](repeating: answer, count: response.length)), timeout: min(timeout, 20)) } catch {
+                return result("\(ch.name): the answer [\(c)] was refused: \(error)")
             }
         }
-        return (sent, nil)
+        return result(nil)
     }
 
     /// nil when the drive's INQUIRY is as required; otherwise why not.
@@ -428,14 +368,12 @@ public struct FlashExecutor {
             if let r, r.isGood || r.sense?.asc == 0x3A { ok += 1 } else { ok = 0 }
             if ok >= successes { show(0, .ready); return nil }
             // A unit attention (e.g. "microcode has been changed") is the drive answering: ask again at once.
-            if r?.sense?.key == 6 { continue }
+            if r?.isUnitAttention == true { continue }
             sleeper(interval)
             note()
         }
         show(0, .notReady)
-        return FlashOutcome(status: .unverified, message: "the drive did not become ready after the flash (\(tries) checks)",
-                            driveState: "written, but not answering as ready",
-                            nextSteps: ["wait a minute, then run 'odflash info DEVICE'", "do not power off while the drive's light blinks"],
-                            commandsSent: 0, bytesSent: plan.imageSize, failedCommand: nil, sense: nil, cleanupNotes: [], revisionAfter: nil)
+        // The run reports the commands it sent; the bytes are the plan's.
+        return .notReady(tries: tries, FlashOutcome.Tally(bytes: plan.imageSize))
     }
 }

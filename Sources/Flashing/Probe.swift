@@ -1,6 +1,21 @@
 import Firmware
 import SCSI
 
+/// What the identification reads returned: named numbers for CDBs and raw blocks for the image transform.
+public struct ProbeData: Sendable, Equatable {
+    public var variables: [String: Int] = [:]
+    public var blocks: [String: [UInt8]] = [:]
+    /// Every probe's CDB and answer, so that a dry-run copy answers exactly as the drive did.
+    public var answers: [RecordedAnswer] = []
+    /// Drive IDs read (probe name -> ID text).
+    public var driveIDs: [String: String] = [:]
+    /// Optional reads the drive refused: their CDB and sense key/ASC/ASCQ (a dry-run copy refuses them the same way),
+    /// and why, by probe name.
+    public var refusals: [RecordedRefusal] = []
+    public var skipped: [String: String] = [:]
+    public init() {}
+}
+
 /// Runs a protocol's identification reads (read-only) and checks what they return against the image.
 public enum ProbeRunner {
     public struct Failure: Error, CustomStringConvertible {
@@ -8,15 +23,20 @@ public enum ProbeRunner {
     }
 
     public static func run(_ p: FlashProtocol, on t: any SCSITransport) throws(Failure) -> ProbeData {
+        try run(p.probes, on: t)
+    }
+
+    /// The identification reads alone (a dump's, a region reset's): no protocol is built to run them.
+    public static func run(_ probes: [FlashProtocol.Probe], on t: any SCSITransport) throws(Failure) -> ProbeData {
         var out = ProbeData()
-        for pr in p.probes {
+        for pr in probes {
             let cdb: CDB
             do { cdb = try pr.cdb.cdb(["length": pr.length]) } catch { throw Failure(description: "\(pr.name): \(error)") }
             let r: CommandResult
             do { r = try t.query(cdb, .fromDevice(pr.length), timeout: 20) } catch {
                 if pr.optional, let e = error as? SCSICommandError, let sense = e.sense {
                     // The drive does not support this read: its checks are skipped, and a dry-run copy refuses it too.
-                    out.refusals.append((cdb.bytes, [sense.key, sense.asc, sense.ascq]))
+                    out.refusals.append(RecordedRefusal(cdb: cdb.bytes, sense: [sense.key, sense.asc, sense.ascq]))
                     out.skipped[pr.name] = "the drive refused \(pr.name) [\(cdb)] with \(sense)"
                     continue
                 }
@@ -25,7 +45,7 @@ public enum ProbeRunner {
             guard r.data.count == pr.length else {
                 throw Failure(description: "\(pr.name) [\(cdb)] returned \(r.data.count) bytes, not \(pr.length)")
             }
-            out.answers.append((cdb.bytes, r.data))
+            out.answers.append(RecordedAnswer(cdb: cdb.bytes, data: r.data))
             for c in pr.captures {
                 guard c.offset >= 0, c.length >= 1, c.length <= 4, c.offset + c.length <= r.data.count else {
                     throw Failure(description: "\(pr.name): capture \(c.variable) outside the \(r.data.count)-byte answer")

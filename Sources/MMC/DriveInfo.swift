@@ -166,26 +166,22 @@ public struct DriveIdentifier {
             capabilities: caps, rpc: rpc, medium: medium, notes: notes)
     }
 
-    /// TEST UNIT READY, once more after a unit attention: present, absent (tray open/closed), becoming ready.
+    /// TEST UNIT READY, again after unit attentions (at most twice): present, absent (tray open/closed), becoming ready.
     public func mediumState() throws -> MediumState {
-        for _ in 0..<3 {
-            let r: CommandResult
-            do { r = try transport.execute(.testUnitReady(), .none, timeout: timeout) }
-            catch let e as TransportError {
-                if case .hostError = e { return .unknown }
-                throw e
-            }
-            if r.isGood { return .present }
-            guard let s = r.sense else { return .unknown }
-            switch (s.key, s.asc, s.ascq) {
-            case (6, _, _): continue
-            case (2, 0x3A, 0x01): return .trayClosed
-            case (2, 0x3A, 0x02): return .trayOpen
-            case (2, 0x3A, _): return .absent
-            case (2, 0x04, _): return .becomingReady
-            default: return .unknown
-            }
+        let r: CommandResult
+        do { r = try transport.execute(.testUnitReady(), .none, timeout: timeout, unitAttentionResends: 2) }
+        catch let e as TransportError {
+            if case .hostError = e { return .unknown }
+            throw e
         }
-        return .unknown
+        if r.isGood { return .present }
+        guard let s = r.sense else { return .unknown }
+        switch (s.key, s.asc, s.ascq) {
+        case (2, 0x3A, 0x01): return .trayClosed
+        case (2, 0x3A, 0x02): return .trayOpen
+        case (2, 0x3A, _): return .absent
+        case (2, 0x04, _): return .becomingReady
+        default: return .unknown
+        }
     }
 }

@@ -92,9 +92,7 @@ public struct RegionService {
         }
         var probe = ProbeData()
         if global {
-            var p = FlashProtocol(name: "region", provenance: resets.provenance, commit: [])
-            p.probes = resets.probes
-            do { probe = try ProbeRunner.run(p, on: t) } catch { throw OperationError("identification read: \(error.description)", kind: .device) }
+            do { probe = try ProbeRunner.run(resets.probes, on: t) } catch { throw OperationError("identification read: \(error.description)", kind: .device) }
             for pr in resets.probes {
                 guard let d = pr.driveID, let id = probe.driveIDs[pr.name] else { continue }
                 guard db.idTables[d.table]?.find(id) != nil else {

@@ -147,15 +147,32 @@ public protocol SCSITransport: AnyObject {
     func close()
 }
 
+extension CommandResult {
+    /// CHECK CONDITION with sense key 6: the drive reports a reset, a media change or new microcode, and did not
+    /// execute the command.
+    public var isUnitAttention: Bool { status == .checkCondition && sense?.key == 6 }
+}
+
 extension SCSITransport {
-    /// A read-only command, sent again after unit attentions (a drive reports one after a reset or a media change),
-    /// at most `retries` times. Never for commands that change the drive.
-    public func query(_ cdb: CDB, _ transfer: DataTransfer = .none, timeout: Double = 30, retries: Int = 3) throws -> CommandResult {
-        var attempt = 0
-        while true {
-            do { return try run(cdb, transfer, timeout: timeout) }
-            catch let e as SCSICommandError where e.sense?.key == 6 && attempt < retries { attempt += 1 }
+    /// The one unit-attention resend policy: a command that met a unit attention was not executed, so it is sent again,
+    /// at most `resends` times; the last answer is returned, whatever it is.
+    public func execute(_ cdb: CDB, _ transfer: DataTransfer, timeout: Double, unitAttentionResends resends: Int) throws -> CommandResult {
+        var r = try execute(cdb, transfer, timeout: timeout)
+        var n = 0
+        while r.isUnitAttention && n < resends {
+            r = try execute(cdb, transfer, timeout: timeout)
+            n += 1
         }
+        return r
+    }
+
+    /// A read-only command, sent again after unit attentions (a drive reports one after a reset or a media change),
+    /// at most `retries` times, and required to succeed. Never for commands that change the drive: those are sent
+    /// once more at most (`execute(_:_:timeout:unitAttentionResends: 1)`).
+    public func query(_ cdb: CDB, _ transfer: DataTransfer = .none, timeout: Double = 30, retries: Int = 3) throws -> CommandResult {
+        let r = try execute(cdb, transfer, timeout: timeout, unitAttentionResends: retries)
+        guard r.isGood else { throw SCSICommandError(cdb: cdb, result: r) }
+        return r
     }
 
     /// Executes and requires GOOD status; otherwise throws SCSICommandError.

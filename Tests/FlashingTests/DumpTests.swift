@@ -130,7 +130,7 @@ import Testing
         let check = ProbeRunner.checks(proto, probe: probe, image: img, report: rep, idTables: db.idTables).first { $0.name == "drive ID (from drive RAM)" }
         #expect(check?.passed == false && check?.hard == true && check?.detail.contains("flash class 2MOpti4") == true, "\(String(describing: check))")
         let dump = db.family("nec-optiarc")!.dump!
-        #expect(ProbeRunner.driveIDProblems(dump.probes, probe: try ProbeRunner.run(FlashProtocol.probing(dump.probes), on: d), idTables: db.idTables).isEmpty)
+        #expect(ProbeRunner.driveIDProblems(dump.probes, probe: try ProbeRunner.run(dump.probes, on: d), idTables: db.idTables).isEmpty)
         #expect(db.idTables["nec-drive-ids"]?.find("G245")?.flashClass == "2MOpti3")
         // Selection by the ID read: this class-4 drive gets the class-4 variant; the iHAS324 Y (G245) class 3.
         let variants = db.family("nec-optiarc")!.flashVariants
