@@ -166,8 +166,8 @@ public struct Dumper {
                 do { cdb = try d.read.cdb(values(probe, ["address": a, "length": n])) } catch { throw Failure(description: "read: \(error)") }
                 sent += 1
                 let r: CommandResult
-                do { r = try transport.query(cdb, .fromDevice(alloc), timeout: d.timeout) } catch { throw Failure(description: "read at \(String(a, radix: 16, uppercase: true))h [\(cdb)] failed: \(error)") }
-                guard r.data.count >= n else { throw Failure(description: "read at \(String(a, radix: 16, uppercase: true))h returned \(r.data.count) of \(n) bytes") }
+                do { r = try transport.query(cdb, .fromDevice(alloc), timeout: d.timeout) } catch { throw Failure(description: "read at \(Hex.offset(a)) [\(cdb)] failed: \(error)") }
+                guard r.data.count >= n else { throw Failure(description: "read at \(Hex.offset(a)) returned \(r.data.count) of \(n) bytes") }
                 data += r.data.prefix(n)
                 a += n
                 progress(a - d.from, d.to - d.from)

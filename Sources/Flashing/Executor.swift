@@ -265,13 +265,13 @@ public struct FlashExecutor {
         let placed = plan.placedImage
         var off = 0
         while off < placed.bytes.count {
-            let address = String(placed.at + off, radix: 16, uppercase: true)
-            if let s = stopRequested() { return .readBackInterrupted(s, "the read-back was stopped at \(address)h", advice: advice, t) }
+            let address = Hex.offset(placed.at + off)
+            if let s = stopRequested() { return .readBackInterrupted(s, "the read-back was stopped at \(address)", advice: advice, t) }
             let len = min(rb.chunkSize, placed.bytes.count - off)
             let want = placed.bytes[(placed.bytes.startIndex + off)..<(placed.bytes.startIndex + off + len)]
             guard let cdb = try? rb.cdb.cdb(["offset": off, "address": placed.at + off, "length": len]),
                   let r = try? transport.run(cdb, .fromDevice(len), timeout: plan.timeout), r.data.count == len else {
-                return .readBackFailed("the read-back at \(address)h failed", advice: "run 'odflash info DEVICE'; flash again if it misbehaves", t)
+                return .readBackFailed("the read-back at \(address) failed", advice: "run 'odflash info DEVICE'; flash again if it misbehaves", t)
             }
             t.sent += 1
             if let o = compareReadBack(r.data, want, at: placed.at + off, .command(cdb), t) { return o }

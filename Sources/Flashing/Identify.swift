@@ -67,11 +67,11 @@ public struct IdentifyProbe: Equatable, Sendable {
         if let f = feature {
             guard (12...267).contains(data.count) else { return "a feature reply of \(data.count) bytes (12-267 expected)" }
             let code = Int(data[8]) << 8 | Int(data[9])
-            guard code == f else { return "no feature \(hex4(f))h (the reply holds \(hex4(code))h)" }
+            guard code == f else { return "no feature \(Hex.offset(f, digits: 4)) (the reply holds \(Hex.offset(code, digits: 4)))" }
             let declared = (Int(data[0]) << 24 | Int(data[1]) << 16 | Int(data[2]) << 8 | Int(data[3])) + 4
             let needed = 12 + Int(data[11])
-            guard declared == needed else { return "feature \(hex4(f))h incomplete: the header declares \(declared) bytes, the descriptor \(needed)" }
-            guard data.count >= needed else { return "feature \(hex4(f))h incomplete: \(data.count) of \(needed) bytes" }
+            guard declared == needed else { return "feature \(Hex.offset(f, digits: 4)) incomplete: the header declares \(declared) bytes, the descriptor \(needed)" }
+            guard data.count >= needed else { return "feature \(Hex.offset(f, digits: 4)) incomplete: \(data.count) of \(needed) bytes" }
         }
         if let c = contains, !contains(Array(c.utf8), in: data) { return "no '\(c)' in the answer ('\(IdentifyProbe.printable(data))')" }
         if let d = driveID {
@@ -91,7 +91,6 @@ public struct IdentifyProbe: Equatable, Sendable {
         return false
     }
 
-    func hex4(_ v: Int) -> String { let s = String(v, radix: 16, uppercase: true); return String(repeating: "0", count: max(0, 4 - s.count)) + s }
 
     static func printable(_ b: [UInt8]) -> String {
         String(decoding: b.map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)

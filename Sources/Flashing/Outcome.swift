@@ -112,10 +112,10 @@ extension FlashOutcome {
 
     /// The flash read back differs from the image at `address` although the drive accepted every command.
     static func readBackDiffers(at address: Int, _ path: ReadPath, _ t: Tally) -> FlashOutcome {
-        let hex = String(address, radix: 16, uppercase: true)
+        let hex = Hex.offset(address)
         let (location, what, failed): (String, String, String?) = switch path {
-        case .dump: ("flash address \(hex)h", "command", nil)
-        case let .command(cdb): ("\(hex)h", "write", cdb.description)
+        case .dump: ("flash address \(hex)", "command", nil)
+        case let .command(cdb): (hex, "write", cdb.description)
         }
         return FlashOutcome(.fatal, "the read-back differs from the image at \(location) although every \(what) reported success",
                             driveState: "UNKNOWN: the flash holds something other than the image", nextSteps: [keepPowered, flashAgain], t,

@@ -265,7 +265,7 @@ public struct FlashPlan: Sendable {
                     n += 1
                 }
                 let address = block - c.start + c.bias
-                emit("\(bl.afterName) \(String(address, radix: 16, uppercase: true))h", cdb: try cdb(bl.afterEach, ["address": address]))
+                emit("\(bl.afterName) \(Hex.offset(address))", cdb: try cdb(bl.afterEach, ["address": address]))
                 block = blockEnd
             }
         }
@@ -279,7 +279,7 @@ public struct FlashPlan: Sendable {
                 // 56-bit mask in CDB bytes 2-8.
                 var values = ["address": a]
                 if a >= 0 && a < 63 { values["bit"] = 1 << a }
-                emit("\(name) \(a < 0x100 ? String(a) : String(a, radix: 16, uppercase: true) + "h")", cdb: try cdb(t, values))
+                emit("\(name) \(a < 0x100 ? String(a) : Hex.offset(a))", cdb: try cdb(t, values))
                 a += step
             }
         }

@@ -142,7 +142,7 @@ public enum ProbeRunner {
         } else if boundary < 31 {
             let align = 1 << boundary
             if let bad = offsets.first(where: { $0 % align != 0 }) {
-                problems.append("segment offset \(String(bad, radix: 16, uppercase: true))h is not a multiple of the drive's \(align)-byte boundary")
+                problems.append("segment offset \(Hex.offset(bad)) is not a multiple of the drive's \(align)-byte boundary")
             }
         }
         let detail = "capacity \(capacity == 0 ? "not reported" : "\(capacity) bytes"), boundary \(boundary == 0xFF ? "offset 0 only" : "2^\(boundary)")"

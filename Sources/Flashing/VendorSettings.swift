@@ -59,7 +59,7 @@ public struct BooktypeCommands: Equatable, Sendable {
         ("dvd+rw-dl", 0xD1), ("dvd+r-dl", 0xE1),
     ]
     public static func bookTypeName(_ code: Int) -> String {
-        bookTypes.first { $0.code == code }.map { $0.name.uppercased() } ?? "unknown (\(Bytes.hex2(UInt8(truncatingIfNeeded: code)))h)"
+        bookTypes.first { $0.code == code }.map { $0.name.uppercased() } ?? "unknown (\(Hex.offset(UInt8(truncatingIfNeeded: code), digits: 2)))"
     }
 }
 

@@ -64,9 +64,6 @@ public enum Bytes {
         return (even, odd)
     }
 
-    // Sources/Flashing still spells Hex.byte this way (it is being refactored separately). A forwarder only.
-    public static func hex2(_ v: UInt8) -> String { Hex.byte(v) }
-
     /// Parses hex bytes written with or without separators ("70 00 03", "700003", "0x70,0x00").
     public static func parseHex(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []

@@ -1,5 +1,5 @@
 // How odflash writes numbers and bytes in hex: upper-case digits, offsets and values with an `h` suffix ("1B0000h"),
-// bytes as two-digit pairs ("0A 0B"). Every module formats hex through these (Sources/Flashing is still moving over).
+// bytes as two-digit pairs ("0A 0B"). Every module formats hex through these.
 
 public enum Hex {
     static let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
