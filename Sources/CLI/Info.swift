@@ -22,41 +22,13 @@ struct Info: ODCommand {
     @Flag(help: "When no model entry names the drive: send the families' read-only identification reads (firmware-db identify), one family at a time in the database's order, and show which family answered.")
     var probe = false
 
-    struct Emulation: Encodable {
-        let profile: String
-        let synthetic: Bool
-        let provenance: String
-    }
-
-    struct Report: Encodable {
-        let drive: DriveInfo
-        let firmwareDB: DBMatch
-        let emulated: Emulation?
-        /// With --probe, for a drive no model entry names: what the identification reads found.
-        let probe: IdentifyOutcome?
-        /// For a drive of a family with a strategy-version read (by model or by probe).
-        let strategyVersions: StrategyVersionRead.Result?
-        /// What odflash can do with the drive (its family's operations), before the user tries them.
-        let operations: [DriveOperation]
-    }
+    typealias Report = DriveReport
 
     func run(_ ctx: Context) throws {
-        let db = try ctx.database()
-        let t = try ctx.open(device)
-        defer { t.close() }
-        let info: DriveInfo
-        do { info = try DriveIdentifier(t).identify() }
-        catch let e as IdentifyError { throw CLIError(e.description, kind: .device) }
-        catch let e as TransportError { throw CLIError(e.description, kind: .device) }
-        let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
-        let emu = ctx.emulatedProfile(of: t).map { Emulation(profile: $0.name, synthetic: $0.synthetic ?? false, provenance: $0.provenance) }
-        // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).
-        var outcome: IdentifyOutcome?
-        if probe && match.model == nil && info.inquiry.isMMC {
-            outcome = Identifier.run(db.identificationOrder, on: t, vendor: info.inquiry.vendor, idTables: db.idTables)
-        }
-        let family = match.model != nil ? match.family : outcome?.family
-        let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
+        let dev = try ctx.openDevice(device)
+        defer { dev.transport.close() }
+        let r = try DriveReport.gather(dev, db: try ctx.database(), probe: probe)
+        let (info, match, outcome, emu, strategy, ops) = (r.drive, r.firmwareDB, r.probe, r.emulated, r.strategyVersions, r.operations)
         var text = Info.text(info, match, probed: outcome)
         if let e = emu {
             text += "Emulated drive:   profile '\(e.profile)'\(e.synthetic ? " [SYNTHETIC]" : ""): \(e.provenance)\n"
@@ -66,13 +38,12 @@ struct Info: ODCommand {
         }
         if let o = outcome { text += ProbeText.info(o) }
         if let s = strategy { text += ProbeText.strategy(s) }
-        let ops = family.flatMap { db.family($0) }.map(DriveOperation.list) ?? []
         if !ops.isEmpty {
             text += "Operations:\n" + TextTable.render(["  OPERATION", "STATUS", "DETAIL"], ops.map {
-                ["  " + $0.name, $0.available ? ($0.status == "ok" ? "yes" : "yes (\($0.status ?? "?"))") : "no", $0.detail]
+                ["  " + $0.name, $0.available ? ($0.status == .ok ? "yes" : "yes (\($0.status?.rawValue ?? "?"))") : "no", $0.detail]
             })
         }
-        ctx.emit(Report(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops), text: text)
+        ctx.emit(r, text: text)
     }
 
     static func text(_ i: DriveInfo, _ m: DBMatch, probed: IdentifyOutcome? = nil) -> String {

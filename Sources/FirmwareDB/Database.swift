@@ -283,12 +283,12 @@ public struct FirmwareDatabase: Sendable {
         let id = checkID(e.string("id", issues: &issues), e, &issues)
         let name = e.string("name", issues: &issues)
         let prov = provenance(e, &issues)
-        var status: [Operation: TestStatus] = [:]
+        var status: [FamilyOperation: TestStatus] = [:]
         if let s = e.fields?["status"] {
             if let m = s.mapping {
                 for (k, v) in m {
-                    guard let ks = k.string, let op = Operation(rawValue: ks) else {
-                        issues.append(DBIssue(file: e.file, line: k.mark?.line, message: "\(e.what): unknown operation '\(k.string ?? "?")' in status (known: \(Operation.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                    guard let ks = k.string, let op = FamilyOperation(rawValue: ks) else {
+                        issues.append(DBIssue(file: e.file, line: k.mark?.line, message: "\(e.what): unknown operation '\(k.string ?? "?")' in status (known: \(FamilyOperation.allCases.map(\.rawValue).joined(separator: ", ")))"))
                         continue
                     }
                     guard let vs = v.string, let st = TestStatus(rawValue: vs) else {

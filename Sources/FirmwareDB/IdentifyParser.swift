@@ -1,12 +1,6 @@
 import Flashing
 import SCSI
 
-/// A vendor command a family marks read-only (`read_only_commands`): every CDB that starts with `prefix` is a read.
-public struct ReadOnlyCommand: Sendable, Equatable {
-    public var name: String
-    public var prefix: [UInt8]
-    public var provenance: String
-}
 
 /// Parses a family's `read_only_commands`, `identify` and `strategy_versions`, and checks that every read they send
 /// is one: a standard data-in read, or a vendor command the family marks read-only with provenance.

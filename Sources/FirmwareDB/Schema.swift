@@ -6,41 +6,7 @@ import Yams
 // TestStatus (how far an operation has been tested on real hardware, flashrom's convention) lives in Flashing, where
 // preflight decides on it; firmware-db only parses it.
 
-/// The operations a status is kept for.
-public enum Operation: String, Codable, Sendable, CaseIterable {
-    case identify, dump, flash, region, booktype
-}
-
-public struct Family: Sendable, Equatable {
-    public var file: String = ""
-    public var id: String
-    public var name: String
-    public var provenance: String
-    /// True when no public fact backs the entry (the CLI says so).
-    public var synthetic: Bool
-    public var protocolName: String?
-    public var status: [Operation: TestStatus]
-    public var notes: String?
-    public var layouts: [ImageLayout] = []
-    /// The flash protocol, when a public source describes it (the first of `flashVariants`).
-    public var flash: FlashProtocol? { flashVariants.first }
-    /// Every flash protocol of the family; where the drive's class decides (NEC), each names its classes.
-    public var flashVariants: [FlashProtocol] = []
-    /// How to read the firmware out, when a public source describes it (the first of `dumpVariants`).
-    public var dump: DumpProtocol? { dumpVariants.first }
-    /// Every read-out sequence of the family; where the drive's class decides (NEC), each names its classes and layout.
-    public var dumpVariants: [DumpProtocol] = []
-    /// Vendor book-type commands, when public.
-    public var booktype: BooktypeCommands?
-    /// Vendor region resets, when public.
-    public var region: RegionResets?
-    /// Vendor commands the family marks read-only, with provenance (identification reads may use them).
-    public var readOnlyCommands: [ReadOnlyCommand] = []
-    /// Read-only identification reads for drives no model entry names (`scan --probe`, `info --probe`).
-    public var identify: IdentifyRule?
-    /// The read of per-media write-strategy versions (`info`), when public.
-    public var strategyVersions: StrategyVersionRead?
-}
+// Family and FamilyOperation are Flashing's model types (Sources/Flashing/Family.swift); firmware-db fills them.
 
 public struct Model: Sendable, Equatable {
     public var id: String

@@ -247,6 +247,9 @@ public struct FlashExecutor {
         let from = max(d.from, placed.at), to = min(d.to, placed.at + placed.bytes.count)
         var dumper = Dumper(transport: transport)
         dumper.interruptible = handleInterrupts
+        // Live status for the read-back too (minutes on a real drive): phase "verify".
+        let report = progress
+        dumper.progress = { done, total in report(FlashProgress(phase: "verify", command: "read-back", bytesDone: done, bytesTotal: total)) }
         let r: Dumper.Result
         do { r = try dumper.run(d) } catch {
             t.cleanupNotes += error.cleanupNotes
@@ -276,6 +279,7 @@ public struct FlashExecutor {
             t.sent += 1
             if let o = compareReadBack(r.data, want, at: placed.at + off, .command(cdb), t) { return o }
             off += len
+            progress(FlashProgress(phase: "verify", command: "read-back", bytesDone: off, bytesTotal: placed.bytes.count))
         }
         return nil
     }

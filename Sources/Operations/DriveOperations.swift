@@ -1,4 +1,5 @@
 import FirmwareDB
+import Flashing
 
 /// What odflash can do with a drive of a family, before the user tries it: flash, dump (and so back up, restore and
 /// read back), book type, region resets; each with firmware-db's tested status.
@@ -6,11 +7,11 @@ public struct DriveOperation: Encodable, Sendable {
     public let name: String
     public let available: Bool
     /// firmware-db's status for the operation ("ok", "not-tested", "bad", "n/a").
-    public let status: String?
+    public let status: TestStatus?
     public let detail: String
 
     public static func list(_ f: Family) -> [DriveOperation] {
-        func st(_ o: Operation) -> String? { f.status[o]?.rawValue }
+        func st(_ o: FamilyOperation) -> TestStatus? { f.status[o] }
         let flash = f.flashVariants.map(\.name)
         let dump = !f.dumpVariants.isEmpty
         var out: [DriveOperation] = [

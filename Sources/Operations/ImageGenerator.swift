@@ -1,5 +1,6 @@
 import Firmware
 import FirmwareDB
+import Flashing
 import Foundation
 import SCSI
 

@@ -75,14 +75,16 @@ func quiet(_ t: any SCSITransport) -> FlashExecutor {
         let d = try emu("synthetic-writer")
         let img = try image("synthetic-test", revision: "1.01")
         let plan = try FlashPlan.build(db.family("synthetic-test")!.flash!, image: img)
-        var progress: [Double] = []
+        var progress: [String: [Double]] = [:]
         var ex = quiet(d)
-        ex.progress = { progress.append($0.percent) }
+        ex.progress = { progress[$0.phase, default: []].append($0.percent) }
         let o = ex.run(plan, expectRevision: "1.01")
         #expect(o.status == .success, "\(o.message)")
         #expect(d.memory?.flash == img)
         #expect(o.revisionAfter == "1.01")
-        #expect(progress == progress.sorted() && progress.last == 100)
+        // Each phase's progress (the write, then the read-back) never goes backwards and ends at 100%.
+        #expect(progress.keys.sorted() == ["commit", "verify"], "\(progress.keys)")
+        for (phase, p) in progress { #expect(p == p.sorted() && p.last == 100, "\(phase)") }
     }
 
     @Test func plextorEndToEnd() throws {

@@ -1,0 +1,45 @@
+import Emulator
+import FirmwareDB
+import Flashing
+import MMC
+import SCSI
+import Transports
+
+/// Everything `info` says about a drive: what it answers (read-only MMC commands), how firmware-db names it, what
+/// the read-only identification reads found (with `probe`, for a drive no model entry names), the family's
+/// strategy versions, and what odflash can do with it.
+public struct DriveReport: Encodable, Sendable {
+    public struct Emulation: Encodable, Sendable {
+        public let profile: String
+        public let synthetic: Bool
+        public let provenance: String
+    }
+    public let drive: DriveInfo
+    public let firmwareDB: DBMatch
+    public let emulated: Emulation?
+    /// With --probe, for a drive no model entry names: what the identification reads found.
+    public let probe: IdentifyOutcome?
+    /// For a drive of a family with a strategy-version read (by model or by probe).
+    public let strategyVersions: StrategyVersionRead.Result?
+    /// What odflash can do with the drive (its family's operations), before the user tries them.
+    public let operations: [DriveOperation]
+
+    public static func gather(_ dev: OpenedDevice, db: FirmwareDatabase, probe: Bool) throws -> DriveReport {
+        let t = dev.transport
+        let info: DriveInfo
+        do { info = try DriveIdentifier(t).identify() }
+        catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
+        catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
+        let emu = dev.emulated.map { Emulation(profile: $0.profile.name, synthetic: $0.profile.synthetic ?? false, provenance: $0.profile.provenance) }
+        // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).
+        var outcome: IdentifyOutcome?
+        if probe && match.model == nil && info.inquiry.isMMC {
+            outcome = Identifier.run(db.identificationOrder, on: t, vendor: info.inquiry.vendor, idTables: db.idTables)
+        }
+        let family = match.model != nil ? match.family : outcome?.family
+        let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
+        let ops = family.flatMap { db.family($0) }.map(DriveOperation.list) ?? []
+        return DriveReport(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops)
+    }
+}
