@@ -294,7 +294,7 @@ extension FWCommand {
             let (db, insp) = try ctx.inspector()
             let result: (image: [UInt8], report: PatchReport)
             do { result = try Patcher(inspector: insp).apply(ops, to: loaded.bytes, repairBadChecksums: repairChecksums) }
-            catch { throw CLIError(error.description, kind: .refused) }
+            catch { throw CLIError(error.description, kind: error.isBadRequest ? .usage : .refused) }
             if !dryRun, let o = output {
                 try AtomicFile.write(Data(result.image), to: o, overwrite: forceOverwrite)
             }

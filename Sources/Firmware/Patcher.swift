@@ -78,6 +78,15 @@ public enum PatchError: Error, Equatable, CustomStringConvertible {
     case noChange
     /// The input itself is wrong (size, drive ID, bank marker): patching would hide it.
     case invalidInput(String)
+
+    /// A request that cannot mean anything for this image (a code it does not list, a speed its table cannot encode,
+    /// a name too long): bad arguments, not a safety refusal.
+    public var isBadRequest: Bool {
+        switch self {
+        case .usage, .unknownCode, .ambiguousCode, .notEncodable, .tooLong, .duplicate, .differentTables, .noChange: return true
+        default: return false
+        }
+    }
     /// The input's stored checksums do not match its contents: repairing them would launder a corrupt image.
     case badChecksumsInInput(String)
 

@@ -132,8 +132,8 @@ func tempDir() -> String {
         expectOneLineError(odflash("fw", "patch", input, "-o", d + "/exists.bin", "--region-free"), status: 4, containing: "refusing to overwrite")
         expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin"), status: 2, containing: "no operation given")
         expectOneLineError(odflash("fw", "patch", input, "--region-free"), status: 2, containing: "give -o OUTPUT")
-        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "MCC-004=5x"), status: 4, containing: "cannot be encoded")
-        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "NOPE-1=4x"), status: 4, containing: "no media code 'NOPE-1'")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "MCC-004=5x"), status: 2, containing: "cannot be encoded")
+        expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "NOPE-1=4x"), status: 2, containing: "no media code 'NOPE-1'")
         expectOneLineError(odflash("fw", "patch", input, "-o", d + "/o.bin", "--speed", "garbage"), status: 2, containing: "--speed takes")
         #expect(!FileManager.default.fileExists(atPath: d + "/o.bin"))
         // A real family: no guessed patch.
