@@ -88,15 +88,6 @@ public final class Context {
         try opener.open(name, exclusive: exclusive)
     }
 
-    public func open(_ name: String, exclusive: Bool = false) throws -> any SCSITransport {
-        try openDevice(name, exclusive: exclusive).transport
-    }
-
-    /// The emulated drive behind a device, looking through the wrappers.
-    func emulatedDrive(of t: any SCSITransport) -> EmulatedDrive? { EmulatedDrive.behind(t) }
-
-    func emulatedProfile(of t: any SCSITransport) -> DriveProfile? { emulatedDrive(of: t)?.profile }
-
     /// Writes the result: JSON when --json, else the text.
     func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
         console.out(json ? JSON.encode(value) : text())

@@ -81,9 +81,9 @@ extension MediaCommand {
         func run(_ ctx: Context) throws {
             if (firmware != nil || member != nil) && !check { throw CLIError("--firmware goes with --check", kind: .usage) }
             let media = MediaCheck(db: try ctx.database())
-            let t = try ctx.open(device)
-            defer { t.close() }
-            let (drive, disc) = try MediaCheck.identify(t, device: device)
+            let dev = try ctx.openDevice(device)
+            defer { dev.transport.close() }
+            let (drive, disc) = try MediaCheck.identify(dev.transport, device: device)
             var chk: MediaCheck.Result?
             if check {
                 let code = try MediaCheck.code(of: disc, device: device)
