@@ -41,9 +41,16 @@ public final class Context {
     }
 
     /// Writes the transcript (atomically), whether the command succeeded or not.
+    /// The files the command reads (images): no output of the command may be one of them.
+    var inputs: [String] = []
+
     func finish() {
         let recorders = opener.takeRecorders()
         guard let path = transcriptPath, !recorders.isEmpty else { return }
+        if FileIdentity.wouldOverwrite(path, anyOf: inputs) {
+            finishError = CLIError("--transcript \(path) is an input of this command: odflash never writes onto its input", kind: .outputInvalid)
+            return
+        }
         let jsonl = path.hasSuffix(".jsonl")
         let body = recorders.map { jsonl ? $0.jsonLines : $0.text }.joined()
         do { try AtomicFile.write(Data(body.utf8), to: path) }
@@ -139,6 +146,12 @@ final class DBPrefetch: @unchecked Sendable {
             p.done.signal()
         }
         return p
+    }
+
+    /// Waits until the background read has finished (whether or not its result is used): no thread outlives the command.
+    func join() {
+        done.wait()
+        done.signal()
     }
 
     /// Waits for the read to finish.

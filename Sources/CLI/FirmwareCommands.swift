@@ -21,6 +21,7 @@ extension Context {
     }
 
     func loadImage(_ path: String, member: String?) throws -> LoadedImage {
+        inputs.append(path)
         let loaded: LoadedImage
         do { loaded = try ImageFile.load(path, member: member) }
         catch { throw CLIError(error.description, kind: .input) }
@@ -196,6 +197,7 @@ extension FWCommand {
         }
 
         func run(_ ctx: Context) throws {
+            guard maxRanges >= 0 else { throw CLIError("--max-ranges must be 0 or more", kind: .usage) }
             let (_, insp) = try ctx.inspector()
             let la = try ctx.loadImage(a, member: nil), lb = try ctx.loadImage(b, member: nil)
             let ra = insp.inspect(la), rb = insp.inspect(lb)
@@ -285,7 +287,9 @@ extension FWCommand {
             if let o = output {
                 let inReal = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
                 let outReal = URL(fileURLWithPath: o).resolvingSymlinksInPath().path
-                if inReal == outReal { throw CLIError("the output is the input: odflash never modifies its input", kind: .usage) }
+                if inReal == outReal || FileIdentity.wouldOverwrite(o, anyOf: [input]) {
+                    throw CLIError("the output is the input: odflash never modifies its input", kind: .usage)
+                }
                 if !dryRun && !forceOverwrite && FileManager.default.fileExists(atPath: o) {
                     throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: .outputExists)
                 }

@@ -63,6 +63,8 @@ public enum Runner {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, lines: streams, console: console)
         }
         let prefetch = DBPrefetch.start(arguments)
+        // Every background task ends before the process does (an error path must not exit under a running thread).
+        defer { prefetch?.join() }
         let command: ParsableCommand
         do {
             command = try Odflash.parseAsRoot(arguments)

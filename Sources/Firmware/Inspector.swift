@@ -165,6 +165,9 @@ public final class BackgroundDigest: @unchecked Sendable {
         if !waited { done.wait(); waited = true }
         return result
     }
+
+    /// The hashing thread never outlives its result: an error path that drops the digest waits for it.
+    deinit { if !waited { done.wait() } }
 }
 
 public struct Inspector: Sendable {

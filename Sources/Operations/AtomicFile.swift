@@ -11,6 +11,11 @@ public enum AtomicFile {
         if lstat(path, &st) == 0 {
             if st.st_mode & S_IFMT == S_IFLNK { throw OperationError("\(path) is a symbolic link; odflash does not write through links", kind: .outputInvalid) }
             if st.st_mode & S_IFMT == S_IFDIR { throw OperationError("\(path) is a directory", kind: .outputInvalid) }
+            let type = st.st_mode & S_IFMT
+            if type == S_IFCHR || type == S_IFBLK || type == S_IFIFO || type == S_IFSOCK {
+                // Never replaced by a regular file, not even with --force-overwrite: a device node or a FIFO is not an output.
+                throw OperationError("\(path) is a device node, FIFO or socket, not a file odflash writes", kind: .outputInvalid)
+            }
             if !overwrite { throw OperationError("\(path) exists; refusing to overwrite it", kind: .outputExists) }
         }
         let dir = (path as NSString).deletingLastPathComponent
@@ -58,5 +63,24 @@ public enum AtomicFile {
                 throw OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output)
             }
         }
+    }
+}
+
+/// A file's identity (device and inode, following links): the same file under two names, through a symlinked folder,
+/// a hard link or a bind mount, is one identity.
+public struct FileIdentity: Equatable, Sendable {
+    public let device: UInt64
+    public let inode: UInt64
+
+    public init?(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev); inode = UInt64(st.st_ino)
+    }
+
+    /// Whether writing `output` would write onto one of `inputs`.
+    public static func wouldOverwrite(_ output: String, anyOf inputs: [String]) -> Bool {
+        guard let o = FileIdentity(output) else { return false }
+        return inputs.contains { FileIdentity($0) == o }
     }
 }

@@ -190,7 +190,8 @@ public final class FlashSession {
         // The journal: the flash does not start unless its first entry can be written.
         let journal = options.journalPath.map { FlashJournal(path: $0) } ?? (device.kind.isEmulated ? nil : FlashJournal(path: FlashJournal.defaultPath()))
         if let j = journal {
-            let why = j.writeProblem()
+            let why = FileIdentity.wouldOverwrite(j.path, anyOf: [image.path]) ? "the journal \(j.path) is the image being flashed: pass another --journal FILE"
+                : j.writeProblem()
             checks.append(PreflightCheck(.journal, name: "journal", passed: why == nil, detail: why ?? j.path, hard: false))
         }
 

@@ -59,4 +59,33 @@ import Testing
         let r = odflash("info", "emu:../../../../etc/passwd")
         #expect(r.status != 0 && r.err.hasPrefix("odflash: error: ") && r.err.filter { $0 == "\n" }.count == 1)
     }
+
+    /// No output of a command lands on its input: not the transcript, not the journal, not a patch's output reached
+    /// through a link; the image stays byte-identical.
+    @Test func outputsNeverLandOnTheInput() throws {
+        let d = tempDir()
+        let img = d + "/in.bin"
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "--revision", "1.04", "-o", img).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: img))
+        let t = odflash("flash", "emu:synthetic-writer", img, "--dry-run", "--transcript", img)
+        #expect(t.status == 2 && t.err.hasPrefix("odflash: error: --transcript") && t.err.contains("is an input of this command"), "\(t.err)")
+        let j = odflash("flash", "emu:synthetic-writer", img, "--dry-run", "--journal", img)
+        #expect(j.status == 4 && j.err.contains("the journal \(img) is the image being flashed"), "\(j.err)")
+        try FileManager.default.createSymbolicLink(atPath: d + "/link.bin", withDestinationPath: img)
+        expectOneLineError(odflash("fw", "patch", img, "-o", d + "/link.bin", "--region-free", "--force-overwrite"), status: 2, containing: "the output is the input")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: img)) == before)
+    }
+
+    /// A device node or FIFO is never replaced by a regular file, even with --force-overwrite.
+    @Test func deviceNodesAndFIFOsAreNotOutputs() throws {
+        let d = tempDir()
+        let img = d + "/in.bin"
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", img).status == 0)
+        expectOneLineError(odflash("fw", "patch", img, "-o", "/dev/null", "--region-free", "--force-overwrite"), status: 2, containing: "device node, FIFO or socket")
+        #expect(mkfifo(d + "/fifo", 0o600) == 0)
+        expectOneLineError(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/fifo", "--force-overwrite"), status: 2, containing: "device node, FIFO or socket")
+        var st = stat()
+        #expect(lstat(d + "/fifo", &st) == 0 && st.st_mode & S_IFMT == S_IFIFO)
+        expectOneLineError(odflash("fw", "diff", "--max-ranges=-1", img, img), status: 2, containing: "--max-ranges")
+    }
 }
