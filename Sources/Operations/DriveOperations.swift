@@ -26,7 +26,11 @@ public struct DriveOperation: Encodable, Sendable {
             .init(name: "booktype", available: f.booktype != nil, status: st(.booktype),
                   detail: f.booktype != nil ? "the family's vendor commands (odflash booktype)" : "no public book-type command"),
         ]
-        let resets = [f.region.map { $0.vendor.isEmpty ? nil : "vendor" } ?? nil, f.region.map { $0.global.isEmpty ? nil : "global" } ?? nil].compactMap { $0 }
+        var resets: [String] = []
+        if let r = f.region {
+            if !r.vendor.isEmpty { resets.append("vendor") }
+            if !r.global.isEmpty { resets.append("global") }
+        }
         out.append(.init(name: "region reset", available: !resets.isEmpty, status: st(.region),
                          detail: resets.isEmpty ? "none public (region --set: any RPC-II drive)" : "\(resets.joined(separator: " and ")) reset"))
         return out

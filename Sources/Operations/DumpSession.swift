@@ -78,7 +78,7 @@ public struct DumpSession {
         if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
         if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
         return Report(device: device.name, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
-                      commandsSent: result.commandsSent, layout: rep.identity.map { "\($0.family)/\($0.layout)" }.flatMap { _ in rep.identity?.layout },
+                      commandsSent: result.commandsSent, layout: rep.identity?.layout,
                       valid: rep.valid, verdict: rep.verdict, notes: notes, synthetic: family.synthetic || model.synthetic,
                       drive: "\(inq.vendor) \(inq.product) \(inq.revision)", from: proto.from, to: proto.to)
     }

@@ -58,6 +58,8 @@ public struct FlashPreparation {
     public let probe: ProbeData
     public let plan: FlashPlan?
     public let backup: BackupPlan
+    /// The family's read sequence for this drive and image (the backup's, and the read-back after the flash).
+    public let readBack: DumpProtocol?
     public let journal: FlashJournal?
     public let summary: PlanSummary?
     public let report: InspectReport
@@ -209,7 +211,7 @@ public final class FlashSession {
                         backup: Self.describe(backup), journal: journal?.path)
         }
         return FlashPreparation(inquiry: inq, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
-                                journal: journal, summary: summary, report: rep)
+                                readBack: verifier, journal: journal, summary: summary, report: rep)
     }
 
     static func describe(_ b: BackupPlan) -> String {
@@ -250,7 +252,7 @@ public final class FlashSession {
         let rec = TranscriptRecorder(emu)
         rec.keepDataIn = false   // printed, not replayed
         var ex = FlashExecutor(transport: rec)
-        ex.verifyDump = verifier(p)
+        ex.verifyDump = p.readBack
         ex.sleeper = { _ in }
         ex.handleInterrupts = false
         // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
@@ -260,12 +262,6 @@ public final class FlashSession {
                            commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: nil,
                            emulatedMemoryMatchesImage: emu.memory.map { plan.isPlaced(in: $0.flash) }, transcript: rec.entries.map(\.text),
                            warnings: p.warnings)
-    }
-
-    func verifier(_ p: FlashPreparation) -> DumpProtocol? {
-        if case let .read(d, _) = p.backup { return d }
-        let family = db.match(vendor: p.inquiry.vendor, product: p.inquiry.product, revision: p.inquiry.revision).flatMap { db.family($0.family) }
-        return family?.dumpVariants.first { $0.layout != nil && $0.layout == p.report.identity?.layout }
     }
 
     /// The report of a refused preparation (nothing was sent but identification).
@@ -329,7 +325,7 @@ public final class FlashSession {
         }
 
         var ex = FlashExecutor(transport: t)
-        ex.verifyDump = verifier(p)
+        ex.verifyDump = p.readBack
         if let j = p.journal {
             var e = base
             e.time = FlashJournal.now(); e.event = "start"; e.detail = backupPath.map { "backup \($0)" }

@@ -169,6 +169,18 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         #expect(j.lines.count == j.out.split(separator: "\n").count && j.lines.dropLast().allSatisfy { $0["type"] as? String == "progress" } && j.lines.count > 1)
     }
 
+    /// The README's restore: a dump flashes back through `odflash restore` with every flash check; an image of another
+    /// drive's ID is refused.
+    @Test func restoreFlashesADumpBack() throws {
+        let d = tempDir()
+        #expect(odflash("dump", "emu:ihas324y", d + "/b.bin").status == 0)
+        let r = odflash("restore", "emu:ihas324y", d + "/b.bin", "--yes", "--allow-untested", "--no-backup")
+        #expect(r.status == 0 && r.out.contains("SUCCESS"), "\(r.err)")
+        #expect(r.out.contains("Preflight:") && r.out.contains("drive ID (from drive RAM)"))
+        // The iHAS124 Y holds another drive ID: the iHAS324 Y's backup is not its own.
+        expectRefusal(odflash("restore", "emu:ihas124y", d + "/b.bin", "--yes", "--allow-untested", "--no-backup"), containing: "drive ID")
+    }
+
     @Test func refusesFamiliesWithoutAReadMethod() throws {
         let d = tempDir()
         expectOneLineError(odflash("dump", "emu:px716a", d + "/x.bin"), status: 4, containing: "no public method reads the firmware of Plextor")
