@@ -109,13 +109,24 @@ extension MediaCommand {
                 kv.add("ATIP lead-in", "\(a.leadIn) (manufacturer code \(a.manufacturerCode))")
                 kv.add("Manufacturer", r.manufacturer.map { $0.name + ($0.aka.map { " (also sold as \($0))" } ?? "") } ?? "not in the ATIP table")
                 kv.add("Dye", a.dye)
-                kv.add("Capacity", "last lead-out \(a.leadOut) (\(a.capacityMinutes) min)")
+                kv.add("Capacity", "\(a.capacityMinutes) min (last possible lead-out \(a.leadOut), LBA \(a.leadOutLBA), \(a.capacityMiB) MiB of data)")
+                kv.add("ATIP disc", "\(a.discType), sub-type \(a.subType): \(a.subTypeName)" + (a.unrestrictedUse ? ", unrestricted use" : ""))
+                kv.add("ATIP power", "indicative writing power \(a.writingPower); reference speed code \(a.referenceSpeedCode)" + (a.referenceSpeed.map { " (\($0))" } ?? ""))
+                let extra = [("A1", a.a1), ("A2", a.a2), ("A3", a.a3)].compactMap { p in p.1.map { "\(p.0) \($0)" } }
+                if !extra.isEmpty { kv.add("ATIP extra", extra.joined(separator: ", ") + (a.speedRange.map { "; recording speeds \($0) (A1, libburn's reading)" } ?? "")) }
             }
             if let m = d.mediaID {
                 kv.add("Media ID", [m.mid, m.tid, m.rid.map { "rev \(Hex.byte(UInt8(truncatingIfNeeded: $0)))" }].compactMap { $0 }.joined(separator: " ") + " (from \(m.source))")
                 kv.add("Manufacturer", r.manufacturer?.name ?? "not in the media-ID table")
             }
             kv.add("Media code", d.code)
+            if let w = d.writeSpeeds {
+                func list(_ k: [Int]) -> String { k.isEmpty ? "none" : k.map { "\(w.multiple($0)) (\($0) kB/s)" }.joined(separator: ", ") }
+                kv.add("Drive offers", w.getPerformance != nil ? "\(list(w.offeredKBs)) (GET PERFORMANCE 03h, for this disc)" : "GET PERFORMANCE 03h not answered")
+                if let m = w.modePage {
+                    kv.add("Mode page 2Ah", list(m) + (w.modePageMaxKBs.map { "; drive maximum \(w.multiple($0)) (\($0) kB/s)" } ?? ""))
+                }
+            }
             if let t = d.toc {
                 kv.add("TOC", "tracks \(t.firstTrack)-\(t.lastTrack): " + t.tracks.map { "\($0.number) \($0.data ? "data" : "audio") at \($0.startLBA)" }.joined(separator: ", ")
                        + (t.leadOutLBA.map { "; lead-out at \($0) (\($0 * 2048 / 1_048_576) MiB)" } ?? ""))
@@ -132,7 +143,7 @@ extension MediaCommand {
                 s += k2.text
                 for w in c.warnings { s += "warning: \(w)\n" }
             }
-            for n in d.notes { s += "note: \(n)\n" }
+            for n in d.notes + (d.writeSpeeds?.notes ?? []) { s += "note: \(n)\n" }
             return s
         }
     }

@@ -148,9 +148,14 @@ func tempDir() -> String {
     @Test func identifyTheCMCDisc() {
         let r = odflash("media", "emu:ihas124y-cmc")
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("ATIP lead-in: 97:26:66 (manufacturer code 97:26:60)"))
-        #expect(r.out.contains("Manufacturer: CMC Magnetics Corporation"))
-        #expect(r.out.contains("Capacity:     last lead-out 79:59:74 (80 min)"))
+        #expect(r.out.contains("ATIP lead-in:  97:26:66 (manufacturer code 97:26:60)"))
+        #expect(r.out.contains("Manufacturer:  CMC Magnetics Corporation"))
+        // The user's disc: 650 MB, 74 minutes (not an 80-minute disc).
+        #expect(r.out.contains("Capacity:      74 min (last possible lead-out 74:43:00, LBA 336075, 656 MiB of data)"))
+        #expect(r.out.contains("ATIP disc:     CD-R, sub-type 2: medium type A, low beta (A-)"))
+        #expect(r.out.contains("ATIP power:    indicative writing power 5"))
+        #expect(r.out.contains("Drive offers:  24x (4234 kB/s), 16x (2822 kB/s), 10x (1764 kB/s) (GET PERFORMANCE 03h, for this disc)"))
+        #expect(r.out.contains("drive maximum 48x (8467 kB/s)"))
         let j = odflash("media", "--json", "emu:ihas124y-ricoh-dvdr")
         #expect((j.json["disc"] as? [String: Any])?["code"] as? String == "RICOHJPN-R03-02")
     }
