@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Emulator
 import Firmware
+import Flashing
 import MMC
 import SCSI
 import FirmwareDB
@@ -64,11 +65,11 @@ extension MediaCommand {
         static let configuration = CommandConfiguration(
             commandName: "identify",
             abstract: "Identify the disc: profile, book type, ATIP manufacturer (CD-R/RW), media ID (DVD±R/RW, BD-R/RE).",
-            discussion: "With --check, say whether the drive's firmware lists the disc, at which speeds, and what to do if it does not (exit 1 when it does not). The firmware comes from --firmware IMAGE (a vendor download, a dump, or a patched image).")
+            discussion: "With --check, say whether the drive's firmware lists the disc, at which speeds, and what to do if it does not (exit 1 when it does not), next to the drive's own evidence: the speeds it offers for the disc (GET PERFORMANCE 03h, mode page 2Ah) and, for NEC/Optiarc drives, the strategy version of the disc's class (CF 03). The firmware comes from --firmware IMAGE (a vendor download, a dump, or a patched image); without it, the drive's firmware is read with its family's public read into a temporary file that is deleted after the check (families without one: odflash says what to pass).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The device.") var device: String
         @Flag(help: "Check the disc against the firmware's media tables.") var check = false
-        @Option(help: "The firmware image to check against (.bin, .gz, .zip).") var firmware: String?
+        @Option(help: "The firmware image to check against (.bin, .gz, .zip); default: the drive's own, read for the check.") var firmware: String?
         @Option(help: "A zip member of --firmware.") var member: String?
 
         struct Report: Encodable {
@@ -81,16 +82,30 @@ extension MediaCommand {
         func run(_ ctx: Context) throws {
             if (firmware != nil || member != nil) && !check { throw CLIError("--firmware goes with --check", kind: .usage) }
             let media = MediaCheck(db: try ctx.database())
-            let dev = try ctx.openDevice(device)
+            // Without --firmware the check reads the drive's own firmware: the same exclusive open as `dump`.
+            let readsFirmware = check && firmware == nil
+            let dev = try ctx.openDevice(device, exclusive: readsFirmware)
             defer { dev.transport.close() }
             let (drive, disc) = try MediaCheck.identify(dev.transport, device: device)
             var chk: MediaCheck.Result?
             if check {
                 let code = try MediaCheck.code(of: disc, device: device)
-                guard let fw = firmware else {
-                    throw CLIError("give --firmware IMAGE (a vendor download or a dump): firmware-db holds no media list for this drive", kind: .usage)
+                var c: MediaCheck.Result
+                if let fw = firmware {
+                    c = try media.check(code: code, disc: disc, image: try ctx.loadImage(fw, member: member), imageName: fw, drive: drive)
+                    c.firmwareSource = fw
+                } else {
+                    // A vendor mode entered for the read (NEC safe mode) is left on every exit path, as in `dump`.
+                    FlashSignals.acquire(newlineFirst: false)
+                    defer { FlashSignals.release() }
+                    let own = try media.readOwnFirmware(dev, drive: drive)
+                    c = try media.check(code: code, disc: disc, image: own.image, imageName: "drive-firmware.bin", drive: drive)
+                    c.firmwareSource = own.source
+                    // The image read for the check is gone: a patch starts from a dump the user keeps.
+                    c.patchCommand = c.patchCommand.map { "odflash dump \(device) drive-firmware.bin && " + $0 }
                 }
-                chk = try media.check(code: code, disc: disc, image: try ctx.loadImage(fw, member: member), imageName: fw, drive: drive)
+                c.evidence = MediaCheck.evidence(c, disc: disc, strategy: media.strategyVersions(dev.transport, drive: drive))
+                chk = c
             }
             let manufacturer = media.manufacturer(of: disc)
             let rep = Report(device: device, disc: disc, manufacturer: manufacturer, check: chk)
@@ -135,12 +150,24 @@ extension MediaCommand {
             if let c = r.check {
                 var k2 = KeyValues()
                 k2.add("Firmware", "\(c.firmware): \(c.family ?? "unknown family")\(c.version.map { ", version \($0)" } ?? "")")
+                if let src = c.firmwareSource, src != c.firmware { k2.add("Read from", src) }
                 k2.add("Support", c.statement)
                 if !c.nearest.isEmpty {
-                    k2.add("Nearest codes", c.nearest.map { "\($0.code)\($0.manufacturer.map { " (\($0))" } ?? "")\($0.speeds.isEmpty ? "" : " at \($0.speeds.joined(separator: ","))")" }.joined(separator: "; "))
+                    k2.add("Nearest codes", c.nearest.map { n in
+                        n.code + (n.manufacturer.map { " (\($0))" } ?? "") + (n.speeds.isEmpty ? "" : " at \(n.speeds.joined(separator: ","))")
+                            + (n.sameDye == false ? " [\((n.dye ?? "other dye").prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces)): another dye type]" : "")
+                    }.joined(separator: "; "))
                 }
                 k2.add("Patch", c.patchCommand.map { "alias the nearest code's strategy to this disc: \($0)" })
                 s += k2.text
+                if c.evidence.count > 1 {
+                    s += "Evidence (each with its source; only the firmware's tables say what the firmware lists):\n"
+                    for e in c.evidence {
+                        // The tables' verdict is the Support line above; here only its first words.
+                        let st = e.kind == .firmwareTable ? String(e.statement.prefix { $0 != ":" }) + " (see Support)" : e.statement
+                        s += "  \(e.kind.rawValue) [\(e.source)]: \(st)\n"
+                    }
+                }
                 for w in c.warnings { s += "warning: \(w)\n" }
             }
             for n in d.notes + (d.writeSpeeds?.notes ?? []) { s += "note: \(n)\n" }

@@ -166,14 +166,69 @@ func tempDir() -> String {
         let miss = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
         #expect(miss.status == 1, "\(miss.err)")   // not listed
         #expect(miss.out.contains("NOT LISTED: 97:26:60"))
-        #expect(miss.out.contains("Nearest codes: 97:24:00 (Taiyo Yuden Company Limited)"))
-        #expect(miss.out.contains("--rename '97:24:00=97:26:60'"))
-        let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/patched.bin", "--rename", "97:24:00=97:26:60")
+        #expect(miss.out.contains("Nearest codes: 97:24:00 (Taiyo Yuden Company Limited) at 16x,24x,48x [long strategy: another dye type]"))
+        #expect(miss.out.contains("No listed code has this disc's dye class (short strategy"))
+        // The rename gives the entry the disc's own lead-in, frame digit included.
+        #expect(miss.out.contains("--rename '97:24:00=97:26:66'"))
+        let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/patched.bin", "--rename", "97:24:00=97:26:66")
         #expect(p.status == 0, "\(p.err)")
         let hit = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/patched.bin")
         let check = try #require(hit.json["check"] as? [String: Any])
         #expect(check["supported"] as? Bool == true)
         #expect(check["speeds"] as? [String] == ["16x", "24x", "48x"])
+    }
+
+    /// Nearest codes by dye class first (the lead-in's frame digit), then speed support; the rename writes what was typed.
+    @Test func nearestByDyeThenSpeedAndExactRename() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "--cdr", "97:24:00,97:31:00,97:27:15,97:15:35", "-o", d + "/fw.bin").status == 0)
+        let miss = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        let check = try #require(miss.json["check"] as? [String: Any])
+        let nearest = try #require(check["nearest"] as? [[String: Any]])
+        #expect(nearest.map { $0["code"] as? String } == ["97:27:15", "97:15:35", "97:24:00"])
+        #expect(nearest.map { $0["sameDye"] as? Bool } == [true, true, false])
+        #expect((check["statement"] as? String)?.contains("Codes of this disc's dye class (short strategy") == true)
+        #expect(check["patchCommand"] as? String == "odflash fw patch \(d)/fw.bin -o patched.bin --rename '97:27:15=97:26:66'")
+        for typed in ["97:26:66", "97m26s66f"] {
+            let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/p.bin", "--rename", "97:27:15=\(typed)", "--force-overwrite")
+            #expect(p.status == 0, "\(p.err)")
+            #expect(p.out.contains("97:27:15") && p.out.contains("97:26:66"), "\(p.out)")
+            #expect(odflash("fw", "inspect", d + "/p.bin").out.contains("97:26:66 (lead-out 79:59:74)"))
+        }
+    }
+
+    /// The evidence next to the tables, each with its source.
+    @Test func evidenceIsLabelled() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/fw.bin").status == 0)
+        let r = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        let ev = try #require((r.json["check"] as? [String: Any])?["evidence"] as? [[String: Any]])
+        #expect(ev.map { $0["kind"] as? String } == ["firmware-table", "drive-speeds", "strategy-version"])
+        #expect((ev[1]["statement"] as? String)?.contains("offers 24x, 16x, 10x for this disc, below its maximum of 48x") == true)
+        #expect((ev[1]["statement"] as? String)?.contains("evidence, not proof") == true)
+        #expect((ev[1]["source"] as? String)?.hasPrefix("GET PERFORMANCE 03h") == true)
+        #expect((ev[2]["statement"] as? String)?.contains("CD-R write-strategy version is SYNBL0X1") == true)
+        let text = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        #expect(text.out.contains("  drive-speeds [GET PERFORMANCE 03h (write speed descriptors) for the loaded disc]: the drive offers 24x"))
+        #expect(text.out.contains("  strategy-version [CF 03 00 00 00 00 00 00 00 00 00 00 (read only), CD-R class]: "))
+    }
+
+    /// Without --firmware: the drive's own firmware is read into a temporary file, checked, and the file removed.
+    @Test func checkWithTheDrivesOwnFirmware() throws {
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
+        let r = odflash("media", "emu:ihas124y-cmc", "--check")
+        #expect(r.status == 1, "\(r.err)")   // the read image does not list the disc
+        #expect(r.out.contains("Read from: the drive's own firmware, read with nec-optiarc's public read (1769480 bytes"))
+        #expect(r.out.contains("NOT LISTED: 97:26:60"))
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
+        #expect(after.subtracting(before).isEmpty)
+        // A family without a public read: exactly what to pass.
+        let dir = tempDir()
+        let px = try editedProfile("px716a", dir, [("name: px716a\n", "name: px716a-cd\nmedium: {profile: CD-R, atip: {leadIn: \"97:26:66\", leadOut: \"74:43:00\"}}\n")])
+        expectOneLineError(odflash("media", px, "--check"), status: 2,
+                           containing: "no public method reads the firmware of Plextor drives: give --firmware IMAGE (the vendor's firmware file for the Plextor PX-716A at revision 1.11")
+        // A drive whose read fails: the reason, and what to pass.
+        expectOneLineError(odflash("media", "emu:ihas124y-ricoh-dvdr", "--check"), status: 3, containing: "could not read the drive's firmware for the check (dump failed: ")
     }
 
     @Test func necImageIsHeuristicAndOffersNoPatch() {
@@ -186,7 +241,6 @@ func tempDir() -> String {
     }
 
     @Test func checkErrors() {
-        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check"), status: 2, containing: "give --firmware IMAGE")
         expectOneLineError(odflash("media", "emu:ihas124y", "--check", "--firmware", "/x"), status: 3, containing: "no disc in the drive")
         expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--firmware", "/x"), status: 2, containing: "--firmware goes with --check")
         expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", "/nonexistent.bin"), status: 2, containing: "no such file")

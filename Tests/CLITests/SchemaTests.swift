@@ -154,6 +154,10 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         expectDocument(odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", nec), "media.schema.json", status: 1)
         expectJSONError(odflash("media", "--json", "emu:ihas124y", "--check", "--firmware", fw), status: 3, kind: "device")
         expectJSONError(odflash("media", "--json", "emu:ihas124y-cmc", "--firmware", fw), status: 2, kind: "usage")
+        // Without --firmware: the drive's own firmware, read for the check; a failed read is a device error.
+        let own = expectDocument(odflash("media", "--json", "emu:ihas124y-cmc", "--check"), "media.schema.json", status: 1)
+        #expect(own?["check"]?["firmwareSource"] != nil)
+        expectJSONError(odflash("media", "--json", "emu:ihas124y-ricoh-dvdr", "--check"), status: 3, kind: "device")
     }
 
     @Test func mediaSearch() throws {
