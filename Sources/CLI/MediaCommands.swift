@@ -21,11 +21,12 @@ struct MediaCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "search",
             abstract: "Find the firmware images (files and folders) whose media tables list a media code.",
-            discussion: "CODE is a DVD/BD media ID (RICOHJPN-R03, RITEKG05, CMC MAG-M01) or an ATIP time (97:26:66, matched by its manufacturer code 97:26:60). Uses every core; a literal pre-scan keeps it near grep's speed.")
+            discussion: "CODE is a DVD/BD media ID as tools print it (RICOHJPN-R03, RICOHJPN R03, RICOHJPN/R03, ricohjpn-r03, RITEKG05, CMC MAG-M01) or an ATIP time (97:26:66 or 97m26s66f, matched by its manufacturer code 97:26:60). Only firmware images count (a file no layout identifies and whose tables do not list the code is skipped, and counted). Uses every core; a literal pre-scan keeps it near grep's speed.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The media code.") var code: String
         @Argument(help: "Image files or folders (default: the current folder).") var paths: [String] = []
         @Flag(help: "Also list images that contain the code outside any media table found.") var mentions = false
+        @Flag(help: "One line per drive model the images are for: listed (in which versions, at which speeds) or not listed.") var byModel = false
 
         typealias Hit = MediaLibrarySearch.Hit
         typealias Report = MediaLibrarySearch.Report
@@ -33,10 +34,12 @@ struct MediaCommand: ParsableCommand {
         func run(_ ctx: Context) throws {
             let query: MediaQuery
             do { query = try MediaQuery(code) } catch { throw CLIError(error.description, kind: .usage) }
-            let (_, inspector) = try ctx.inspector()
+            let (db, inspector) = try ctx.inspector()
             let showProgress = !ctx.json && isatty(2) == 1
             let console = ctx.console
-            let rep = try MediaLibrarySearch(inspector: inspector).run(query, paths: paths.isEmpty ? ["."] : paths, mentions: mentions) { done, total in
+            let modelName: @Sendable (String, String, String) -> String? = { v, p, r in db.match(vendor: v, product: p, revision: r)?.name }
+            let rep = try MediaLibrarySearch(inspector: inspector).run(query, paths: paths.isEmpty ? ["."] : paths, mentions: mentions,
+                                                                       byModel: byModel, modelName: modelName) { done, total in
                 if showProgress && total > 50 && (done % 50 == 0 || done == total) { console.err("\rscanned \(done)/\(total)" + (done == total ? "\n" : "")) }
             }
             ctx.emit(rep, text: Search.text(rep))
@@ -44,15 +47,23 @@ struct MediaCommand: ParsableCommand {
 
         static func text(_ r: Report) -> String {
             var s = ""
-            if r.hits.isEmpty {
-                s += "No image of \(r.scanned) lists \(r.query).\n"
+            if let lines = r.byModel {
+                s += TextTable.render(["MODEL", "IMAGES", r.query], lines.map { l in
+                    [l.model, "\(l.images)", l.listedIn == 0 ? "not listed" :
+                        "listed in \(l.listedIn) of \(l.images)" + (l.versions.isEmpty ? "" : " (\(l.versions.joined(separator: ", ")))")
+                        + (l.speeds.isEmpty ? "" : " at \(l.speeds.joined(separator: ","))") + (l.heuristic ? " (heuristic table)" : "")]
+                })
+                s += "\(r.matchedFiles) of \(r.scanned) images list \(r.query)."
+            } else if r.hits.isEmpty {
+                s += "No image of \(r.scanned) lists \(r.query)."
             } else {
                 s += TextTable.render(["FILE", "FAMILY", "TYPE", "CODE", "SPEEDS", "TABLE"], r.hits.map {
                     [$0.file, $0.family ?? "unknown", $0.type, $0.code, $0.speeds.isEmpty ? "-" : $0.speeds.joined(separator: ","),
                      $0.heuristic ? "heuristic (\($0.confidence ?? 0))" : "exact"]
                 })
-                s += "\(r.matchedFiles) of \(r.scanned) images list \(r.query).\n"
+                s += "\(r.matchedFiles) of \(r.scanned) images list \(r.query)."
             }
+            s += r.skipped == 0 ? "\n" : r.skipped == 1 ? " Skipped 1 file that is not a firmware image.\n" : " Skipped \(r.skipped) files that are not firmware images.\n"
             for m in r.mentionedOnly { s += "mentioned outside a media table: \(m)\n" }
             for e in r.errors { s += "skipped: \(e)\n" }
             return s

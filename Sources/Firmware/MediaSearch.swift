@@ -83,7 +83,8 @@ public struct MediaQuery: Sendable, Equatable {
     /// The byte strings to look for first (ASCII and 16-bit forms of the MID as typed and in both cases, or the ATIP
     /// bytes).
     public var literals: [[UInt8]] {
-        if let a = atip { return [[a.0, a.1, a.2]] }
+        // A table may hold the lead-in with any frame digit of the manufacturer's ten (97:26:60-69).
+        if let a = atip { return (0..<10).compactMap { k in a.2 + k < 75 ? [a.0, a.1, a.2 + k] : nil } }
         var out: [[UInt8]] = []
         for m in [mid, wholeMID].compactMap({ $0 }) {
             for v in [m, m.uppercased(), m.lowercased()] {

@@ -246,3 +246,39 @@ func tempDir() -> String {
         expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", "/nonexistent.bin"), status: 2, containing: "no such file")
     }
 }
+
+/// `media search`: the forms users type, only firmware images counted, one line per drive model.
+@Suite struct MediaSearchCLITests {
+    @Test func formsUsersTypeAndSkippedFiles() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/a.bin").status == 0)
+        try "not firmware".write(toFile: d + "/notes.txt", atomically: true, encoding: .utf8)
+        // The synthetic tables hold RICOHJPN-R01-02 (+R) and 97:24:00 (CD-R).
+        for code in ["RICOHJPN-R01", "RICOHJPN R01", "RICOHJPN/R01", "ricohjpn-r01", "97:24:00", "97m24s00f", "97:24:03"] {
+            let r = odflash("media", "search", code, d)
+            #expect(r.status == 0, "\(code): \(r.err)")
+            #expect(r.out.contains("1 of 1 images list \(code). Skipped 1 file that is not a firmware image."), "\(code): \(r.out)")
+        }
+        let miss = odflash("media", "search", "97:26:66", d)
+        #expect(miss.out.contains("No image of 1 lists 97:26:66. Skipped 1 file that is not a firmware image."), "\(miss.out)")
+        let j = odflash("media", "search", "--json", "RICOHJPN R01", d)
+        #expect(j.json["scanned"] as? Int == 1 && j.json["skipped"] as? Int == 1)
+        expectOneLineError(odflash("media", "search", "97m61s00f", d), status: 2, containing: "is not an ATIP time")
+    }
+
+    @Test func byModel() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/a.bin").status == 0)
+        for (name, rev, cdr) in [("n1.bin", "BL0X", "97:24:00,97:27:10,97:31:00,97:34:20"), ("n2.bin", "BL0Y", "97:26:66,97:27:10,97:31:00,97:34:20")] {
+            #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--vendor", "ATAPI", "--product", "iHAS124   Y",
+                            "--revision", rev, "--cdr", cdr, "-o", d + "/" + name).status == 0)
+        }
+        let r = odflash("media", "search", "97:26:66", d, "--by-model")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("Lite-On iHAS124 Y"), "\(r.out)")
+        #expect(r.out.contains("listed in 1 of 2 (BL0Y) (heuristic table)"), "\(r.out)")
+        #expect(r.out.contains("odflash synthetic writer (emulated only)  1       not listed"), "\(r.out)")
+        let t = odflash("media", "search", "97:24:00", d, "--by-model")
+        #expect(t.out.contains("listed in 1 of 1 (1.00) at 16x,24x,48x"), "\(t.out)")
+    }
+}

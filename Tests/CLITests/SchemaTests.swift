@@ -172,6 +172,7 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         try Data("RITEKG03 mentioned".utf8).write(to: URL(fileURLWithPath: d + "/notes.txt"))
         for code in ["RITEKG03", "97:24:00", "MCC-004", "NOSUCHCODE"] {
             expectDocument(odflash("media", "search", "--json", "--mentions", code, d), "media-search.schema.json")
+            expectDocument(odflash("media", "search", "--json", "--by-model", code, d), "media-search.schema.json")
         }
         expectJSONError(odflash("media", "search", "--json", "RITEKG03", d + "/missing"), status: 2, kind: "input")
     }
