@@ -241,7 +241,7 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         #expect(k.advice(key: 5, asc: 0x21, ascq: 0x02)?.contains("invalid address") == true)
         #expect(k.advice(key: 5, asc: 0x21, ascq: 0x00) == nil)
         #expect(k.advice(key: 4, asc: 0x44, ascq: 0)?.contains("hardware") == true)
-        #expect(k.advice(key: 5, asc: 0x24, ascq: 1) == nil)
+        #expect(k.advice(key: 5, asc: 0x24, ascq: 0) == nil)   // invalid field in CDB: common outside burning, no advice
         // The power-calibration family: each code of 03/73 its own advice, 05/73 the drive's refusal.
         #expect(k.advice(key: 3, asc: 0x73, ascq: 0x03)?.contains("OPC") == true)
         #expect(k.advice(key: 3, asc: 0x73, ascq: 0x02)?.contains("full") == true)
