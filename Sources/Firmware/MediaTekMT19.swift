@@ -43,6 +43,11 @@ public enum MediaTekMT19 {
         public let downgradeEnabled: Bool
     }
 
+    /// Printable ASCII of drive bytes (others as '.').
+    public static func printable(_ b: [UInt8]) -> String {
+        String(decoding: b.map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+    }
+
     /// Printable ASCII of a byte range, trimmed of blanks and NULs (drive text is never printed raw).
     static func text(_ b: ArraySlice<UInt8>) -> String {
         var s = String(decoding: b.map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: " ") }, as: UTF8.self)

@@ -140,6 +140,11 @@ public enum SyntheticImage {
                 if let v = UInt64(hex ? String(g.dropFirst(2)) : g, radix: hex ? 16 : 10) { unit.write(v, into: &img, at: at) }
                 continue
             }
+            // A hex field takes the given value as hex bytes.
+            if f.expect == nil, f.encoding == .hex, let g = given, let p = BytePattern(hex: g), p.count <= f.length {
+                for (k, b) in p.bytes.enumerated() { img[at + k] = b ?? 0 }
+                continue
+            }
             guard let t = text, f.encoding == .ascii || f.encoding == .utf16be else { continue }
             // Fields that overlap a signature keep the signature's bytes (Plextor headers are both).
             let bytes: [UInt8] = f.encoding == .utf16be ? t.utf8.flatMap { [0, $0] } : Array(t.utf8)
