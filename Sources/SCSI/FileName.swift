@@ -68,6 +68,12 @@ public enum FileName {
         return b
     }
 
+    /// Whether something exists under the name (not following a final symbolic link).
+    public static func exists(_ s: String) -> Bool {
+        var st = stat()
+        return withPath(s) { lstat($0, &st) } == 0
+    }
+
     /// The program's arguments, byte for byte (CommandLine.arguments replaces bytes that are not UTF-8).
     public static func arguments() -> [String] {
         (0..<Int(CommandLine.argc)).map { i in
