@@ -244,6 +244,10 @@ public enum ImageFile {
             if flags & 1 != 0 { throw bad("member '\(name)' is encrypted") }
             if method != 0 && method != 8 { throw bad("member '\(name)' uses compression method \(method); odflash reads stored and deflated members") }
             if method == 0 && csize != usize { throw bad("member '\(name)' is stored but declares \(csize) bytes stored and \(usize) bytes of data") }
+            // Deflate cannot expand beyond about 1032:1; a size declared past that is a lie.
+            if method == 8 && usize > csize * 1032 + 1024 {
+                throw bad("member '\(name)' declares \(usize) bytes from \(csize) compressed bytes, more than deflate can hold (a declared size that lies)")
+            }
             // The local header: inside the file, before the central directory, naming the same member.
             guard lho <= cdOffset, cdOffset - lho >= 30, le32(d, lho) == 0x0403_4B50 else {
                 throw bad("the local header of member '\(name)' (at \(lho)) lies beyond the file's data or is damaged")
@@ -264,6 +268,20 @@ public enum ImageFile {
         spans.sort { $0.start < $1.start }
         for j in spans.indices.dropFirst() where spans[j].start < spans[j - 1].end {
             throw bad("members '\(spans[j - 1].name)' and '\(spans[j].name)' share bytes (overlapping entries: a zip bomb or a damaged zip)")
+        }
+        // Members follow each other: the bytes between one member's data and the next header may only be a data
+        // descriptor (12 or 16 bytes, 24 with zip64 sizes). Undescribed bytes mean a declared size that lies.
+        var expect = 0
+        for (j, s) in spans.enumerated() {
+            let gap = s.start - expect
+            if gap != 0 && !(j > 0 && [12, 16, 20, 24].contains(gap)) {
+                throw bad("\(gap) bytes before member '\(s.name)' that no entry describes (a declared size that lies, or a damaged zip)")
+            }
+            expect = s.end
+        }
+        let tail = cdOffset - expect
+        if !spans.isEmpty && tail != 0 && ![12, 16, 20, 24].contains(tail) {
+            throw bad("\(tail) bytes after member '\(spans.last!.name)' that no entry describes (a declared size that lies, or a damaged zip)")
         }
         return members
     }
@@ -328,7 +346,11 @@ public enum ImageFile {
             guard let e = fw.first else { throw .noFirmwareInZip(path, members: names) }
             chosen = e
         }
-        return (chosen.name, try extract(chosen, from: data, path: path))
+        let bytes = try extract(chosen, from: data, path: path)
+        if isZip(bytes) || isGzip(bytes) {
+            throw .corrupt("\(path):\(chosen.name)", "the member is itself a \(isZip(bytes) ? "zip" : "gzip") archive; unpack it and give odflash the image")
+        }
+        return (chosen.name, bytes)
     }
 
     /// The members of a zip (for --list).
