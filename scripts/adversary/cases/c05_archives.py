@@ -121,8 +121,9 @@ def cases(ctx):
     bad.append(("600 images, no --member", _zip([(f"img{i:03d}.bin", small) for i in range(600)], zipfile.ZIP_STORED),
                 "--member"))
 
-    for label, data, contains in bad:
-        for cmd in ("inspect", "members", "patch", "diff", "search"):
+    for bi, (label, data, contains) in enumerate(bad):
+        # every lie through inspect and members; patch, diff and search take turns (they share the reader)
+        for cmd in ("inspect", "members", ("patch", "diff", "search")[bi % 3]):
             if cmd == "members" and label in ("two images, no --member", "only an end record", "names with ESC, CR, LF", "600 images, no --member",
                                               "no image inside", "a zip in a zip", "CRC-32 mismatch",
                                               "deflate data damaged", "inflates to 80 MiB, declares 4096"):
@@ -196,7 +197,7 @@ def cases(ctx):
             data = open(p, "rb").read()
         if data is None:
             continue
-        for cmd in ("inspect", "diff", "search"):
+        for cmd in ("inspect", ("diff", "search")[len(label) % 2]):
             c = Case(CLS, f"gzip {cmd}: {label}", [], codes=(2,), contains=contains, time_limit=5)
             c.cwd = ctx.folder(c.cls, c.name)
             g = ctx.write(c.cwd, "in.bin.gz", data)
