@@ -356,7 +356,7 @@ public enum ImageFile {
     /// The members of a zip (for --list).
     public static func zipMembers(_ path: String) throws(ImageFileError) -> [(name: String, size: Int)] {
         let raw = try readFile(path)
-        guard isZip(raw) else { throw .corrupt(path, "not a zip archive (no PK signature at its start)") }
+        guard isZip(raw) else { throw .corrupt(path, "not a readable zip archive (no PK signature at its start)") }
         return try zipDirectory(raw, path: path).filter { !$0.isFolder }.map { ($0.name, $0.size) }
     }
 }

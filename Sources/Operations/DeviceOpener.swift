@@ -82,7 +82,7 @@ public final class DeviceOpener {
             case let .replay(path):
                 let data: [UInt8]
                 do { data = try InputFile.read(path, limit: ReplayTransport.maxBytes, what: "transcripts") }
-                catch { throw OperationError("replay: \(error.description)", kind: .input) }
+                catch { throw OperationError("cannot read the transcript: \(error.description)", kind: .input) }
                 t = try ReplayTransport(data: data, source: path, deviceName: name)
             case let .sg(path):
                 t = try SGIOTransport(path: path, exclusive: exclusive)
