@@ -290,7 +290,7 @@ extension FWCommand {
                 if inReal == outReal || FileIdentity.wouldOverwrite(o, anyOf: [input]) {
                     throw CLIError("the output is the input: odflash never modifies its input", kind: .usage)
                 }
-                if !dryRun && !forceOverwrite && FileManager.default.fileExists(atPath: o) {
+                if !dryRun && !forceOverwrite && FileName.exists(o) {
                     throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: .outputExists)
                 }
             }

@@ -40,10 +40,15 @@ struct SenseCommand: ODCommand {
         let advice: String?
     }
 
+    /// Sense bytes or a pasted log excerpt: far below this; /dev/zero or a huge file on stdin is refused at it.
+    static let inputLimit = 1 << 20
+
     func run(_ ctx: Context) throws {
         var text = code.joined(separator: " ")
         if code.isEmpty || code == ["-"] {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let data: [UInt8]
+            do { data = try InputFile.readStandardInput(limit: SenseCommand.inputLimit, what: "sense inputs") }
+            catch { throw CLIError(error.description, kind: .input) }
             text = String(decoding: data, as: UTF8.self)
         }
         let parsed: SenseInput

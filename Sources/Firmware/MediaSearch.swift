@@ -142,23 +142,40 @@ public enum LiteralScan {
         return false
     }
 
-    /// Every regular file under the paths (folders recursively), sorted.
+    /// Every regular file under the paths (folders recursively, by their bytes: a name that is not UTF-8 is found and
+    /// opened as it is), sorted. A path named is kept whatever it is (reading it says what is wrong); inside folders,
+    /// FIFOs, devices and sockets are left out (never opened), and links are followed only to regular files.
     public static func files(_ paths: [String]) -> [String] {
         var out: [String] = []
-        let fm = FileManager.default
-        for p in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-            if isDir.boolValue {
-                guard let e = fm.enumerator(atPath: p) else { continue }
-                while let rel = e.nextObject() as? String {
-                    let full = (p as NSString).appendingPathComponent(rel)
-                    var d: ObjCBool = false
-                    if fm.fileExists(atPath: full, isDirectory: &d), !d.boolValue { out.append(full) }
-                }
-            } else {
-                out.append(p)
+        func isDir(_ p: String, follow: Bool) -> (dir: Bool, regular: Bool) {
+            var st = stat()
+            let r = FileName.withPath(p) { follow ? stat($0, &st) : lstat($0, &st) }
+            guard r == 0 else { return (false, false) }
+            let t = st.st_mode & S_IFMT
+            if t == S_IFLNK {
+                var t2 = stat()
+                guard FileName.withPath(p, { stat($0, &t2) }) == 0 else { return (false, false) }
+                return (false, t2.st_mode & S_IFMT == S_IFREG)
             }
+            return (t == S_IFDIR, t == S_IFREG)
+        }
+        func walk(_ dir: String, depth: Int) {
+            guard depth < 64, let d = FileName.withPath(dir, { opendir($0) }) else { return }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name: String = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    let b = raw.bindMemory(to: UInt8.self)
+                    let n = b.firstIndex(of: 0) ?? b.count
+                    return FileName.decode(b[0..<n])
+                }
+                if name == "." || name == ".." { continue }
+                let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+                let k = isDir(full, follow: false)
+                if k.dir { walk(full, depth: depth + 1) } else if k.regular { out.append(full) }
+            }
+        }
+        for p in paths {
+            if isDir(p, follow: true).dir { walk(p, depth: 0) } else { out.append(p) }
         }
         return out.sorted()
     }

@@ -40,7 +40,7 @@ public struct DumpSession {
 
     /// The whole dump; `progress` gets bytes read so far and the total.
     public func run(progress: @escaping (Int, Int) -> Void) throws -> Report {
-        if !overwrite && FileManager.default.fileExists(atPath: output) {
+        if !overwrite && FileName.exists(output) {
             throw OperationError("\(output) exists: choose another name or add --force-overwrite", kind: .outputExists)
         }
         let t = device.transport
