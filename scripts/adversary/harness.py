@@ -39,6 +39,8 @@ class Case:
     cwd: str = None               # folder watched for stray files (default: the case's folder)
     time_limit: float = TIME_LIMIT
     special: list = dataclasses.field(default_factory=list)   # paths that must stay what they are (device, FIFO)
+    report: bool = False          # the command answers a problem with a report on stdout (`db lint`): exit in codes,
+                                  # nothing on stderr, `contains` looked for on stdout, every line bounded and clean
 
 
 class Context:
@@ -190,6 +192,21 @@ def run_case(ctx, case):
     elif case.ok:
         if code != 0:
             bad.append(f"exit {code}, expected success: {(err or out).strip()[:200]}")
+    elif case.report:
+        if code not in case.codes:
+            bad.append(f"exit {code}, expected one of {list(case.codes)}: {(err or out).strip()[:200]}")
+        if err.strip():
+            bad.append("stderr not empty for a report: " + err.strip()[:160])
+        for line in out.splitlines():
+            if len(line) > MAX_LINE:
+                bad.append(f"report line of {len(line)} characters (limit {MAX_LINE})")
+            if _has_control(line):
+                bad.append("raw control character in the report: " + repr(line[:120]))
+            for w in FORBIDDEN_TEXT:
+                if w in line:
+                    bad.append(f"decoder internals in the report ({w}): " + line[:160])
+        if case.contains and case.contains.lower() not in out.lower():
+            bad.append(f"report does not name the cause ({case.contains!r}): " + out.strip()[:200])
     else:
         if code not in case.codes:
             bad.append(f"exit {code}, expected one of {list(case.codes)}")
