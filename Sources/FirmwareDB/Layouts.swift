@@ -155,7 +155,7 @@ enum LayoutParser {
             if a >= 0 && b >= 0 && b < a { issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range [\(a), \(b)) ends before it starts")) }
             let r = ByteRange(a, b)
             if let n = smallest, r.resolved(size: n) == nil || r.resolved(size: bound) == nil {
-                issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range \(r) does not fit a \(Entry.show(n))-byte image"))
+                issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range \(r) does not fit the layout's sizes (\(Entry.show(n)) to \(Entry.show(bound)) bytes)"))
                 return nil
             }
             out.append(r)
@@ -171,7 +171,7 @@ enum LayoutParser {
         if let s = e.child("stored", "stored") {
             s.checkKeys(["offset", "unit"], issues: &issues)
             guard let o = s.int("offset", Limit.signedPlace, required: true, issues: &issues), let u = unit(s, "unit", &issues),
-                  s.fits("offset", at: o, bytes: u.size, in: bound, &issues) else { return nil }
+                  s.fits("offset", at: o, bytes: u.size, in: bound, thing: "the checksum is stored", &issues) else { return nil }
             storage = .stored(offset: o, unit: u)
         } else if let z = e.child("zero_sum", "zero_sum") {
             z.checkKeys(["key", "unit"], issues: &issues)

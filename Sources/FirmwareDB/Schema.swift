@@ -323,10 +323,12 @@ struct Entry {
 
     /// `n` bytes at the value of `key` (from the end when negative) must lie in an image of `size` bytes; an issue at
     /// the value's line when they do not.
-    func fits(_ key: String, at o: Int, bytes n: Int, in size: Int, _ issues: inout [DBIssue]) -> Bool {
+    func fits(_ key: String, at o: Int, bytes n: Int, in size: Int, thing: String? = nil, _ issues: inout [DBIssue]) -> Bool {
         if o >= 0 ? o + n <= size : (-o >= n && -o <= size) { return true }
+        let bytes = "\(n) byte\(n == 1 ? "" : "s") at '\(key)' \(Entry.show(o))"
         issues.append(DBIssue(file: file, line: fields?[key]?.mark?.line ?? line,
-                              message: "\(what): \(n) byte\(n == 1 ? "" : "s") at '\(key)' \(Entry.show(o)) lie past the end of a \(Entry.show(size))-byte image"))
+                              message: "\(what): " + (thing.map { "\($0) past the end of a \(Entry.show(size))-byte image (\(bytes))" }
+                                                     ?? "\(bytes) lie past the end of a \(Entry.show(size))-byte image")))
         return false
     }
 
