@@ -151,10 +151,11 @@ enum LayoutParser {
                 issues.append(DBIssue(file: e.file, line: item.mark?.line, message: "\(e.what): each range is [start, end]"))
                 return nil
             }
-            guard let a = e.number(pair[0], key, -bound...bound, &issues), let b = e.number(pair[1], key, -bound...bound, &issues) else { return nil }
+            guard let a = e.number(pair[0], key, Limit.signedPlace, &issues), let b = e.number(pair[1], key, Limit.signedPlace, &issues) else { return nil }
             if a >= 0 && b >= 0 && b < a { issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range [\(a), \(b)) ends before it starts")) }
             let r = ByteRange(a, b)
-            if let n = smallest, r.resolved(size: n) == nil || r.resolved(size: bound) == nil {
+            let n = smallest ?? bound
+            if r.resolved(size: n) == nil || r.resolved(size: bound) == nil {
                 issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range \(r) does not fit the layout's sizes (\(Entry.show(n)) to \(Entry.show(bound)) bytes)"))
                 return nil
             }
