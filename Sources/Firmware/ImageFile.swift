@@ -136,10 +136,34 @@ public enum ImageFile {
         return [".bin", ".rom", ".fw", ".hex", ".img"].contains { n.hasSuffix($0) }
     }
 
-    static func unzip(_ data: [UInt8], path: String, member: String?) throws(ImageFileError) -> (String, [UInt8]) {
-        let archive: Archive
-        do { archive = try Archive(data: Data(data), accessMode: .read) }
+    /// Where a zip's end-of-central-directory record starts: the last 'PK 05 06' in the final 22 + 65535 bytes (the
+    /// record and the longest comment) whose comment lies inside the data; nil when there is none. ZIPFoundation
+    /// looks for it too, but its in-memory archive leaks its memory file when it finds none (the FILE it opened is
+    /// never closed: the 40 bytes LeakSanitizer reports) and scans the whole data byte by byte: odflash looks first,
+    /// and ZIPFoundation, scanning back from the same end, then finds the same record.
+    static func endOfCentralDirectory(_ d: [UInt8]) -> Int? {
+        guard d.count >= 22 else { return nil }
+        var at = d.count - 22
+        let lowest = max(0, d.count - 22 - 0xFFFF)
+        while at >= lowest {
+            if d[at] == 0x50 && d[at + 1] == 0x4B && d[at + 2] == 0x05 && d[at + 3] == 0x06 {
+                let comment = Int(d[at + 20]) | Int(d[at + 21]) << 8
+                return at + 22 + comment <= d.count ? at : nil
+            }
+            at -= 1
+        }
+        return nil
+    }
+
+    /// An archive over the bytes, or nil when they hold no end-of-central-directory record.
+    static func archive(_ data: [UInt8], path: String) throws(ImageFileError) -> Archive {
+        guard endOfCentralDirectory(data) != nil else { throw .corrupt(path, "not a readable zip archive (no end-of-central-directory record)") }
+        do { return try Archive(data: Data(data), accessMode: .read) }
         catch { throw .corrupt(path, "not a readable zip archive") }
+    }
+
+    static func unzip(_ data: [UInt8], path: String, member: String?) throws(ImageFileError) -> (String, [UInt8]) {
+        let archive = try archive(data, path: path)
         let entries = archive.filter { $0.type == .file }
         let names = entries.map(\.path)
         let chosen: Entry
@@ -174,9 +198,7 @@ public enum ImageFile {
     /// The members of a zip (for --list).
     public static func zipMembers(_ path: String) throws(ImageFileError) -> [(name: String, size: Int)] {
         let raw = try readFile(path)
-        let archive: Archive
-        do { archive = try Archive(data: Data(raw), accessMode: .read) }
-        catch { throw .corrupt(path, "not a readable zip archive") }
+        let archive = try archive(raw, path: path)
         return archive.filter { $0.type == .file }.map { ($0.path, Int($0.uncompressedSize)) }
     }
 }

@@ -31,6 +31,29 @@ import ZIPFoundation
         #expect(try ImageFile.load(d + "/fw.zip", member: "readme.txt").bytes == Array("hello".utf8))
     }
 
+    /// The fuzzers' findings (scripts/fuzz/regressions/containers): zips whose end-of-central-directory record is
+    /// missing or runs past the end are refused as corrupt, before ZIPFoundation's in-memory archive (which leaked its
+    /// memory file on exactly these: LeakSanitizer's 40 bytes) is made; one whose directory lies is refused as well.
+    @Test(arguments: ["leak-no-eocd.zip", "eocd-comment-past-end.zip", "eocd-central-directory-past-end.zip"])
+    func fuzzFindings(_ name: String) throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = here.path + "/scripts/fuzz/regressions/containers/" + name
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(throws: ImageFileError.self) { try ImageFile.load(path) }
+        if name != "eocd-central-directory-past-end.zip" {   // that one has a record: its (empty) listing is class 5's to judge
+            #expect(throws: ImageFileError.self) { try ImageFile.zipMembers(path) }
+        }
+    }
+
+    @Test func endOfCentralDirectoryIsFoundWhereZIPFoundationLooks() {
+        let eocd: [UInt8] = [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18)
+        #expect(ImageFile.endOfCentralDirectory(eocd) == 0)
+        #expect(ImageFile.endOfCentralDirectory([0x50, 0x4B, 0x03, 0x04] + eocd) == 4)
+        #expect(ImageFile.endOfCentralDirectory(Array(eocd.dropLast())) == nil)                  // 21 bytes
+        #expect(ImageFile.endOfCentralDirectory(Array(eocd.dropLast(2)) + [5, 0]) == nil)         // a comment past the end
+        #expect(ImageFile.endOfCentralDirectory(eocd + [UInt8](repeating: 0, count: 0x10000)) == nil)  // beyond the longest comment
+    }
+
     @Test func badInputs() throws {
         let d = tempDir()
         #expect(throws: ImageFileError.notFound(d + "/none.bin")) { try ImageFile.load(d + "/none.bin") }
