@@ -77,10 +77,15 @@ public struct FlashJournal: Sendable {
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
     }
 
+    /// The time in UTC as RFC 3339 ("2024-05-01T12:34:56Z"), with gmtime_r and strftime: no date formatter (which
+    /// would bring Foundation's internationalisation and ICU's data into the binary, and time-zone work at start).
     public static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        var t = time(nil)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buf, buf.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
