@@ -11,8 +11,8 @@ def sh(cmd, **kw):
 
 
 def run_once(cmd, stdin=None):
-    """One fresh process: (wall seconds, peak RSS in KiB of that process alone). posix_spawn and wait4 keep the
-    harness's own cost small and equal for A and B; wait4 gives the child's own rusage."""
+    """One fresh process: (wall seconds, peak RSS in KiB, CPU seconds (user + system), all of that process alone).
+    posix_spawn and wait4 keep the harness's own cost small and equal for A and B; wait4 gives the child's own rusage."""
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         actions = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
@@ -28,7 +28,7 @@ def run_once(cmd, stdin=None):
     if code != 0:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sys.exit(f"bench: {' '.join(cmd)} exited {code}: {r.stderr.decode(errors='replace').strip()[:300]}")
-    return dt, ru.ru_maxrss
+    return dt, ru.ru_maxrss, ru.ru_utime + ru.ru_stime
 
 
 def alternate(a, b, runs, warm=2):
@@ -51,22 +51,25 @@ class Report:
         self.rows = []
         self.missed = []
         print(f"{'figure':52} {'A':>9} {'B':>9}   {'ratio min / median / max':>26}  target")
+        print("(wall time, judged; 'cpu' is the median ratio of CPU time, user + system, printed because the wall time of a"
+              " loaded machine is noisy)")
 
-    def ratio(self, name, ratios, target, a_desc="", b_desc=""):
+    def ratio(self, name, ratios, target, a_desc="", b_desc="", note=""):
         """ratios: per-pair A/B values. Judged on the median."""
         lo, med, hi = min(ratios), statistics.median(ratios), max(ratios)
         ok = med <= target
         if not ok:
             self.missed.append(name)
-        print(f"{name:52} {a_desc:>9} {b_desc:>9}   {lo:7.2f} / {med:5.2f} / {hi:5.2f}x   <= {target:.2f}x  {'ok' if ok else 'MISSED'}",
+        print(f"{name:52} {a_desc:>9} {b_desc:>9}   {lo:7.2f} / {med:5.2f} / {hi:5.2f}x   <= {target:.2f}x  {'ok' if ok else 'MISSED'}{note}",
               flush=True)
         self.rows.append((name, lo, med, hi, target, ok))
         return med
 
     def timed(self, name, a_runs, b_runs, target):
-        ta = [t for t, _ in a_runs]; tb = [t for t, _ in b_runs]
+        ta = [r[0] for r in a_runs]; tb = [r[0] for r in b_runs]
         ratios = [x / y for x, y in zip(ta, tb)]
-        return self.ratio(name, ratios, target, f"{statistics.median(ta)*1000:.1f}ms", f"{statistics.median(tb)*1000:.1f}ms")
+        cpu = statistics.median(a[2] / max(b[2], 1e-6) for a, b in zip(a_runs, b_runs))
+        return self.ratio(name, ratios, target, f"{statistics.median(ta)*1000:.1f}ms", f"{statistics.median(tb)*1000:.1f}ms", f"  (cpu {cpu:.2f}x)")
 
     def finish(self):
         if self.missed:
