@@ -77,6 +77,17 @@ public final class Context {
         }
     }
 
+    /// firmware-db/media alone (the whole database when it is already loaded): what `sense` needs for its advice.
+    func mediaKnowledge() throws -> MediaKnowledge {
+        if let db = cachedDB { return db.media }
+        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
+        guard let root = FirmwareDatabase.locate(explicit: dbPath, environment: ProcessInfo.processInfo.environment,
+                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else {
+            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db)
+        }
+        do { return try MediaKnowledge.load(root: root) } catch { throw CLIError(error.description, kind: .db) }
+    }
+
     static func executablePath(_ arg0: String) -> String {
         if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
         return arg0

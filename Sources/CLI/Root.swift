@@ -75,6 +75,12 @@ public enum Runner {
         if ids.0 != ids.1 || ids.2 != ids.3 {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, lines: streams, console: console)
         }
+        // `odflash --version` alone: the version without building the parser (its reflection over every command is
+        // most of the cost of this process); the same text ArgumentParser prints.
+        if arguments == ["--version"] {
+            console.out(Odflash.configuration.version + "\n")
+            return 0
+        }
         let prefetch = DBPrefetch.start(arguments)
         // Every background task ends before the process does (an error path must not exit under a running thread).
         defer { prefetch?.join() }

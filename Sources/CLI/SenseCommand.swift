@@ -16,6 +16,9 @@ struct SenseCommand: ODCommand {
         Use '-' or no argument to read standard input.
         """)
 
+    /// It reads firmware-db/media alone (Context.mediaKnowledge), not the whole database.
+    static let readsFirmwareDB = false
+
     @OptionGroup var global: GlobalOptions
 
     @Argument(help: "The sense code or log text; '-' reads standard input.")
@@ -56,7 +59,7 @@ struct SenseCommand: ODCommand {
         catch { throw CLIError(error.description, kind: .input) }
         let s = parsed.sense
         let raw = parsed.fromBytes
-        let media = (try? ctx.database())?.media
+        let media = try? ctx.mediaKnowledge()
         // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand; a log without the sense
         // key (ImgBurn) gets the advice for the additional sense under any key.
         let advice = parsed.keyGiven ? media?.advice(key: s.key, asc: s.asc, ascq: s.ascq) : media?.advice(asc: s.asc, ascq: s.ascq)

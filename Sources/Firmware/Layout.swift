@@ -229,7 +229,8 @@ public struct ImageLayout: Equatable, Sendable {
         let n = image.count
         let fits = sizeFits(n)
         var problems: [String] = []
-        let sizeProblem = "the file is \(n) (\(Hex.offset(n))) bytes; a \(family)/\(id) image is \(sizeDescription)"
+        // Described only when it is a problem (every layout is tried on every image of a media search).
+        var sizeProblem: String { "the file is \(n) (\(Hex.offset(n))) bytes; a \(family)/\(id) image is \(sizeDescription)" }
         let required = signatures.filter { !$0.optional }
         let markers = signatures.filter(\.optional)
         var specificity = 0

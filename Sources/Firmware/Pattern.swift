@@ -1,6 +1,9 @@
 // Byte patterns with wildcards ("07 00 ?? 78"), searched without allocation.
 
 import SCSI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
     /// nil = any byte.
@@ -38,15 +41,19 @@ public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
         data.withUnsafeBufferPointer { matches($0, at: offset) }
     }
 
-    /// First match in [from, to); uses the first literal byte to skip quickly.
+    /// First match in [from, to). memchr (many bytes a step) finds the candidates for one literal byte of the pattern,
+    /// preferably one that is rare in images (not 00h or FFh); only those are compared whole.
     public func firstMatch(in data: UnsafeBufferPointer<UInt8>, from: Int = 0, to: Int? = nil) -> Int? {
         let end = min(to ?? data.count, data.count) - bytes.count
-        guard !bytes.isEmpty, from <= end else { return nil }
-        guard let anchor = bytes.firstIndex(where: { $0 != nil }), let first = bytes[anchor] else { return max(from, 0) }
+        guard !bytes.isEmpty, from <= end, let base = data.baseAddress else { return nil }
+        guard let anchor = bytes.firstIndex(where: { $0 != nil && $0 != 0x00 && $0 != 0xFF }) ?? bytes.firstIndex(where: { $0 != nil }),
+              let first = bytes[anchor] else { return max(from, 0) }
         var i = max(from, 0)
         while i <= end {
-            if data[i + anchor] == first && matches(data, at: i) { return i }
-            i += 1
+            guard let p = memchr(base + i + anchor, Int32(first), end - i + 1) else { return nil }
+            let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(p)) - anchor
+            if matches(data, at: at) { return at }
+            i = at + 1
         }
         return nil
     }

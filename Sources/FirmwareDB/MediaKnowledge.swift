@@ -55,6 +55,15 @@ public struct MediaKnowledge: Sendable {
 
     public init() {}
 
+    /// firmware-db/media alone (three small tables), for the commands that need nothing else (sense: the advice):
+    /// they do not pay for the families, models and drives tables.
+    public static func load(root: String) throws(FirmwareDatabase.LoadError) -> MediaKnowledge {
+        var issues: [DBIssue] = []
+        let k = load(root: root, &issues)
+        guard issues.isEmpty else { throw FirmwareDatabase.LoadError(issues: issues) }
+        return k
+    }
+
     static func load(root: String, _ issues: inout [DBIssue]) -> MediaKnowledge {
         var k = MediaKnowledge()
         let dir = root + "/media"

@@ -124,10 +124,15 @@ public struct FlashJournal: Sendable {
     /// The entries (unreadable lines skipped; an unreadable journal is empty).
     public func read() -> [Entry] { (try? load())?.entries ?? [] }
 
+    /// The time in UTC as RFC 3339 ("2024-05-01T12:34:56Z"), with gmtime_r and strftime: no date formatter (which
+    /// would bring Foundation's internationalisation and ICU's data into the binary, and time-zone work at start).
     public static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        var t = time(nil)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buf, buf.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -45,13 +45,34 @@ public enum ASCTable {
     public static var count: Int { parsed.exact.count }
     public static var rangeCount: Int { parsed.ranges.count }
 
-    /// The T10 text for an ASC/ASCQ pair; nil when T10 lists nothing for it.
+    /// The T10 text for an ASC/ASCQ pair; nil when T10 lists nothing for it. Read from the table's text in place (its
+    /// lines are scanned as bytes, well under a millisecond): a single lookup (`odflash sense`) builds no dictionary.
     public static func lookup(asc: UInt8, ascq: UInt8) -> String? {
-        if let s = parsed.exact[UInt16(asc) << 8 | UInt16(ascq)] { return s }
-        if let r = parsed.ranges.first(where: { $0.asc == asc && ascq >= $0.lo && ascq <= $0.hi }) {
-            return r.format.replacingOccurrences("%02X", Hex.byte(ascq) + "h")
+        var text = source
+        var range: String?
+        let exact: String? = text.withUTF8 { b in
+            func hex(_ i: Int) -> UInt8? {
+                guard i + 1 < b.count, let h = UInt8(hexDigit: b[i]), let l = UInt8(hexDigit: b[i + 1]) else { return nil }
+                return h << 4 | l
+            }
+            var i = 0
+            while i < b.count {
+                var end = i
+                while end < b.count && b[end] != 0x0A { end += 1 }
+                defer { i = end + 1 }
+                // "AA<TAB>QQ<TAB>text" or "AA<TAB>LO-HI<TAB>format"
+                guard end - i > 6, b[i + 2] == 0x09, hex(i) == asc else { continue }
+                if b[i + 5] == 0x09, hex(i + 3) == ascq {
+                    return String(decoding: UnsafeBufferPointer(rebasing: b[(i + 6)..<end]), as: UTF8.self)
+                }
+                if range == nil, end - i > 9, b[i + 5] == 0x2D, b[i + 8] == 0x09, let lo = hex(i + 3), let hi = hex(i + 6), ascq >= lo, ascq <= hi {
+                    range = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 9)..<end]), as: UTF8.self)
+                }
+            }
+            return nil
         }
-        return nil
+        if let e = exact { return e }
+        return range.map { $0.replacingOccurrences("%02X", Hex.byte(ascq) + "h") }
     }
 
     /// The ASC/ASCQ whose T10 text is `text` (any case, as kernel and ImgBurn logs print it); the first when T10 uses a
@@ -74,6 +95,18 @@ public enum ASCTable {
         if asc >= 0x80 { return "Vendor specific ASC \(Hex.byte(asc))h, ASCQ \(Hex.byte(ascq))h" }
         if ascq >= 0x80 { return "Vendor specific ASCQ \(Hex.byte(ascq))h for ASC \(Hex.byte(asc))h" }
         return "Reserved ASC/ASCQ \(Hex.byte(asc))h/\(Hex.byte(ascq))h (not in the T10 list)"
+    }
+}
+
+private extension UInt8 {
+    /// The value of an ASCII hex digit (either case).
+    init?(hexDigit c: UInt8) {
+        switch c {
+        case 0x30...0x39: self = c - 0x30
+        case 0x41...0x46: self = c - 0x41 + 10
+        case 0x61...0x66: self = c - 0x61 + 10
+        default: return nil
+        }
     }
 }
 

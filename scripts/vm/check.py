@@ -2,8 +2,12 @@
 """Checks the guest console of scripts/vm-test: odflash against the kernel's view (sysfs) and
 against sg3-utils' sg_inq, field by field. Prints one line per check and 'N passed, N failed'."""
 import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench
 
 def sections(log: str) -> dict:
     out = {}
@@ -204,17 +208,14 @@ def main(path: str) -> int:
     except (ValueError, KeyError):
         c.check(False, "permission error as JSON", t)
 
-    # Benchmark (reported, not a test): odflash vs sg_write_buffer, same device, same boot, alternating.
+    # Benchmark (reported, not a test: scripts/bench-flash judges the ratios): odflash vs sg_write_buffer, same device,
+    # same boot, alternating, 2, 8 and 16 MiB.
     t, rc = sec.get("bench", ("", 1))
-    runs = {"sg": 0.0, "odflash": 0.0}
-    for m in re.finditer(r"^bench (\w+) ([\d.]+) ([\d.]+)$", t, re.M):
-        runs[m.group(1)] += float(m.group(3)) - float(m.group(2))
-    c.check(rc == 0 and "FAIL" not in t and runs["sg"] > 0 and runs["odflash"] > 0, "benchmark: both tools flashed 2 MiB to scsi_debug 15 times", t[-300:])
-    if runs["sg"] > 0:
-        ratio = runs["odflash"] / runs["sg"]
-        print(f"bench: 2 MiB via WRITE BUFFER 0Eh, 32 KiB chunks, then 0Fh, scsi_debug in the guest: sg_write_buffer {runs['sg'] / 15 * 1000:.0f} ms/run, "
-              f"odflash {runs['odflash'] / 15 * 1000:.0f} ms/run (whole process: identification, preflight, download, ready, INQUIRY) "
-              f"-> {ratio:.2f}x (target <= 1.05x: {'met' if ratio <= 1.05 else 'MISSED'})")
+    figs, failures = bench.figures(t)
+    c.check(rc == 0 and not failures and len(bench.runs(t)) >= 2 * 5 * len(bench.SIZES),
+            "benchmark: both tools flashed 2, 8 and 16 MiB to scsi_debug in 5 alternating rounds", "; ".join(failures) or t[-300:])
+    for _, line, _ in bench.lines(t):
+        print("bench: " + line)
 
     print(f"vm-test: {c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0

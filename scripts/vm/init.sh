@@ -49,19 +49,20 @@ for d in /sys/class/scsi_generic/*; do
   esac
 done
 
-# Benchmark: the same 2 MiB image through WRITE BUFFER 0Eh in 32 KiB chunks and one 0Fh activate to scsi_debug,
-# sg_write_buffer and odflash alternating, 5 runs each per round, 3 rounds. /proc/uptime has 10 ms resolution.
-# (Mode 07h cannot be compared: scsi_debug raises a unit attention after every 07h segment, and sg_write_buffer
-# stops at the second segment; odflash re-sends a command that met a unit attention, as SPC allows.)
+# Benchmark (scripts/vm/bench.py reads it): 2, 8 and 16 MiB images through WRITE BUFFER 0Eh in 32 KiB chunks and one
+# 0Fh activate to scsi_debug, odflash and `sg_write_buffer --bpw=32768,act --length=N` alternating (the order flips every
+# round), 5 rounds; timeit (scripts/vm/timeit.c) times each process with CLOCK_MONOTONIC. (sg_write_buffer reads at most
+# 8 MiB unless --length is given. Mode 07h cannot be compared: scsi_debug raises a unit attention after every 07h
+# segment, and sg_write_buffer stops at the second segment; odflash re-sends a command that met a unit attention.)
 benchrun() {
-  for r in 1 2 3; do
-    for tool in sg odflash; do
-      t0=$(cut -d' ' -f1 /proc/uptime)
-      for i in 1 2 3 4 5; do
-        if [ $tool = sg ]; then sg_write_buffer --bpw=32768,act --mode=0xe --in=/spc.bin "$1" >/dev/null 2>&1 || echo "FAIL sg"
-        else odflash flash "$1" /spc.bin --yes --allow-untested --force --no-backup >/dev/null 2>&1 || echo "FAIL odflash"; fi
+  for r in 1 2 3 4 5; do
+    for mib in 2 8 16; do
+      img=/spc-$mib.bin
+      order="sg odflash"; [ $((r % 2)) = 0 ] && order="odflash sg"
+      for tool in $order; do
+        if [ $tool = sg ]; then timeit "sg $r $mib" sg_write_buffer --bpw=32768,act --mode=0xe --length=$((mib * 1048576)) --in=$img "$1"
+        else timeit "odflash $r $mib" odflash flash "$1" $img --yes --allow-untested --force --no-backup; fi
       done
-      echo "bench $tool $t0 $(cut -d' ' -f1 /proc/uptime)"
     done
   done
 }
