@@ -8,8 +8,8 @@ struct SenseCommand: ODCommand {
         commandName: "sense",
         abstract: "Decode a SCSI sense code with the full T10 table.",
         discussion: """
-        Accepts KEY/ASC/ASCQ (03/0C/00), three hex numbers (3 0c 0), raw sense bytes (70 00 03 00 ...),
-        or lines pasted from Nero, cdrecord or ImgBurn logs ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...).
+        Accepts KEY/ASC/ASCQ (03/0C/00), three hex numbers (3 0c 0), raw sense bytes (70 00 03 00 ...), \
+        or lines pasted from Nero, cdrecord or ImgBurn logs ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...). \
         Use '-' or no argument to read standard input.
         """)
 
@@ -58,7 +58,7 @@ struct SenseCommand: ODCommand {
             senseKeySpecific: s.senseKeySpecific.map { Hex.bytes($0) },
             progressPercent: s.progress.map { ($0 * 1000).rounded() / 10 },
             // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand.
-            advice: (try? ctx.database())?.media.advice(key: s.key, asc: s.asc, ascq: s.ascq))
+            advice: (try? ctx.optionalDatabase(announce: !ctx.json))??.media.advice(key: s.key, asc: s.asc, ascq: s.ascq))
         var kv = KeyValues()
         kv.add("Sense", s.triple)
         kv.add("Sense key", "\(Hex.byte(s.key))h \(s.keyName)")

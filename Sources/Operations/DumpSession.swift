@@ -19,6 +19,8 @@ public struct DumpSession {
 
     public struct Report: Encodable, Sendable {
         public let device: String
+        /// The drive's unit serial number (VPD 80h), when it reports one.
+        public let serial: String?
         public let output: String
         public let family: String
         public let bytes: Int
@@ -33,7 +35,7 @@ public struct DumpSession {
         public let drive: String
         public let from: Int, to: Int
 
-        enum CodingKeys: String, CodingKey { case device, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic }
+        enum CodingKeys: String, CodingKey { case device, serial, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic }
     }
 
     /// The whole dump; `progress` gets bytes read so far and the total.
@@ -46,6 +48,7 @@ public struct DumpSession {
         do { inq = try DriveIdentifier(t).inquiry() }
         catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
         catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        let serial = DriveIdentifier(t).serialNumber()
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family) else {
             throw OperationError(DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision) + ": odflash sends no vendor command to it",
                                  kind: .refused)
@@ -77,7 +80,7 @@ public struct DumpSession {
         var notes = result.notes
         if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
         if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
-        return Report(device: device.name, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
+        return Report(device: device.name, serial: serial, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
                       commandsSent: result.commandsSent, layout: rep.identity?.layout,
                       valid: rep.valid, verdict: rep.verdict, notes: notes, synthetic: family.synthetic || model.synthetic,
                       drive: "\(inq.vendor) \(inq.product) \(inq.revision)", from: proto.from, to: proto.to)
