@@ -10,7 +10,7 @@ import PackageDescription
 //               flash sequences; Flashing keeps them as opaque text)
 //   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI
 //   Firmware    -> SCSI, CZlibShim    MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
-//   SCSI        depends on nothing
+//   SCSI        -> CAES (AES-128 and AES-CMAC in C)
 // The ODFlashCore library is everything below the CLI (scripts/fuzz builds against it).
 let package = Package(
     name: "odflash",
@@ -34,8 +34,10 @@ let package = Package(
             name: "CLibUSB", path: "Sources/CLibUSB", pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]),
 
+        // AES-128 and AES-CMAC (the MediaTek integrity table), in C so debug builds verify 2 MiB in milliseconds
+        .target(name: "CAES", path: "Sources/CAES"),
         // SCSI core: CDBs, sense, the transport protocol
-        .target(name: "SCSI"),
+        .target(name: "SCSI", dependencies: ["CAES"]),
         // Transports: Linux SG_IO, USB Bulk-Only via libusb, transcript record/replay
         .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
         // The emulated MMC drive (a transport that answers like a drive)

@@ -65,7 +65,7 @@ struct DumpCommand: ODCommand {
         kv.add("Valid", r.verdict)
         for n in r.notes { kv.add("Note", n) }
         console.out(ctx.json ? JSON.compact(FlashOutput.Line(type: "result", body: r)) + "\n" : kv.text)
-        // A dump that does not validate is kept (it is evidence) but the run found a problem.
-        if r.valid != true { throw ExitCode(1) }
+        // A dump that does not validate, or has unreadable gaps, is kept (it is evidence) but the run found a problem.
+        if r.valid != true || !r.gaps.isEmpty { throw ExitCode(1) }
     }
 }

@@ -290,7 +290,7 @@ extension FWCommand {
                 if inReal == outReal || FileIdentity.wouldOverwrite(o, anyOf: [input]) {
                     throw CLIError("the output is the input: odflash never modifies its input", kind: .usage)
                 }
-                if !dryRun && !forceOverwrite && FileManager.default.fileExists(atPath: o) {
+                if !dryRun && !forceOverwrite && FileName.exists(o) {
                     throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: .outputExists)
                 }
             }
@@ -342,11 +342,16 @@ extension FWCommand {
         @Option(help: "Drive ID to embed where the layout has one (NEC: 4 characters, e.g. G245).") var driveId: String?
         @Option(help: "Boot code to embed where the layout has one (NEC: 2 characters, e.g. 08).") var bootcode: String?
         @Option(help: "Config/model ID to embed where the layout has one (e.g. 'MT1959 Boot BU5 ').") var configId: String?
+        @Option(help: "A layout field by name: 'NAME=VALUE' (e.g. chip-tag=MTEKMT1939, downgrade-enable=DE on mediatek-mt1959).") var field: [String] = []
         @Option(name: .shortAndLong, help: "Output file (or folder with --count).") var output: String
         @Flag(help: "Replace existing files.") var forceOverwrite = false
 
         func run(_ ctx: Context) throws {
             var r = ImageGenerator.Request(family: family, output: output)
+            for f in field {
+                guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw CLIError("--field: '\(f)' is not NAME=VALUE", kind: .usage) }
+                r.fields[String(f[..<eq])] = String(f[f.index(after: eq)...])
+            }
             r.layout = layout; r.seed = seed; r.count = count; r.overwrite = forceOverwrite
             r.size = try size.map(ImageGenerator.parseSize); r.cdr = try cdr.map(ImageGenerator.parseCDR)
             r.vendor = vendor; r.product = product; r.revision = revision; r.driveID = driveId; r.bootcode = bootcode; r.configID = configId

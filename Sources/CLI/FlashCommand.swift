@@ -22,13 +22,14 @@ struct FlashFlags: ParsableArguments {
     @Flag(help: "Flash although no backup of the current firmware can be taken.") var noBackup = false
     @Option(help: "Folder for the backup (default: the current folder).") var backupDir: String?
     @Flag(help: "Accept what the chosen sequence leaves behind when firmware-db names a risk (e.g. a Pioneer kernel image leaves the drive in kernel mode until a Normal image is flashed).") var acceptRisk = false
+    @Flag(help: "MediaTek MT19xx: flash an image whose descriptor names another model (waives the model check only; the chip check never). The drive's downgrade-enable byte is warned about.") var crossflash = false
     @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
     @Option(help: "The flash journal (default: $ODFLASH_JOURNAL; as root /var/lib/odflash/journal.jsonl; else $XDG_STATE_HOME/odflash/journal.jsonl or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
 
     var options: FlashOptions {
         var o = FlashOptions()
         o.dryRun = dryRun; o.allowUntested = allowUntested
-        o.force = force; o.acceptUnidentifiedModel = acceptUnidentifiedModel; o.noBackup = noBackup; o.acceptRisk = acceptRisk
+        o.force = force; o.acceptUnidentifiedModel = acceptUnidentifiedModel; o.noBackup = noBackup; o.acceptRisk = acceptRisk; o.crossflash = crossflash
         o.backupDir = backupDir; o.protocolName = protocolName; o.journalPath = journal
         return o
     }

@@ -58,6 +58,7 @@ struct Info: ODCommand {
         }
         if let o = outcome { text += ProbeText.info(o) }
         if let s = strategy { text += ProbeText.strategy(s) }
+        if let m = r.mediatek { text += Info.mediatek(m) }
         if !ops.isEmpty {
             text += "Operations:\n" + TextTable.render(["  OPERATION", "STATUS", "DETAIL"], ops.map {
                 ["  " + $0.name, $0.available ? ($0.status == .ok ? "yes" : "yes (\($0.status?.rawValue ?? "?"))") : "no", $0.detail]
@@ -70,6 +71,23 @@ struct Info: ODCommand {
             }
         }
         ctx.emit(r, text: text, wrap: true)
+    }
+
+    /// A MediaTek MT19xx drive's own reads (READ BUFFER 06h at 3000h and 1EC000h).
+    static func mediatek(_ m: MediaTekDriveReport) -> String {
+        var kv = KeyValues()
+        kv.add("Boot banner", m.banner.map { "'\($0)' (READ BUFFER 06h at 3000h, 20h bytes)" } ?? "not read")
+        kv.add("Chip", m.chip.map { "\($0) (\(m.chipSource))" } ?? "UNKNOWN: \(m.chipProblem ?? "not read") (odflash refuses to flash it)")
+        if let d = m.descriptor {
+            kv.add("Descriptor", "\(d.vendor) \(d.model) \(d.revision), region/SKU code '\(d.regionCode)', \(d.unique.isEmpty ? "no UNIQUE stamp" : d.unique)")
+            kv.add("Downgrade byte", "\(d.downgradeEnable) at 1EC056h (\(d.downgradeEnabled ? "enabled: a foreign image may be accepted" : "not DEh: the drive will likely reject a foreign (cross-flash) image"))")
+        } else {
+            kv.add("Descriptor", "not read")
+        }
+        kv.add("Fingerprint", m.fingerprint ?? "not available")
+        kv.add("Build", m.build.map { "\($0) (\(m.buildSource))" } ?? m.buildSource)
+        for n in m.notes { kv.add("Note", n) }
+        return kv.text
     }
 
     static func text(_ i: DriveInfo, _ m: DBMatch?, probed: IdentifyOutcome? = nil) -> String {

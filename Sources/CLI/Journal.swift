@@ -12,12 +12,15 @@ struct JournalCommand: ODCommand {
     @Option(help: "The journal file (default: $ODFLASH_JOURNAL; as root /var/lib/odflash/journal.jsonl; else $XDG_STATE_HOME/odflash/journal.jsonl or ~/.local/state/odflash/journal.jsonl).") var journal: String?
     @Option(help: "How many of the last entries to show.") var last: Int = 20
 
-    struct Report: Encodable { let journal: String; let entries: [FlashJournal.Entry]; let unfinished: [FlashJournal.Entry] }
+    struct Report: Encodable {
+        let journal: String; let entries: [FlashJournal.Entry]; let unfinished: [FlashJournal.Entry]
+        let skippedLines: [FlashJournal.SkippedLine]?
+    }
 
     func run(_ ctx: Context) throws {
         guard last > 0 else { throw CLIError("--last must be at least 1", kind: .usage) }
         let j = FlashJournal(path: journal ?? FlashJournal.defaultPath())
-        let all = j.read()
+        let (all, skipped) = try j.load()
         // A flash whose last entry is 'committing' (or 'preparing': a vendor mode entered) never recorded an outcome.
         var byRun: [String: FlashJournal.Entry] = [:]
         for e in all { byRun[e.device + "|" + (e.serial ?? "") + "|" + e.sha256] = e }
@@ -26,7 +29,8 @@ struct JournalCommand: ODCommand {
         var text = all.isEmpty ? "The journal \(j.path) is empty or missing: no flash has been recorded.\n" : "Journal: \(j.path)\n"
         if !shown.isEmpty {
             text += TextTable.render(["TIME", "EVENT", "DEVICE", "DRIVE", "IMAGE", "DETAIL"],
-                                     shown.map { [$0.time, $0.event, $0.device, $0.drive + ($0.serial.map { "\nserial \($0)" } ?? ""), ($0.image as NSString).lastPathComponent, $0.detail ?? ""] }, width: TextTable.width)
+                                     lines: shown.map { [[$0.time], [$0.event], [$0.device], [$0.drive] + ($0.serial.map { ["serial \($0)"] } ?? []),
+                                                          [($0.image as NSString).lastPathComponent], [$0.detail ?? ""]] }, width: TextTable.width)
         }
         for u in unfinished {
             if u.event == "preparing" {
@@ -35,6 +39,9 @@ struct JournalCommand: ODCommand {
                 text += "UNFINISHED: \(u.time) \(u.device) (\(u.drive)\(u.serial.map { ", serial \($0)" } ?? "")) was being flashed with \(u.image) and no outcome was recorded: the firmware may be incomplete; flash the same image again before power-cycling the drive\n"
             }
         }
-        ctx.emit(Report(journal: j.path, entries: shown, unfinished: unfinished), text: text, wrap: true)
+        if let first = skipped.first {
+            text += "warning: \(skipped.count) line\(skipped.count == 1 ? "" : "s") of the journal could not be read and \(skipped.count == 1 ? "was" : "were") skipped (line \(first.line): \(first.reason))\n"
+        }
+        ctx.emit(Report(journal: j.path, entries: shown, unfinished: unfinished, skippedLines: skipped.isEmpty ? nil : skipped), text: text, wrap: true)
     }
 }

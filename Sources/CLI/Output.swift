@@ -46,8 +46,11 @@ public final class Console: @unchecked Sendable {
 
     /// stdout and stderr, written with write(2): a closed pipe or a vanished terminal (EPIPE, EIO; SIGPIPE is ignored
     /// during a flash) loses the text but never stops the program, which may be flashing a drive.
+    /// Whatever a command prints is made safe for a terminal on the way out (a name from a zip, a transcript or a
+    /// journal that slipped past the tables' escaping): control characters other than newline and tab (and carriage
+    /// return on stderr, which progress lines use) are escaped.
     public static func standard() -> Console {
-        let c = Console(out: { s in write(1, s) }, err: { s in write(2, s) })
+        let c = Console(out: { s in write(1, terminalSafe(s, keepCR: false)) }, err: { s in write(2, terminalSafe(s, keepCR: true)) })
         c.outBytes = { b in b.withUnsafeBufferPointer { p in
             var off = 0
             while off < p.count {
@@ -58,6 +61,24 @@ public final class Console: @unchecked Sendable {
         c.outIsTerminal = isatty(1) != 0
         if let cols = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), cols >= 40 { c.width = cols }
         return c
+    }
+
+    static func terminalSafe(_ s: String, keepCR: Bool) -> String {
+        var s = s
+        let clean = s.withUTF8 { b in
+            !b.contains { ($0 < 0x20 && $0 != 0x0A && $0 != 0x09 && !(keepCR && $0 == 0x0D)) || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 || $0 == 0xEF }
+        }
+        if clean { return s }
+        var out = ""
+        for line in s.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.offset > 0 { out += "\n" }
+            if keepCR {
+                out += line.element.split(separator: "\r", omittingEmptySubsequences: false).map { FileName.display(String($0), keepTabs: true) }.joined(separator: "\r")
+            } else {
+                out += FileName.display(String(line.element), keepTabs: true)
+            }
+        }
+        return out
     }
 
     static func write(_ fd: Int32, _ s: String) {
@@ -77,14 +98,33 @@ enum JSON {
     static func compact<T: Encodable>(_ v: T) -> String {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? enc.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? enc.encode(v)).map { safe(String(decoding: $0, as: UTF8.self)) } ?? "{}"
     }
 
     static func encode<T: Encodable>(_ v: T) -> String {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let d = try? enc.encode(v) else { return "{}" }
-        return String(decoding: d, as: UTF8.self) + "\n"
+        return safe(String(decoding: d, as: UTF8.self)) + "\n"
+    }
+
+    /// JSONEncoder escapes C0 controls but writes DEL, C1 controls (U+009B is a CSI on some terminals) and bidi
+    /// controls raw: those become \u escapes (the same JSON value). A byte of a file name that is not UTF-8 (carried
+    /// as U+F780 + byte, see FileName) is shown as the text "\xFF": JSON strings hold Unicode, not bytes.
+    static func safe(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value >= 0x7F && FileName.isUnprintable($0.value) }) else { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            let v = u.value
+            if v >= 0x7F && FileName.isUnprintable(v) {
+                let text = (0xF780...0xF7FF).contains(v) ? "\\\\x" + FileName.hex2(UInt8(v - 0xF700))
+                    : "\\u" + String(repeating: "0", count: 4 - String(v, radix: 16).count) + String(v, radix: 16, uppercase: true)
+                out.append(contentsOf: text.unicodeScalars)
+            } else {
+                out.append(u)
+            }
+        }
+        return String(out)
     }
 }
 
@@ -95,7 +135,15 @@ enum TextTable {
     @TaskLocal static var width: Int? = 80
 
     static func render(_ header: [String], _ rows: [[String]], width: Int? = nil) -> String {
-        guard let limit = width else { return unlimited(header, rows) }
+        render(header, lines: rows.map { $0.map { [$0] } }, width: width)
+    }
+
+    /// Cells of one or more lines each. Every line is shown escaped (a name with ESC, CR or LF stays one escaped line).
+    static func render(_ header: [String], lines cells: [[[String]]], width: Int? = nil) -> String {
+        let rows = cells.map { $0.map { $0.map { FileName.display($0) }.joined(separator: "\n") } }
+        let multiline = rows.contains { $0.contains { $0.contains("\n") } }
+        if width == nil && !multiline { return unlimited(header, rows) }
+        let limit = width ?? Int.max
         // A cell may hold several lines ("\n"); a column is as wide as its longest line.
         func longest(_ c: String, _ f: (Substring) -> Int) -> Int { c.split(separator: "\n").map(f).max() ?? 0 }
         var widths = header.map(\.count), floors = header.map(\.count)
@@ -189,7 +237,7 @@ enum TextWrap {
 /// "Label:   value" lines (Context.emit's wrapping puts a long value's continuation lines under it).
 struct KeyValues {
     var rows: [(String, String)] = []
-    mutating func add(_ k: String, _ v: String?) { if let v { rows.append((k, v)) } }
+    mutating func add(_ k: String, _ v: String?) { if let v { rows.append((k, FileName.display(v, keepNewlines: true))) } }
     var text: String {
         let w = (rows.map(\.0.count).max() ?? 0) + 1
         return rows.map { ($0.0 + ":").padding(toLength: w + 1, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"

@@ -50,6 +50,19 @@ public struct Odflash: ParsableCommand {
 
 /// The whole program: parse, run, report. Returns the process exit status; never traps on bad input.
 public enum Runner {
+    /// Called once as the process starts: the program's arguments byte for byte (a file name that is not UTF-8
+    /// survives; see FileName). Descriptors 0-2 that are closed are opened on /dev/null first, so that no file odflash
+    /// opens later lands on them (a closed stdin would otherwise read the first file opened, a closed stdout write
+    /// into it); a closed stdin is remembered and reported as such.
+    public static func arguments() -> [String] {
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            if fd == 0 { InputFile.standardInputClosed = true }
+            let n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if n >= 0 && n != fd { _ = dup2(n, fd); close(n) }
+        }
+        return Array(FileName.arguments().dropFirst())
+    }
+
     public static func main(_ arguments: [String], console: Console = .standard()) -> Int32 {
         main(arguments, console: console, ids: (getuid(), geteuid(), getgid(), getegid()))
     }
@@ -142,8 +155,19 @@ public enum Runner {
         let error: Body
     }
 
+    /// The longest error message shown (the README's one line: a path of thousands of characters or a list of
+    /// thousands of zip members is cut, saying how much was left out).
+    static let maxMessage = 480
+
+    /// The one place an error becomes text: one line, control characters and bytes that are not UTF-8 escaped
+    /// (a name with ESC or CR never reaches the terminal raw), at most `maxMessage` characters.
+    static func oneLine(_ message: String) -> String {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        return FileName.oneLine(lines.joined(separator: "; "), limit: maxMessage)
+    }
+
     static func report(_ e: CLIError, report: (any Encodable & Sendable)? = nil, json: Bool, lines: Bool = false, console: Console) -> Int32 {
-        let oneLine = e.message.split(separator: "\n").joined(separator: "; ")
+        let oneLine = Runner.oneLine(e.message)
         if json {
             let r = ErrorReport(error: .init(message: oneLine, kind: e.kind.name, exitStatus: e.status.rawValue, report: report))
             console.out(lines ? JSON.compact(r) + "\n" : JSON.encode(r))

@@ -48,10 +48,10 @@ struct Scan: ODCommand {
         // apart.
         var s = TextTable.render(
             ["DEVICE", "DRIVE", "REV", "SERIAL", "FIRMWARE-DB"],
-            rows.map { r in
-                [([r.device] + r.alsoAs + [r.location == "emulated" ? nil : r.location].compactMap { $0 }).joined(separator: "\n"),
-                 (r.vendor ?? "?") + "\n" + (r.product ?? "?"), r.revision ?? "?", r.serial ?? "-",
-                 r.error.map { "error: \($0)" } ?? ((r.match ?? "") + (r.synthetic == true ? " [synthetic]" : "") + (r.probe.map { " [probe: \(ProbeText.summary($0))]" } ?? ""))]
+            lines: rows.map { r in
+                [[r.device] + r.alsoAs + [r.location == "emulated" ? nil : r.location].compactMap { $0 },
+                 [r.vendor ?? "?", r.product ?? "?"], [r.revision ?? "?"], [r.serial ?? "-"],
+                 [r.error.map { "error: \($0)" } ?? ((r.match ?? "") + (r.synthetic == true ? " [synthetic]" : "") + (r.probe.map { " [probe: \(ProbeText.summary($0))]" } ?? ""))]]
             }, width: TextTable.width)
         for n in notes { s += "note: \(n)\n" }
         return s

@@ -9,7 +9,10 @@ struct SenseCommand: ODCommand {
         abstract: "Decode a SCSI sense code with the full T10 table.",
         discussion: """
         Accepts KEY/ASC/ASCQ (03/0C/00), three hex numbers (3 0c 0), raw sense bytes (70 00 03 00 ...), \
-        or lines pasted from Nero, cdrecord or ImgBurn logs ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...). \
+        or lines pasted from logs: Nero ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...), cdrecord and wodim \
+        ("Sense Bytes:", "Sense Code: 0x0C Qual 0x00"), growisofs ("SK=3h/ASC=0Ch/ACQ=00h"), libburn, xorriso and \
+        Brasero ("[3 0C 00]"), the Linux kernel ("Sense Key : Medium Error [current]", "Add. Sense: Write error") \
+        and ImgBurn ("Reason: Power Calibration Area Error"; it names no sense key). \
         Use '-' or no argument to read standard input.
         """)
 
@@ -21,6 +24,7 @@ struct SenseCommand: ODCommand {
     struct Report: Encodable {
         let input: String
         let source: String
+        let logFormat: String?
         let key: String
         let keyName: String
         let asc: String
@@ -36,10 +40,15 @@ struct SenseCommand: ODCommand {
         let advice: String?
     }
 
+    /// Sense bytes or a pasted log excerpt: far below this; /dev/zero or a huge file on stdin is refused at it.
+    static let inputLimit = 1 << 20
+
     func run(_ ctx: Context) throws {
         var text = code.joined(separator: " ")
         if code.isEmpty || code == ["-"] {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
+            let data: [UInt8]
+            do { data = try InputFile.readStandardInput(limit: SenseCommand.inputLimit, what: "sense inputs") }
+            catch { throw CLIError(error.description, kind: .input) }
             text = String(decoding: data, as: UTF8.self)
         }
         let parsed: SenseInput
@@ -47,9 +56,15 @@ struct SenseCommand: ODCommand {
         catch { throw CLIError(error.description, kind: .input) }
         let s = parsed.sense
         let raw = parsed.fromBytes
+        let media = (try? ctx.optionalDatabase(announce: !ctx.json))??.media   // without one: said once, no advice
+        // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand; a log without the sense
+        // key (ImgBurn) gets the advice for the additional sense under any key.
+        let advice = parsed.keyGiven ? media?.advice(key: s.key, asc: s.asc, ascq: s.ascq) : media?.advice(asc: s.asc, ascq: s.ascq)
         let r = Report(
             input: text.trimmingCharacters(in: .whitespacesAndNewlines), source: parsed.source.rawValue,
-            key: Hex.byte(s.key) + "h", keyName: s.keyName, asc: Hex.byte(s.asc) + "h", ascq: Hex.byte(s.ascq) + "h",
+            logFormat: parsed.logFormat?.rawValue,
+            key: parsed.keyGiven ? Hex.byte(s.key) + "h" : "unknown", keyName: parsed.keyGiven ? s.keyName : "not in the log",
+            asc: Hex.byte(s.asc) + "h", ascq: Hex.byte(s.ascq) + "h",
             description: s.ascDescription,
             format: raw ? s.format.rawValue : nil, current: raw ? s.current : nil,
             information: s.information.map { Hex.offset($0) },
@@ -57,11 +72,10 @@ struct SenseCommand: ODCommand {
             fru: raw && s.fru != 0 ? Hex.byte(s.fru) + "h" : nil,
             senseKeySpecific: s.senseKeySpecific.map { Hex.bytes($0) },
             progressPercent: s.progress.map { ($0 * 1000).rounded() / 10 },
-            // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand.
-            advice: (try? ctx.optionalDatabase(announce: !ctx.json))??.media.advice(key: s.key, asc: s.asc, ascq: s.ascq))
+            advice: advice)
         var kv = KeyValues()
-        kv.add("Sense", s.triple)
-        kv.add("Sense key", "\(Hex.byte(s.key))h \(s.keyName)")
+        kv.add("Sense", parsed.keyGiven ? s.triple : "?/\(Hex.byte(s.asc))/\(Hex.byte(s.ascq))")
+        kv.add("Sense key", parsed.keyGiven ? "\(Hex.byte(s.key))h \(s.keyName)" : "not in the log (it names only the additional sense)")
         kv.add("ASC/ASCQ", "\(Hex.byte(s.asc))h/\(Hex.byte(s.ascq))h \(s.ascDescription)")
         if raw {
             kv.add("Format", "\(s.format.rawValue), \(s.current ? "current" : "deferred") error")
@@ -71,6 +85,7 @@ struct SenseCommand: ODCommand {
             kv.add("Key-specific", r.senseKeySpecific)
             kv.add("Progress", r.progressPercent.map { "\($0)%" })
         }
+        kv.add("Read as", r.logFormat)
         kv.add("For a burner", r.advice)
         ctx.emit(r, text: kv.text)
     }

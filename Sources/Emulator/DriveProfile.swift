@@ -37,6 +37,13 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         public var leadIn: String
         /// Last possible lead-out start, "MM:SS:FF".
         public var leadOut: String
+        /// Indicative target writing power (0-7), reference speed code (0-7), Orange Book sub-type (0-7).
+        public var writingPower: Int?
+        public var referenceSpeed: Int?
+        public var subType: Int?
+        public var unrestrictedUse: Bool?
+        /// A1 (3 bytes, hex "330000"): marked valid when given.
+        public var a1: String?
     }
     public struct MediaID: Codable, Equatable, Sendable {
         public var mid: String
@@ -52,6 +59,10 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         public var bookType: Int?
         /// Whether the drive answers READ DISC STRUCTURE format 11h (many refuse it with 05/24/00).
         public var adipFormat11: Bool?
+        /// The write speeds (kB/s) the drive offers for this disc (GET PERFORMANCE 03h, mode page 2Ah); absent:
+        /// the drive's capabilities speeds. `getPerformance: false`: the drive refuses GET PERFORMANCE.
+        public var writeSpeedsKBs: [Int]?
+        public var getPerformance: Bool?
     }
 
     /// Emulated flash memory and the family behaviour that writes it: the settings every behaviour has, and the
@@ -253,6 +264,13 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
             if let a = m.atip {
                 if DriveProfile.msf(a.leadIn) == nil { throw bad("medium.atip.leadIn '\(a.leadIn)' is not MM:SS:FF") }
                 if DriveProfile.msf(a.leadOut) == nil { throw bad("medium.atip.leadOut '\(a.leadOut)' is not MM:SS:FF") }
+                for (f, v) in [("writingPower", a.writingPower), ("referenceSpeed", a.referenceSpeed), ("subType", a.subType)] {
+                    if let v, !(0...7).contains(v) { throw bad("medium.atip.\(f) is a 3-bit field (0-7), not \(v)") }
+                }
+                if let a1 = a.a1, Bytes.parseHex(a1)?.count != 3 { throw bad("medium.atip.a1 must be 3 bytes of hex, e.g. '330000'") }
+            }
+            if let w = m.writeSpeedsKBs, w.isEmpty || w.contains(where: { !(1...200_000).contains($0) }) {
+                throw bad("medium.writeSpeedsKBs must list speeds of 1-200000 kB/s")
             }
         }
         if let f = firmware {

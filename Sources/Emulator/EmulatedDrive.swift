@@ -171,6 +171,7 @@ public final class EmulatedDrive: SCSITransport {
         case Opcode.sendKey: return sendKey(cdb, transfer)
         case Opcode.readTOC: return readTOC(cdb, transfer)
         case Opcode.readDiscStructure: return readDiscStructure(cdb, transfer)
+        case Opcode.getPerformance: return getPerformance(cdb, transfer)
         default:
             return .check(.invalidCommandOperationCode)
         }
@@ -301,9 +302,36 @@ public final class EmulatedDrive: SCSITransport {
         let page = cdb.bytes[2] & 0x3F
         let pc = cdb.bytes[2] >> 6
         guard page == 0x2A || page == 0x3F, pc != 3, let c = profile.capabilities else { return .check(.invalidFieldInCDB) }
-        let data = CapabilitiesPage.encode(reads: c.reads, writes: c.writes, testWrite: c.testWrite ?? false,
-                                           bufferKB: c.bufferKB ?? 0, writeSpeedsKBs: c.writeSpeedsKBs ?? [])
+        var data = CapabilitiesPage.encode(reads: c.reads, writes: c.writes, testWrite: c.testWrite ?? false,
+                                           bufferKB: c.bufferKB ?? 0, writeSpeedsKBs: offeredSpeeds)
+        // The obsolete maximum write speed field (page bytes 18-19) keeps the drive's own maximum; the descriptors
+        // and the current write speed follow the loaded disc, as MMC has them.
+        let maxW = max(c.writeSpeedsKBs?.max() ?? 0, offeredSpeeds.max() ?? 0)
+        data[8 + 18] = UInt8((maxW >> 8) & 0xFF); data[8 + 19] = UInt8(maxW & 0xFF)
         return dataIn(data, allocation16(cdb, 7), t)
+    }
+
+    /// The write speeds offered now: the loaded disc's, else the drive's capabilities.
+    var offeredSpeeds: [Int] {
+        if mediumLoaded, let m = profile.medium?.writeSpeedsKBs { return m }
+        return profile.capabilities?.writeSpeedsKBs ?? []
+    }
+
+    /// GET PERFORMANCE type 03h: an 8-byte header, then one 16-byte write speed descriptor per offered speed (CLV,
+    /// exact, end LBA = the disc's last possible lead-out). Other types are not emulated.
+    func getPerformance(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
+        guard mediumLoaded && !trayOpen else { return noMedium() }
+        let b = cdb.bytes
+        guard b.count == 12, b[10] == 0x03, profile.medium?.getPerformance ?? true else { return .check(.invalidFieldInCDB) }
+        let maxDesc = Int(b[8]) << 8 | Int(b[9])
+        let speeds = Array(offeredSpeeds.sorted(by: >).prefix(maxDesc))
+        var endLBA = 0
+        if let a = profile.medium?.atip, let lo = DriveProfile.msf(a.leadOut) { endLBA = (Int(lo.0) * 60 + Int(lo.1)) * 75 + Int(lo.2) - 150 }
+        var d = Bytes.encodeBE(UInt64(4 + 16 * speeds.count), count: 4) + [0, 0, 0, 0]
+        for s in speeds {
+            d += [0x02, 0, 0, 0] + Bytes.encodeBE(UInt64(endLBA), count: 4) + Bytes.encodeBE(UInt64(s), count: 4) + Bytes.encodeBE(UInt64(s), count: 4)
+        }
+        return dataIn(d, Int.max, t)
     }
 
     func reportKey(_ cdb: CDB, _ t: DataTransfer) -> CommandResult {
@@ -389,13 +417,17 @@ public final class EmulatedDrive: SCSITransport {
         case 0x04:
             guard let a = profile.medium?.atip, let li = DriveProfile.msf(a.leadIn), let lo = DriveProfile.msf(a.leadOut),
                   let p = mediumProfile, p == 0x09 || p == 0x0A else { return .check(.invalidFieldInCDB) }
-            // 4-byte header + 24-byte ATIP descriptor; lead-in at 8-10, last lead-out at 12-14 (MMC).
-            var d = [UInt8](repeating: 0, count: 28)
-            d[1] = 26
-            d[4] = 0x80 | 0x50        // indicative target writing power, reference speed
-            d[6] = p == 0x0A ? 0xC0 : 0x80 // disc type (RW) bit, A1 valid
+            // 4-byte header + 28-byte ATIP descriptor (MMC): byte 4 = 1, writing power (bits 6-4), reference speed
+            // (2-0); 5 unrestricted use (bit 6); 6 = 1, disc type (bit 6), sub-type (5-3), A1/A2/A3 valid (2-0);
+            // lead-in at 8-10, last lead-out at 12-14, A1 at 16-18.
+            var d = [UInt8](repeating: 0, count: 32)
+            d[1] = 30
+            d[4] = 0x80 | UInt8(((a.writingPower ?? 5) & 7) << 4) | UInt8((a.referenceSpeed ?? 0) & 7)
+            d[5] = (a.unrestrictedUse ?? false) ? 0x40 : 0
+            d[6] = 0x80 | (p == 0x0A ? 0x40 : 0) | UInt8(((a.subType ?? 0) & 7) << 3)
             d[8] = li.0; d[9] = li.1; d[10] = li.2
             d[12] = lo.0; d[13] = lo.1; d[14] = lo.2
+            if let a1 = a.a1.flatMap(Bytes.parseHex), a1.count == 3 { d[6] |= 0x04; d.replaceSubrange(16..<19, with: a1) }
             return dataIn(d, alloc, t)
         default:
             // A blank recordable disc has no TOC.

@@ -61,6 +61,8 @@ extension EmulatedDrive {
         m.commits += 1
         m.busy = m.busyAfterFlash
         if let r = m.revision() { currentRevision = r }
+        // The drive runs the new firmware: answers recorded from the old one (a dry-run copy's replay) no longer hold.
+        replay.removeAll()
     }
 
     /// Stages a download at `offset` of the buffer (refused when it does not fit). A faulty write may cut the data short

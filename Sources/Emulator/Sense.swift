@@ -19,6 +19,8 @@ struct Sense: Equatable, Sendable {
     static let mediumNotPresentTrayClosed = Sense(2, 0x3A, 0x01)
     /// NOT READY, medium not present - tray open.
     static let mediumNotPresentTrayOpen = Sense(2, 0x3A, 0x02)
+    /// MEDIUM ERROR, unrecovered read error.
+    static let unrecoveredReadError = Sense(3, 0x11, 0x00)
     /// MEDIUM ERROR, write error.
     static let writeError = Sense(3, 0x0C, 0x00)
     /// HARDWARE ERROR, internal target failure.

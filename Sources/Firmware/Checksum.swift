@@ -81,6 +81,9 @@ public struct ChecksumSpec: Equatable, Sendable {
         case runningSumTable(unit: WordUnit, stride: Int, table: ByteRange)
         /// The value is stored but no public source says how it is computed.
         case unknown
+        /// A table of `count` entries of `entrySize` bytes at `table`, each naming an inclusive byte range and its
+        /// AES-CMAC digest (MediaTek MT19xx; see CMACTable). Verified entry by entry; never repaired.
+        case aesCMACTable(table: Int, count: Int, entrySize: Int, key: [UInt8])
     }
     public enum Storage: Equatable, Sendable {
         /// The checksum is stored at `offset` in `unit` encoding.
@@ -116,6 +119,8 @@ public struct ChecksumSpec: Equatable, Sendable {
             return "running \(u.rawValue.uppercased()) sums every \(stride) bytes of " + ranges.map(\.description).joined(separator: " + ") + " in a table at \(table)"
         case .unknown:
             return "algorithm not public"
+        case let .aesCMACTable(table, count, entrySize, _):
+            return "AES-CMAC table at \(Hex.offset(table)) (\(count) entries of \(entrySize) bytes; blocks and tag byte-reversed)"
         }
     }
 }
@@ -123,6 +128,8 @@ public struct ChecksumSpec: Equatable, Sendable {
 public struct ChecksumResult: Equatable, Sendable {
     public enum Status: String, Sendable, Encodable {
         case ok = "OK", bad = "BAD", unverifiable = "UNVERIFIABLE", computedOnly = "COMPUTED"
+        /// An integrity table with no active entry: nothing vouches for the image.
+        case unsigned = "UNSIGNED"
     }
     public let name: String
     public let status: Status
@@ -132,6 +139,11 @@ public struct ChecksumResult: Equatable, Sendable {
     public let summary: String
     /// For tables: the first differing offset.
     public let firstDifference: Int?
+    /// Digests wider than 64 bits (the CMAC table's), as hex; `stored`/`computed` are nil then.
+    public var storedText: String? = nil
+    public var computedText: String? = nil
+    /// The summary of this one result, when it is one entry of a table (its range).
+    public var entrySummary: String? = nil
 }
 
 public enum ChecksumError: Error, Equatable, CustomStringConvertible {
@@ -141,6 +153,7 @@ public enum ChecksumError: Error, Equatable, CustomStringConvertible {
     case notRepairable(String)
     case keyOutsideRanges(String, offset: Int)
     case storedInsideRanges(String, offset: Int)
+    case neverResigned(String)
 
     public var description: String {
         switch self {
@@ -150,6 +163,7 @@ public enum ChecksumError: Error, Equatable, CustomStringConvertible {
         case let .notRepairable(n): return "checksum '\(n)' cannot be repaired: its algorithm is not public"
         case let .storedInsideRanges(n, o): return "checksum '\(n)': it is stored at \(endRelativeOffset(o)), inside the bytes it sums"
         case let .keyOutsideRanges(n, o): return "checksum '\(n)': its key word at \(endRelativeOffset(o)) lies outside the summed ranges"
+        case let .neverResigned(n): return "checksum '\(n)' is an AES-CMAC integrity table: odflash verifies it but never re-signs an image"
         }
     }
 }
@@ -203,7 +217,7 @@ public enum ChecksumEngine {
             let ranges = try resolvedRanges(spec, size: image.count, unit: unit.size)
             let raw = image.withUnsafeBufferPointer { rawSum($0, ranges, unit) }
             return apply(transform, initial &+ raw, width)
-        case .runningSumTable, .unknown:
+        case .runningSumTable, .unknown, .aesCMACTable:
             return nil
         }
     }
@@ -233,6 +247,11 @@ public enum ChecksumEngine {
             guard let stored = sunit.read(image, offset) else { throw .storageOutOfImage(spec.name, offset: offset, size: image.count) }
             return ChecksumResult(name: spec.name, status: .unverifiable, stored: stored, computed: nil, width: sunit.size * 8,
                                   summary: spec.summary, firstDifference: nil)
+        case (.aesCMACTable, _):
+            let all = try verifyAll(spec, image: image)
+            let status: ChecksumResult.Status = all.contains { $0.status == .bad } ? .bad : (all.contains { $0.status == .unsigned } ? .unsigned : .ok)
+            return ChecksumResult(name: spec.name, status: status, stored: nil, computed: nil, width: 128, summary: spec.summary,
+                                  firstDifference: all.first { $0.status == .bad }?.firstDifference)
         case (.runningSumTable, _):
             let expected = try runningTable(spec, image: image)
             guard let t = expected.range else { throw .rangeOutOfImage(spec.name, spec.ranges.first ?? ByteRange(0, 0), size: image.count) }
@@ -246,6 +265,36 @@ public enum ChecksumEngine {
         default:
             return ChecksumResult(name: spec.name, status: .unverifiable, stored: nil, computed: nil, width: 0,
                                   summary: spec.summary, firstDifference: nil)
+        }
+    }
+
+    /// Every result of a checksum: one for most kinds; for an AES-CMAC table, one per active entry (named NAME[i]), or
+    /// one UNSIGNED result when no entry is active.
+    public static func verifyAll(_ spec: ChecksumSpec, image: [UInt8]) throws(ChecksumError) -> [ChecksumResult] {
+        guard case let .aesCMACTable(table, count, entrySize, keyBytes) = spec.algorithm else { return [try verify(spec, image: image)] }
+        guard let key = AES128(key: keyBytes) else { throw .notRepairable(spec.name + " (the key is not 16 bytes)") }
+        guard let entries = CMACTable.entries(image, at: table, count: count, entrySize: entrySize) else {
+            throw .storageOutOfImage(spec.name, offset: table, size: image.count)
+        }
+        let active = entries.filter(\.active)
+        guard !active.isEmpty else {
+            return [ChecksumResult(name: spec.name, status: .unsigned, stored: nil, computed: nil, width: 128,
+                                   summary: spec.summary + ": no active entry, nothing vouches for the image", firstDifference: nil)]
+        }
+        return active.map { e in
+            let range = "[\(Hex.offset(e.start)), \(Hex.offset(e.end))]"
+            guard let d = CMACTable.digest(image, start: e.start, end: e.end, key: key) else {
+                var r = ChecksumResult(name: "\(spec.name)[\(e.index)]", status: .bad, stored: nil, computed: nil, width: 128,
+                                       summary: "AES-CMAC over \(range): the range lies outside the image", firstDifference: nil)
+                r.storedText = Hex.bytes(e.stored, separator: "")
+                return r
+            }
+            var r = ChecksumResult(name: "\(spec.name)[\(e.index)]", status: d == e.stored ? .ok : .bad, stored: nil, computed: nil, width: 128,
+                                   summary: "AES-CMAC over \(range) (inclusive)", firstDifference: nil)
+            r.storedText = Hex.bytes(e.stored, separator: "")
+            r.computedText = Hex.bytes(d, separator: "")
+            r.entrySummary = range
+            return r
         }
     }
 
@@ -331,6 +380,8 @@ public enum ChecksumEngine {
                 if let r = t.range { img.replaceSubrange(r, with: t.bytes) }
             case (.unknown, _):
                 break   // reported as unverifiable; patching refuses families whose checksums it cannot recompute
+            case (.aesCMACTable, _):
+                throw .neverResigned(spec.name)
             default:
                 break
             }

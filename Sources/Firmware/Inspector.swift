@@ -27,7 +27,7 @@ public struct IDTable: Sendable, Equatable {
 public struct InspectReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case file, container, member, size, sha256, identity, alsoMatches, fields, vendor, product, version, bootcode, modelIDs, models
-        case checksums, identified, valid, problems, verified, mediaTables, patches, warnings
+        case checksums, identified, valid, problems, verified, mediaTables, patches, warnings, mediatek
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -42,7 +42,23 @@ public struct InspectReport: Sendable, Encodable {
         if let v = valid { try c.encode(v, forKey: .valid) } else { try c.encodeNil(forKey: .valid) }
         try c.encode(problems, forKey: .problems); try c.encode(verified, forKey: .verified)
         try c.encode(mediaTables, forKey: .mediaTables); try c.encode(patches, forKey: .patches); try c.encode(warnings, forKey: .warnings)
+        try c.encodeIfPresent(mediatek, forKey: .mediatek)
     }
+
+    /// What a MediaTek MT19xx image is beyond its fields and checksums.
+    public struct MediaTek: Sendable, Encodable {
+        public let descriptor: MediaTekMT19.Descriptor?
+        public let chip: String?
+        public let chipSource: String
+        public let chipProblem: String?
+        /// The boot page equals the mirror at 10000h: a raw read from a drive.
+        public let driveRead: Bool
+        /// Why the file must not be flashed although its integrity holds (a drive read); nil when nothing says so.
+        public let notFlashable: String?
+        public let fingerprint: String?
+        public let driveWrittenRegions: [MediaTekMT19.Region]
+    }
+    public var mediatek: MediaTek? = nil
 
     /// The verdict in words: what was verified, or what is wrong, or why nothing could be verified.
     public var verdict: String {
@@ -50,7 +66,7 @@ public struct InspectReport: Sendable, Encodable {
         switch valid {
         case true?: return "yes (verified: \(verified.joined(separator: ", ")))"
         case false?:
-            let bad = checksums.filter { $0.status == .bad }.map { "checksum \($0.name) \($0.status.rawValue)" }
+            let bad = checksums.filter { $0.status == .bad || $0.status == .unsigned }.map { "checksum \($0.name) \($0.status.rawValue)" }
             return "NO: " + (problems + bad).joined(separator: "; ")
         case nil:
             let unverifiable = checksums.filter { $0.status == .unverifiable }.map(\.name)
@@ -248,11 +264,12 @@ public struct Inspector: Sendable {
             }
             for c in layout.checksums {
                 do {
-                    let r = try ChecksumEngine.verify(c, image: image)
-                    let digits = max(1, r.width / 4)
-                    func fmt(_ v: UInt64?) -> String? { v.map { Hex.offset($0, digits: digits) } }
-                    checks.append(.init(name: r.name, status: r.status, stored: fmt(r.stored), computed: fmt(r.computed),
-                                        algorithm: r.summary, firstDifference: r.firstDifference))
+                    for r in try ChecksumEngine.verifyAll(c, image: image) {
+                        let digits = max(1, r.width / 4)
+                        func fmt(_ v: UInt64?) -> String? { v.map { Hex.offset($0, digits: digits) } }
+                        checks.append(.init(name: r.name, status: r.status, stored: r.storedText ?? fmt(r.stored), computed: r.computedText ?? fmt(r.computed),
+                                            algorithm: r.summary, firstDifference: r.firstDifference))
+                    }
                 } catch {
                     // It cannot hold on this image (its range or place lies beyond the end): it does not verify.
                     checks.append(.init(name: c.name, status: .bad, stored: nil, computed: nil,
@@ -272,12 +289,21 @@ public struct Inspector: Sendable {
             tables += HeuristicScanner.scan(image, options: heuristicOptions)
         }
 
+        var mediatek: InspectReport.MediaTek?
+        if let (layout, _) = best, layout.structure == .mediatekMT19xx {
+            let m = Self.mediatek(image)
+            mediatek = m
+            if let p = m.chipProblem { problems.append(p) }
+            if m.descriptor == nil { problems.append("no descriptor at \(Hex.offset(MediaTekMT19.descriptorOffset)) (no vendor or model there)") }
+            if let n = m.notFlashable { warnings.append(n) }
+        }
+
         // The verdict says exactly what was verified.
         let verified = checks.filter { $0.status == .ok }.map { "checksum \($0.name)" }
         let valid: Bool?
         if best == nil {
             valid = nil
-        } else if !problems.isEmpty || checks.contains(where: { $0.status == .bad }) {
+        } else if !problems.isEmpty || checks.contains(where: { $0.status == .bad || $0.status == .unsigned }) {
             valid = false
         } else if checks.contains(where: { $0.status == .unverifiable }) || verified.isEmpty {
             valid = nil
@@ -289,7 +315,7 @@ public struct Inspector: Sendable {
             InspectReport.Identity(family: l.family, layout: l.id, layoutName: l.name, identifiedBy: m.how,
                                    provenance: l.provenance, synthetic: l.synthetic)
         }
-        return InspectReport(
+        var report = InspectReport(
             file: loaded.path, container: loaded.container, member: loaded.member, size: image.count, sha256: digest.value,
             identity: identity, alsoMatches: cands.dropFirst().map { "\($0.0.family)/\($0.0.id) (\($0.1.how.rawValue))" },
             fields: fields, vendor: vendor, product: product, version: version, bootcode: bootcode, modelIDs: modelIDs,
@@ -300,6 +326,19 @@ public struct Inspector: Sendable {
                 return .init(id: p.id, kind: p.kind, state: st, offset: o, synthetic: p.synthetic)
             },
             warnings: warnings)
+        report.mediatek = mediatek
+        return report
+    }
+
+    /// The MediaTek MT19xx facts of an image.
+    static func mediatek(_ image: [UInt8]) -> InspectReport.MediaTek {
+        let d = image.count >= MediaTekMT19.descriptorOffset + MediaTekMT19.descriptorLength
+            ? MediaTekMT19.descriptor(Array(image[MediaTekMT19.descriptorOffset..<(MediaTekMT19.descriptorOffset + MediaTekMT19.descriptorLength)])) : nil
+        let chip = MediaTekMT19.chip(image: image)
+        let read = MediaTekMT19.isDriveRead(image)
+        return .init(descriptor: d, chip: chip.chip?.rawValue, chipSource: chip.source, chipProblem: chip.problem, driveRead: read,
+                     notFlashable: read ? "this is a raw read from a drive (its boot page equals the mirror at 10000h: the drive returns the boot page decrypted), not an image a drive can boot: it is never flashed. It is good for the drive's own regions (revocation lists, NVRAM, calibration), identification and support" : nil,
+                     fingerprint: MediaTekMT19.fingerprint(image: image), driveWrittenRegions: MediaTekMT19.driveWrittenRegions)
     }
 
     static func table(_ t: MediaTable) -> InspectReport.Table {

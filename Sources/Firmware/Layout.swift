@@ -190,6 +190,10 @@ public struct ImageLayout: Equatable, Sendable {
     public var notes: String?
     /// Region and book-type patches this layout defines.
     public var patches: [BytePatch] = []
+    /// A structure inspect knows beyond fields and checksums (`mediatek-mt19xx`: descriptor, chip, drive-read check,
+    /// drive-written regions, build fingerprint).
+    public var structure: Structure?
+    public enum Structure: String, Sendable, Equatable, CaseIterable { case mediatekMT19xx = "mediatek-mt19xx" }
 
     public init(id: String, family: String, name: String, provenance: String, synthetic: Bool = false, sizes: [Int], minSize: Int = 1,
                 maxSize: Int? = nil, signatures: [Signature] = [], identifyByChecksum: Bool = false,

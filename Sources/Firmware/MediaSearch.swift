@@ -1,15 +1,22 @@
 import Foundation
+import SCSI
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A media code as users write it: "RICOHJPN-R03", "CMC MAG-M01", "RITEKG05", "97:26:66" (ATIP).
+/// A media code as users write it: "RICOHJPN-R03", "RICOHJPN R03", "RICOHJPN/R03", "ricohjpn-r03", "CMC MAG-M01",
+/// "RITEKG05", or an ATIP lead-in "97:26:66" / "97m26s66f" (cdrecord's and Nero's spellings).
 public struct MediaQuery: Sendable, Equatable {
     public let text: String
     public let mid: String
     public let tid: String?
-    /// ATIP manufacturer code (frame rounded down to a multiple of 10), when the query is M:S:F.
+    /// ATIP manufacturer code (frame rounded down to a multiple of 10), when the query is an ATIP time.
     public let atip: (UInt8, UInt8, UInt8)?
+    /// The ATIP time exactly as given (its frame digit carries the dye class: 0-4 long, 5-9 short strategy).
+    public let atipExact: (UInt8, UInt8, UInt8)?
+    /// "CMC MAG" may be a whole MID or MID "CMC" with TID "MAG": with a space-split query, the whole text is tried
+    /// as a MID too.
+    let wholeMID: String?
 
     public static func == (a: Self, b: Self) -> Bool { a.text == b.text }
 
@@ -23,37 +30,70 @@ public struct MediaQuery: Sendable, Equatable {
         }
     }
 
+    /// "97:26:66", "97m26s66f", "97m26s66" as three numbers; nil when the text is not shaped like a time.
+    static func timeParts(_ t: String) -> [Substring]? {
+        var s = t.lowercased()
+        if s.last == "f" { s.removeLast() }
+        let parts = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "m" || $0 == "s" })
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }) else { return nil }
+        let seps = s.filter { !$0.isNumber }
+        guard seps == "::" || seps == "ms" else { return nil }
+        return parts
+    }
+
     public init(_ s: String) throws(Failure) {
         text = s.trimmedSpaces
         guard !text.isEmpty else { throw .empty }
-        let parts = text.split(separator: ":")
-        if parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) {
+        if let parts = MediaQuery.timeParts(text) {
             guard let m = UInt8(parts[0]), let sec = UInt8(parts[1]), let f = UInt8(parts[2]), sec < 60, f < 75 else { throw .badATIP(text) }
             atip = (m, sec, f / 10 * 10)
-            mid = text
+            atipExact = (m, sec, f)
+            mid = MSF.text(m, sec, f)
             tid = nil
+            wholeMID = nil
             return
         }
         atip = nil
+        atipExact = nil
+        // "MID/TID" is written like "MID-TID".
+        let norm = text.replacingSlashes
         // MID-TID[-RID]: the MID is everything before the last one or two dash-separated short parts.
-        let dash = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        let dash = norm.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        let spaced = norm.split(separator: " ").map(String.init)
         if dash.count >= 2, dash.last!.count <= 3, dash.dropLast().joined(separator: "-").count >= 3 {
             var rest = dash
             var t = rest.removeLast()
             if rest.count >= 2, rest.last!.count == 3, t.count == 2, t.allSatisfy(\.isHexDigit) { t = rest.removeLast() }   // ...-TID-RID
-            mid = rest.joined(separator: "-")
+            mid = rest.joined(separator: "-").trimmedSpaces
             tid = t
+            wholeMID = nil
+        } else if spaced.count == 2, spaced[1].count == 3, (3...8).contains(spaced[0].count) {
+            // "RICOHJPN R03": a DVD+R/BD MID (no space in it, at most 8 characters) and its TID as tools print them.
+            // "CMC MAG. AM3" stays one DVD-R ID (its first part has a space); the whole text is tried as a MID too.
+            mid = spaced[0]
+            tid = spaced.last!
+            wholeMID = norm
         } else {
-            mid = text
+            mid = norm
             tid = nil
+            wholeMID = nil
         }
     }
 
-    /// The byte strings to look for first (ASCII and 16-bit forms of the MID, or the ATIP bytes).
+    /// The byte strings to look for first (ASCII and 16-bit forms of the MID as typed and in both cases, or the ATIP
+    /// bytes).
     public var literals: [[UInt8]] {
-        if let a = atip { return [[a.0, a.1, a.2]] }
-        let ascii = Array(mid.utf8)
-        return [ascii, ascii.flatMap { [0, $0] }]
+        // A table may hold the lead-in with any frame digit of the manufacturer's ten (97:26:60-69).
+        if let a = atip { return (0..<10).compactMap { k in a.2 + k < 75 ? [a.0, a.1, a.2 + k] : nil } }
+        var out: [[UInt8]] = []
+        for m in [mid, wholeMID].compactMap({ $0 }) {
+            for v in [m, m.uppercased(), m.lowercased()] {
+                let ascii: [UInt8] = Array(v.utf8)
+                let wide: [UInt8] = ascii.flatMap { [UInt8(0), $0] }
+                for l in [ascii, wide] where !out.contains(l) { out.append(l) }
+            }
+        }
+        return out
     }
 
     public func matches(_ e: MediaEntry) -> Bool {
@@ -63,10 +103,20 @@ public struct MediaQuery: Sendable, Equatable {
             let p = e.mid.split(separator: ":").compactMap { UInt8($0) }
             return p.count == 3 && p[0] == a.0 && p[1] == a.1 && p[2] / 10 * 10 == a.2
         }
+        if MediaQuery.matches(e, mid: mid, tid: tid) { return true }
+        if let w = wholeMID { return MediaQuery.matches(e, mid: w, tid: nil) }
+        return false
+    }
+
+    static func matches(_ e: MediaEntry, mid: String, tid: String?) -> Bool {
         guard e.mid.caseInsensitiveCompare(mid) == .orderedSame || e.mid.uppercased().hasPrefix(mid.uppercased()) && tid == nil else { return false }
         if let t = tid { return e.tid.caseInsensitiveCompare(t) == .orderedSame }
         return true
     }
+}
+
+extension String {
+    var replacingSlashes: String { String(map { $0 == "/" ? "-" : $0 }) }
 }
 
 public enum LiteralScan {
@@ -92,23 +142,40 @@ public enum LiteralScan {
         return false
     }
 
-    /// Every regular file under the paths (folders recursively), sorted.
+    /// Every regular file under the paths (folders recursively, by their bytes: a name that is not UTF-8 is found and
+    /// opened as it is), sorted. A path named is kept whatever it is (reading it says what is wrong); inside folders,
+    /// FIFOs, devices and sockets are left out (never opened), and links are followed only to regular files.
     public static func files(_ paths: [String]) -> [String] {
         var out: [String] = []
-        let fm = FileManager.default
-        for p in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-            if isDir.boolValue {
-                guard let e = fm.enumerator(atPath: p) else { continue }
-                while let rel = e.nextObject() as? String {
-                    let full = (p as NSString).appendingPathComponent(rel)
-                    var d: ObjCBool = false
-                    if fm.fileExists(atPath: full, isDirectory: &d), !d.boolValue { out.append(full) }
-                }
-            } else {
-                out.append(p)
+        func isDir(_ p: String, follow: Bool) -> (dir: Bool, regular: Bool) {
+            var st = stat()
+            let r = FileName.withPath(p) { follow ? stat($0, &st) : lstat($0, &st) }
+            guard r == 0 else { return (false, false) }
+            let t = st.st_mode & S_IFMT
+            if t == S_IFLNK {
+                var t2 = stat()
+                guard FileName.withPath(p, { stat($0, &t2) }) == 0 else { return (false, false) }
+                return (false, t2.st_mode & S_IFMT == S_IFREG)
             }
+            return (t == S_IFDIR, t == S_IFREG)
+        }
+        func walk(_ dir: String, depth: Int) {
+            guard depth < 64, let d = FileName.withPath(dir, { opendir($0) }) else { return }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name: String = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    let b = raw.bindMemory(to: UInt8.self)
+                    let n = b.firstIndex(of: 0) ?? b.count
+                    return FileName.decode(b[0..<n])
+                }
+                if name == "." || name == ".." { continue }
+                let full = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+                let k = isDir(full, follow: false)
+                if k.dir { walk(full, depth: depth + 1) } else if k.regular { out.append(full) }
+            }
+        }
+        for p in paths {
+            if isDir(p, follow: true).dir { walk(p, depth: 0) } else { out.append(p) }
         }
         return out.sorted()
     }

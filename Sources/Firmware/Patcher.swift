@@ -185,8 +185,9 @@ public struct Patcher {
                 let (table, entry) = try find(from, layout, img)
                 let q: MediaQuery
                 do { q = try MediaQuery(to) } catch { throw .usage("--rename: \(error.description)") }
-                if let a = q.atip {
-                    // A CD-R entry: the new manufacturer code replaces the lead-in time.
+                if let a = q.atipExact {
+                    // A CD-R entry: the new lead-in replaces the old one exactly as typed; its frame digit carries the
+                    // dye class (0-4 long, 5-9 short strategy), so it is never rounded.
                     guard let l = entry.locations["atip"]?.first else { throw .usage("\(entry.code) is not a CD-R ATIP entry") }
                     if let clash = table.entries.first(where: { $0.index != entry.index && q.matches($0) }) { throw .duplicate(clash.code) }
                     let old = Array(img[l.offset..<(l.offset + 3)])

@@ -1,3 +1,5 @@
+import SCSI
+
 // Synthetic firmware images, built from a layout's own description: right size, signatures, fields, media
 // tables and checksums, with deterministic pseudo-random filler. For tests and benchmarks only: they contain
 // no vendor code and are never flashable to a real drive.
@@ -138,6 +140,11 @@ public enum SyntheticImage {
                 if let v = UInt64(hex ? String(g.dropFirst(2)) : g, radix: hex ? 16 : 10) { unit.write(v, into: &img, at: at) }
                 continue
             }
+            // A hex field takes the given value as hex bytes.
+            if f.expect == nil, f.encoding == .hex, let g = given, let p = BytePattern(hex: g), p.count <= f.length {
+                for (k, b) in p.bytes.enumerated() { img[at + k] = b ?? 0 }
+                continue
+            }
             guard let t = text, f.encoding == .ascii || f.encoding == .utf16be else { continue }
             // Fields that overlap a signature keep the signature's bytes (Plextor headers are both).
             let bytes: [UInt8] = f.encoding == .utf16be ? t.utf8.flatMap { [0, $0] } : Array(t.utf8)
@@ -187,9 +194,47 @@ public enum SyntheticImage {
             }
         }
 
-        do { img = try ChecksumEngine.repair(layout.checksums, image: img) }
+        if layout.structure == .mediatekMT19xx { buildMT19xx(&img) }
+        let tables = layout.checksums.filter { if case .aesCMACTable = $0.algorithm { return true }; return false }
+        do { img = try ChecksumEngine.repair(layout.checksums.filter { c in !tables.contains(c) }, image: img) }
         catch { throw .cannotPlace(error.description) }
+        // The integrity table of a SYNTHETIC image is signed here (odflash signs nothing else).
+        for t in tables {
+            guard case let .aesCMACTable(at, count, entrySize, keyBytes) = t.algorithm, let key = AES128(key: keyBytes) else { continue }
+            guard at + count * entrySize <= img.count else { throw .cannotPlace("the table of \(t.name) does not fit") }
+            if layout.structure == .mediatekMT19xx { fillMT19Table(&img, at: at, count: count, entrySize: entrySize) }
+            CMACTable.signSynthetic(&img, at: at, count: count, entrySize: entrySize, key: key)
+        }
         return img
+    }
+
+    /// A MediaTek MT19xx image's structure: a boot page that differs from its plaintext mirror at 10000h (the file is an
+    /// image, not a drive read), the descriptor's marker and downgrade-enable bytes at their places.
+    static func buildMT19xx(_ img: inout [UInt8]) {
+        let n = MediaTekMT19.bootPageLength, m = MediaTekMT19.mirrorOffset
+        guard img.count >= m + n else { return }
+        // The mirror holds the "plaintext"; the boot page a different (SYNTHETIC, not encrypted) byte pattern.
+        for i in 0..<n { img[i] = img[m + i] ^ 0x5A }
+        let d = MediaTekMT19.descriptorOffset
+        if img.count >= d + MediaTekMT19.descriptorLength {
+            img[d + 0x50] = 0x78
+            if img[d + 0x56] != MediaTekMT19.downgradeEnabled { img[d + 0x56] = 0x00 }
+        }
+    }
+
+    /// The table's entries for a SYNTHETIC image: four active ranges in flash above 1000h (the third covers the mirror
+    /// and the first two entries, ending before its own digest), the rest unused.
+    static func fillMT19Table(_ img: inout [UInt8], at table: Int, count: Int, entrySize: Int) {
+        let ranges = [(0x11000, 0x19FFF), (0x20000, 0x7FFFF), (0x10000, table + 2 * entrySize - 1), (0x80000, 0x1D7FFF)].filter { $0.1 < img.count }
+        func le32(_ v: UInt32, _ at: Int) { for k in 0..<4 { img[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) } }
+        for k in 0..<count {
+            let e = table + k * entrySize
+            if k < ranges.count {
+                le32(1, e); le32(UInt32(ranges[k].0), e + 4); le32(UInt32(ranges[k].1), e + 8)
+            } else {
+                for i in 0..<entrySize { img[e + i] = 0xFF }
+            }
+        }
     }
 
     static func buildRecords(_ img: inout [UInt8], _ r: RecordTableSpec, _ spec: SyntheticSpec) throws(SyntheticError) {

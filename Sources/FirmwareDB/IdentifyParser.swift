@@ -122,6 +122,7 @@ enum IdentifyParser {
                 case let .sweep(name, t, _, _, _): out.append(("\(what) '\(name)'", t))
                 case let .blocks(b): out += [("\(what) '\(b.chunks.name)'", b.chunks.cdb), ("\(what) '\(b.afterName)'", b.afterEach)]
                 case let .challenge(c): out += [("\(what) '\(c.name)'", c.reset)] + c.responses.map { ("\(what) '\(c.name)'", $0.cdb) }
+                case let .senseGate(g): out.append(("\(what) '\(g.name)'", g.cdb))
                 default: break
                 }
             }

@@ -5,13 +5,14 @@ import Yams
 /// Parses the image layouts of a family file (the `images:` list) into Firmware's descriptors.
 enum LayoutParser {
     static let layoutKeys = ["id", "name", "provenance", "synthetic", "sizes", "min_size", "max_size", "signatures",
-                             "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes", "patches"]
+                             "identify_by_checksum", "size_field", "bank_start_byte", "fields", "checksums", "media_tables", "notes", "patches",
+                             "structure"]
     static let patchKeys = ["id", "kind", "media", "booktype", "provenance", "synthetic", "offset", "search_from", "search_to",
                             "ascii", "hex", "delta", "original", "replacement"]
     static let signatureKeys = ["name", "offset", "search_from", "search_to", "ascii", "hex", "utf16", "optional", "fallback_hex"]
     static let fieldKeys = ["name", "role", "offset", "anchor", "length", "encoding", "sizes", "lookup", "expect", "example", "identifies"]
     static let checksumKeys = ["name", "algorithm", "unit", "initial", "width", "transform", "ranges", "stored", "zero_sum",
-                               "not_stored", "stride", "table", "provenance"]
+                               "not_stored", "stride", "table", "provenance", "entries", "entry_size", "key_hex"]
     static let recordKeys = ["kind", "name", "type", "offset", "count", "count_field", "stride", "mid", "tid", "rid", "speed",
                              "speed_bits", "atip_lead_out", "provenance", "synthetic", "strategy_by_index"]
 
@@ -29,6 +30,10 @@ enum LayoutParser {
                                  identifyByChecksum: e.bool("identify_by_checksum", issues: &issues) ?? false,
                                  notes: e.string("notes", required: false, issues: &issues))
         if let b = e.int("bank_start_byte", issues: &issues) { layout.bankStartByte = UInt8(truncatingIfNeeded: b) }
+        if let st = e.string("structure", required: false, issues: &issues) {
+            if let v = ImageLayout.Structure(rawValue: st) { layout.structure = v }
+            else { issues.append(e.fail("structure '\(st)' is not one of \(ImageLayout.Structure.allCases.map(\.rawValue).joined(separator: ", "))")) }
+        }
         if let sf = e.child("size_field", "size_field") {
             sf.checkKeys(["offset", "unit", "delta"], issues: &issues)
             if let o = sf.int("offset", required: true, issues: &issues), let u = unit(sf, "unit", &issues) {
@@ -165,7 +170,7 @@ enum LayoutParser {
             z.checkKeys(["key", "unit"], issues: &issues)
             guard let k = z.int("key", required: true, issues: &issues), let u = unit(z, "unit", &issues) else { return nil }
             storage = .zeroSum(keyOffset: k, unit: u)
-        } else if e.bool("not_stored", issues: &issues) != true && alg != "running-sum-table" {
+        } else if e.bool("not_stored", issues: &issues) != true && alg != "running-sum-table" && alg != "aes-cmac-table" {
             issues.append(e.fail("say where the checksum lives: stored, zero_sum or not_stored: true"))
         }
         switch alg {
@@ -190,8 +195,17 @@ enum LayoutParser {
                                 ranges: r, storage: .table, provenance: prov)
         case "unknown":
             return ChecksumSpec(name: name, algorithm: .unknown, ranges: [], storage: storage, provenance: prov)
+        case "aes-cmac-table":
+            // An integrity table: entries name their own ranges; verified entry by entry, never repaired.
+            guard let t = e.int("table", required: true, issues: &issues), let n = e.int("entries", required: true, issues: &issues),
+                  let size = e.int("entry_size", required: true, issues: &issues), let k = e.string("key_hex", issues: &issues) else { return nil }
+            let key = BytePattern(hex: k)?.bytes.compactMap { $0 } ?? []
+            guard key.count == 16, k.filter({ $0.isHexDigit }).count == 32 else { issues.append(e.fail("key_hex must be 16 bytes of hex")); return nil }
+            guard t >= 0, (1...64).contains(n), size >= 28 else { issues.append(e.fail("aes-cmac-table needs table >= 0, 1-64 entries of at least 28 bytes")); return nil }
+            if prov.isEmpty { issues.append(e.fail("an aes-cmac-table names the provenance of its recipe and key")) }
+            return ChecksumSpec(name: name, algorithm: .aesCMACTable(table: t, count: n, entrySize: size, key: key), ranges: [], storage: .table, provenance: prov)
         default:
-            issues.append(e.fail("algorithm '\(alg)' is not sum, running-sum-table or unknown"))
+            issues.append(e.fail("algorithm '\(alg)' is not sum, running-sum-table, aes-cmac-table or unknown"))
             return nil
         }
     }

@@ -110,6 +110,11 @@ public struct MediaKnowledge: Sendable {
         return nil
     }
 
+    /// Burn-failure advice for an additional sense whose key is not known (a log that names only the ASC/ASCQ).
+    public func advice(asc: UInt8, ascq: UInt8) -> String? {
+        (advice.first { $0.asc == asc && $0.ascq == ascq } ?? advice.first { $0.asc == asc && $0.ascq == nil })?.text
+    }
+
     /// Burn-failure advice for a sense code, most specific first.
     public func advice(key: UInt8, asc: UInt8, ascq: UInt8) -> String? {
         advice.first { $0.key == key && $0.asc == asc && $0.ascq == ascq }?.text

@@ -34,7 +34,7 @@ enum ProtocolParser {
     static func steps(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [FlashProtocol.Step] {
         var out: [FlashProtocol.Step] = []
         for s in e.children(key, issues: &issues) {
-            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks", "challenge", "when", "steps"], issues: &issues)
+            s.checkKeys(["command", "chunks", "poll_ready", "sweep", "wait", "check_inquiry", "blocks", "challenge", "when", "steps", "sense_gate"], issues: &issues)
             if let w = s.child("when", "when") {
                 // A conditional group: {when: {probe, offset, length, ascii|decimal|not_prefix}, steps: [...]}.
                 w.checkKeys(["probe", "offset", "length", "ascii", "decimal", "not_prefix"], issues: &issues)
@@ -153,8 +153,27 @@ enum ProtocolParser {
                 for t in [reset, read] + responses.map(\.cdb) where !t.fieldNames.isEmpty { issues.append(c.fail("challenge CDB '\(t)' cannot name values")) }
                 out.append(.challenge(.init(name: name, reset: reset, read: read, readLength: len, multiplier: UInt32(mul), increment: UInt32(inc),
                                             outputShift: shift, seedBits: bits, match: match, answerDraw: draw, xor: UInt8(xor), responses: responses)))
+            } else if let c = s.child("sense_gate", "sense_gate") {
+                // One command judged by sense: `accept` lists CHECK CONDITION senses that count as success ("02/3A",
+                // "06"); with `length`, the command reads sense data (REQUEST SENSE) and `fatal_keys` fail it.
+                c.checkKeys(["name", "cdb", "length", "accept", "fatal_keys"], issues: &issues)
+                guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
+                let len = c.int("length", issues: &issues) ?? 0
+                guard (0...0xFF).contains(len) else { issues.append(c.fail("length 0-FFh")); continue }
+                var accept: [FlashProtocol.SenseGate.Match] = []
+                for a in c["accept"]?.sequence ?? [] {
+                    let parts = (a.string ?? "").split(separator: "/").map { UInt8($0, radix: 16) }
+                    guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }), parts[0]! <= 0x0F else {
+                        issues.append(c.fail("accept: each item is a sense key, or key/ASC, in hex ('02/3A', '06')")); continue
+                    }
+                    accept.append(.init(key: parts[0]!, asc: parts.count == 2 ? parts[1] : nil))
+                }
+                let fatal = (c.intList("fatal_keys", issues: &issues) ?? []).filter { (0...0x0F).contains($0) }.map { UInt8($0) }
+                if len == 0 && !fatal.isEmpty { issues.append(c.fail("fatal_keys need a length (the sense data read)")) }
+                if len > 0 && len < 8 { issues.append(c.fail("sense data is at least 8 bytes")) }
+                out.append(.senseGate(.init(name: name, cdb: t, length: len, accept: accept, fatalKeys: fatal)))
             } else {
-                issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait, check_inquiry or challenge"))
+                issues.append(s.fail("a step is command, chunks, blocks, sweep, poll_ready, wait, check_inquiry, challenge or sense_gate"))
             }
         }
         return out
@@ -337,7 +356,8 @@ enum ProtocolParser {
     }
 
     static func dump(_ e: Entry, _ issues: inout [DBIssue]) -> DumpProtocol? {
-        e.checkKeys(["provenance", "probe", "non_zero", "prepare", "read", "trailer", "cleanup", "bootcodes", "layout", "timeout"], issues: &issues)
+        e.checkKeys(["provenance", "probe", "non_zero", "prepare", "read", "trailer", "cleanup", "bootcodes", "layout", "timeout", "retry_chunk",
+                     "max_dead_chunks", "notice"], issues: &issues)
         guard let prov = e.string("provenance", issues: &issues) else { return nil }
         guard let r = e.child("read", "read") else { issues.append(e.fail("a dump needs a read")); return nil }
         r.checkKeys(["cdb", "from", "to", "chunk", "round_to"], issues: &issues)
@@ -372,6 +392,11 @@ enum ProtocolParser {
         }
         d.layout = e.string("layout", required: false, issues: &issues)
         d.timeout = Double(e.int("timeout", issues: &issues) ?? 300)
+        if let rc = e.int("retry_chunk", issues: &issues) {
+            if rc > 0 && rc < chunk && chunk % rc == 0 { d.retryChunk = rc } else { issues.append(e.fail("retry_chunk must divide the read chunk and be smaller")) }
+        }
+        if let m = e.int("max_dead_chunks", issues: &issues) { d.maxDeadChunks = max(1, m) }
+        d.notice = e.string("notice", required: false, issues: &issues)
         var known: Set<String> = ["address", "length"]
         for pr in d.probes { known.formUnion(pr.captures.map(\.variable)) }
         for f in t.fieldNames where !known.contains(f) { issues.append(r.fail("CDB '\(t)' names an unknown value '\(f)'")) }

@@ -31,6 +31,14 @@ public struct DumpProtocol: Equatable, Sendable {
     public var bootcodes: [FlashProtocol.BootcodeEntry] = []
     /// The image layout the result has.
     public var layout: String?
+    /// A failed read is read again in pieces of this size (freemkv: 4 KiB reads, 512-byte re-reads); what still fails
+    /// is filled with `fill` and listed as a gap. nil: a failed read stops the dump.
+    public var retryChunk: Int?
+    /// After this many consecutive chunks that could not be read at all, failed chunks are no longer split.
+    public var maxDeadChunks = 8
+    public var fill: UInt8 = 0xFF
+    /// What the read is and is not (said with every dump of the family).
+    public var notice: String?
     public var timeout: Double = 300
 
     public init(provenance: String, read: CDBTemplate, from: Int, to: Int, chunk: Int) {
@@ -97,6 +105,8 @@ public struct Dumper {
         public var commandsSent: Int
         public var notes: [String]
         public var probe: ProbeData
+        /// Flash ranges that could not be read (filled with the protocol's fill byte).
+        public var gaps: [Range<Int>] = []
     }
 
     func values(_ probe: ProbeData, _ extra: [String: Int]) -> [String: Int] { probe.variables.merging(extra) { $1 } }
@@ -152,6 +162,8 @@ public struct Dumper {
             }
         }
         var data: [UInt8] = []
+        var gaps: [Range<Int>] = []
+        var dead = 0
         var boot: String?
         do throws(Failure) {
             try checkSignals()
@@ -166,6 +178,32 @@ public struct Dumper {
                 do { cdb = try d.read.cdb(values(probe, ["address": a, "length": n])) } catch { throw Failure(description: "read: \(error)") }
                 sent += 1
                 let r: CommandResult
+                if let piece = d.retryChunk, piece > 0 {
+                    // Tolerant: a refused or short read is read again in pieces; what still fails becomes a gap.
+                    if let got = try? transport.query(cdb, .fromDevice(alloc), timeout: d.timeout), got.data.count >= n {
+                        data += got.data.prefix(n)
+                        dead = 0
+                    } else {
+                        var readAny = false
+                        var p = a
+                        while p < a + n {
+                            let m = min(piece, a + n - p)
+                            if dead < d.maxDeadChunks, let pc = try? d.read.cdb(values(probe, ["address": p, "length": m])) {
+                                sent += 1
+                                if let got = try? transport.query(pc, .fromDevice(m), timeout: d.timeout), got.data.count >= m {
+                                    data += got.data.prefix(m); readAny = true; p += m; continue
+                                }
+                            }
+                            data += [UInt8](repeating: d.fill, count: m)
+                            if let last = gaps.last, last.upperBound == p { gaps[gaps.count - 1] = last.lowerBound..<(p + m) } else { gaps.append(p..<(p + m)) }
+                            p += m
+                        }
+                        dead = readAny ? 0 : dead + 1
+                    }
+                    a += n
+                    progress(a - d.from, d.to - d.from)
+                    continue
+                }
                 do { r = try transport.query(cdb, .fromDevice(alloc), timeout: d.timeout) } catch { throw Failure(description: "read at \(Hex.offset(a)) [\(cdb)] failed: \(error)") }
                 guard r.data.count >= n else { throw Failure(description: "read at \(Hex.offset(a)) returned \(r.data.count) of \(n) bytes") }
                 data += r.data.prefix(n)
@@ -200,6 +238,12 @@ public struct Dumper {
                 if let b = boot { out += Array(b.utf8.prefix(2)) }
             }
         }
-        return Result(bytes: out, dataLength: data.count, from: d.from, commandsSent: sent, notes: notes, probe: probe)
+        var result = Result(bytes: out, dataLength: data.count, from: d.from, commandsSent: sent, notes: notes, probe: probe)
+        result.gaps = gaps
+        if !gaps.isEmpty {
+            result.notes.append("\(gaps.count) range(s) could not be read and are filled with \(Hex.byte(d.fill))h: " +
+                                gaps.prefix(8).map { "[\(Hex.offset($0.lowerBound)), \(Hex.offset($0.upperBound)))" }.joined(separator: ", ") + (gaps.count > 8 ? ", …" : ""))
+        }
+        return result
     }
 }

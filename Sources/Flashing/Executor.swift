@@ -32,6 +32,11 @@ public struct FlashExecutor {
     public var interrupt: (FlashInterrupt) -> Void = { _ in }
     /// A family's dump protocol, used to read the flash back after a flash when the protocol has no read-back of its own.
     public var verifyDump: DumpProtocol?
+    /// Only these flash ranges are compared after a read-back (MediaTek: the integrity table's ranges at 1000h and
+    /// above; what lies below comes from remapped RAM, and the drive writes some regions itself); nil: all of it.
+    public var verifyRanges: [Range<Int>]?
+    /// A last check once the read-back matched (MediaTek: the build fingerprint read again): nil, or why it failed.
+    public var finalCheck: (() -> String?)?
 
     public init(transport: any SCSITransport) { self.transport = transport }
 
@@ -119,6 +124,11 @@ public struct FlashExecutor {
                     failure = .failed(c, status, why, t)
                     break loop
                 }
+            case let .senseGate(g):
+                t.sent += 1
+                let r: CommandResult
+                do { r = try send(c, timeout: plan.timeout) } catch { failure = .failed(c, status, "\(error)", t); break loop }
+                if let why = g.problem(r) { failure = .failed(c, status, why, sense: r.sense?.triple, t); break loop }
             case .send:
                 t.sent += 1   // counted when sent, whether or not it comes back
                 var changed = false
@@ -238,6 +248,9 @@ public struct FlashExecutor {
         } else if let d = verifyDump {
             if let o = readBack(d, plan, &t, advice: advice) { return o }
         }
+        if let check = finalCheck, let why = check() {
+            return .readBackFailed("the flash was read back, but \(why)", advice: advice, t)
+        }
         return wrongRevision(t) ?? .success(readBack: plan.readback != nil || verifyDump != nil, expectRevision: expectRevision, nextSteps: plan.nextSteps, t)
     }
 
@@ -259,6 +272,17 @@ public struct FlashExecutor {
         t.sent += r.commandsSent
         guard from < to else { return nil }
         let start = placed.bytes.startIndex - placed.at
+        if let ranges = verifyRanges {
+            if !r.gaps.isEmpty {
+                return .readBackFailed("the flash completed but \(r.gaps.count) range(s) could not be read back (first at \(Hex.offset(r.gaps[0].lowerBound)))", advice: advice, t)
+            }
+            for rg in ranges {
+                let a = max(rg.lowerBound, from), b = min(rg.upperBound, to)
+                guard a < b else { continue }
+                if let o = compareReadBack(r.data[(r.data.startIndex + a - d.from)..<(r.data.startIndex + b - d.from)], placed.bytes[(start + a)..<(start + b)], at: a, .dump, t) { return o }
+            }
+            return nil
+        }
         return compareReadBack(r.data[(from - d.from)..<(to - d.from)], placed.bytes[(start + from)..<(start + to)], at: from, .dump, t)
     }
 

@@ -9,6 +9,8 @@ public struct PlannedCommand: Equatable, Sendable {
         case poll(tries: Int, interval: Double, successes: Int)
         case checkInquiry(revisionPrefix: String?, bootcode: String?, revisionNotPrefix: String? = nil)
         indirect case challenge(FlashProtocol.Challenge)
+        /// One command judged by sense (see FlashProtocol.SenseGate).
+        case senseGate(FlashProtocol.SenseGate)
     }
     public let phase: Phase
     public let name: String
@@ -181,6 +183,8 @@ public struct FlashPlan: Sendable {
                 emit(ch.name, action: .challenge(ch), cdb: try cdb(ch.reset, [:]))
             case let .checkInquiry(name, prefix, wantBoot, notPrefix):
                 checkInquiry(name, revisionPrefix: prefix, bootcode: wantBoot, revisionNotPrefix: notPrefix)
+            case let .senseGate(g):
+                emit(g.name, action: .senseGate(g), cdb: try cdb(g.cdb, ["length": g.length]), data: g.length > 0 ? .fromDevice(g.length) : .none)
             case .when:
                 break   // resolved before expansion
             }

@@ -50,6 +50,8 @@ public struct PreflightCheck: Sendable, Encodable {
     public enum ID: String, Sendable, Encodable {
         case opticalDrive, modelInDB, flashProtocol, testedStatus, imageFamily, imageChecksums, imageForModel, noDisc
         case exclusiveAccess, version, risk, backup, journal, protocolForImage, driveID, probe, descriptor
+        /// MediaTek MT19xx: exact size, not a raw drive read, the chip.
+        case imageSize, driveRead, chip
         /// The checks that say which drive and which image this is: the vendor's identification reads (read-only) are
         /// sent only when these pass.
         public var isIdentity: Bool { [.opticalDrive, .modelInDB, .flashProtocol, .imageFamily].contains(self) }

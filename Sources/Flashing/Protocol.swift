@@ -136,11 +136,47 @@ public struct FlashProtocol: Equatable, Sendable {
         /// Steps that are part of the plan only when the drive's answer to a probe satisfies `condition` (e.g. the key
         /// block of the drive's Pioneer generation).
         indirect case when(Condition, [Step])
+        /// One command judged by sense (freemkv's readiness and status gates): see SenseGate.
+        case senseGate(SenseGate)
 
         /// This step and every step nested in it, whatever the conditions (for static checks).
         public var flattened: [Step] {
             if case let .when(_, inner) = self { return inner.flatMap(\.flattened) }
             return [self]
+        }
+    }
+
+    /// A command whose CHECK CONDITION answers are judged by their sense: `accept` lists the senses that count as
+    /// success (e.g. NOT READY 02/3A, no medium, before a MediaTek flash; a transient 02 or 06 after its commit
+    /// trailer). With `length` > 0 the command reads that many bytes of sense data (REQUEST SENSE), and a key in
+    /// `fatalKeys` fails it.
+    public struct SenseGate: Equatable, Sendable {
+        public struct Match: Equatable, Sendable, CustomStringConvertible {
+            public var key: UInt8
+            public var asc: UInt8?
+            public init(key: UInt8, asc: UInt8? = nil) { self.key = key; self.asc = asc }
+            public func matches(_ s: SenseData) -> Bool { s.key == key && (asc == nil || s.asc == asc) }
+            public var description: String { Hex.byte(key) + (asc.map { "/" + Hex.byte($0) } ?? "") }
+        }
+        public var name: String
+        public var cdb: CDBTemplate
+        public var length: Int
+        public var accept: [Match]
+        public var fatalKeys: [UInt8]
+        public init(name: String, cdb: CDBTemplate, length: Int = 0, accept: [Match] = [], fatalKeys: [UInt8] = []) {
+            self.name = name; self.cdb = cdb; self.length = length; self.accept = accept; self.fatalKeys = fatalKeys
+        }
+
+        /// nil when the answer passes; otherwise why not.
+        public func problem(_ r: CommandResult) -> String? {
+            if !r.isGood {
+                guard r.status == .checkCondition, let s = r.sense else { return r.status.name }
+                return accept.contains { $0.matches(s) } ? nil : s.description
+            }
+            guard length > 0 else { return nil }
+            guard r.data.count >= 8 else { return "the sense data is \(r.data.count) bytes" }
+            guard let s = try? SenseData(bytes: r.data) else { return "the sense data is not fixed (70h/71h) or descriptor (72h/73h) format" }
+            return fatalKeys.contains(s.key) ? "the drive reports \(s.description)" : nil
         }
     }
 

@@ -7,9 +7,29 @@ public struct DiscInfo: Sendable, Codable, Equatable {
         public let leadOut: String
         /// The lead-in with the frame rounded down to tens: the manufacturer code.
         public let manufacturerCode: String
+        /// The nominal capacity the lead-out start stands for (63, 74, 80, 90 or 99 minutes).
         public let capacityMinutes: Int
+        /// The last possible lead-out start as an LBA, and the data it leaves room for (2048-byte blocks).
+        public let leadOutLBA: Int
+        public let capacityMiB: Int
         public let dye: String
         public let rewritable: Bool
+        /// "CD-R" or "CD-RW" (the disc type bit), the Orange Book sub-type and what it means.
+        public let discType: String
+        public let subType: Int
+        public let subTypeName: String
+        /// Indicative target writing power (a code the drive's write strategy starts from, not a power in mW).
+        public let writingPower: Int
+        /// Reference speed code, and the speed it stands for when the public tables agree on one.
+        public let referenceSpeedCode: Int
+        public let referenceSpeed: String?
+        /// The unrestricted-use bit (audio CD-Rs for consumer recorders have it set).
+        public let unrestrictedUse: Bool
+        /// A1, A2, A3 (hex, 6 digits) when the disc marks them valid; the recording speed range A1 carries.
+        public let a1: String?
+        public let a2: String?
+        public let a3: String?
+        public let speedRange: String?
     }
     public struct MediaID: Sendable, Codable, Equatable {
         public let mid: String
@@ -38,6 +58,8 @@ public struct DiscInfo: Sendable, Codable, Equatable {
     public var bookType: String?
     public var atip: ATIP?
     public var mediaID: MediaID?
+    /// The speeds the drive offers for this disc (GET PERFORMANCE type 03h and mode page 2Ah).
+    public var writeSpeeds: WriteSpeeds?
     /// The code to look up in media tables: "97:26:60", "RICOHJPN-R03-02", "RITEKG05", "CMCMAG-BA5-00".
     public var code: String?
     public var notes: [String] = []
@@ -45,17 +67,35 @@ public struct DiscInfo: Sendable, Codable, Equatable {
 
 /// Decoders for the MMC structures that identify a disc. Offsets count from the start of the returned data.
 public enum DiscStructures {
-    /// ATIP (READ TOC format 4, MSF): lead-in start at 8-10, last possible lead-out start at 12-14.
-    public static func atip(_ b: [UInt8], rewritable: Bool) throws(ParseError) -> DiscInfo.ATIP {
+    /// ATIP (READ TOC/PMA/ATIP format 0100b, MSF): a 4-byte header, then the descriptor. Buffer offsets:
+    /// 4 writing power (bits 6-4), reference speed (bits 2-0); 5 unrestricted use (bit 6); 6 disc type (bit 6),
+    /// sub-type (bits 5-3), A1/A2/A3 valid (bits 2, 1, 0); 8-10 lead-in start; 12-14 last possible lead-out start;
+    /// 16-18 A1, 20-22 A2, 24-26 A3 (MMC; the same offsets in aaru-dps/Aaru Aaru.Decoders/CD/ATIP.cs and libburn's
+    /// mmc_read_atip). `rewritable`: the drive's current profile is CD-RW (the disc type bit says so too).
+    public static func atip(_ b: [UInt8], rewritable profileRW: Bool) throws(ParseError) -> DiscInfo.ATIP {
         guard b.count >= 15 else { throw .truncated(needed: 15, have: b.count) }
         guard let len = Bytes.be16(b, 0), len >= 13 else { throw .invalid("ATIP response carries no descriptor (data length \(Bytes.be16(b, 0) ?? 0))") }
         let li = (b[8], b[9], b[10]), lo = (b[12], b[13], b[14])
         guard li.1 < 60, li.2 < 75, lo.1 < 60, lo.2 < 75 else { throw .invalid("ATIP times are not valid M:S:F values") }
         func msf(_ t: (UInt8, UInt8, UInt8)) -> String { MSF.text(t.0, t.1, t.2) }
-        let dye = rewritable ? "phase change (rewritable)" :
-            (li.2 % 10 < 5 ? "long strategy (cyanine, azo or similar)" : "short strategy (phthalocyanine or similar)")
-        return DiscInfo.ATIP(leadIn: msf(li), leadOut: msf(lo), manufacturerCode: msf((li.0, li.1, li.2 - li.2 % 10)),
-                             capacityMinutes: Int(lo.0) + (lo.1 >= 30 ? 1 : 0), dye: dye, rewritable: rewritable)
+        let rewritable = b[6] & 0x40 != 0 || profileRW
+        let dye = rewritable ? "phase change (rewritable)" : ATIPFacts.dye(frame: li.2)
+        let end = min(b.count, len + 2)
+        func triple(_ at: Int, _ validBit: UInt8) -> String? {
+            guard b[6] & validBit != 0, at + 3 <= end else { return nil }
+            return Hex.bytes(b[at..<(at + 3)], separator: "")
+        }
+        let a1 = triple(16, 0x04)
+        let leadOutLBA = ATIPFacts.lba(lo.0, lo.1, lo.2)
+        let sub = Int((b[6] >> 3) & 0x07), ref = Int(b[4] & 0x07)
+        return DiscInfo.ATIP(
+            leadIn: msf(li), leadOut: msf(lo), manufacturerCode: msf((li.0, li.1, li.2 - li.2 % 10)),
+            capacityMinutes: ATIPFacts.nominalMinutes(leadOutMinutes: Int(lo.0)), leadOutLBA: leadOutLBA,
+            capacityMiB: max(0, leadOutLBA) * 2048 / 1_048_576, dye: dye, rewritable: rewritable,
+            discType: rewritable ? "CD-RW" : "CD-R", subType: sub, subTypeName: ATIPFacts.subType(sub, rewritable: rewritable),
+            writingPower: Int((b[4] >> 4) & 0x07), referenceSpeedCode: ref, referenceSpeed: ATIPFacts.speed(ref),
+            unrestrictedUse: b[5] & 0x40 != 0, a1: a1, a2: triple(20, 0x02), a3: triple(24, 0x01),
+            speedRange: a1 != nil ? ATIPFacts.a1Range(b[16]) : nil)
     }
 
     /// Printable, with NULs dropped and other unprintable bytes escaped as %XX.
@@ -136,6 +176,25 @@ public enum DiscStructures {
         let names: [UInt8: String] = [0: "DVD-ROM", 1: "DVD-RAM", 2: "DVD-R", 3: "DVD-RW", 9: "DVD+RW", 0xA: "DVD+R", 0xD: "DVD+RW DL", 0xE: "DVD+R DL"]
         let v = b[4]
         return "\(names[v >> 4] ?? "reserved \(Hex.byte(v >> 4))h") (version \(v & 0x0F))"
+    }
+}
+
+extension DiscIdentifier {
+    /// The speeds the drive offers for the loaded disc; a refusal or garbage is a note (many drives lack one of the two).
+    public func writeSpeeds(profile: Int) -> WriteSpeeds {
+        var w = WriteSpeeds(unitKBs: WriteSpeeds.unit(profile: profile))
+        func why(_ e: Error) -> String { (e as? SCSICommandError)?.sense.map { $0.description } ?? "\(e)" }
+        do {
+            let r = try query(.getPerformance(type: 0x03, maxDescriptors: 32), .fromDevice(8 + 32 * 16))
+            w.getPerformance = try WriteSpeeds.parseGetPerformance(r.data)
+        } catch { w.notes.append("GET PERFORMANCE (write speeds): \(why(error))") }
+        do {
+            let r = try query(.modeSense10(page: 0x2A, allocation: 256), .fromDevice(256))
+            let page = try CapabilitiesPage(modeSense10: r.data)
+            w.modePage = page.writeSpeedsKBs.sorted(by: >)
+            w.modePageMaxKBs = page.maxWriteSpeedKBs
+        } catch { w.notes.append("MODE SENSE page 2Ah (write speeds): \(why(error))") }
+        return w
     }
 }
 
@@ -220,6 +279,7 @@ public struct DiscIdentifier {
         }
         // Garbage is an error when it left nothing to identify the disc by (a refusal stays a note).
         if info.code == nil, let first = malformed.first { throw DiscError.malformed(first) }
+        if let p = info.profileCode, MMCProfile.entry(p)?.writable == true { info.writeSpeeds = writeSpeeds(profile: p) }
         // The table of contents of a recorded or pressed disc (a blank one has none).
         if let r = try? query(.readTOC(format: 0, msf: false, allocation: 804), .fromDevice(804)) {
             info.toc = try? DiscStructures.toc(r.data)

@@ -1,4 +1,5 @@
 import Foundation
+import SCSI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,7 @@ import Glibc
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String, overwrite: Bool = true) throws {
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if lstat(FileName.c(path), &st) == 0 {
             if st.st_mode & S_IFMT == S_IFLNK { throw OperationError("\(path) is a symbolic link; odflash does not write through links", kind: .outputInvalid) }
             if st.st_mode & S_IFMT == S_IFDIR { throw OperationError("\(path) is a directory", kind: .outputInvalid) }
             let type = st.st_mode & S_IFMT
@@ -21,7 +22,7 @@ public enum AtomicFile {
         let dir = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         let tmp = (dir.isEmpty ? "." : dir) + "/.\(base).odflash-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(FileName.c(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             let e = errno
             throw OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output)
@@ -39,25 +40,25 @@ public enum AtomicFile {
         close(fd)
         guard ok else {
             let e = errno
-            unlink(tmp)
+            unlink(FileName.c(tmp))
             throw OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output)
         }
         if overwrite {
-            guard rename(tmp, path) == 0 else {
+            guard rename(FileName.c(tmp), FileName.c(path)) == 0 else {
                 let e = errno
-                unlink(tmp)
+                unlink(FileName.c(tmp))
                 throw OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output)
             }
         } else {
             // No-clobber: link(2) fails when the name exists, even if another process created it a moment ago. A
             // filesystem without hard links gets a check and a rename.
-            var r = link(tmp, path)
+            var r = link(FileName.c(tmp), FileName.c(path))
             var e = errno
             if r != 0 && (e == EPERM || e == EOPNOTSUPP || e == ENOSYS) {
                 var st2 = stat()
-                if lstat(path, &st2) == 0 { e = EEXIST } else { r = rename(tmp, path); e = errno }
+                if lstat(FileName.c(path), &st2) == 0 { e = EEXIST } else { r = rename(FileName.c(tmp), FileName.c(path)); e = errno }
             }
-            unlink(tmp)
+            unlink(FileName.c(tmp))
             if r != 0 {
                 if e == EEXIST { throw OperationError("\(path) exists; refusing to overwrite it", kind: .outputExists) }
                 throw OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output)
@@ -74,7 +75,7 @@ public struct FileIdentity: Equatable, Sendable {
 
     public init?(_ path: String) {
         var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+        guard stat(FileName.c(path), &st) == 0 else { return nil }
         device = UInt64(st.st_dev); inode = UInt64(st.st_ino)
     }
 

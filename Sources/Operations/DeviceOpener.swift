@@ -92,10 +92,10 @@ public final class DeviceOpener {
                 let iface = try USBEnumerator.resolve(name)
                 t = BOTTransport(pipe: try LibUSBDevice(iface), deviceName: iface.name)
             case let .replay(path):
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw OperationError("\(path): cannot read the transcript", kind: .input)
-                }
-                t = try ReplayTransport(jsonLines: String(decoding: data, as: UTF8.self), deviceName: name)
+                let data: [UInt8]
+                do { data = try InputFile.read(path, limit: ReplayTransport.maxBytes, what: "transcripts") }
+                catch { throw OperationError("cannot read the transcript: \(error.description)", kind: .input) }
+                t = try ReplayTransport(data: data, source: path, deviceName: name)
             case let .sg(path):
                 t = try SGIOTransport(path: path, exclusive: exclusive)
             }

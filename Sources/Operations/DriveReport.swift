@@ -24,6 +24,8 @@ public struct DriveReport: Encodable, Sendable {
     public let strategyVersions: StrategyVersionRead.Result?
     /// What odflash can do with the drive (its family's operations), before the user tries them.
     public let operations: [DriveOperation]
+    /// A MediaTek MT19xx drive: banner, chip, descriptor, fingerprint and the build the public catalog names.
+    public var mediatek: MediaTekDriveReport? = nil
 
     /// Without a firmware-db (`db` nil) the report has what the drive answers and nothing from the database.
     public static func gather(_ dev: OpenedDevice, db: FirmwareDatabase?, probe: Bool) throws -> DriveReport {
@@ -45,6 +47,12 @@ public struct DriveReport: Encodable, Sendable {
         let family = match.model != nil ? match.family : outcome?.family
         let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
         let ops = family.flatMap { db.family($0) }.map(DriveOperation.list) ?? []
-        return DriveReport(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops)
+        var r = DriveReport(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops)
+        if let f = family.flatMap({ db.family($0) }), MediaTekDrive.applies(f), info.inquiry.vendor.trimmingCharacters(in: .whitespaces).uppercased() != "PIONEER" {
+            let catalog: BuildCatalog?
+            do { catalog = try BuildCatalog.load(root: db.root) } catch { throw OperationError(error.description, kind: .db) }
+            r.mediatek = MediaTekDrive.report(t, family: f, catalog: catalog)
+        }
+        return r
     }
 }

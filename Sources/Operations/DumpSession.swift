@@ -31,16 +31,18 @@ public struct DumpSession {
         public let verdict: String
         public let notes: [String]
         public let synthetic: Bool
+        /// Flash ranges that could not be read ([start, end)), filled with the protocol's fill byte.
+        public let gaps: [[Int]]
         /// For the text: the drive, and the flash range read.
         public let drive: String
         public let from: Int, to: Int
 
-        enum CodingKeys: String, CodingKey { case device, serial, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic }
+        enum CodingKeys: String, CodingKey { case device, serial, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic, gaps }
     }
 
     /// The whole dump; `progress` gets bytes read so far and the total.
     public func run(progress: @escaping (Int, Int) -> Void) throws -> Report {
-        if !overwrite && FileManager.default.fileExists(atPath: output) {
+        if !overwrite && FileName.exists(output) {
             throw OperationError("\(output) exists: choose another name or add --force-overwrite", kind: .outputExists)
         }
         let t = device.transport
@@ -79,10 +81,13 @@ public struct DumpSession {
         let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: output, container: "bin", member: nil, bytes: result.bytes))
         var notes = result.notes
         if let want = proto.layout, rep.identity?.layout != want { notes.append("the result does not inspect as \(want)") }
+        if let n = proto.notice { notes.append(n) }
+        if !result.gaps.isEmpty { notes.append("this read has gaps: it cannot serve as a backup (a backup needs every byte read)") }
         if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
         return Report(device: device.name, serial: serial, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
                       commandsSent: result.commandsSent, layout: rep.identity?.layout,
                       valid: rep.valid, verdict: rep.verdict, notes: notes, synthetic: family.synthetic || model.synthetic,
+                      gaps: result.gaps.map { [$0.lowerBound, $0.upperBound] },
                       drive: "\(inq.vendor) \(inq.product) \(inq.revision)", from: proto.from, to: proto.to)
     }
 }

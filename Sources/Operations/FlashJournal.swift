@@ -1,4 +1,5 @@
 import Foundation
+import SCSI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,22 +53,22 @@ public struct FlashJournal: Sendable {
     /// cannot be written stops the flash before anything is sent.
     public func writeProblem() -> String? {
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if lstat(FileName.c(path), &st) == 0 {
             let type = st.st_mode & S_IFMT
             if type == S_IFLNK { return "the flash journal \(path) is a symbolic link; odflash does not write through links" }
             if type != S_IFREG { return "the flash journal \(path) is not a regular file" }
-            if access(path, W_OK) != 0 { return "the flash journal \(path) is not writable" }
+            if access(FileName.c(path), W_OK) != 0 { return "the flash journal \(path) is not writable" }
             return nil
         }
         // Not there yet: the nearest existing folder on its path must be writable (the rest is created).
         var dir = (path as NSString).deletingLastPathComponent
         if dir.isEmpty { dir = "." }
-        while stat(dir, &st) != 0 {
+        while stat(FileName.c(dir), &st) != 0 {
             let up = (dir as NSString).deletingLastPathComponent
             if up == dir || up.isEmpty { break }
             dir = up
         }
-        guard st.st_mode & S_IFMT == S_IFDIR, access(dir, W_OK) == 0 else { return "the flash journal's folder \(dir) is not writable: pass --journal FILE" }
+        guard st.st_mode & S_IFMT == S_IFDIR, access(FileName.c(dir), W_OK) == 0 else { return "the flash journal's folder \(dir) is not writable: pass --journal FILE" }
         return nil
     }
 
@@ -75,7 +76,7 @@ public struct FlashJournal: Sendable {
     public func append(_ e: Entry) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let fd = open(FileName.c(path), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OperationError("cannot write the flash journal \(path): \(String(cString: strerror(errno)))", kind: .output) }
         defer { close(fd) }
         let enc = JSONEncoder()
@@ -86,10 +87,56 @@ public struct FlashJournal: Sendable {
         guard ok, fsync(fd) == 0 else { throw OperationError("cannot write the flash journal \(path): \(String(cString: strerror(errno)))", kind: .output) }
     }
 
-    public func read() -> [Entry] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
+    /// The largest journal read (years of flashes are a few hundred kilobytes).
+    public static let maxBytes = 64 << 20
+
+    /// A line that could not be read as an entry, and why.
+    public struct SkippedLine: Encodable, Sendable, Equatable {
+        public let line: Int
+        public let reason: String
     }
+
+    /// Every entry, leniently: a line that is not an entry (not UTF-8, a torn write after a power cut, CR LF endings
+    /// are fine) is skipped and reported, so that one bad line never hides an unfinished flash. A missing journal is
+    /// empty; a journal that is not a regular file, is larger than `maxBytes`, or has no entry among non-blank lines
+    /// is an error.
+    public func load() throws -> (entries: [Entry], skipped: [SkippedLine]) {
+        let data: [UInt8]
+        do { data = try InputFile.read(path, limit: Self.maxBytes, what: "flash journals") }
+        catch let e {
+            if case .notFound = e { return ([], []) }
+            throw OperationError("the flash journal \(e.description)", kind: .input)
+        }
+        var entries: [Entry] = []
+        var skipped: [SkippedLine] = []
+        let dec = JSONDecoder()
+        for (n, bytes) in JSONLines.lines(data) {
+            switch JSONLines.object(bytes) {
+            case let .failure(e): skipped.append(SkippedLine(line: n, reason: e.description))
+            case let .success(fields):
+                let r = JSONLines.Record(source: path, line: n, fields: fields)
+                do {
+                    for k in ["time", "event", "device", "drive", "image", "sha256", "family", "protocolName"] {
+                        _ = try r.string(k, required: true)
+                    }
+                    _ = try r.string("detail")
+                } catch {
+                    skipped.append(SkippedLine(line: n, reason: String(error.description.dropFirst("\(path) line \(n): ".count))))
+                    continue
+                }
+                // The fields checked above are the ones an entry needs; the decoder only fills the struct.
+                if let e = try? dec.decode(Entry.self, from: Data(bytes)) { entries.append(e) }
+                else { skipped.append(SkippedLine(line: n, reason: "not a journal entry")) }
+            }
+        }
+        if entries.isEmpty, let first = skipped.first {
+            throw OperationError("\(path) is not an odflash flash journal: line \(first.line): \(first.reason)", kind: .input)
+        }
+        return (entries, skipped)
+    }
+
+    /// The entries (unreadable lines skipped; an unreadable journal is empty).
+    public func read() -> [Entry] { (try? load())?.entries ?? [] }
 
     public static func now() -> String {
         let f = ISO8601DateFormatter()

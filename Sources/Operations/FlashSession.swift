@@ -17,6 +17,8 @@ public struct FlashOptions: Sendable {
     public var acceptUnidentifiedModel = false
     public var noBackup = false
     public var acceptRisk = false
+    /// MediaTek MT19xx: flash an image whose descriptor names another model (waives the model check only).
+    public var crossflash = false
     /// Folder for the backup (nil: the current folder).
     public var backupDir: String?
     /// A named flash sequence of the family (for families whose drives cannot tell).
@@ -65,6 +67,9 @@ public struct FlashPreparation {
     public let journal: FlashJournal?
     public let summary: PlanSummary?
     public let report: InspectReport
+    /// MediaTek MT19xx: the flash ranges the read-back compares, and the family whose reads re-read the fingerprint.
+    public var verifyRanges: [Range<Int>]?
+    public var mediatekFamily: Family?
 
     public var refused: [PreflightCheck] { checks.filter { !$0.passed } }
     public var accepted: Bool { refused.isEmpty && plan != nil }
@@ -136,6 +141,25 @@ public final class FlashSession {
         input.exclusiveDetail = options.dryRun ? "not needed: a dry run sends the drive nothing but identification"
             : (device.kind.isEmulated ? "an emulated drive: no other program can hold it" : nil)
         var checks = Preflight.run(input)
+        // MediaTek MT19xx: its own gates after size and integrity (not a drive read, chip, model), from the drive's
+        // read-only descriptor and banner reads, once the identity checks pass.
+        let mtLayout = db.layouts.first { $0.id == rep.identity?.layout && $0.family == rep.identity?.family && $0.structure == .mediatekMT19xx }
+        var mtWarnings: [String] = []
+        var mtFamily: Family?
+        if let fam = family, let l = mtLayout, MediaTekDrive.applies(fam) {
+            mtFamily = fam
+            checks.removeAll { $0.id == .imageForModel }
+            var drive: (descriptor: [UInt8]?, banner: [UInt8]?) = (nil, nil)
+            if checks.filter(\.id.isIdentity).allSatisfy(\.passed) {
+                let r = MediaTekDrive.read(t, family: fam)
+                drive = (r.descriptor, r.banner)
+            }
+            let g = MediaTekDrive.gates(report: rep, inquiry: inq, drive: drive, crossflash: options.crossflash)
+            let at = checks.firstIndex { $0.id == .imageChecksums }.map { $0 + 1 } ?? checks.count
+            checks.insert(contentsOf: g.checks, at: at)
+            mtWarnings = g.warnings
+            _ = l
+        }
 
         var chosen = family?.flash
         if let name = options.protocolName {
@@ -167,7 +191,7 @@ public final class FlashSession {
         if let proto = chosen, sequenceKnown {
             checks += ProbeRunner.checks(proto, probe: probe, image: image.bytes, report: rep, idTables: db.idTables)
         }
-        var warnings: [String] = []
+        var warnings: [String] = mtWarnings
         if family?.synthetic == true || model?.synthetic == true { warnings.append("\(family?.id ?? "?") is a SYNTHETIC family: emulated drives only") }
         if let d = chosen?.disputed { warnings.append("disputed parameter: \(d)") }
         if let r = chosen?.risk {
@@ -215,8 +239,26 @@ public final class FlashSession {
                         ifItFails: "before the first write the drive is left unchanged; once the drive's flash is being written (the commit), a failure can leave it without working firmware: keep it powered and flash again",
                         backup: Self.describe(backup), journal: journal?.path)
         }
-        return FlashPreparation(inquiry: inq, serial: serial, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
-                                readBack: verifier, journal: journal, summary: summary, report: rep)
+        var prep = FlashPreparation(inquiry: inq, serial: serial, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
+                                    readBack: verifier, journal: journal, summary: summary, report: rep)
+        if let l = mtLayout, let f = mtFamily {
+            prep.mediatekFamily = f
+            prep.verifyRanges = MediaTekDrive.verificationRanges(image.bytes, layout: l)
+        }
+        return prep
+    }
+
+    /// MediaTek MT19xx: after the read-back, the drive's build fingerprint (its 3000h and 1EC000h reads) must be the
+    /// flashed image's; the drive's identity is the authority.
+    static func fingerprintCheck(_ p: FlashPreparation, on t: any SCSITransport) -> (() -> String?)? {
+        guard let fam = p.mediatekFamily, let plan = p.plan, let want = MediaTekMT19.fingerprint(image: plan.image) else { return nil }
+        return {
+            let r = MediaTekDrive.read(t, family: fam)
+            guard let b = r.banner, let d = r.descriptor, let got = MediaTekMT19.fingerprint(banner: b, descriptor: d) else {
+                return "the build fingerprint could not be read again (\(r.notes.joined(separator: "; ")))"
+            }
+            return got == want ? nil : "the drive's build fingerprint \(got.prefix(16))… is not the flashed image's \(want.prefix(16))…"
+        }
     }
 
     static func describe(_ b: BackupPlan) -> String {
@@ -258,6 +300,9 @@ public final class FlashSession {
         rec.keepDataIn = false   // printed, not replayed
         var ex = FlashExecutor(transport: rec)
         ex.verifyDump = p.readBack
+        ex.verifyRanges = p.verifyRanges
+        // The copy answers the fingerprint re-read from its flash once it was written (its replay of the drive's answers ends).
+        ex.finalCheck = Self.fingerprintCheck(p, on: rec)
         ex.sleeper = { _ in }
         ex.handleInterrupts = false
         // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
@@ -308,7 +353,14 @@ public final class FlashSession {
                 let pct = total == 0 ? 100 : done * 100 / total
                 if pct != shown { shown = pct; progress(FlashProgress(phase: "backup", command: "backup read", bytesDone: done, bytesTotal: total)) }
             }
-            do { bytes = try dumper.run(d).bytes } catch {
+            do {
+                let r = try dumper.run(d)
+                if let g = r.gaps.first {
+                    throw OperationError("the backup read has \(r.gaps.count) unreadable range(s) (first at \(Hex.offset(g.lowerBound))): a backup needs every byte, so nothing was written to the drive; flash only with --no-backup if you accept having no way back",
+                                         kind: .refused)
+                }
+                bytes = r.bytes
+            } catch let e as OperationError { throw e } catch let error as Dumper.Failure {
                 // A vendor mode entered for the read (NEC safe mode) was left by the cleanup, or the report says it was not.
                 let state = error.driveState
                 if let s = error.interrupted {
@@ -323,6 +375,9 @@ public final class FlashSession {
             let path = try Self.writeBackup(bytes, inq, serial: p.serial, directory: dir)
             backupPath = path
             let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
+            if check.mediatek?.driveRead == true {
+                warn("the backup \(path) is a raw read of the drive, kept for its own regions, identification and support: it is not an image odflash (or the drive) can flash back")
+            }
             guard check.identity?.layout == rep.identity?.layout, check.valid == true else {
                 throw OperationError("the backup read from the drive does not validate as a \(rep.identity.map { "\($0.family)/\($0.layout)" } ?? "?") image (\(check.verdict)); nothing was written to the drive. The read is kept at \(path) for inspection; flash only with --no-backup if you accept having no way back",
                                      kind: .refused)
@@ -331,6 +386,8 @@ public final class FlashSession {
 
         var ex = FlashExecutor(transport: t)
         ex.verifyDump = p.readBack
+        ex.verifyRanges = p.verifyRanges
+        ex.finalCheck = Self.fingerprintCheck(p, on: t)
         if let j = p.journal {
             var e = base
             e.time = FlashJournal.now(); e.event = "start"; e.detail = backupPath.map { "backup \($0)" }

@@ -19,6 +19,8 @@ public struct ImageGenerator {
         public var cdr: [SyntheticATIP]?
         public var vendor: String?, product: String?, revision: String?
         public var driveID: String?, bootcode: String?, configID: String?
+        /// Layout fields by name (--field NAME=VALUE).
+        public var fields: [String: String] = [:]
         /// A file, or a folder with `count` > 1.
         public var output: String
         public var overwrite = false
@@ -78,6 +80,10 @@ public struct ImageGenerator {
             if let c = r.configID { spec.configID = c }
             if let d = r.driveID { spec.driveID = d }
             if let b = r.bootcode { spec.bootcode = b }
+            for (name, _) in r.fields where !l.fields.contains(where: { $0.name == name }) {
+                throw OperationError("--field \(name): \(fam.id)/\(l.id) has no field of that name (it has: \(l.fields.map(\.name).joined(separator: ", ")))", kind: .usage)
+            }
+            spec.fields = r.fields
             let bytes: [UInt8]
             do { bytes = try SyntheticImage.generate(l, spec, idTables: db.idTables) }
             catch { throw OperationError("\(fam.id)/\(l.id): \(error.description)", kind: .input) }

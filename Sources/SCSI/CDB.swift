@@ -19,6 +19,7 @@ public enum Opcode {
     public static let sendKey: UInt8 = 0xA3
     public static let reportKey: UInt8 = 0xA4
     public static let readDiscStructure: UInt8 = 0xAD
+    public static let getPerformance: UInt8 = 0xAC
 }
 
 public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
@@ -107,6 +108,11 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
                         UInt8(allocation >> 8), UInt8(allocation & 0xFF), 0])
     }
 
+    /// GET PERFORMANCE (ACh): bytes 8-9 the maximum number of descriptors, byte 10 the type (03h = write speed).
+    public static func getPerformance(type: UInt8, maxDescriptors: UInt16) -> CDB {
+        CDB(unchecked: [Opcode.getPerformance, 0, 0, 0, 0, 0, 0, 0, UInt8(maxDescriptors >> 8), UInt8(maxDescriptors & 0xFF), type, 0])
+    }
+
     /// READ DISC STRUCTURE (ADh): media type 0 = DVD/HD DVD, 1 = BD.
     public static func readDiscStructure(mediaType: UInt8, format: UInt8, address: UInt32 = 0, layer: UInt8 = 0,
                                          agid: UInt8 = 0, allocation: UInt16) -> CDB {
@@ -134,7 +140,7 @@ public struct CDB: Equatable, Hashable, Sendable, CustomStringConvertible {
             0x1D: "SEND DIAGNOSTIC", 0x1E: "PREVENT ALLOW MEDIUM REMOVAL", 0x25: "READ CAPACITY", 0x3B: "WRITE BUFFER", 0x3C: "READ BUFFER",
             0x43: "READ TOC/PMA/ATIP", 0x46: "GET CONFIGURATION", 0x4A: "GET EVENT STATUS NOTIFICATION",
             0x51: "READ DISC INFORMATION", 0x55: "MODE SELECT(10)", 0x5A: "MODE SENSE(10)", 0xA3: "SEND KEY",
-            0xA4: "REPORT KEY", 0xAD: "READ DISC STRUCTURE",
+            0xA4: "REPORT KEY", 0xAC: "GET PERFORMANCE", 0xAD: "READ DISC STRUCTURE",
         ]
         if let n = names[op] { return n }
         return op >= 0xC0 ? "VENDOR \(Hex.byte(op))h" : "OPCODE \(Hex.byte(op))h"

@@ -8,6 +8,11 @@ public enum SenseKeyTable {
         "Equal", "Volume Overflow", "Miscompare", "Completed",
     ]
     public static func name(_ key: UInt8) -> String { names[Int(key & 0x0F)] }
+    /// The key a name stands for, as the kernel and cdrecord print it ("Medium Error", "medium error"); nil otherwise.
+    public static func code(named n: String) -> UInt8? {
+        let want = n.lowercased().split(separator: " ").joined(separator: " ")
+        return names.firstIndex { $0.lowercased() == want }.map { UInt8($0) }
+    }
 }
 
 /// The T10 ASC/ASCQ list, parsed once from `source` (see ASCTableData.swift).
@@ -48,6 +53,20 @@ public enum ASCTable {
         }
         return nil
     }
+
+    /// The ASC/ASCQ whose T10 text is `text` (any case, as kernel and ImgBurn logs print it); the first when T10 uses a
+    /// text twice.
+    public static func code(described text: String) -> (UInt8, UInt8)? {
+        let want = text.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        guard !want.isEmpty else { return nil }
+        return describedIndex[want].map { (UInt8($0 >> 8), UInt8($0 & 0xFF)) }
+    }
+
+    static let describedIndex: [String: UInt16] = {
+        var d: [String: UInt16] = [:]
+        for (k, v) in parsed.exact.sorted(by: { $0.key < $1.key }) where d[v.lowercased()] == nil { d[v.lowercased()] = k }
+        return d
+    }()
 
     /// Always a description: the T10 text, or what the code space says (vendor specific / reserved).
     public static func describe(asc: UInt8, ascq: UInt8) -> String {

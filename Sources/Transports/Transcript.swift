@@ -102,26 +102,110 @@ public final class ReplayTransport: SCSITransport {
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case malformed(line: Int, String)
+        case invalid(String)
         case mismatch(seq: Int, expected: String, got: String)
         case exhausted(Int)
         public var description: String {
             switch self {
             case let .malformed(l, why): return "transcript line \(l) is not a valid entry: \(why)"
+            case let .invalid(why): return why
             case let .mismatch(s, e, g): return "replay diverged at command \(s): the transcript has \(e), the program sent \(g)"
             case let .exhausted(n): return "replay ran past the end of the transcript (\(n) commands recorded)"
             }
         }
     }
 
-    public init(jsonLines: String, deviceName: String) throws {
+    /// The most commands a transcript may hold (a whole NEC flash with its read-back is about 1,100).
+    public static let maxCommands = 100_000
+    /// The largest transcript file read (the replay: device checks it before reading).
+    public static let maxBytes = 64 << 20
+
+    public convenience init(jsonLines: String, deviceName: String) throws {
+        try self.init(data: Array(jsonLines.utf8), source: "transcript", deviceName: deviceName)
+    }
+
+    /// Parses and checks every record before the first command is replayed: each line one flat JSON object with the
+    /// recorder's fields, each of its type and range; an error names the file, the line and what was expected.
+    public init(data: [UInt8], source: String, deviceName: String) throws {
         self.deviceName = deviceName
-        let dec = JSONDecoder()
+        if data.count > Self.maxBytes {
+            throw Failure.invalid("\(source) is \(data.count) bytes; transcripts are at most \(Self.maxBytes) bytes")
+        }
+        let lines = JSONLines.lines(data)
+        if lines.count > Self.maxCommands {
+            throw Failure.invalid("\(source) has \(lines.count) records; transcripts are at most \(Self.maxCommands) commands")
+        }
+        if lines.isEmpty { throw Failure.invalid("\(source) holds no commands (an empty transcript)") }
         var out: [TranscriptEntry] = []
-        for (i, line) in jsonLines.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            do { out.append(try dec.decode(TranscriptEntry.self, from: Data(line.utf8))) }
-            catch { throw Failure.malformed(line: i + 1, "\(error)") }
+        out.reserveCapacity(lines.count)
+        for (n, bytes) in lines {
+            let fields: [String: JSONLines.Value]
+            switch JSONLines.object(bytes) {
+            case let .success(f): fields = f
+            case let .failure(e): throw Failure.invalid("\(source) line \(n): \(e.description); a transcript line is one JSON object as --transcript FILE.jsonl writes it")
+            }
+            do { out.append(try Self.entry(JSONLines.Record(source: source, line: n, fields: fields))) }
+            catch let e as JSONLines.Failure { throw Failure.invalid(e.description) }
         }
         entries = out
+    }
+
+    static let fieldNames: Set<String> = ["seq", "cdb", "name", "direction", "length", "dataOutSHA256", "dataIn", "dataInSHA256",
+                                          "received", "status", "statusCode", "sense", "senseBytes", "residue", "error", "milliseconds"]
+
+    static func isHex(_ s: String, spaces: Bool) -> Bool {
+        s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) || (spaces && $0 == 32) }
+    }
+
+    static func entry(_ r: JSONLines.Record) throws(JSONLines.Failure) -> TranscriptEntry {
+        try r.onlyKnown(fieldNames)
+        let maxLength = 0xFF_FFFF
+        let seq = try r.int("seq", 1...Int(Int32.max), required: true)!
+        let cdb = try r.string("cdb", required: true, maxLength: 100)!
+        guard isHex(cdb, spaces: true), let cdbBytes = Bytes.parseHex(cdb), (1...32).contains(cdbBytes.count) else {
+            throw r.fail("field 'cdb' must be 1 to 32 hex bytes such as \"12 00 00 00 60 00\"")
+        }
+        let name = try r.string("name", required: true, maxLength: 200)!
+        let dirText = try r.string("direction", required: true, maxLength: 10)!
+        guard let direction = DataDirection(rawValue: dirText) else {
+            throw r.fail("field 'direction' must be \"in\", \"out\" or \"none\", not \(JSONLines.show(.string(dirText)))")
+        }
+        let length = try r.int("length", 0...maxLength, required: true)!
+        func sha(_ k: String) throws(JSONLines.Failure) -> String? {
+            guard let s = try r.string(k, maxLength: 64) else { return nil }
+            guard s.utf8.count == 64, isHex(s, spaces: false) else { throw r.fail("field '\(k)' must be 64 hex digits (a SHA-256)") }
+            return s
+        }
+        let dataOutSHA = try sha("dataOutSHA256")
+        let dataIn = try r.string("dataIn", maxLength: 2 * maxLength)
+        if let d = dataIn, d.utf8.count % 2 != 0 || !isHex(d, spaces: false) {
+            throw r.fail("field 'dataIn' must be hex digits, two for each byte received")
+        }
+        let dataInSHA = try sha("dataInSHA256")
+        let received = try r.int("received", 0...length)
+        if let d = dataIn, let n = received, d.utf8.count / 2 != n {
+            throw r.fail("field 'dataIn' holds \(d.utf8.count / 2) bytes but 'received' says \(n)")
+        }
+        let statusCode = try r.int("statusCode", 0...255)
+        if let c = statusCode, SCSIStatus(rawValue: UInt8(c)) == nil {
+            throw r.fail("field 'statusCode' \(c) is not a SCSI status (00h GOOD, 02h CHECK CONDITION, 08h BUSY ...)")
+        }
+        let status = try r.string("status", required: true, maxLength: 40)!
+        if let c = statusCode, let s = SCSIStatus(rawValue: UInt8(c)), s.name != status {
+            throw r.fail("field 'status' \(JSONLines.show(.string(status))) does not match statusCode \(c) (\(s.name))")
+        }
+        let sense = try r.string("sense", maxLength: 100)
+        let senseBytes = try r.string("senseBytes", maxLength: 2 * 252)
+        if let s = senseBytes, s.utf8.count % 2 != 0 || !isHex(s, spaces: false) {
+            throw r.fail("field 'senseBytes' must be hex digits, two for each byte")
+        }
+        let residue = try r.int("residue", 0...maxLength, required: true)!
+        let error = try r.string("error", maxLength: 4096)
+        if statusCode == nil && error == nil { throw r.fail("field 'statusCode' is missing (and no transport 'error' is recorded)") }
+        let ms = try r.double("milliseconds", 0...86_400_000, required: true)!
+        return TranscriptEntry(seq: seq, cdb: cdb, name: name, direction: direction, length: length, dataOutSHA256: dataOutSHA,
+                               dataIn: dataIn, dataInSHA256: dataInSHA, received: received, status: status, statusCode: statusCode,
+                               sense: sense, senseBytes: senseBytes, residue: residue, error: error, milliseconds: ms)
     }
 
     public var remaining: Int { entries.count - next }

@@ -1,1 +1,1 @@
-import CLI; import Foundation; exit(Runner.main(Array(CommandLine.arguments.dropFirst())))
+import CLI; import Foundation; exit(Runner.main(Runner.arguments()))

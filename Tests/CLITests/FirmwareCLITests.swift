@@ -148,9 +148,14 @@ func tempDir() -> String {
     @Test func identifyTheCMCDisc() {
         let r = odflash("media", "emu:ihas124y-cmc")
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("ATIP lead-in: 97:26:66 (manufacturer code 97:26:60)"))
-        #expect(r.out.contains("Manufacturer: CMC Magnetics Corporation"))
-        #expect(r.out.contains("Capacity:     last lead-out 79:59:74 (80 min)"))
+        #expect(r.out.contains("ATIP lead-in:  97:26:66 (manufacturer code 97:26:60)"))
+        #expect(r.out.contains("Manufacturer:  CMC Magnetics Corporation"))
+        // The user's disc: 650 MB, 74 minutes (not an 80-minute disc).
+        #expect(r.out.contains("Capacity:      74 min (last possible lead-out 74:43:00, LBA 336075, 656 MiB of data)"))
+        #expect(r.out.contains("ATIP disc:     CD-R, sub-type 2: medium type A, low beta (A-)"))
+        #expect(r.out.contains("ATIP power:    indicative writing power 5"))
+        #expect(r.out.contains("Drive offers:  24x (4234 kB/s), 16x (2822 kB/s), 10x (1764 kB/s) (GET PERFORMANCE 03h, for this disc)"))
+        #expect(r.out.contains("drive maximum 48x (8467 kB/s)"))
         let j = odflash("media", "--json", "emu:ihas124y-ricoh-dvdr")
         #expect((j.json["disc"] as? [String: Any])?["code"] as? String == "RICOHJPN-R03-02")
     }
@@ -161,14 +166,69 @@ func tempDir() -> String {
         let miss = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
         #expect(miss.status == 1, "\(miss.err)")   // not listed
         #expect(miss.out.contains("NOT LISTED: 97:26:60"))
-        #expect(miss.out.contains("Nearest codes: 97:24:00 (Taiyo Yuden Company Limited)"))
-        #expect(miss.out.contains("--rename '97:24:00=97:26:60'"))
-        let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/patched.bin", "--rename", "97:24:00=97:26:60")
+        #expect(miss.out.contains("Nearest codes: 97:24:00 (Taiyo Yuden Company Limited) at 16x,24x,48x [long strategy: another dye type]"))
+        #expect(miss.out.contains("No listed code has this disc's dye class (short strategy"))
+        // The rename gives the entry the disc's own lead-in, frame digit included.
+        #expect(miss.out.contains("--rename '97:24:00=97:26:66'"))
+        let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/patched.bin", "--rename", "97:24:00=97:26:66")
         #expect(p.status == 0, "\(p.err)")
         let hit = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/patched.bin")
         let check = try #require(hit.json["check"] as? [String: Any])
         #expect(check["supported"] as? Bool == true)
         #expect(check["speeds"] as? [String] == ["16x", "24x", "48x"])
+    }
+
+    /// Nearest codes by dye class first (the lead-in's frame digit), then speed support; the rename writes what was typed.
+    @Test func nearestByDyeThenSpeedAndExactRename() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "--cdr", "97:24:00,97:31:00,97:27:15,97:15:35", "-o", d + "/fw.bin").status == 0)
+        let miss = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        let check = try #require(miss.json["check"] as? [String: Any])
+        let nearest = try #require(check["nearest"] as? [[String: Any]])
+        #expect(nearest.map { $0["code"] as? String } == ["97:27:15", "97:15:35", "97:24:00"])
+        #expect(nearest.map { $0["sameDye"] as? Bool } == [true, true, false])
+        #expect((check["statement"] as? String)?.contains("Codes of this disc's dye class (short strategy") == true)
+        #expect(check["patchCommand"] as? String == "odflash fw patch \(d)/fw.bin -o patched.bin --rename '97:27:15=97:26:66'")
+        for typed in ["97:26:66", "97m26s66f"] {
+            let p = odflash("fw", "patch", d + "/fw.bin", "-o", d + "/p.bin", "--rename", "97:27:15=\(typed)", "--force-overwrite")
+            #expect(p.status == 0, "\(p.err)")
+            #expect(p.out.contains("97:27:15") && p.out.contains("97:26:66"), "\(p.out)")
+            #expect(odflash("fw", "inspect", d + "/p.bin").out.contains("97:26:66 (lead-out 79:59:74)"))
+        }
+    }
+
+    /// The evidence next to the tables, each with its source.
+    @Test func evidenceIsLabelled() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/fw.bin").status == 0)
+        let r = odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        let ev = try #require((r.json["check"] as? [String: Any])?["evidence"] as? [[String: Any]])
+        #expect(ev.map { $0["kind"] as? String } == ["firmware-table", "drive-speeds", "strategy-version"])
+        #expect((ev[1]["statement"] as? String)?.contains("offers 24x, 16x, 10x for this disc, below its maximum of 48x") == true)
+        #expect((ev[1]["statement"] as? String)?.contains("evidence, not proof") == true)
+        #expect((ev[1]["source"] as? String)?.hasPrefix("GET PERFORMANCE 03h") == true)
+        #expect((ev[2]["statement"] as? String)?.contains("CD-R write-strategy version is SYNBL0X1") == true)
+        let text = odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", d + "/fw.bin")
+        #expect(text.out.contains("  drive-speeds [GET PERFORMANCE 03h (write speed descriptors) for the loaded disc]: the drive offers 24x"))
+        #expect(text.out.contains("  strategy-version [CF 03 00 00 00 00 00 00 00 00 00 00 (read only), CD-R class]: "))
+    }
+
+    /// Without --firmware: the drive's own firmware is read into a temporary file, checked, and the file removed.
+    @Test func checkWithTheDrivesOwnFirmware() throws {
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
+        let r = odflash("media", "emu:ihas124y-cmc", "--check")
+        #expect(r.status == 1, "\(r.err)")   // the read image does not list the disc
+        #expect(r.out.contains("Read from: the drive's own firmware, read with nec-optiarc's public read (1769480 bytes"))
+        #expect(r.out.contains("NOT LISTED: 97:26:60"))
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
+        #expect(after.subtracting(before).isEmpty)
+        // A family without a public read: exactly what to pass.
+        let dir = tempDir()
+        let px = try editedProfile("px716a", dir, [("name: px716a\n", "name: px716a-cd\nmedium: {profile: CD-R, atip: {leadIn: \"97:26:66\", leadOut: \"74:43:00\"}}\n")])
+        expectOneLineError(odflash("media", px, "--check"), status: 2,
+                           containing: "no public method reads the firmware of Plextor drives: give --firmware IMAGE (the vendor's firmware file for the Plextor PX-716A at revision 1.11")
+        // A drive whose read fails: the reason, and what to pass.
+        expectOneLineError(odflash("media", "emu:ihas124y-ricoh-dvdr", "--check"), status: 3, containing: "could not read the drive's firmware for the check (dump failed: ")
     }
 
     @Test func necImageIsHeuristicAndOffersNoPatch() {
@@ -181,9 +241,44 @@ func tempDir() -> String {
     }
 
     @Test func checkErrors() {
-        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check"), status: 2, containing: "give --firmware IMAGE")
         expectOneLineError(odflash("media", "emu:ihas124y", "--check", "--firmware", "/x"), status: 3, containing: "no disc in the drive")
         expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--firmware", "/x"), status: 2, containing: "--firmware goes with --check")
         expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", "/nonexistent.bin"), status: 2, containing: "no such file")
+    }
+}
+
+/// `media search`: the forms users type, only firmware images counted, one line per drive model.
+@Suite struct MediaSearchCLITests {
+    @Test func formsUsersTypeAndSkippedFiles() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/a.bin").status == 0)
+        try "not firmware".write(toFile: d + "/notes.txt", atomically: true, encoding: .utf8)
+        // The synthetic tables hold RICOHJPN-R01-02 (+R) and 97:24:00 (CD-R).
+        for code in ["RICOHJPN-R01", "RICOHJPN R01", "RICOHJPN/R01", "ricohjpn-r01", "97:24:00", "97m24s00f", "97:24:03"] {
+            let r = odflash("media", "search", code, d)
+            #expect(r.status == 0, "\(code): \(r.err)")
+            #expect(r.out.contains("1 of 1 images list \(code). Skipped 1 file that is not a firmware image."), "\(code): \(r.out)")
+        }
+        let miss = odflash("media", "search", "97:26:66", d)
+        #expect(miss.out.contains("No image of 1 lists 97:26:66. Skipped 1 file that is not a firmware image."), "\(miss.out)")
+        let j = odflash("media", "search", "--json", "RICOHJPN R01", d)
+        #expect(j.json["scanned"] as? Int == 1 && j.json["skipped"] as? Int == 1)
+        expectOneLineError(odflash("media", "search", "97m61s00f", d), status: 2, containing: "is not an ATIP time")
+    }
+
+    @Test func byModel() throws {
+        let d = tempDir()
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/a.bin").status == 0)
+        for (name, rev, cdr) in [("n1.bin", "BL0X", "97:24:00,97:27:10,97:31:00,97:34:20"), ("n2.bin", "BL0Y", "97:26:66,97:27:10,97:31:00,97:34:20")] {
+            #expect(odflash("fw", "generate", "--family", "nec-optiarc", "--layout", "nec-2m-opti3", "--vendor", "ATAPI", "--product", "iHAS124   Y",
+                            "--revision", rev, "--cdr", cdr, "-o", d + "/" + name).status == 0)
+        }
+        let r = odflash("media", "search", "97:26:66", d, "--by-model")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("Lite-On iHAS124 Y"), "\(r.out)")
+        #expect(r.out.contains("listed in 1 of 2 (BL0Y) (heuristic table)"), "\(r.out)")
+        #expect(r.out.contains("odflash synthetic writer (emulated only)  1       not listed"), "\(r.out)")
+        let t = odflash("media", "search", "97:24:00", d, "--by-model")
+        #expect(t.out.contains("listed in 1 of 1 (1.00) at 16x,24x,48x"), "\(t.out)")
     }
 }

@@ -109,7 +109,7 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         for (edit, why) in [(("  busyAfterFlash: 2", "  busyAfterFlash: 2\n  bufferAnswerLength: 0x1F"), "answered 31 bytes, not exactly 32"),
                             (("  busyAfterFlash: 2", "  busyAfterFlash: 2\n  bufferAnswerLength: 0x21"), "answered 33 bytes, not exactly 32"),
                             (("MT1959 Boot BU5 ", "RTL8xxx Boot X01"), "no 'MT19' in the answer"),
-                            (("firmwareInformation: \"20170101000000\"\n", ""), "a feature reply of 8 bytes")] {
+                            (("firmwareInformation: \"20171208000000\"\n", ""), "a feature reply of 8 bytes")] {
             let r = odflash("info", "--probe", try editedProfile("bu40n", d, unknown + [edit]))
             #expect(r.status == 0)
             #expect(r.out.contains("  mediatek-mt1959: no match\n") && r.out.contains(why), "\(r.out)")

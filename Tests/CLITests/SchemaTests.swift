@@ -132,7 +132,11 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
     @Test func sense() {
         for input in [["03/0C/00"], ["70", "00", "05", "00", "00", "00", "00", "0A", "00", "00", "00", "00", "24", "00", "00", "00", "00", "00"],
                       ["Sense Key: 0x03 (KEY_MEDIUM_ERROR) Sense Code: 0x0C Sense Qual: 0x00"],
-                      ["72 02 04 01 00 00 00 08 02 06 00 00 80 00 00 00"]] {
+                      ["72 02 04 01 00 00 00 08 02 06 00 00 80 00 00 00"],
+                      [":-[ WRITE@LBA=330h failed with SK=3h/ASC=0Ch/ACQ=00h]: Input/output error"],
+                      ["SCSI error on write(0,16): [3 73 03] Power calibration area error"],
+                      ["sr0: Sense Key : Medium Error [current]\nsr0: Add. Sense: Write error"],
+                      ["W 22:13:31 Failed to Write Sectors 0 - 31 - Reason: Power Calibration Area Error"]] {
             expectDocument(odflash(["sense", "--json"] + input), "sense.schema.json")
         }
         expectJSONError(odflash("sense", "--json", "not a sense code"), status: 2, kind: "input")
@@ -154,6 +158,10 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         expectDocument(odflash("media", "--json", "emu:ihas124y-cmc", "--check", "--firmware", nec), "media.schema.json", status: 1)
         expectJSONError(odflash("media", "--json", "emu:ihas124y", "--check", "--firmware", fw), status: 3, kind: "device")
         expectJSONError(odflash("media", "--json", "emu:ihas124y-cmc", "--firmware", fw), status: 2, kind: "usage")
+        // Without --firmware: the drive's own firmware, read for the check; a failed read is a device error.
+        let own = expectDocument(odflash("media", "--json", "emu:ihas124y-cmc", "--check"), "media.schema.json", status: 1)
+        #expect(own?["check"]?["firmwareSource"] != nil)
+        expectJSONError(odflash("media", "--json", "emu:ihas124y-ricoh-dvdr", "--check"), status: 3, kind: "device")
     }
 
     @Test func mediaSearch() throws {
@@ -164,6 +172,7 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
         try Data("RITEKG03 mentioned".utf8).write(to: URL(fileURLWithPath: d + "/notes.txt"))
         for code in ["RITEKG03", "97:24:00", "MCC-004", "NOSUCHCODE"] {
             expectDocument(odflash("media", "search", "--json", "--mentions", code, d), "media-search.schema.json")
+            expectDocument(odflash("media", "search", "--json", "--by-model", code, d), "media-search.schema.json")
         }
         expectJSONError(odflash("media", "search", "--json", "RITEKG03", d + "/missing"), status: 2, kind: "input")
     }

@@ -245,9 +245,9 @@ struct SignalCase: CustomStringConvertible, Sendable {
                    scale: "0.02", point: .write, signal: SIGHUP),
         SignalCase(family: "btc-mediatek", drive: "btc-drw1008", generate: ["--family", "btc-mediatek", "--vendor", "BTC", "--product", "DVDRW DRW1008", "--revision", "0051"],
                    scale: "0.02", point: .wait, signal: SIGTERM),
-        SignalCase(family: "mediatek-mt1959", drive: "bu40n", generate: ["--family", "mediatek-mt1959", "--size", "0x100000", "--config-id", "MT1959 Boot BU5 "],
+        SignalCase(family: "mediatek-mt1959", drive: "bu40n", generate: ["--family", "mediatek-mt1959", "--vendor", "HL-DT-ST", "--product", "BD-RE BU40N", "--revision", "1.02"],
                    scale: "0.1", point: .write, signal: SIGQUIT),
-        SignalCase(family: "mediatek-mt1959", drive: "bu40n", generate: ["--family", "mediatek-mt1959", "--size", "0x100000", "--config-id", "MT1959 Boot BU5 "],
+        SignalCase(family: "mediatek-mt1959", drive: "bu40n", generate: ["--family", "mediatek-mt1959", "--vendor", "HL-DT-ST", "--product", "BD-RE BU40N", "--revision", "1.02"],
                    scale: "0.1", point: .wait, signal: SIGINT),
     ]
 }

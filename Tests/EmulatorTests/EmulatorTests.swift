@@ -58,12 +58,29 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
 
     @Test func atipOfTheCMCDisc() throws {
         let d = try drive("ihas124y-cmc")
-        let r = try d.run(.readTOC(format: 4, msf: true, allocation: 28), .fromDevice(28))
+        let r = try d.run(.readTOC(format: 4, msf: true, allocation: 32), .fromDevice(32))
+        #expect(Array(r.data[0...1]) == [0, 30])          // 28-byte descriptor after the length field's 2 bytes
+        #expect(r.data[4] == 0xD0)                        // 1, writing power 5, reference speed 0
+        #expect(r.data[6] == 0x90)                        // 1, CD-R, sub-type 2, no A1/A2/A3
         #expect(Array(r.data[8...10]) == [97, 26, 66])
-        #expect(Array(r.data[12...14]) == [79, 59, 74])
+        #expect(Array(r.data[12...14]) == [74, 43, 0])    // the story's 74-minute disc
         let eject = try d.execute(.startStopUnit(start: false, loadEject: true), .none, timeout: 1)
         #expect(eject.isGood)
         #expect(try d.execute(.testUnitReady(), .none, timeout: 1).sense?.triple == "02/3A/02")
+    }
+
+    /// GET PERFORMANCE 03h: the speeds the drive offers for the loaded disc, in MMC's layout, checked byte by byte.
+    @Test func getPerformanceForTheCMCDisc() throws {
+        let d = try drive("ihas124y-cmc")
+        let cdb = try CDB(raw: [0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x03, 0])   // at most 2 descriptors, write speed type
+        let r = try d.run(cdb, .fromDevice(64))
+        #expect(r.data.count == 8 + 32)
+        #expect(Array(r.data[0...3]) == [0, 0, 0, 36])
+        #expect(Array(r.data[8...23]) == [0x02, 0, 0, 0, 0x00, 0x05, 0x20, 0xCB, 0, 0, 0x10, 0x8A, 0, 0, 0x10, 0x8A])   // 4234 kB/s, end 336075
+        #expect(Array(r.data[36...39]) == [0, 0, 0x0B, 0x06])                                                          // 2822 kB/s
+        #expect(try d.execute(try CDB(raw: [0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0x00, 0]), .fromDevice(64), timeout: 1).sense?.triple == "05/24/00")
+        _ = try d.execute(.startStopUnit(start: false, loadEject: true), .none, timeout: 1)
+        #expect(try d.execute(cdb, .fromDevice(64), timeout: 1).sense?.triple == "02/3A/02")
     }
 
     @Test func getConfigurationReflectsMedium() throws {

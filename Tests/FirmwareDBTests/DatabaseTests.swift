@@ -236,11 +236,20 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
     }
 
     @Test func adviceMostSpecificFirst() {
-        #expect(k.advice(key: 3, asc: 0x0C, ascq: 0x09)?.contains("media DEVICE --check") == true)
+        #expect(k.advice(key: 3, asc: 0x0C, ascq: 0x01)?.contains("media DEVICE --check") == true)   // 03/0C/??
+        #expect(k.advice(key: 3, asc: 0x0C, ascq: 0x09)?.contains("buffer underrun") == true)         // its own row
         #expect(k.advice(key: 5, asc: 0x21, ascq: 0x02)?.contains("invalid address") == true)
         #expect(k.advice(key: 5, asc: 0x21, ascq: 0x00) == nil)
         #expect(k.advice(key: 4, asc: 0x44, ascq: 0)?.contains("hardware") == true)
-        #expect(k.advice(key: 5, asc: 0x24, ascq: 0) == nil)
+        #expect(k.advice(key: 5, asc: 0x24, ascq: 0) == nil)   // invalid field in CDB: common outside burning, no advice
+        // The power-calibration family: each code of 03/73 its own advice, 05/73 the drive's refusal.
+        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x03)?.contains("OPC") == true)
+        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x02)?.contains("full") == true)
+        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x05)?.contains("power calibration failed") == true)
+        #expect(k.advice(key: 5, asc: 0x73, ascq: 0x03)?.contains("refused the power calibration") == true)
+        // Without a key (ImgBurn's logs): the additional sense decides.
+        #expect(k.advice(asc: 0x73, ascq: 0x03)?.contains("OPC") == true)
+        #expect(k.advice(asc: 0x99, ascq: 0x00) == nil)
     }
 
     @Test func mediaTablesNeedProvenance() throws {

@@ -84,7 +84,12 @@ import PropertyBased
 
     /// Property: for any layout checksum and any image content, repair makes every verifiable checksum OK.
     @Test func repairAlwaysValidates() async {
-        let layouts = db.layouts.filter { !$0.checksums.isEmpty && !$0.sizes.isEmpty }
+        // An AES-CMAC integrity table (MediaTek MT19xx) is verified but never repaired: repair refuses those layouts.
+        func signed(_ l: ImageLayout) -> Bool { l.checksums.contains { if case .aesCMACTable = $0.algorithm { return true }; return false } }
+        for l in db.layouts where signed(l) {
+            #expect(throws: ChecksumError.self) { try ChecksumEngine.repair(l.checksums, image: [UInt8](repeating: 0, count: l.sizes.first ?? 0x200000)) }
+        }
+        let layouts = db.layouts.filter { !$0.checksums.isEmpty && !$0.sizes.isEmpty && !signed($0) }
         await propertyCheck(count: 60, input: Gen.int(in: 0...(layouts.count - 1)), Gen.int(in: 0...Int(UInt32.max))) { li, seed in
             let l = layouts[li]
             var rng = SeededRandom(seed: UInt64(seed))

@@ -112,7 +112,7 @@ import FirmwareDB
     }
 
     @Test func mt1959ConfigNamesModels() throws {
-        let r = inspect(try generate(layout("mediatek-mt1959", "mt1959")))
+        let r = inspect(try generate(layout("mediatek-mt1959", "mt19xx")))
         #expect(r.modelIDs.first == "MT1959 Boot BU5")
     }
 

@@ -16,6 +16,8 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     var driveID: String? = nil
     /// Tells apart two cases of one family that differ by drive.
     var label: String? = nil
+    /// A named sequence of the family (`--protocol`) instead of the one the CLI chooses.
+    var protocolName: String? = nil
     var description: String { (driveID ?? label).map { "\(family) (\($0))" } ?? family }
 
     static let all: [ProtocolCase] = [
@@ -29,8 +31,13 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         ProtocolCase(family: "nec-optiarc", drive: "ihas324y", layout: "nec-bd", spec: {
             var s = SyntheticSpec(); s.driveID = "C500"; return s }(),
             driveID: "C500"),
-        ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: {
-            var s = SyntheticSpec(); s.size = 0x100000; s.configID = "MT1959 Boot BU5 "; return s }()),
+        ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: mt19xxSpec("HL-DT-ST", "BD-RE BU40N", "MT1959 Boot BU5 "),
+                     label: "freemkv, BU40N", protocolName: "freemkv-mt19xx"),
+        ProtocolCase(family: "mediatek-mt1959", drive: "bu40n", layout: nil, spec: mt19xxSpec("HL-DT-ST", "BD-RE BU40N", "MT1959 Boot BU5 "),
+                     label: "redumper, BU40N", protocolName: "redumper-mt1959"),
+        ProtocolCase(family: "mediatek-mt1959", drive: "bw-16d1ht", layout: nil, spec: {
+            var s = mt19xxSpec("ASUS", "BW-16D1HT", "MT1959 Boot JB8 "); s.revision = "3.20"; s.fields = ["chip-tag": "MTEKMT1939"]; return s }(),
+                     label: "freemkv, BW-16D1HT MT1939", protocolName: "freemkv-mt19xx"),
         ProtocolCase(family: "mediatek-ff", drive: "sd616f", layout: "sd-616f", spec: SyntheticSpec()),
         ProtocolCase(family: "btc-mediatek", drive: "btc-drw1008", layout: nil, spec: {
             var s = SyntheticSpec(); s.vendor = "BTC"; s.product = "DVDRW DRW1008"; s.revision = "0051"; return s }()),
@@ -41,6 +48,11 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
             var s = SyntheticSpec(); s.vendor = "PIONEER"; s.product = "DVD-RW  DVR-104"; s.fields = ["generation": "0003"]; return s }(),
             label: "DVR-104"),
     ]
+
+    /// A synthetic, signed MT19xx image naming a drive.
+    static func mt19xxSpec(_ vendor: String, _ product: String, _ config: String) -> SyntheticSpec {
+        var s = SyntheticSpec(); s.vendor = vendor; s.product = product; s.revision = "1.02"; s.configID = config; return s
+    }
 
     /// An NEC/Optiarc image of a layout for a drive ID, flashed into the emulated iHAS324 Y with that ID in its RAM
     /// (`emulated: false` keeps the profile's own ID).
@@ -53,6 +65,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
     /// The protocol the CLI would choose: by the drive's flash class where the family has variants.
     var proto: FlashProtocol {
         let f = db.family(family)!
+        if let n = protocolName { return f.flashVariants.first { $0.name == n }! }
         if let c = (spec.driveID ?? driveID).flatMap({ db.idTables["nec-drive-ids"]?.find($0)?.flashClass }) {
             return f.flashVariants.first { $0.probes.contains { $0.driveID?.classes.contains(c) == true } }!
         }
@@ -185,7 +198,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
 
     /// redumper's MT1959 sequence: FFh over the first 10000h, the drive's config at 3000h, 01h then 06h chunks.
     @Test func mt1959() throws {
-        let c = ProtocolCase.all.first { $0.family == "mediatek-mt1959" }!
+        let c = ProtocolCase.all.first { $0.protocolName == "redumper-mt1959" }!
         let img = try c.image()
         var probe = ProbeData()
         let config = Array("MT1959 Boot BU5 DRIVE CONFIG 32B".utf8)
@@ -198,9 +211,51 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let sends = plan.commands.filter { $0.action == .send }
         #expect(sends[0].cdb.bytes == hex("3B 01 00 00 00 00 00 00 00 00") && sends[0].data == .none)
         #expect(sends[1].cdb.bytes == hex("3B 06 00 00 00 00 00 40 00 00"))
-        #expect(sends.last?.cdb.bytes == hex("3B 06 00 0F C0 00 00 40 00 00"))
-        #expect(sends.count == 1 + img.count / 0x4000)
+        #expect(sends.last?.cdb.bytes == hex("3B 06 00 1F C0 00 00 40 00 00"))
+        #expect(img.count == 0x200000 && sends.count == 1 + img.count / 0x4000)
         #expect(plan.commands.last?.action == .poll(tries: 15, interval: 1, successes: 2))
+    }
+
+    /// freemkv's MT19xx sequence, command by command as the facts give it (section 4): the probe of 1EC000h, a
+    /// readiness TUR where 02/3A is benign, PREPARE 01h with 0Bh, 128 x 4000h mode-06h chunks (12-byte CDBs, 16-bit
+    /// length in bytes 7-8), the mode-07h trailer 1B 12, the 45 s poll, REQUEST SENSE with keys 3, 4, Bh fatal: 134 commands.
+    @Test func freemkvMT19xx() throws {
+        let c = ProtocolCase.all.first { $0.protocolName == "freemkv-mt19xx" }!
+        #expect(try c.proto.probes.map { try $0.cdb.cdb(["length": $0.length]).bytes } == [hex("3C 06 00 1E C0 00 00 01 00 00 00 00")])
+        let img = try c.image()
+        let plan = try FlashPlan.build(c.proto, image: img, probe: ProbeData())
+        #expect(plan.image == img)   // no transform: the whole 2 MiB is streamed
+        let cmds = plan.commands
+        guard case let .senseGate(ready) = cmds[0].action else { Issue.record("first step is not the readiness gate"); return }
+        #expect(cmds[0].cdb.bytes == [UInt8](repeating: 0, count: 12) && cmds[0].phase == .prepare && ready.accept == [.init(key: 2, asc: 0x3A)])
+        #expect(cmds[1].cdb.bytes == hex("3B 01 00 00 00 00 00 00 00 0B 00 00") && cmds[1].phase == .prepare && cmds[1].data == .none)
+        let stream = cmds.filter { $0.cdb.bytes.first == 0x3B && $0.cdb.bytes[1] == 0x06 }
+        #expect(stream.count == 128 && stream.allSatisfy { $0.phase == .commit && $0.data.length == 0x4000 })
+        #expect(stream.first?.cdb.bytes == hex("3B 06 00 00 00 00 00 40 00 00 00 00") && stream[1].cdb.bytes == hex("3B 06 00 00 40 00 00 40 00 00 00 00"))
+        #expect(stream.last?.cdb.bytes == hex("3B 06 00 1F C0 00 00 40 00 00 00 00"))
+        let trailer = cmds[2 + 128]
+        #expect(trailer.cdb.bytes == hex("3B 07 00 00 00 00 00 00 00 00 1B 12") && trailer.phase == .commit)
+        if case let .senseGate(g) = trailer.action { #expect(g.accept == [.init(key: 2), .init(key: 6)]) } else { Issue.record("trailer") }
+        #expect(cmds[2 + 129].action == .poll(tries: 90, interval: 0.5, successes: 1) && cmds[2 + 129].phase == .after)
+        let sense = cmds[2 + 130]
+        #expect(sense.cdb.bytes == hex("03 00 00 10 80 00 00 00 00 00 00 00") && sense.data == .fromDevice(16))
+        if case let .senseGate(g) = sense.action { #expect(g.fatalKeys == [3, 4, 11]) } else { Issue.record("request sense") }
+        // 1 probe + TUR + PREPARE + 128 + COMMIT + TUR + REQUEST SENSE
+        #expect(1 + cmds.count == 134)
+    }
+
+    /// The sense gate judges answers as freemkv does: 02/3A before the flash is benign, other NOT READY aborts; keys 3,
+    /// 4 and Bh in REQUEST SENSE data are fatal, 0/1/2/6 are not (fixed and descriptor formats).
+    @Test func senseGate() throws {
+        let ready = FlashProtocol.SenseGate(name: "r", cdb: try CDBTemplate("00 00 00 00 00 00"), accept: [.init(key: 2, asc: 0x3A)])
+        #expect(ready.problem(.check(2, 0x3A, 0x01)) == nil)
+        #expect(ready.problem(.check(2, 0x04, 0x01)) != nil && ready.problem(.check(6, 0x29, 0)) != nil && ready.problem(.good()) == nil)
+        let rs = FlashProtocol.SenseGate(name: "s", cdb: try CDBTemplate("03 00 00 00 10 00"), length: 16, fatalKeys: [3, 4, 11])
+        func fixed(_ k: UInt8) -> CommandResult { .good([0x70, 0, k, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x0C, 0, 0, 0]) }
+        for k: UInt8 in [3, 4, 0x0B] { #expect(rs.problem(fixed(k)) != nil) }
+        for k: UInt8 in [0, 1, 2, 6] { #expect(rs.problem(fixed(k)) == nil) }
+        #expect(rs.problem(.good([0x72, 0x04, 0x44, 0, 0, 0, 0, 0])) != nil)   // descriptor format, key 4
+        #expect(rs.problem(.good([0x72, 0x06, 0x29, 0, 0, 0, 0, 0])) == nil)
     }
 
     /// redumper's SD-616F sequence: the 20000h file rearranged into 30000h, FFh chunks with states 00h, FFh, 02h.
@@ -399,7 +454,7 @@ struct ProtocolCase: CustomStringConvertible, Sendable {
         let real = try emu(c.drive)
         let probe = try ProbeRunner.run(c.proto, on: real)
         let copy = EmulatedDrive.clone(vendor: "HL-DT-ST", product: "BD-RE BU40N", revision: "1.00",
-                                       firmware: .init(behavior: "mt1959", size: 0x100000, revisionOffset: nil), replay: probe.answers)
+                                       firmware: .init(behavior: "mt1959", size: 0x200000, revisionOffset: nil), replay: probe.answers)
         #expect(try ProbeRunner.run(c.proto, on: copy) == probe)
     }
 }

@@ -12,10 +12,39 @@ import Testing
     @Test func atipCMC() throws {
         let a = try DiscStructures.atip(atipBytes((97, 26, 66), (79, 59, 74)), rewritable: false)
         #expect(a.leadIn == "97:26:66" && a.manufacturerCode == "97:26:60" && a.leadOut == "79:59:74")
-        #expect(a.capacityMinutes == 80)
+        #expect(a.capacityMinutes == 80 && a.discType == "CD-R")
         #expect(a.dye.hasPrefix("short strategy"))
         #expect(try DiscStructures.atip(atipBytes((97, 24, 1), (74, 30, 0)), rewritable: false).dye.hasPrefix("long strategy"))
         #expect(try DiscStructures.atip(atipBytes((97, 24, 1), (74, 29, 0)), rewritable: true).dye.hasPrefix("phase change"))
+    }
+
+    /// A 74-minute CMC CD-R as MMC lays out ATIP format 0100b, written byte by byte (not by odflash's emulator).
+    @Test func atipFullDecode() throws {
+        let b: [UInt8] = [0x00, 0x1E, 0x00, 0x00,
+                          0xD2,             // 1, writing power 101b = 5, reserved, reference speed 010b
+                          0x40,             // 0, unrestricted use
+                          0x94,             // 1, disc type 0 (CD-R), sub-type 010b (A-), A1 valid, A2/A3 not
+                          0x00, 97, 26, 66, 0x00, 74, 43, 0, 0x00,
+                          0x18, 0x00, 0x00, 0x00,   // A1: lowest code 1, highest code 8
+                          0xAA, 0xBB, 0xCC, 0x00,   // A2 (not valid: must not be shown)
+                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        let a = try DiscStructures.atip(b, rewritable: false)
+        #expect(a.discType == "CD-R" && !a.rewritable && a.subType == 2 && a.subTypeName.contains("A-"))
+        #expect(a.writingPower == 5 && a.referenceSpeedCode == 2 && a.referenceSpeed == "4x" && a.unrestrictedUse)
+        #expect(a.a1 == "180000" && a.a2 == nil && a.a3 == nil && a.speedRange == "2x to 24x")
+        #expect(a.capacityMinutes == 74 && a.leadOutLBA == 336_075 && a.capacityMiB == 656)
+        #expect(a.dye.hasPrefix("short strategy") && a.manufacturerCode == "97:26:60")
+    }
+
+    @Test func atipRewritableBitAndCapacities() throws {
+        var b = atipBytes((97, 24, 1), (79, 59, 74))
+        b[6] = 0xC8   // 1, disc type 1 (CD-RW), sub-type 001b
+        let a = try DiscStructures.atip(b, rewritable: false)
+        #expect(a.rewritable && a.discType == "CD-RW" && a.subTypeName == "High Speed CD-RW" && a.dye.hasPrefix("phase change"))
+        #expect(a.capacityMinutes == 80 && a.a1 == nil && a.speedRange == nil)
+        for (lo, want) in [(UInt8(63), 63), (89, 90), (98, 99), (71, 63)] {
+            #expect(try DiscStructures.atip(atipBytes((97, 24, 1), (lo, 10, 0)), rewritable: false).capacityMinutes == want)
+        }
     }
 
     @Test func atipMalformed() {
@@ -117,5 +146,29 @@ import Testing
         r.on(0x43, .check(5, 0x24, 0))
         let info = try DiscIdentifier(r).identify()
         #expect(info.atip == nil && info.code == nil && info.notes.first?.contains("ATIP") == true)
+    }
+}
+
+@Suite struct WriteSpeedTests {
+    /// GET PERFORMANCE type 03h as MMC lays it out, by hand: 8-byte header, 16-byte descriptors.
+    @Test func twoDescriptors() throws {
+        let b: [UInt8] = [0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x00,
+                          0x02, 0, 0, 0, 0x00, 0x05, 0x20, 0xCB, 0x00, 0x00, 0x0B, 0x07, 0x00, 0x00, 0x06, 0xE4,   // CLV, exact, 1764 kB/s
+                          0x0A, 0, 0, 0, 0x00, 0x05, 0x20, 0xCB, 0x00, 0x00, 0x1B, 0x90, 0x00, 0x00, 0x10, 0x8A]   // CAV, exact, 4234 kB/s
+        let d = try WriteSpeeds.parseGetPerformance(b)
+        #expect(d.map(\.writeKBs) == [4234, 1764])
+        #expect(d[0].rotation == "CAV" && d[1].rotation == "CLV" && d.allSatisfy(\.exact))
+        #expect(d[0].endLBA == 336_075 && d[0].readKBs == 7056)
+        var w = WriteSpeeds(unitKBs: WriteSpeeds.unit(profile: 0x09))
+        w.getPerformance = d
+        #expect(w.offeredKBs == [4234, 1764] && w.multiple(4234) == "24x" && w.multiple(1764) == "10x")
+    }
+
+    @Test func malformed() throws {
+        #expect(throws: ParseError.self) { try WriteSpeeds.parseGetPerformance([0, 0, 0]) }
+        #expect(throws: ParseError.self) { try WriteSpeeds.parseGetPerformance([0, 0, 0, 10, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 16)) }
+        #expect(throws: ParseError.self) { try WriteSpeeds.parseGetPerformance([0, 0, 0, 2, 0, 0, 0, 0]) }
+        // A header that promises more than arrived keeps the complete descriptors only.
+        #expect(try WriteSpeeds.parseGetPerformance([0, 0, 0, 0x24, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 20)).count == 1)
     }
 }

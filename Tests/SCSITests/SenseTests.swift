@@ -90,7 +90,7 @@ import Testing
                 Sense Qual: 0x00
         """
         let i = try SenseInput.parse(log)
-        #expect(i.source == .log && i.sense.triple == "03/0C/00")
+        #expect(i.source == .log && i.sense.triple == "03/0C/00" && i.logFormat == .labelled)
     }
 
     @Test func cdrecordLogUsesSenseBytes() throws {
@@ -108,6 +108,67 @@ import Testing
     @Test func cdrecordWithoutBytes() throws {
         let i = try SenseInput.parse("Sense Key: 0x5 Illegal Request, Segment 0\nSense Code: 0x30 Qual 0x05 (cannot write medium - incompatible format) Fru 0x0")
         #expect(i.sense.triple == "05/30/05")
+    }
+
+    // One test per log format, each with a line shaped as the tool prints it.
+
+    @Test func linuxKernelLines() throws {
+        let log = """
+        [ 4711.082113] sr 1:0:0:0: [sr0] tag#0 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK cmd_age=12s
+        [ 4711.082120] sr 1:0:0:0: [sr0] tag#0 Sense Key : Medium Error [current]
+        [ 4711.082124] sr 1:0:0:0: [sr0] tag#0 Add. Sense: Write error
+        [ 4711.082129] sr 1:0:0:0: [sr0] tag#0 CDB: Write(10) 2a 00 00 00 04 a0 00 00 20 00
+        """
+        let i = try SenseInput.parse(log)
+        #expect(i.sense.triple == "03/0C/00" && i.logFormat == .kernel && i.keyGiven)
+        // A code the kernel has no text for: it prints the numbers.
+        let j = try SenseInput.parse("sr 1:0:0:0: [sr0] tag#0 Sense Key : Illegal Request [current]\nsr 1:0:0:0: [sr0] tag#0 Add. Sense: ASC=0x80 ASCQ=0x1")
+        #expect(j.sense.triple == "05/80/01")
+        // "Blank Check" must not be read as the hex number BC... of a numeric key.
+        let k = try SenseInput.parse("sr0: Sense Key : Blank Check [current]\nsr0: Add. Sense: Power calibration area error")
+        #expect(k.sense.triple == "08/73/03")
+    }
+
+    @Test func growisofsLine() throws {
+        let i = try SenseInput.parse(":-[ WRITE@LBA=330h failed with SK=3h/ASC=0Ch/ACQ=00h]: Input/output error")
+        #expect(i.sense.triple == "03/0C/00" && i.logFormat == .growisofs)
+        #expect(try SenseInput.parse(":-[ CLOSE SESSION failed with SK=5h/ASC=72h/ACQ=03h]: Input/output error").sense.triple == "05/72/03")
+    }
+
+    @Test func libburnLines() throws {
+        let i = try SenseInput.parse("libburn : SORRY : SCSI error on write(36384,16): [3 0C 00] Write error")
+        #expect(i.sense.triple == "03/0C/00" && i.logFormat == .libburn)
+        let x = try SenseInput.parse("xorriso : FAILURE : SCSI error condition on command 2Ah WRITE(10): [3 73 03] Power calibration area error")
+        #expect(x.sense.triple == "03/73/03")
+        // Older libburn: "See MMC specs: Sense Key 3 "Medium error", ASC 10 ASCQ 00".
+        #expect(try SenseInput.parse("SCSI error on write(208,16): See MMC specs: Sense Key 3 \"Medium error\", ASC 10 ASCQ 00").sense.triple == "03/10/00")
+    }
+
+    @Test func wodimOPCFailure() throws {
+        let log = """
+        Errno: 5 (Input/output error), send opc scsi sendcmd: no error
+        CDB:  54 01 00 00 00 00 00 00 00 00
+        status: 0x2 (CHECK CONDITION)
+        Sense Bytes: 70 00 03 00 00 00 00 0A 00 00 00 00 73 03 00 00
+        Sense Key: 0x3 Medium Error, Segment 0
+        Sense Code: 0x73 Qual 0x03 (power calibration area error) Fru 0x0
+        Sense flags: Blk 0 (not valid)
+        wodim: OPC failed.
+        """
+        let i = try SenseInput.parse(log)
+        #expect(i.sense.triple == "03/73/03" && i.fromBytes && i.logFormat == .senseBytes)
+    }
+
+    @Test func imgburnReasonNamesNoKey() throws {
+        let i = try SenseInput.parse("W 22:13:31 Failed to Write Sectors 0 - 31 - Reason: Power Calibration Area Error")
+        #expect(i.logFormat == .imgburn && !i.keyGiven && i.sense.asc == 0x73 && i.sense.ascq == 0x03)
+        let w = try SenseInput.parse("W 22:14:02 Failed to Write Sectors 3456 - 3487 - Reason: Write Error")
+        #expect(w.sense.asc == 0x0C && w.sense.ascq == 0x00)
+        #expect(throws: SenseInput.Failure.self) { try SenseInput.parse("W 22:14:02 Failed to Write Sectors - Reason: Cosmic rays") }
+    }
+
+    @Test func kernelTextNotInT10() {
+        #expect(throws: SenseInput.Failure.self) { try SenseInput.parse("sr0: Sense Key : Medium Error [current]\nsr0: Add. Sense: Something odd") }
     }
 
     @Test func labelledAscAscq() throws {

@@ -39,6 +39,10 @@ class Case:
     cwd: str = None               # folder watched for stray files (default: the case's folder)
     time_limit: float = TIME_LIMIT
     special: list = dataclasses.field(default_factory=list)   # paths that must stay what they are (device, FIFO)
+    stdin_flags: int = os.O_RDONLY  # how a path given as stdin is opened (os.O_WRONLY: a write-only stdin)
+    out_contains: object = None   # ok cases: part of stdout that must be there (e.g. "UNFINISHED"), or a check(stdout)
+    clean_output: bool = False    # no raw control character anywhere on stdout or stderr (names are escaped)
+    creates: list = dataclasses.field(default_factory=list)   # ok cases: paths (str or bytes) that must exist after
 
 
 class Context:
@@ -136,7 +140,8 @@ def run_case(ctx, case):
         stdin = None
         close_stdin = True
     elif isinstance(case.stdin, str):
-        opened = open(case.stdin, "rb")
+        # os.open, not open(): a folder or a write-only descriptor are valid (bad) standard inputs
+        opened = os.open(case.stdin, case.stdin_flags | os.O_CLOEXEC)
         stdin = opened
     out_f = tempfile.TemporaryFile(dir=ctx.root)
     err_f = tempfile.TemporaryFile(dir=ctx.root)
@@ -174,7 +179,7 @@ def run_case(ctx, case):
             break
         time.sleep(0.005)
     elapsed = time.monotonic() - t0
-    if opened: opened.close()
+    if opened is not None: os.close(opened)
     out_f.seek(0); err_f.seek(0)
     out = out_f.read().decode("utf-8", errors="replace")
     err = err_f.read().decode("utf-8", errors="replace")
@@ -190,6 +195,18 @@ def run_case(ctx, case):
     elif case.ok:
         if code != 0:
             bad.append(f"exit {code}, expected success: {(err or out).strip()[:200]}")
+        elif callable(case.out_contains):
+            try:
+                good = case.out_contains(out)
+            except Exception as e:  # noqa: BLE001 (a malformed output is a failed check)
+                good = False
+            if not good:
+                bad.append("output fails the case's check: " + out.strip()[-200:])
+        elif case.out_contains and case.out_contains.lower() not in out.lower():
+            bad.append(f"output does not say {case.out_contains!r}: " + out.strip()[-200:])
+        for pth in case.creates:
+            if not os.path.lexists(pth):
+                bad.append(f"output not written: {os.fsdecode(pth)!r}")
     else:
         if code not in case.codes:
             bad.append(f"exit {code}, expected one of {list(case.codes)}")
@@ -228,6 +245,11 @@ def run_case(ctx, case):
                 bad.append(f"decoder internals in the error ({w}): " + text[:160])
         if case.contains and case.contains.lower() not in text.lower():
             bad.append(f"error does not name the cause ({case.contains!r}): " + text[:200])
+    if case.clean_output:
+        for what, text in (("stdout", out), ("stderr", err)):
+            if _has_control(text):
+                i = next(i for i, c in enumerate(text) if _has_control(c))
+                bad.append(f"raw control character on {what}: " + repr(text[max(0, i - 60):i + 20]))
     if elapsed > case.time_limit:
         bad.append(f"{elapsed:.1f} s (limit {case.time_limit:.0f} s)")
     if rss > MEM_LIMIT:

@@ -40,6 +40,22 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         if let fixed = try? ChecksumEngine.repair([spec], image: img), let r = try? ChecksumEngine.verify(spec, image: fixed) {
             precondition(r.status == .ok, "repair did not validate")
         }
+    case "mt19":
+        // A MediaTek MT19xx descriptor and banner as a drive answers them, and the image-level rules.
+        _ = MediaTekMT19.descriptor(bytes)
+        _ = MediaTekMT19.chip(descriptor: Array(bytes.prefix(0x100)), banner: Array(bytes.dropFirst(0x100).prefix(0x20)))
+        _ = MediaTekMT19.chip(image: bytes)
+        _ = MediaTekMT19.isDriveRead(bytes)
+        _ = MediaTekMT19.fingerprint(image: bytes)
+    case "cmac":
+        // An AES-CMAC integrity table anywhere in the bytes (the first two choose where and how many entries).
+        guard bytes.count > 2 else { return 0 }
+        let img = Array(bytes.dropFirst(2))
+        let spec = ChecksumSpec(name: "cmac", algorithm: .aesCMACTable(table: Int(bytes[0]) * 4, count: Int(bytes[1] % 17) + 1, entrySize: 28,
+                                                                       key: [0xBD, 0x20, 0x94, 0x08, 0xE3, 0x5E, 0x52, 0x6A, 0x36, 0x23, 0x52, 0x34, 0x43, 0x4F, 0xE8, 0xAB]),
+                                ranges: [], storage: .table)
+        if let all = try? ChecksumEngine.verifyAll(spec, image: img) { precondition(!all.isEmpty, "a table gives at least one result") }
+        precondition((try? ChecksumEngine.repair([spec], image: img)) == nil, "an integrity table is never re-signed")
     case "media":
         _ = LiteOn8051.tables(bytes, layout: "fuzz")
         _ = HeuristicScanner.scan(bytes)
