@@ -177,7 +177,7 @@ extension FWCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The old image.") var a: String
         @Argument(help: "The new image.") var b: String
-        @Option(help: "Show at most this many changed ranges.") var maxRanges = 40
+        @Option(help: "Show at most this many changed ranges (0-1000000).") var maxRanges = "40"
 
         static func word(_ v: Bool?) -> String { v.map { $0 ? "valid" : "NOT valid" } ?? "not verifiable" }
 
@@ -197,7 +197,7 @@ extension FWCommand {
         }
 
         func run(_ ctx: Context) throws {
-            guard maxRanges >= 0 else { throw CLIError("--max-ranges must be 0 or more", kind: .usage) }
+            let maxRanges = try CLINumber.integer(maxRanges, option: "--max-ranges", 0...1_000_000)
             let (_, insp) = try ctx.inspector()
             let la = try ctx.loadImage(a, member: nil), lb = try ctx.loadImage(b, member: nil)
             let ra = insp.inspect(la), rb = insp.inspect(lb)
@@ -332,9 +332,9 @@ extension FWCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Family id (the files in firmware-db/families), or 'all'.") var family: String
         @Option(help: "Layout id within the family (default: its first).") var layout: String?
-        @Option(help: "Seed for the filler bytes.") var seed: UInt64 = 1
-        @Option(help: "Image size for layouts without a fixed size (decimal or 0x hex).") var size: String?
-        @Option(help: "How many images (OUTPUT is then a folder).") var count: Int = 1
+        @Option(help: "Seed for the filler bytes (a 64-bit number, decimal or 0x hex).") var seed = "1"
+        @Option(help: "Image size for layouts without a fixed size (decimal or 0x hex, 1 byte to 64 MiB).") var size: String?
+        @Option(help: "How many images, 1-10000 (OUTPUT is then a folder).") var count = "1"
         @Option(help: "Embed a CD-R ATIP table: comma-separated lead-in times, e.g. 97:26:60,97:24:00.") var cdr: String?
         @Option(help: "Vendor string to embed where the layout has one.") var vendor: String?
         @Option(help: "Product string to embed where the layout has one.") var product: String?
@@ -352,8 +352,10 @@ extension FWCommand {
                 guard let eq = f.firstIndex(of: "="), eq != f.startIndex else { throw CLIError("--field: '\(f)' is not NAME=VALUE", kind: .usage) }
                 r.fields[String(f[..<eq])] = String(f[f.index(after: eq)...])
             }
-            r.layout = layout; r.seed = seed; r.count = count; r.overwrite = forceOverwrite
-            r.size = try size.map(ImageGenerator.parseSize); r.cdr = try cdr.map(ImageGenerator.parseCDR)
+            let count = try CLINumber.integer(count, option: "--count", 1...10_000)
+            r.layout = layout; r.seed = try CLINumber.unsigned(seed, option: "--seed"); r.count = count; r.overwrite = forceOverwrite
+            r.size = try size.map { try CLINumber.integer($0, option: "--size", 1...(64 << 20), hex: true, unit: "bytes") }
+            r.cdr = try cdr.map(ImageGenerator.parseCDR)
             r.vendor = vendor; r.product = product; r.revision = revision; r.driveID = driveId; r.bootcode = bootcode; r.configID = configId
             let outs = try ImageGenerator(db: try ctx.database()).run(r)
             if count == 1, let o = outs.first {

@@ -10,7 +10,7 @@ struct JournalCommand: ODCommand {
         discussion: "A flash that was interrupted (crash, power cut) shows a 'committing' entry without an outcome: that drive's firmware may be incomplete. A 'preparing' entry without an outcome: the drive's flash was not written, but it may still be in a vendor mode.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The journal file (default: $ODFLASH_JOURNAL; as root /var/lib/odflash/journal.jsonl; else $XDG_STATE_HOME/odflash/journal.jsonl or ~/.local/state/odflash/journal.jsonl).") var journal: String?
-    @Option(help: "How many of the last entries to show.") var last: Int = 20
+    @Option(help: "How many of the last entries to show (1-100000).") var last = "20"
 
     struct Report: Encodable {
         let journal: String; let entries: [FlashJournal.Entry]; let unfinished: [FlashJournal.Entry]
@@ -18,7 +18,7 @@ struct JournalCommand: ODCommand {
     }
 
     func run(_ ctx: Context) throws {
-        guard last > 0 else { throw CLIError("--last must be at least 1", kind: .usage) }
+        let last = try CLINumber.integer(last, option: "--last", 1...100_000)
         let j = FlashJournal(path: journal ?? FlashJournal.defaultPath())
         let (all, skipped) = try j.load()
         // A flash whose last entry is 'committing' (or 'preparing': a vendor mode entered) never recorded an outcome.

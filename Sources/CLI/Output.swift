@@ -243,3 +243,19 @@ struct KeyValues {
         return rows.map { ($0.0 + ":").padding(toLength: w + 1, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
     }
 }
+
+/// Numbers given on the command line, through the one strict grammar (SCSI's NumberSyntax): a value that is not a
+/// whole number in the option's range is a usage error naming the option, the value (escaped) and the range.
+enum CLINumber {
+    static func integer(_ text: String, option: String, _ range: ClosedRange<Int>, hex: Bool = false, what: String = "a whole number",
+                        unit: String = "") throws(CLIError) -> Int {
+        if let n = NumberSyntax.integer(text, range, hex: hex) { return n }
+        let r = hex && range.upperBound > 4096 ? "\(range.lowerBound) to 0x\(String(range.upperBound, radix: 16, uppercase: true))" : "\(range.lowerBound) to \(range.upperBound)"
+        throw CLIError("\(option): '\(NumberSyntax.escaped(text, max: 40))' is not \(what) from \(r)\(unit.isEmpty ? "" : " " + unit)\(hex ? " (decimal or 0x hex)" : " (decimal digits)")", kind: .usage)
+    }
+
+    static func unsigned(_ text: String, option: String) throws(CLIError) -> UInt64 {
+        if let n = NumberSyntax.unsigned(text, hex: true) { return n }
+        throw CLIError("\(option): '\(NumberSyntax.escaped(text, max: 40))' is not a number from 0 to 18446744073709551615 (decimal or 0x hex)", kind: .usage)
+    }
+}

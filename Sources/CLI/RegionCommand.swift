@@ -14,7 +14,7 @@ struct RegionCommand: ODCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The drive.") var device: String
-    @Option(help: "Set the region (1-8). Each change counts down the drive's user changes; at 0 the region is permanent.") var set: Int?
+    @Option(help: "Set the region (1-8). Each change counts down the drive's user changes; at 0 the region is permanent.") var set: String?
     @Flag(help: "Restore the user changes with the family's vendor reset (spends one vendor reset; NEC/Optiarc only).") var vendorReset = false
     @Flag(help: "Restore both counters with the family's global reset, keyed by the drive ID read from RAM (NEC/Optiarc only).") var globalReset = false
     @Flag(help: "Do not ask for confirmation (required with --json or without a terminal).") var yes = false
@@ -35,7 +35,7 @@ struct RegionCommand: ODCommand {
         if [set != nil, vendorReset, globalReset].filter({ $0 }).count > 1 {
             throw CLIError("--set, --vendor-reset and --global-reset are separate operations: one at a time", kind: .usage)
         }
-        if let n = set, !(1...8).contains(n) { throw CLIError("--set takes a region from 1 to 8", kind: .usage) }
+        let set = try self.set.map { try CLINumber.integer($0, option: "--set", 1...8, what: "a region") }
         let dev = try ctx.openDevice(device)
         defer { dev.transport.close() }
         let svc = RegionService(device: dev, database: ctx.database)

@@ -198,12 +198,13 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case unreadable(String, String)
-        case invalid(String, String)
+        /// The file, what is wrong and the line it is on (when known).
+        case invalid(String, String, line: Int? = nil)
         case notFound(String, [String])
         public var description: String {
             switch self {
             case let .unreadable(p, why): return "\(p): cannot read the drive profile: \(why)"
-            case let .invalid(p, why): return "\(p): invalid drive profile: \(why)"
+            case let .invalid(p, why, line): return "\(p)\(line.map { ":\($0)" } ?? ""): invalid drive profile: \(why)"
             case let .notFound(n, known): return "no emulated drive profile named '\(n)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             }
         }
@@ -211,24 +212,69 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
 
     public static func load(path: String) throws(Failure) -> DriveProfile {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure.unreadable(path, "no such file or not readable") }
+        guard data.count <= 1 << 20 else { throw Failure.invalid(path, "\(data.count) bytes; a drive profile has at most 1 MiB") }
         guard let text = String(data: data, encoding: .utf8) else { throw Failure.invalid(path, "not UTF-8 text") }
         return try parse(text, path: path)
     }
 
     public static func parse(_ text: String, path: String = "<profile>") throws(Failure) -> DriveProfile {
         let p: DriveProfile
+        let node: Node
         do {
             // The basic resolver: the types say what each scalar is, so the default resolver's regular expressions
-            // (and the ICU start-up they cost every process) are not needed.
-            guard let node = try Yams.compose(yaml: text, .basic) else { throw Failure.invalid(path, "empty profile") }
+            // (and the ICU start-up they cost every process) are not needed. Aliases are bounded, numbers checked
+            // against their setting's range before anything computes with them.
+            guard let n = try CheckedYAML.compose(text) else { throw Failure.invalid(path, "empty profile") }
+            node = n
+        } catch let e as Failure {
+            throw e
+        } catch let e as CheckedYAML.Problem {
+            throw Failure.invalid(path, e.message, line: e.line)
+        } catch let e as YamlError {
+            throw Failure.invalid(path, "YAML syntax error: \(yamlProblem(e))", line: yamlLine(e))
+        } catch {
+            throw Failure.invalid(path, "YAML error")
+        }
+        if let problem = CheckedYAML.checkNumbers(node) { throw Failure.invalid(path, problem.message, line: problem.line) }
+        do {
             p = try YAMLDecoder().decode(DriveProfile.self, from: node)
         } catch let e as DecodingError {
-            throw Failure.invalid(path, describe(e))
+            throw Failure.invalid(path, describe(e), line: CheckedYAML.line(of: codingPath(e), in: node))
         } catch {
-            throw Failure.invalid(path, "\(error)".split(separator: "\n").first.map(String.init) ?? "YAML error")
+            throw Failure.invalid(path, CheckedYAML.clip("\(error)".split(separator: "\n").first.map(String.init) ?? "YAML error"))
         }
-        try p.validate(path)
+        do {
+            try p.validate(path)
+        } catch {
+            // The message starts with the key path it is about ("firmware.idAt ..."): its line.
+            guard case let .invalid(f, why, l) = error, l == nil else { throw error }
+            let head = why.prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }
+            throw Failure.invalid(f, why, line: CheckedYAML.line(of: head.split(separator: ".").map(String.init), in: node))
+        }
         return p
+    }
+
+    static func codingPath(_ e: DecodingError) -> [String] {
+        let path: [CodingKey]
+        switch e {
+        case let .keyNotFound(_, ctx), let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+    }
+
+    static func yamlLine(_ e: YamlError) -> Int? {
+        switch e {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    static func yamlProblem(_ e: YamlError) -> String {
+        switch e {
+        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return CheckedYAML.clip(problem)
+        default: return "malformed"
+        }
     }
 
     /// What is wrong, at which key path (each key spelt by `key`).
@@ -236,9 +282,9 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         func keyPath(_ c: [CodingKey]) -> String { c.map { $0.intValue.map { "[\($0)]" } ?? key($0.stringValue) }.joined(separator: ".") }
         switch e {
         case let .keyNotFound(k, ctx): return "missing key '\(keyPath(ctx.codingPath + [k]))'"
-        case let .typeMismatch(_, ctx): return "wrong type at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"
+        case let .typeMismatch(t, ctx): return "wrong type at '\(keyPath(ctx.codingPath))': expected \(t == Int.self || t == [Int].self ? "a whole number" : t == String.self ? "text" : t == Bool.self ? "true or false" : "\(t)".hasPrefix("Array") ? "a list" : "a mapping")"
         case let .valueNotFound(_, ctx): return "missing value at '\(keyPath(ctx.codingPath))'"
-        case let .dataCorrupted(ctx): return "malformed data at '\(keyPath(ctx.codingPath))': \(ctx.debugDescription)"
+        case let .dataCorrupted(ctx): return "malformed value at '\(keyPath(ctx.codingPath))': expected \(CheckedYAML.clip(ctx.debugDescription))"
         @unknown default: return "\(e)"
         }
     }
@@ -279,6 +325,7 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
             }
             if let n = f.size, !(1...(64 << 20)).contains(n) { throw bad("firmware.size must be 1 byte to 64 MiB") }
             let size = f.size ?? 0x100000
+            if let o = f.revisionOffset, o < 0 || o + 4 > size { throw bad("firmware.revisionOffset \(o) leaves no 4-byte revision inside the \(size)-byte flash") }
             for p in f.preset ?? [] {
                 guard let b = p.bytes, !b.isEmpty else { throw bad("firmware.preset at \(p.at) needs ascii or hex bytes") }
                 if p.at < 0 || p.at + b.count > size { throw bad("firmware.preset at \(p.at) lies outside the \(size)-byte flash") }
@@ -290,6 +337,11 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         }
         for v in strategyVersions ?? [] where v.utf8.count != 8 || !v.utf8.allSatisfy({ (0x21..<0x7F).contains($0) }) {
             throw bad("strategyVersions entries are 8 printable characters ('\(v)')")
+        }
+        if let i = initialImage {
+            let size = firmware?.size ?? 0x100000
+            if let at = i.at, !(0..<size).contains(at) { throw bad("initialImage.at \(at) lies outside the \(size)-byte flash") }
+            if let from = i.from, let to = i.to, to <= from { throw bad("initialImage.to must be past initialImage.from") }
         }
         if let a = adversarial, !Adversarial.modes.contains(a.mode) {
             throw bad("adversarial.mode '\(a.mode)' is not one of \(Adversarial.modes.joined(separator: ", "))")

@@ -7,7 +7,9 @@ import Yams
 public enum SequenceEmulator {
     public struct Problem: Error, Equatable, CustomStringConvertible {
         public let description: String
-        init(_ d: String) { description = d }
+        /// The line of the setting it is about, when known.
+        public var line: Int?
+        init(_ d: String, line: Int? = nil) { description = d; self.line = line }
     }
 
     /// The keys a block naming `behavior` may have; nil when the name is no behaviour.
@@ -32,6 +34,7 @@ public enum SequenceEmulator {
         if let name = node.scalar?.string { return try firmware(name, nil) }
         guard let m = node.mapping else { throw Problem("must be a behaviour name or a mapping") }
         guard let name = m["behavior"]?.string else { throw Problem("missing 'behavior'") }
+        if let p = CheckedYAML.checkNumbers(node) { throw Problem(p.message, line: p.line) }
         return try firmware(name, m)
     }
 

@@ -23,36 +23,45 @@ public enum PatchOperation: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses the command-line forms: 'CODE=8x,12x', 'OLD=NEW', 'A<->B', 'dvd+r=dvd-rom'.
+    /// Parses the command-line forms: 'CODE=8x,12x', 'OLD=NEW', 'A<->B', 'dvd+r=dvd-rom'. Speeds follow the one
+    /// strict grammar of NumberSyntax; a media code holding a control character is refused (named escaped) before
+    /// anything else is checked about it.
     public static func speeds(_ s: String) throws(PatchError) -> PatchOperation {
         guard let eq = s.lastIndex(of: "=") else { throw .usage("--speed takes 'CODE=SPEED,SPEED' (e.g. 'MCC-004=8x,12x')") }
         let code = String(s[..<eq]).trimmedSpaces
-        var list: [Double] = []
-        for t in s[s.index(after: eq)...].split(separator: ",") {
-            var v = t.trimmedSpaces.lowercased()
-            if v.hasSuffix("x") { v.removeLast() }
-            guard let d = Double(v), d > 0 else { throw .usage("--speed: '\(t)' is not a speed such as 8x or 2.4x") }
-            list.append(d)
+        guard !code.isEmpty else { throw .usage("--speed takes 'CODE=SPEED,SPEED': the media code is missing") }
+        try printable(code, "--speed")
+        switch NumberSyntax.speeds(s[s.index(after: eq)...]) {
+        case .success(let list): return .speed(code: code, speeds: list)
+        case .failure(let e): throw .usage("--speed \(NumberSyntax.escaped(code, max: 40)): \(e)")
         }
-        guard !code.isEmpty, !list.isEmpty else { throw .usage("--speed takes 'CODE=SPEED,SPEED'") }
-        return .speed(code: code, speeds: list)
     }
 
     public static func rename(_ s: String) throws(PatchError) -> PatchOperation {
         let parts = s.split(separator: "=", maxSplits: 1).map { $0.trimmedSpaces }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .usage("--rename takes 'OLDCODE=NEWCODE' (e.g. 'RITEKG05=CMC MAG. AE1')") }
+        try printable(parts[0], "--rename"); try printable(parts[1], "--rename")
         return .rename(from: parts[0], to: parts[1])
+    }
+
+    /// Media codes are printable text: a control character (ESC, CR, DEL, a C1 code) is refused by name.
+    static func printable(_ code: String, _ option: String) throws(PatchError) {
+        if let c = NumberSyntax.controlCharacter(in: code) {
+            throw .usage("\(option): '\(NumberSyntax.escaped(code, max: 40))' holds the control character \(c); media codes are printable text")
+        }
     }
 
     public static func swap(_ s: String) throws(PatchError) -> PatchOperation {
         let parts = s.components(separatedBy: "<->").map { $0.trimmedSpaces }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .usage("--swap takes 'CODE<->CODE'") }
+        try printable(parts[0], "--swap"); try printable(parts[1], "--swap")
         return .swap(parts[0], parts[1])
     }
 
     public static func booktype(_ s: String) throws(PatchError) -> PatchOperation {
         let parts = s.split(separator: "=", maxSplits: 1).map { $0.trimmedSpaces.lowercased() }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .usage("--booktype takes 'MEDIA=BOOKTYPE' (e.g. dvd+r=dvd-rom)") }
+        try printable(parts[0], "--booktype"); try printable(parts[1], "--booktype")
         return .booktype(media: parts[0], value: parts[1])
     }
 }

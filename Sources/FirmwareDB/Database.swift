@@ -1,4 +1,5 @@
 import Dispatch
+import Emulator
 import Firmware
 import Flashing
 import Foundation
@@ -55,7 +56,37 @@ public struct FirmwareDatabase: Sendable {
     public static func lintAndRead(root: String) -> (issues: [DBIssue], db: FirmwareDatabase) {
         var issues: [DBIssue] = []
         let db = read(root: root, issues: &issues)
+        issues += lintProfiles(db)
         return (issues, db)
+    }
+
+    /// The emulated drives' profiles (emulator/*.yaml), as `emu:NAME` reads them, and their initial images against
+    /// the layouts they name. Only the lint reads them all; a command reads the one profile it opens.
+    static func lintProfiles(_ db: FirmwareDatabase) -> [DBIssue] {
+        var issues: [DBIssue] = []
+        for path in yamlFiles(db.emulatorDirectory) {
+            do {
+                let p = try DriveProfile.load(path: path)
+                if let i = p.initialImage {
+                    if let l = db.family(i.family)?.layouts.first(where: { $0.id == i.layout }) {
+                        let size = p.firmware?.size ?? 0x100000
+                        let length = min(i.to ?? Int.max, l.sizes.max() ?? l.minSize) - (i.from ?? 0)
+                        if (i.at ?? 0) + max(0, length) > size {
+                            issues.append(DBIssue(file: path, line: nil, message: "initialImage: \(i.family)/\(i.layout) placed at \(i.at ?? 0) does not fit the \(size)-byte flash"))
+                        }
+                    } else {
+                        issues.append(DBIssue(file: path, line: nil, message: "initialImage names \(i.family)/\(i.layout), which firmware-db does not have"))
+                    }
+                }
+            } catch {
+                switch error {
+                case let .invalid(_, why, line): issues.append(DBIssue(file: path, line: line, message: why))
+                case let .unreadable(_, why): issues.append(DBIssue(file: path, line: nil, message: why))
+                case .notFound: break
+                }
+            }
+        }
+        return issues
     }
 
     static func compose(_ path: String, _ issues: inout [DBIssue]) -> Node? {
@@ -74,7 +105,7 @@ public struct FirmwareDatabase: Sendable {
         }
         do {
             // The basic resolver: no regular-expression tag resolution (odflash parses numbers and booleans itself).
-            guard let n = try Yams.compose(yaml: text, .basic) else {
+            guard let n = try CheckedYAML.compose(text) else {
                 issues.append(DBIssue(file: path, line: nil, message: "empty file"))
                 return nil
             }
@@ -83,6 +114,8 @@ public struct FirmwareDatabase: Sendable {
                 return nil
             }
             return n
+        } catch let e as CheckedYAML.Problem {
+            issues.append(DBIssue(file: path, line: e.line, message: e.message))
         } catch let e as YamlError {
             issues.append(DBIssue(file: path, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))"))
         } catch {
@@ -140,7 +173,7 @@ public struct FirmwareDatabase: Sendable {
                 let path = famFiles[i]
                 guard let node = compose(path, &slot.issues) else { return }
                 let e = Entry(node: node, file: path, what: "family")
-                if e.fields?["schema"]?.int != 1 { slot.issues.append(e.fail("'schema: 1' is required")) }
+                if e.fields?["schema"]?.int != 1 { slot.issues.append(DBIssue(file: path, line: e.fields?["schema"]?.mark?.line ?? e.line, message: "family: 'schema: 1' is required")) }
                 if var f = family(e, &slot.issues) {
                     f.file = path
                     if (path as NSString).lastPathComponent != f.id + ".yaml" {
@@ -160,7 +193,7 @@ public struct FirmwareDatabase: Sendable {
                 if let node = compose(modelsPath, &slot.issues) {
                     let top = Entry(node: node, file: modelsPath, what: "top level")
                     top.checkKeys(topKeys, issues: &slot.issues)
-                    if top.fields?["schema"]?.int != 1 { slot.issues.append(top.fail("'schema: 1' is required")) }
+                    if top.fields?["schema"]?.int != 1 { slot.issues.append(DBIssue(file: modelsPath, line: top.fields?["schema"]?.mark?.line ?? top.line, message: "top level: 'schema: 1' is required")) }
                     if (top.string("provenance", issues: &slot.issues) ?? "").isEmpty { slot.issues.append(top.fail("file-level provenance is empty")) }
                     for e in top.children("models", issues: &slot.issues) {
                         guard e.mapping != nil else { slot.issues.append(e.fail("must be a mapping")); continue }

@@ -49,7 +49,7 @@ enum IdentifyParser {
 
     static func identify(_ e: Entry, readOnly ro: [ReadOnlyCommand], _ issues: inout [DBIssue]) -> IdentifyRule? {
         e.checkKeys(["order", "match", "provenance", "skip_vendors", "note", "probes"], issues: &issues)
-        guard let order = e.int("order", required: true, issues: &issues), let prov = e.string("provenance", issues: &issues),
+        guard let order = e.int("order", 0...1000, required: true, issues: &issues), let prov = e.string("provenance", issues: &issues),
               let m = e.string("match", issues: &issues) else { return nil }
         guard let match = IdentifyRule.Match(rawValue: m) else { issues.append(e.fail("match is 'all' or 'first'")); return nil }
         var probes: [IdentifyProbe] = []
@@ -57,19 +57,19 @@ enum IdentifyParser {
             p.checkKeys(["name", "read_only", "provenance", "cdb", "length", "exact_length", "feature", "contains", "drive_id", "show"], issues: &issues)
             let readOnly = readOnlyFlag(p, &issues)
             guard let name = p.string("name", issues: &issues), let pv = p.string("provenance", issues: &issues),
-                  let cdb = literal(p, &issues), let len = p.int("length", required: true, issues: &issues) else { continue }
+                  let cdb = literal(p, &issues), let len = p.int("length", Limit.transfer, required: true, issues: &issues) else { continue }
             if pv.trimmedSpaces.isEmpty { issues.append(p.fail("provenance is empty")) }
             if let why = notARead(cdb, ro) { issues.append(p.fail(why)) }
             guard (1...0x10000).contains(len) else { issues.append(p.fail("length must be 1-10000h")); continue }
             var pr = IdentifyProbe(name: name, provenance: pv, readOnly: readOnly, cdb: cdb, length: len)
             pr.exactLength = p.bool("exact_length", issues: &issues) ?? false
-            pr.feature = p.int("feature", issues: &issues)
+            pr.feature = p.int("feature", Limit.u16, issues: &issues)
             if let f = pr.feature, !(0...0xFFFF).contains(f) { issues.append(p.fail("feature is a 16-bit code")) }
             pr.contains = p.string("contains", required: false, issues: &issues)
             if let c = pr.contains, c.isEmpty || c.utf8.count > len { issues.append(p.fail("contains must be 1 to length characters")) }
             if let d = p.child("drive_id", "drive_id") {
                 d.checkKeys(["offset", "length", "table", "classes"], issues: &issues)
-                if let o = d.int("offset", required: true, issues: &issues), let l = d.int("length", required: true, issues: &issues),
+                if let o = d.int("offset", Limit.inTransfer, required: true, issues: &issues), let l = d.int("length", Limit.transfer, required: true, issues: &issues),
                    let tb = d.string("table", issues: &issues) {
                     if o >= 0, l > 0, o + l <= len { pr.driveID = .init(offset: o, length: l, table: tb, classes: d["classes"]?.sequence?.compactMap { $0.string } ?? []) }
                     else { issues.append(d.fail("the ID must lie in the answer")) }
@@ -77,7 +77,7 @@ enum IdentifyParser {
             }
             if let s = p.child("show", "show") {
                 s.checkKeys(["offset", "length", "what"], issues: &issues)
-                if let o = s.int("offset", required: true, issues: &issues), let l = s.int("length", required: true, issues: &issues),
+                if let o = s.int("offset", Limit.inTransfer, required: true, issues: &issues), let l = s.int("length", Limit.transfer, required: true, issues: &issues),
                    let w = s.string("what", issues: &issues) {
                     if o >= 0, l > 0, o + l <= len { pr.show = .init(offset: o, length: l, what: w) } else { issues.append(s.fail("the shown bytes must lie in the answer")) }
                 }
@@ -98,7 +98,7 @@ enum IdentifyParser {
         e.checkKeys(["read_only", "provenance", "cdb", "length", "entry_length", "pad", "media", "note"], issues: &issues)
         let readOnly = readOnlyFlag(e, &issues)
         guard let prov = e.string("provenance", issues: &issues), let cdb = literal(e, &issues),
-              let len = e.int("length", required: true, issues: &issues), let el = e.int("entry_length", required: true, issues: &issues) else { return nil }
+              let len = e.int("length", Limit.transfer, required: true, issues: &issues), let el = e.int("entry_length", 1...64, required: true, issues: &issues) else { return nil }
         if let why = notARead(cdb, ro) { issues.append(e.fail(why)) }
         guard (1...0x10000).contains(len), (1...64).contains(el) else { issues.append(e.fail("length 1-10000h, entry_length 1-64")); return nil }
         let media = e["media"]?.sequence?.compactMap { $0.string } ?? []

@@ -1,6 +1,7 @@
 import Firmware
 import Foundation
 import Yams
+import SCSI
 
 /// Parses the image layouts of a family file (the `images:` list) into Firmware's descriptors.
 enum LayoutParser {
@@ -22,29 +23,31 @@ enum LayoutParser {
         let prov = e.string("provenance", required: false, issues: &issues) ?? familyProvenance
         let synthetic = (e.bool("synthetic", issues: &issues) ?? false) || familySynthetic
         if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic layouts must say 'synthetic' in their provenance")) }
-        let sizes = e.intList("sizes", issues: &issues) ?? []
-        let minSize = e.int("min_size", issues: &issues) ?? 1
+        let sizes = e.intList("sizes", Limit.size, maxCount: 64, issues: &issues) ?? []
+        let minSize = e.int("min_size", Limit.size, issues: &issues) ?? 1
         if sizes.isEmpty && e.fields?["min_size"] == nil { issues.append(e.fail("needs 'sizes' or 'min_size'")) }
         var layout = ImageLayout(id: id, family: family, name: name, provenance: prov, synthetic: synthetic, sizes: sizes, minSize: minSize,
-                                 maxSize: e.int("max_size", issues: &issues),
+                                 maxSize: e.int("max_size", Limit.size, issues: &issues),
                                  identifyByChecksum: e.bool("identify_by_checksum", issues: &issues) ?? false,
                                  notes: e.string("notes", required: false, issues: &issues))
-        if let b = e.int("bank_start_byte", issues: &issues) { layout.bankStartByte = UInt8(truncatingIfNeeded: b) }
+        // The largest image of this layout: every fixed place in it must lie inside.
+        let bound = sizes.max() ?? layout.maxSize ?? Limit.image
+        if let b = e.int("bank_start_byte", Limit.byte, issues: &issues) { layout.bankStartByte = UInt8(b) }
         if let st = e.string("structure", required: false, issues: &issues) {
             if let v = ImageLayout.Structure(rawValue: st) { layout.structure = v }
             else { issues.append(e.fail("structure '\(st)' is not one of \(ImageLayout.Structure.allCases.map(\.rawValue).joined(separator: ", "))")) }
         }
         if let sf = e.child("size_field", "size_field") {
             sf.checkKeys(["offset", "unit", "delta"], issues: &issues)
-            if let o = sf.int("offset", required: true, issues: &issues), let u = unit(sf, "unit", &issues) {
-                layout.sizeField = .init(offset: o, unit: u, delta: sf.int("delta", issues: &issues) ?? 0)
+            if let o = sf.int("offset", Limit.place, required: true, issues: &issues), let u = unit(sf, "unit", &issues), sf.fits("offset", at: o, bytes: u.size, in: bound, &issues) {
+                layout.sizeField = .init(offset: o, unit: u, delta: sf.int("delta", Limit.signedPlace, issues: &issues) ?? 0)
             }
         }
-        for s in e.children("signatures", issues: &issues) { if let sig = signature(s, &issues) { layout.signatures.append(sig) } }
-        for f in e.children("fields", issues: &issues) { if let fs = field(f, &issues) { layout.fields.append(fs) } }
-        for c in e.children("checksums", issues: &issues) { if let cs = checksum(c, &issues) { layout.checksums.append(cs) } }
-        for m in e.children("media_tables", issues: &issues) { if let ms = mediaTable(m, &issues) { layout.mediaTables.append(ms) } }
-        for p in e.children("patches", issues: &issues) { if let bp = patch(p, layoutSynthetic: synthetic, &issues) { layout.patches.append(bp) } }
+        for s in e.children("signatures", issues: &issues) { if let sig = signature(s, bound, &issues) { layout.signatures.append(sig) } }
+        for f in e.children("fields", issues: &issues) { if let fs = field(f, bound, &issues) { layout.fields.append(fs) } }
+        for c in e.children("checksums", issues: &issues) { if let cs = checksum(c, bound, smallest: sizes.min(), &issues) { layout.checksums.append(cs) } }
+        for m in e.children("media_tables", issues: &issues) { if let ms = mediaTable(m, bound, &issues) { layout.mediaTables.append(ms) } }
+        for p in e.children("patches", issues: &issues) { if let bp = patch(p, layoutSynthetic: synthetic, bound, &issues) { layout.patches.append(bp) } }
 
         // Cross-checks within the layout.
         let sigNames = Set(layout.signatures.map(\.name))
@@ -85,7 +88,7 @@ enum LayoutParser {
         return u
     }
 
-    static func signature(_ e: Entry, _ issues: inout [DBIssue]) -> Signature? {
+    static func signature(_ e: Entry, _ bound: Int, _ issues: inout [DBIssue]) -> Signature? {
         e.checkKeys(signatureKeys, issues: &issues)
         guard let name = e.string("name", issues: &issues) else { return nil }
         var pattern: BytePattern?
@@ -96,9 +99,10 @@ enum LayoutParser {
             if pattern == nil { issues.append(e.fail("hex pattern '\(h)' is malformed (pairs of hex digits or ??)")) ; return nil }
         }
         guard let p = pattern, p.count > 0 else { issues.append(e.fail("needs ascii, utf16 or hex")); return nil }
-        let offset = e.int("offset", issues: &issues)
-        var sig = Signature(name: name, offset: offset, searchFrom: e.int("search_from", issues: &issues) ?? 0,
-                            searchTo: e.int("search_to", issues: &issues), pattern: p, optional: e.bool("optional", issues: &issues) ?? false)
+        let offset = e.int("offset", Limit.place, issues: &issues)
+        if let o = offset, !e.fits("offset", at: o, bytes: p.count, in: bound, &issues) { return nil }
+        var sig = Signature(name: name, offset: offset, searchFrom: e.int("search_from", Limit.place, issues: &issues) ?? 0,
+                            searchTo: e.int("search_to", Limit.place, issues: &issues), pattern: p, optional: e.bool("optional", issues: &issues) ?? false)
         if let v = e["fallback_hex"] {
             guard let seq = v.sequence else { issues.append(e.fail("'fallback_hex' must be a list of hex patterns")); return nil }
             for item in seq {
@@ -112,10 +116,10 @@ enum LayoutParser {
         return sig
     }
 
-    static func field(_ e: Entry, _ issues: inout [DBIssue]) -> FieldSpec? {
+    static func field(_ e: Entry, _ bound: Int, _ issues: inout [DBIssue]) -> FieldSpec? {
         e.checkKeys(fieldKeys, issues: &issues)
         guard let name = e.string("name", issues: &issues), let roleS = e.string("role", issues: &issues),
-              let offset = e.int("offset", required: true, issues: &issues), let length = e.int("length", required: true, issues: &issues),
+              let offset = e.int("offset", Limit.signedPlace, required: true, issues: &issues), let length = e.int("length", 1...256, required: true, issues: &issues),
               let encS = e.string("encoding", issues: &issues) else { return nil }
         guard let role = FieldRole(rawValue: roleS) else {
             issues.append(e.fail("role '\(roleS)' is not one of \(FieldRole.allCases.map(\.rawValue).joined(separator: ", "))")); return nil
@@ -124,8 +128,9 @@ enum LayoutParser {
             issues.append(e.fail("encoding '\(encS)' is not one of \(FieldEncoding.allCases.map(\.rawValue).joined(separator: ", "))")); return nil
         }
         guard length > 0 && length <= 256 else { issues.append(e.fail("length must be 1-256")); return nil }
+        if e.fields?["anchor"] == nil, !e.fits("offset", at: offset, bytes: length * (enc == .utf16be ? 2 : 1), in: bound, &issues) { return nil }
         var f = FieldSpec(name: name, role: role, offset: offset, anchor: e.string("anchor", required: false, issues: &issues),
-                          length: length, encoding: enc, sizes: e.intList("sizes", issues: &issues),
+                          length: length, encoding: enc, sizes: e.intList("sizes", Limit.size, maxCount: 64, issues: &issues),
                           lookup: e.string("lookup", required: false, issues: &issues), expect: e.string("expect", required: false, issues: &issues))
         f.example = e.string("example", required: false, issues: &issues)
         f.identifies = e.bool("identifies", issues: &issues) ?? false
@@ -142,41 +147,51 @@ enum LayoutParser {
         return f
     }
 
-    static func ranges(_ e: Entry, _ key: String, _ issues: inout [DBIssue]) -> [ByteRange]? {
+    /// `bound`: the layout's largest image; `smallest`: its smallest exact size, which every range must fit too.
+    static func ranges(_ e: Entry, _ key: String, _ bound: Int, smallest: Int? = nil, _ issues: inout [DBIssue]) -> [ByteRange]? {
         guard let v = e.fields?[key] else { issues.append(e.fail("missing '\(key)'")); return nil }
         guard let seq = v.sequence else { issues.append(e.fail("'\(key)' must be a list of [start, end] pairs")); return nil }
         var out: [ByteRange] = []
         for item in seq {
-            guard let pair = item.sequence, pair.count == 2, let a = Entry.parseInt(pair[0]), let b = Entry.parseInt(pair[1]) else {
+            guard let pair = item.sequence, pair.count == 2 else {
                 issues.append(DBIssue(file: e.file, line: item.mark?.line, message: "\(e.what): each range is [start, end]"))
                 return nil
             }
-            if a >= 0 && b >= 0 && b < a { issues.append(e.fail("range [\(a), \(b)) ends before it starts")) }
-            out.append(ByteRange(a, b))
+            guard let a = e.number(pair[0], key, Limit.signedPlace, &issues), let b = e.number(pair[1], key, Limit.signedPlace, &issues) else { return nil }
+            if a >= 0 && b >= 0 && b < a { issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range [\(a), \(b)) ends before it starts")) }
+            let r = ByteRange(a, b)
+            let n = smallest ?? bound
+            if r.resolved(size: n) == nil || r.resolved(size: bound) == nil {
+                issues.append(DBIssue(file: e.file, line: item.mark?.line ?? e.line, message: "\(e.what): range \(r) does not fit the layout's sizes (\(Entry.show(n)) to \(Entry.show(bound)) bytes)"))
+                return nil
+            }
+            out.append(r)
         }
         return out
     }
 
-    static func checksum(_ e: Entry, _ issues: inout [DBIssue]) -> ChecksumSpec? {
+    static func checksum(_ e: Entry, _ bound: Int, smallest: Int?, _ issues: inout [DBIssue]) -> ChecksumSpec? {
         e.checkKeys(checksumKeys, issues: &issues)
         guard let name = e.string("name", issues: &issues), let alg = e.string("algorithm", issues: &issues) else { return nil }
         let prov = e.string("provenance", required: false, issues: &issues) ?? ""
         var storage: ChecksumSpec.Storage = .notStored
         if let s = e.child("stored", "stored") {
             s.checkKeys(["offset", "unit"], issues: &issues)
-            guard let o = s.int("offset", required: true, issues: &issues), let u = unit(s, "unit", &issues) else { return nil }
+            guard let o = s.int("offset", Limit.signedPlace, required: true, issues: &issues), let u = unit(s, "unit", &issues),
+                  s.fits("offset", at: o, bytes: u.size, in: bound, thing: "the checksum is stored", &issues) else { return nil }
             storage = .stored(offset: o, unit: u)
         } else if let z = e.child("zero_sum", "zero_sum") {
             z.checkKeys(["key", "unit"], issues: &issues)
-            guard let k = z.int("key", required: true, issues: &issues), let u = unit(z, "unit", &issues) else { return nil }
+            guard let k = z.int("key", Limit.signedPlace, required: true, issues: &issues), let u = unit(z, "unit", &issues),
+                  z.fits("key", at: k, bytes: u.size, in: bound, &issues) else { return nil }
             storage = .zeroSum(keyOffset: k, unit: u)
         } else if e.bool("not_stored", issues: &issues) != true && alg != "running-sum-table" && alg != "aes-cmac-table" {
             issues.append(e.fail("say where the checksum lives: stored, zero_sum or not_stored: true"))
         }
         switch alg {
         case "sum":
-            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", &issues) else { return nil }
-            let width = e.int("width", issues: &issues) ?? 16
+            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", bound, smallest: smallest, &issues) else { return nil }
+            let width = e.int("width", 8...32, issues: &issues) ?? 16
             guard [8, 16, 32].contains(width) else { issues.append(e.fail("width must be 8, 16 or 32")); return nil }
             if case let .stored(_, su) = storage, su.size * 8 != width { issues.append(e.fail("a \(width)-bit checksum stored as \(su.rawValue) loses bits: make them agree")) }
             if case let .zeroSum(_, ku) = storage, ku != u || width > ku.size * 8 {
@@ -184,11 +199,11 @@ enum LayoutParser {
             }
             let tS = e.string("transform", required: false, issues: &issues) ?? "none"
             guard let t = ChecksumTransform(rawValue: tS) else { issues.append(e.fail("transform '\(tS)' is not none, complement or negate")); return nil }
-            return ChecksumSpec(name: name, algorithm: .sum(unit: u, initial: UInt64(e.int("initial", issues: &issues) ?? 0), width: width, transform: t),
+            return ChecksumSpec(name: name, algorithm: .sum(unit: u, initial: UInt64(e.int("initial", Limit.u32, issues: &issues) ?? 0), width: width, transform: t),
                                 ranges: r, storage: storage, provenance: prov)
         case "running-sum-table":
-            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", &issues), let stride = e.int("stride", required: true, issues: &issues),
-                  let t = e.intList("table", issues: &issues), t.count == 2 else {
+            guard let u = unit(e, "unit", &issues), let r = ranges(e, "ranges", bound, smallest: smallest, &issues), let stride = e.int("stride", 1...0x10000, required: true, issues: &issues),
+                  let t = e.intList("table", 0...bound, issues: &issues), t.count == 2, t[0] < t[1] else {
                 issues.append(e.fail("running-sum-table needs unit, ranges, stride and table: [start, end]")); return nil
             }
             return ChecksumSpec(name: name, algorithm: .runningSumTable(unit: u, stride: stride, table: ByteRange(t[0], t[1])),
@@ -197,11 +212,11 @@ enum LayoutParser {
             return ChecksumSpec(name: name, algorithm: .unknown, ranges: [], storage: storage, provenance: prov)
         case "aes-cmac-table":
             // An integrity table: entries name their own ranges; verified entry by entry, never repaired.
-            guard let t = e.int("table", required: true, issues: &issues), let n = e.int("entries", required: true, issues: &issues),
-                  let size = e.int("entry_size", required: true, issues: &issues), let k = e.string("key_hex", issues: &issues) else { return nil }
+            guard let t = e.int("table", 0...bound, required: true, issues: &issues), let n = e.int("entries", 1...64, required: true, issues: &issues),
+                  let size = e.int("entry_size", 28...0x1000, required: true, issues: &issues), let k = e.string("key_hex", issues: &issues) else { return nil }
             let key = BytePattern(hex: k)?.bytes.compactMap { $0 } ?? []
             guard key.count == 16, k.filter({ $0.isHexDigit }).count == 32 else { issues.append(e.fail("key_hex must be 16 bytes of hex")); return nil }
-            guard t >= 0, (1...64).contains(n), size >= 28 else { issues.append(e.fail("aes-cmac-table needs table >= 0, 1-64 entries of at least 28 bytes")); return nil }
+            guard t + n * size <= bound else { issues.append(e.fail("the aes-cmac-table (\(n) entries of \(size) bytes at \(Hex.offset(t))) runs past the image (\(Hex.offset(bound)))")); return nil }
             if prov.isEmpty { issues.append(e.fail("an aes-cmac-table names the provenance of its recipe and key")) }
             return ChecksumSpec(name: name, algorithm: .aesCMACTable(table: t, count: n, entrySize: size, key: key), ranges: [], storage: .table, provenance: prov)
         default:
@@ -210,7 +225,7 @@ enum LayoutParser {
         }
     }
 
-    static func mediaTable(_ e: Entry, _ issues: inout [DBIssue]) -> MediaTableSpec? {
+    static func mediaTable(_ e: Entry, _ bound: Int, _ issues: inout [DBIssue]) -> MediaTableSpec? {
         guard let kind = e.string("kind", issues: &issues) else { return nil }
         switch kind {
         case "liteon-8051":
@@ -218,7 +233,7 @@ enum LayoutParser {
             let rows = e.children("banks", issues: &issues).compactMap { r -> LiteOnBankTable.Row? in
                 r.checkKeys(["letter", "model", "plus", "dash"], issues: &issues)
                 guard let l = r.string("letter", issues: &issues), let m = r.string("model", issues: &issues),
-                      let p = r.int("plus", required: true, issues: &issues), let d = r.int("dash", required: true, issues: &issues) else { return nil }
+                      let p = r.int("plus", Limit.place, required: true, issues: &issues), let d = r.int("dash", Limit.place, required: true, issues: &issues) else { return nil }
                 guard l.count == 1 else { issues.append(r.fail("letter must be one character")); return nil }
                 guard (0...0x1000000).contains(p), (0...0x1000000).contains(d), p % 0x10000 == 0, d % 0x10000 == 0 else {
                     issues.append(r.fail("plus and dash are 64 KiB bank addresses (multiples of 10000h up to 1000000h)")); return nil
@@ -241,32 +256,43 @@ enum LayoutParser {
         case "records":
             e.checkKeys(recordKeys, issues: &issues)
             guard let name = e.string("name", issues: &issues), let typeS = e.string("type", issues: &issues),
-                  let offset = e.int("offset", required: true, issues: &issues), let stride = e.int("stride", required: true, issues: &issues),
+                  let offset = e.int("offset", Limit.place, required: true, issues: &issues), let stride = e.int("stride", 1...0x10000, required: true, issues: &issues),
                   let prov = e.string("provenance", issues: &issues) else { return nil }
+            guard e.fits("offset", at: offset, bytes: stride, in: bound, &issues) else { return nil }
             guard let type = MediaType(rawValue: typeS) else { issues.append(e.fail("media type '\(typeS)' is unknown")); return nil }
             func str(_ k: String) -> RecordTableSpec.StringField? {
                 guard let c = e.child(k, k) else { return nil }
                 c.checkKeys(["offset", "length", "utf16"], issues: &issues)
-                guard let o = c.int("offset", required: true, issues: &issues), let l = c.int("length", required: true, issues: &issues) else { return nil }
-                return .init(offset: o, length: l, utf16: c.bool("utf16", issues: &issues) ?? false)
+                guard let o = c.int("offset", 0...(stride - 1), required: true, issues: &issues), let l = c.int("length", 1...stride, required: true, issues: &issues) else { return nil }
+                let utf16 = c.bool("utf16", issues: &issues) ?? false
+                let bytes = utf16 ? 2 * l : l
+                guard o + bytes <= stride else { issues.append(DBIssue(file: c.file, line: c.line, message: "\(c.what): \(bytes) bytes at \(o) lie past the \(stride)-byte record")); return nil }
+                return .init(offset: o, length: l, utf16: utf16)
             }
             func num(_ k: String) -> RecordTableSpec.IntField? {
                 guard let c = e.child(k, k) else { return nil }
                 c.checkKeys(["offset", "unit"], issues: &issues)
-                guard let o = c.int("offset", required: true, issues: &issues), let u = unit(c, "unit", &issues) else { return nil }
+                guard let o = c.int("offset", k == "count_field" ? Limit.place : 0...(stride - 1), required: true, issues: &issues), let u = unit(c, "unit", &issues) else { return nil }
+                if k == "count_field", !c.fits("offset", at: o, bytes: u.size, in: bound, &issues) { return nil }
+                if k != "count_field", o + u.size > stride { issues.append(DBIssue(file: c.file, line: c.line, message: "\(c.what): a \(u.rawValue) at \(o) lies past the \(stride)-byte record")); return nil }
                 return .init(offset: o, unit: u)
             }
             guard let mid = str("mid") else { issues.append(e.fail("records need 'mid'")); return nil }
-            let count = e.int("count", issues: &issues)
+            let count = e.int("count", Limit.u16, issues: &issues)
             let countField = num("count_field")
             if count == nil && countField == nil { issues.append(e.fail("records need 'count' or 'count_field'")) }
             let synthetic = e.bool("synthetic", issues: &issues) ?? false
             if synthetic && !prov.lowercased().contains("synthetic") { issues.append(e.fail("synthetic tables must say 'synthetic' in their provenance")) }
             var bits: [Double] = []
-            if let v = e.fields?["speed_bits"]?.sequence { bits = v.compactMap { $0.scalar.flatMap { Double($0.string) } } }
+            if let v = e.fields?["speed_bits"] {
+                guard let seq = v.sequence, seq.count <= 32 else {
+                    issues.append(DBIssue(file: e.file, line: v.mark?.line ?? e.line, message: "\(e.what): 'speed_bits' must be a list of at most 32 speeds (one per bit of the speed field)")); return nil
+                }
+                for item in seq { guard let d = e.decimal(item, "speed_bits", Limit.speed, &issues) else { return nil }; bits.append(d) }
+            }
             return .records(RecordTableSpec(name: name, type: type, offset: offset, count: count, countField: countField, stride: stride,
                                             mid: mid, tid: str("tid"), rid: num("rid"), speed: num("speed"), speedBits: bits,
-                                            atipLeadOut: e.int("atip_lead_out", issues: &issues), provenance: prov, synthetic: synthetic,
+                                            atipLeadOut: e.int("atip_lead_out", 0...(stride - 1), issues: &issues), provenance: prov, synthetic: synthetic,
                                             strategyByIndex: e.bool("strategy_by_index", issues: &issues) ?? false))
         default:
             issues.append(e.fail("media table kind '\(kind)' is not liteon-8051 or records"))
@@ -275,7 +301,7 @@ enum LayoutParser {
     }
 
     /// A region or book-type byte patch. Only synthetic layouts may carry synthetic patches.
-    static func patch(_ e: Entry, layoutSynthetic: Bool, _ issues: inout [DBIssue]) -> BytePatch? {
+    static func patch(_ e: Entry, layoutSynthetic: Bool, _ bound: Int, _ issues: inout [DBIssue]) -> BytePatch? {
         e.checkKeys(patchKeys, issues: &issues)
         guard let id = e.string("id", issues: &issues), let kindS = e.string("kind", issues: &issues),
               let prov = e.string("provenance", issues: &issues),
@@ -299,7 +325,8 @@ enum LayoutParser {
         }
         let locate: Signature
         let delta: Int
-        if let o = e.int("offset", issues: &issues) {
+        if let o = e.int("offset", Limit.place, issues: &issues) {
+            guard e.fits("offset", at: o, bytes: orig.count, in: bound, &issues) else { return nil }
             // A fixed place: locate the place itself (any bytes); the state check compares original/replacement.
             locate = Signature(name: id, offset: o, pattern: BytePattern([UInt8?](repeating: nil, count: orig.count)))
             delta = 0
@@ -308,9 +335,9 @@ enum LayoutParser {
             if let a = e.string("ascii", required: false, issues: &issues) { pattern = BytePattern(literal: Array(a.utf8)) }
             else if let h = e.string("hex", required: false, issues: &issues) { pattern = BytePattern(hex: h) }
             guard let p = pattern, p.count > 0 else { issues.append(e.fail("say where: offset, or a search pattern (ascii or hex)")); return nil }
-            locate = Signature(name: id, offset: nil, searchFrom: e.int("search_from", issues: &issues) ?? 0,
-                               searchTo: e.int("search_to", issues: &issues), pattern: p)
-            delta = e.int("delta", issues: &issues) ?? 0
+            locate = Signature(name: id, offset: nil, searchFrom: e.int("search_from", Limit.place, issues: &issues) ?? 0,
+                               searchTo: e.int("search_to", Limit.place, issues: &issues), pattern: p)
+            delta = e.int("delta", Limit.signedPlace, issues: &issues) ?? 0
         }
         return BytePatch(id: id, kind: kind, provenance: prov, synthetic: synthetic, locate: locate, delta: delta,
                          original: orig, replacement: repl)

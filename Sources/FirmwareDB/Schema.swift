@@ -217,7 +217,18 @@ public struct DBIssue: Error, Equatable, Sendable, CustomStringConvertible {
     public let file: String
     public let line: Int?
     public let message: String
-    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(DBIssue.bounded(message))" }
+
+    /// A message as one bounded line: control characters escaped, at most 300 characters.
+    static func bounded(_ m: String) -> String {
+        var out = ""
+        for (i, u) in m.unicodeScalars.enumerated() {
+            if i >= 300 { out += "..."; break }
+            if u.value < 0x20 || (0x7F..<0xA0).contains(u.value) { out += "\\x" + String(u.value, radix: 16).leftPad(2) }
+            else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
 }
 
 /// A small checked reader over a YAML mapping: unknown keys are errors (typos must not pass silently).
@@ -284,17 +295,73 @@ struct Entry {
         return s
     }
 
-    /// An integer written in decimal or 0x hexadecimal.
-    func int(_ key: String, required: Bool = false, issues: inout [DBIssue]) -> Int? {
+    /// An integer written in decimal or 0x hexadecimal, within `range`: every number firmware-db holds is read through
+    /// here (or `number`), so no consumer ever sees an offset, size or count it cannot compute with. Out of range or not
+    /// a number: an issue at the value's own line, and nil.
+    func int(_ key: String, _ range: ClosedRange<Int>, required: Bool = false, issues: inout [DBIssue]) -> Int? {
         guard let v = fields?[key] else {
             if required { issues.append(fail("missing '\(key)'")) }
             return nil
         }
+        return number(v, key, range, &issues)
+    }
+
+    /// One number node (a list item, a mapping's value) within `range`; `key` names it in the message.
+    func number(_ v: Node, _ key: String, _ range: ClosedRange<Int>, _ issues: inout [DBIssue]) -> Int? {
+        let line = v.mark?.line ?? self.line
         guard let n = Entry.parseInt(v) else {
-            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a number (decimal or 0x hex)"))
+            let shown = v.scalar.map { "'\(Entry.clip($0.string))'" } ?? "not a scalar"
+            issues.append(DBIssue(file: file, line: line, message: "\(what): '\(key)' must be a whole number (decimal or 0x hex) in \(Entry.describe(range)); it is \(shown)"))
+            return nil
+        }
+        guard range.contains(n) else {
+            issues.append(DBIssue(file: file, line: line, message: "\(what): '\(key)' is \(Entry.clip(v.scalar?.string ?? "\(n)")), outside \(Entry.describe(range))"))
             return nil
         }
         return n
+    }
+
+    /// `n` bytes at the value of `key` (from the end when negative) must lie in an image of `size` bytes; an issue at
+    /// the value's line when they do not.
+    func fits(_ key: String, at o: Int, bytes n: Int, in size: Int, thing: String? = nil, _ issues: inout [DBIssue]) -> Bool {
+        if o >= 0 ? o + n <= size : (-o >= n && -o <= size) { return true }
+        let bytes = "\(n) byte\(n == 1 ? "" : "s") at '\(key)' \(Entry.show(o))"
+        issues.append(DBIssue(file: file, line: fields?[key]?.mark?.line ?? line,
+                              message: "\(what): " + (thing.map { "\($0) past the end of a \(Entry.show(size))-byte image (\(bytes))" }
+                                                     ?? "\(bytes) lie past the end of a \(Entry.show(size))-byte image")))
+        return false
+    }
+
+    /// A number with a fraction (seconds, speeds) within `range`: finite, written plainly.
+    func decimal(_ key: String, _ range: ClosedRange<Double>, issues: inout [DBIssue]) -> Double? {
+        guard let v = fields?[key] else { return nil }
+        return decimal(v, key, range, &issues)
+    }
+
+    func decimal(_ v: Node, _ key: String, _ range: ClosedRange<Double>, _ issues: inout [DBIssue]) -> Double? {
+        guard let s = v.scalar?.string, s.utf8.count <= 32, let d = Double(s.trimmedSpaces), d.isFinite, range.contains(d) else {
+            let shown = v.scalar.map { "'\(Entry.clip($0.string))'" } ?? "not a scalar"
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line,
+                                  message: "\(what): '\(key)' must be a number from \(Entry.plain(range.lowerBound)) to \(Entry.plain(range.upperBound)); it is \(shown)"))
+            return nil
+        }
+        return d
+    }
+
+    /// A range for messages: decimal when small, 0x hexadecimal beyond 4096.
+    static func describe(_ r: ClosedRange<Int>) -> String { "\(show(r.lowerBound))-\(show(r.upperBound))" }
+    static func show(_ n: Int) -> String { n > 4096 ? "0x" + String(n, radix: 16, uppercase: true) : "\(n)" }
+    static func plain(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? "\(Int(d))" : "\(d)" }
+
+    /// A value quoted in a message: at most 40 characters, control characters escaped.
+    static func clip(_ s: String) -> String {
+        var out = ""
+        for (i, u) in s.unicodeScalars.enumerated() {
+            if i == 40 { out += "..."; break }
+            if u.value < 0x20 || (0x7F..<0xA0).contains(u.value) { out += "\\x" + String(u.value, radix: 16, uppercase: false).leftPad(2) }
+            else { out.unicodeScalars.append(u) }
+        }
+        return out
     }
 
     static func parseInt(_ v: Node) -> Int? {
@@ -331,18 +398,20 @@ struct Entry {
         return digits == 0 ? nil : (neg ? -n : n)
     }
 
-    func intList(_ key: String, issues: inout [DBIssue]) -> [Int]? {
+    /// A list of numbers, each within `range`, at most `maxCount` of them.
+    func intList(_ key: String, _ range: ClosedRange<Int>, maxCount: Int = 256, issues: inout [DBIssue]) -> [Int]? {
         guard let v = fields?[key] else { return nil }
         guard let seq = v.sequence else {
             issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' must be a list of numbers"))
             return nil
         }
+        guard seq.count <= maxCount else {
+            issues.append(DBIssue(file: file, line: v.mark?.line ?? line, message: "\(what): '\(key)' has \(seq.count) entries (at most \(maxCount))"))
+            return nil
+        }
         var out: [Int] = []
         for item in seq {
-            guard let n = Entry.parseInt(item) else {
-                issues.append(DBIssue(file: file, line: item.mark?.line ?? line, message: "\(what): '\(key)' holds a non-number"))
-                return nil
-            }
+            guard let n = number(item, key, range, &issues) else { return nil }
             out.append(n)
         }
         return out
@@ -370,6 +439,35 @@ struct Entry {
         }
         return b
     }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+/// The ranges firmware-db numbers may take: nothing in a drive's firmware, flash or answers is larger than the
+/// largest image odflash reads (64 MiB), so no offset, size or count beyond it can be meant, and sums of two stay far
+/// from overflowing.
+enum Limit {
+    static let image = ImageFile.maxSize
+    /// An offset, address or end in an image or a drive's flash.
+    static let place: ClosedRange<Int> = 0...image
+    /// The same, counted back from the end when negative.
+    static let signedPlace: ClosedRange<Int> = -image...image
+    /// A size of an image, a flash, a range.
+    static let size: ClosedRange<Int> = 1...image
+    static let byte: ClosedRange<Int> = 0...0xFF
+    static let u16: ClosedRange<Int> = 0...0xFFFF
+    static let u32: ClosedRange<Int> = 0...0xFFFF_FFFF
+    /// The length of a command's data (an answer, a block, a chunk of a read).
+    static let transfer: ClosedRange<Int> = 1...0x10000
+    /// A place inside a command's data.
+    static let inTransfer: ClosedRange<Int> = 0...0x10000
+    /// Seconds to wait, and a whole number of seconds.
+    static let seconds: ClosedRange<Double> = 0...3600
+    static let wholeSeconds: ClosedRange<Int> = 0...3600
+    /// A speed in a media table's speed bits (x times the base speed).
+    static let speed: ClosedRange<Double> = 0...1000
 }
 
 enum Levenshtein {

@@ -11,7 +11,12 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(String, String)
         public var description: String {
-            switch self { case let .malformed(t, why): return "CDB template '\(t)': \(why)" }
+            switch self {
+            case let .malformed(t, why):
+                // Quoted in one bounded line: a template is at most a few dozen characters.
+                let shown = t.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(t.unicodeScalars.prefix(80))) + "..." : t
+                return "CDB template '\(shown.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined())': \(why)"
+            }
         }
     }
 
@@ -30,6 +35,8 @@ public struct CDBTemplate: Equatable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(Failure) {
         description = text
+        // 16 bytes, each a pair of digits or a field, with blanks: 200 characters is far more than any template needs.
+        guard text.utf8.count <= 200 else { throw .malformed(text, "is \(text.utf8.count) characters long; a CDB template of at most 16 bytes needs far fewer (at most 200)") }
         var out: [Part] = []
         for tok in text.split(separator: " ") {
             if tok.hasPrefix("{") && tok.hasSuffix("}") {

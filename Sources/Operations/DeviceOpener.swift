@@ -100,6 +100,8 @@ public final class DeviceOpener {
                 t = try SGIOTransport(path: path, exclusive: exclusive)
             }
         } catch let e as DriveProfile.Failure {
+            // A profile that is there but malformed is a firmware-db problem (exit 2), a name that is none a device's.
+            if case .invalid = e { throw OperationError(e.description, kind: .db) }
             throw OperationError(e.description, kind: .device)
         } catch let e as TransportError {
             throw OperationError(e.description, kind: .device)

@@ -33,8 +33,7 @@ public struct ImageGenerator {
 
     /// --size: decimal or 0x hex, 1 byte to 64 MiB.
     public static func parseSize(_ t: String) throws -> Int {
-        let v = t.lowercased().hasPrefix("0x") ? Int(t.dropFirst(2), radix: 16) : Int(t)
-        guard let n = v, n > 0, n <= 64 << 20 else { throw OperationError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: .usage) }
+        guard let n = NumberSyntax.integer(t, 1...(64 << 20), hex: true) else { throw OperationError("--size: '\(t)' is not a size of 1 byte to 64 MiB", kind: .usage) }
         return n
     }
 

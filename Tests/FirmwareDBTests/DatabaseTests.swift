@@ -199,6 +199,31 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         #expect(issues.contains { $0.contains(fragment) }, "\(issues)")
     }
 
+    /// Numbers outside their range (or beyond the layout's image) are issues at the value's own line, never a trap.
+    @Test(arguments: [
+        ("sizes: [1024]\n    signatures: [{name: s, offset: 9223372036854775807, ascii: AB}]", "outside"),
+        ("sizes: [1024]\n    signatures: [{name: s, offset: 1023, ascii: AB}]", "past the end of a 1024-byte image"),
+        ("sizes: [1024]\n    fields: [{name: f, role: vendor, offset: -1, length: 18446744073709551616, encoding: ascii}]", "must be a whole number"),
+        ("sizes: [1024]\n    checksums: [{name: c, algorithm: sum, unit: be16, initial: -1, ranges: [[0, 2]], stored: {offset: 4, unit: be16}}]", "'initial' is -1"),
+        ("sizes: [0x400]\n    media_tables: [{kind: records, name: t, type: '+R', offset: 0, count: 2, stride: 0, mid: {offset: 0, length: 8}, provenance: x}]", "'stride' is 0"),
+        ("sizes: [0x400]\n    media_tables: [{kind: records, name: t, type: '+R', offset: 0, count: 2, stride: 8, mid: {offset: 0, length: 9}, provenance: x}]", "'length' is 9"),
+        ("sizes: [0x400]\n    media_tables: [{kind: records, name: t, type: '+R', offset: 0, count: 2, stride: 8, mid: {offset: 0, length: 8}, speed_bits: [1e308], provenance: x}]", "speed_bits"),
+    ])
+    func numbersOutOfRange(_ body: String, _ fragment: String) throws {
+        let issues = try lintFamily("  - id: l1\n    name: one\n    " + body + "\n")
+        #expect(issues.contains { $0.contains(fragment) && $0.contains("fam.yaml:") }, "\(issues)")
+    }
+
+    /// Nested aliases are refused before anything walks them: a bounded, clear error.
+    @Test func billionLaughsAreRefused() throws {
+        var lines = ["notes:", "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        for d in 1..<9 { lines.append("  l\(d): &l\(d) [" + Array(repeating: "*l\(d - 1)", count: 10).joined(separator: ", ") + "]") }
+        let root = try tempDB(families: ["fam": oneFamilyText + "\n" + lines.joined(separator: "\n") + "\n"], models: models(""))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let issues = FirmwareDatabase.lint(root: root).map(\.description)
+        #expect(issues.contains { $0.contains("aliases expand") }, "\(issues)")
+    }
+
     @Test func familyFileNameMustMatchID() throws {
         let root = try tempDB(families: ["other": oneFamilyText], models: models(""))
         defer { try? FileManager.default.removeItem(atPath: root) }

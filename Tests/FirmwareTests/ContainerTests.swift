@@ -31,6 +31,26 @@ import ZIPFoundation
         #expect(try ImageFile.load(d + "/fw.zip", member: "readme.txt").bytes == Array("hello".utf8))
     }
 
+    /// The fuzzers' findings (scripts/fuzz/regressions/containers): zips whose end-of-central-directory record is
+    /// missing or runs past the end are refused as corrupt, before ZIPFoundation's in-memory archive (which leaked its
+    /// memory file on exactly these: LeakSanitizer's 40 bytes) is made; one whose directory lies is refused as well.
+    @Test(arguments: ["leak-no-eocd.zip", "eocd-comment-past-end.zip", "eocd-central-directory-past-end.zip"])
+    func fuzzFindings(_ name: String) throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = here.path + "/scripts/fuzz/regressions/containers/" + name
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(throws: ImageFileError.self) { try ImageFile.load(path) }
+        #expect(throws: ImageFileError.self) { try ImageFile.zipMembers(path) }
+    }
+
+    @Test func theEndRecordIsFoundAndChecked() throws {
+        let eocd: [UInt8] = [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18)
+        #expect(try ImageFile.zipDirectory(eocd, path: "z").isEmpty)                                  // an empty zip
+        #expect(throws: ImageFileError.self) { try ImageFile.zipDirectory(Array(eocd.dropLast()), path: "z") }      // 21 bytes
+        #expect(throws: ImageFileError.self) { try ImageFile.zipDirectory(Array(eocd.dropLast(2)) + [5, 0], path: "z") }  // a comment past the end
+        #expect(throws: ImageFileError.self) { try ImageFile.zipDirectory(eocd + [UInt8](repeating: 0, count: 0x10000), path: "z") }
+    }
+
     @Test func badInputs() throws {
         let d = tempDir()
         #expect(throws: ImageFileError.notFound(d + "/none.bin")) { try ImageFile.load(d + "/none.bin") }

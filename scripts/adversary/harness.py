@@ -10,7 +10,8 @@ contract every command keeps on bad input (README, "Exit status"):
   * under TIME_LIMIT seconds of wall time and MEM_LIMIT bytes of peak RSS.
 
 A case that is expected to succeed (a valid input in an odd form, e.g. CRLF line endings) says so with ok=True; then
-the exit status must be 0 and only the resource and input checks apply.
+the exit status must be 0 and only the resource and input checks apply. A case whose codes include 0 may either
+succeed (judged like ok) or fail cleanly (judged as an error).
 
 Case generators live in scripts/adversary/cases/*.py; each defines `cases(ctx)` returning or yielding Case objects.
 Nothing here knows how odflash parses anything: the cases are built from the README and --help alone.
@@ -43,6 +44,8 @@ class Case:
     out_contains: object = None   # ok cases: part of stdout that must be there (e.g. "UNFINISHED"), or a check(stdout)
     clean_output: bool = False    # no raw control character anywhere on stdout or stderr (names are escaped)
     creates: list = dataclasses.field(default_factory=list)   # ok cases: paths (str or bytes) that must exist after
+    report: bool = False          # the command answers a problem with a report on stdout (`db lint`): exit in codes,
+                                  # nothing on stderr, `contains` looked for on stdout, every line bounded and clean
 
 
 class Context:
@@ -192,7 +195,8 @@ def run_case(ctx, case):
         bad.append(f"killed after {elapsed:.1f} s")
     elif code < 0:
         bad.append(f"crashed with signal {-code}")
-    elif case.ok:
+    elif case.ok or (code == 0 and 0 in case.codes):
+        # a case that may succeed (codes include 0) and did: only the resource and input checks apply
         if code != 0:
             bad.append(f"exit {code}, expected success: {(err or out).strip()[:200]}")
         elif callable(case.out_contains):
@@ -207,6 +211,21 @@ def run_case(ctx, case):
         for pth in case.creates:
             if not os.path.lexists(pth):
                 bad.append(f"output not written: {os.fsdecode(pth)!r}")
+    elif case.report:
+        if code not in case.codes:
+            bad.append(f"exit {code}, expected one of {list(case.codes)}: {(err or out).strip()[:200]}")
+        if err.strip():
+            bad.append("stderr not empty for a report: " + err.strip()[:160])
+        for line in out.splitlines():
+            if len(line) > MAX_LINE:
+                bad.append(f"report line of {len(line)} characters (limit {MAX_LINE})")
+            if _has_control(line):
+                bad.append("raw control character in the report: " + repr(line[:120]))
+            for w in FORBIDDEN_TEXT:
+                if w in line:
+                    bad.append(f"decoder internals in the report ({w}): " + line[:160])
+        if case.contains and case.contains.lower() not in out.lower():
+            bad.append(f"report does not name the cause ({case.contains!r}): " + out.strip()[:200])
     else:
         if code not in case.codes:
             bad.append(f"exit {code}, expected one of {list(case.codes)}")
