@@ -11,10 +11,10 @@ struct BooktypeCommand: ODCommand {
         commandName: "booktype",
         abstract: "Show the drive's book-type (bitsetting) settings; --set MEDIA=BOOKTYPE changes one, --clear-counter resets the change counter.",
         discussion: """
-        Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'; Plextor: E9h mode 22h,
-        DVD-ROM on or off for DVD+R and DVD+R DL); a drive whose family
-        has none gets "no known book-type command for this drive" and no command beyond identification. Media: dvd+r,
-        dvd+rw, dvd+r-dl. Book types: dvd-rom, dvd-ram, dvd-r, dvd-rw, dvd+rw, dvd+r, dvd+rw-dl, dvd+r-dl. A permanent
+        Uses the vendor commands of the drive's family in firmware-db (NEC/Optiarc: C9h 'BTYPE'; Plextor: E9h mode 22h, \
+        DVD-ROM on or off for DVD+R and DVD+R DL); a drive whose family \
+        has none gets "no known book-type command for this drive" and no command beyond identification. Media: dvd+r, \
+        dvd+rw, dvd+r-dl. Book types: dvd-rom, dvd-ram, dvd-r, dvd-rw, dvd+rw, dvd+r, dvd+rw-dl, dvd+r-dl. A permanent \
         change spends one of the drive's limited changes; --temporary does not.
         """)
 

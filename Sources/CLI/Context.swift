@@ -12,7 +12,9 @@ import Transports
 public final class Context {
     public let console: Console
     public let json: Bool
-    public let verbose: Bool
+    /// -v given this many times (sg3_utils' levels): 1 echoes every CDB, 2 adds the responses in hex, 3 all data.
+    public let verbosity: Int
+    public var verbose: Bool { verbosity > 0 }
     let dbPath: String?
     let transcriptPath: String?
     private var cachedDB: FirmwareDatabase?
@@ -32,10 +34,14 @@ public final class Context {
         }
     }
 
-    public init(console: Console, json: Bool, verbose: Bool, dbPath: String?, transcriptPath: String? = nil) {
+    /// Where the firmware-db is looked for when --db does not name it.
+    let search: DBSearch
+
+    public init(console: Console, json: Bool, verbosity: Int, dbPath: String?, transcriptPath: String? = nil, search: DBSearch = .process) {
+        self.search = search
         self.console = console
         self.json = json
-        self.verbose = verbose
+        self.verbosity = verbosity
         self.dbPath = dbPath
         self.transcriptPath = transcriptPath
     }
@@ -58,13 +64,20 @@ public final class Context {
         catch { finishError = CLIError("\(path): \(error)", kind: .output) }
     }
 
-    /// The firmware-db, loaded once. A broken db is an error naming the file and line.
+    /// The firmware-db, loaded once. A broken db is an error naming the file and line; a missing one, an error
+    /// naming every place searched.
     public func database() throws -> FirmwareDatabase {
+        if let db = try optionalDatabase(announce: false) { return db }
+        throw CLIError("firmware-db not found (searched \(search.places.joined(separator: ", "))): pass --db PATH or set ODFLASH_DB", kind: .db)
+    }
+
+    /// The firmware-db, or nil when none is found (said once on stderr, unless `announce` is false): for the commands
+    /// that work without it (scan, info, sense). One named by --db or $ODFLASH_DB must exist, and a broken one is an error.
+    func optionalDatabase(announce: Bool = true) throws -> FirmwareDatabase? {
         if let db = cachedDB { return db }
-        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
-        guard let root = FirmwareDatabase.locate(explicit: dbPath, environment: ProcessInfo.processInfo.environment,
-                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else {
-            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db)
+        guard let root = search.locate(dbPath) else {
+            announceMissingDB(announce)
+            return nil
         }
         do {
             let db: FirmwareDatabase
@@ -76,14 +89,22 @@ public final class Context {
             throw CLIError(error.description, kind: .db)
         }
     }
+    private var announcedMissingDB = false
+
+    private func announceMissingDB(_ announce: Bool) {
+        guard announce && !announcedMissingDB else { return }
+        announcedMissingDB = true
+        console.err("note: firmware-db not found (searched \(search.places.joined(separator: ", "))); the firmware-db column stays empty: pass --db PATH or set ODFLASH_DB\n")
+    }
 
     /// firmware-db/media alone (the whole database when it is already loaded): what `sense` needs for its advice.
-    func mediaKnowledge() throws -> MediaKnowledge {
+    /// The media knowledge alone (firmware-db/media: what `sense` needs), without reading the families; nil when no
+    /// firmware-db is found (said once on stderr when `announce`).
+    func optionalMediaKnowledge(announce: Bool = true) throws -> MediaKnowledge? {
         if let db = cachedDB { return db.media }
-        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
-        guard let root = FirmwareDatabase.locate(explicit: dbPath, environment: ProcessInfo.processInfo.environment,
-                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else {
-            throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db)
+        guard let root = search.locate(dbPath) else {
+            announceMissingDB(announce)
+            return nil
         }
         do { return try MediaKnowledge.load(root: root) } catch { throw CLIError(error.description, kind: .db) }
     }
@@ -96,9 +117,11 @@ public final class Context {
     /// The device opener: the one place device names are interpreted (DeviceName), with the transcript and echo.
     lazy var opener: DeviceOpener = {
         let console = self.console
-        return DeviceOpener(database: { [unowned self] in try self.database() },
-                            recordTranscripts: transcriptPath != nil,
-                            echo: verbose ? { console.err($0) } : nil)
+        let o = DeviceOpener(database: { [unowned self] in try self.database() },
+                             recordTranscripts: transcriptPath != nil,
+                             echo: verbose ? { console.err($0) } : nil)
+        o.echoData = verbosity - 1
+        return o
     }()
 
     /// Opens a device by name (see DeviceName).
@@ -106,9 +129,10 @@ public final class Context {
         try opener.open(name, exclusive: exclusive)
     }
 
-    /// Writes the result: JSON when --json, else the text.
-    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
-        console.out(json ? JSON.encode(value) : text())
+    /// Writes the result: JSON when --json, else the text; with `wrap`, its long lines wrapped to 80 columns (the
+    /// reports people read on a terminal: scan, info, fw inspect, media, db models, journal).
+    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String, wrap: Bool = false) {
+        console.out(json ? JSON.encode(value) : wrap ? TextTable.width.map { TextWrap.fit(text(), width: $0) } ?? text() : text())
     }
 
     /// ODFLASH_TIMING=1 prints the time since process start at named points (for scripts/bench-*).
@@ -141,16 +165,14 @@ final class DBPrefetch: @unchecked Sendable {
 
     private init(root: String) { self.root = root }
 
-    static func start(_ args: [String]) -> DBPrefetch? {
+    static func start(_ args: [String], search: DBSearch) -> DBPrefetch? {
         // The command the arguments name, as the help lookup finds it; only one that reads the database through the Context.
         guard !args.contains("--help"), !args.contains("-h"), let cmd = Runner.helpTarget(args) as? any ODCommand.Type, cmd.readsFirmwareDB else { return nil }
         var explicit: String?
         for (i, a) in args.enumerated() {
             if a == "--db", i + 1 < args.count { explicit = args[i + 1] } else if a.hasPrefix("--db=") { explicit = String(a.dropFirst(5)) }
         }
-        let exe = CommandLine.arguments.first.map { Context.executablePath($0) } ?? ""
-        guard let root = FirmwareDatabase.locate(explicit: explicit, environment: ProcessInfo.processInfo.environment,
-                                                 executable: exe, cwd: FileManager.default.currentDirectoryPath) else { return nil }
+        guard let root = search.locate(explicit) else { return nil }
         let p = DBPrefetch(root: root)
         DispatchQueue.global().async {
             p.result = Result { () throws(FirmwareDatabase.LoadError) in try FirmwareDatabase.load(root: root) }
@@ -171,4 +193,30 @@ final class DBPrefetch: @unchecked Sendable {
         done.signal()
         return result!
     }
+}
+
+/// Where the firmware-db is looked for: the environment ($ODFLASH_DB), the executable's own path and the current
+/// folder (a parameter so that tests can run as an installed or copied binary would).
+public struct DBSearch: Sendable {
+    public let environment: [String: String]
+    public let executable: String
+    public let cwd: String
+
+    public init(environment: [String: String], executable: String, cwd: String) {
+        self.environment = environment; self.executable = executable; self.cwd = cwd
+    }
+
+    public static var process: DBSearch {
+        DBSearch(environment: ProcessInfo.processInfo.environment,
+                 executable: CommandLine.arguments.first.map { Context.executablePath($0) } ?? "",
+                 cwd: FileManager.default.currentDirectoryPath)
+    }
+
+    /// The folder to read: --db, else $ODFLASH_DB, else the first of `places` that holds a models.yaml.
+    func locate(_ explicit: String?) -> String? {
+        FirmwareDatabase.locate(explicit: explicit, environment: environment, executable: executable, cwd: cwd)
+    }
+
+    /// Every folder searched when neither --db nor $ODFLASH_DB names one.
+    var places: [String] { FirmwareDatabase.searchPlaces(executable: executable, cwd: cwd) }
 }

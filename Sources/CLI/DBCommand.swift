@@ -78,8 +78,8 @@ struct DBCommand: ParsableCommand {
             for r in rows where !families.contains(r.family ?? "") { families.append(r.family ?? "") }
             let sequences = families.map { f in [f, db.family(f).map { $0.flashVariants.isEmpty ? "none public" : $0.flashVariants.map(\.name).joined(separator: "; ") } ?? "?"] }
             var text = TextTable.render(["MODEL", "VENDOR", "PRODUCT", "FAMILY"],
-                                        rows.map { [$0.name + ($0.synthetic == true ? " [synthetic]" : ""), $0.vendor ?? "", $0.product ?? "", $0.family ?? ""] })
-                + "\n" + TextTable.render(["FAMILY", "FLASH SEQUENCES (tried in this order; flash --protocol NAME picks one)"], sequences)
+                                        rows.map { [$0.name + ($0.synthetic == true ? " [synthetic]" : ""), $0.vendor ?? "", $0.product ?? "", $0.family ?? ""] }, width: TextTable.width)
+                + "\n" + TextTable.render(["FAMILY", "FLASH SEQUENCES (tried in this order; flash --protocol NAME picks one)"], sequences, width: TextTable.width)
             let known = db.knownDrives
             let unsupported = known.filter { !$0.supported }
             if all {
@@ -92,7 +92,7 @@ struct DBCommand: ParsableCommand {
             } else if !known.isEmpty {
                 text += "\n\(unsupported.count) more drives named by \(db.driveTables.count) public sources are known but not supported: 'odflash db models --all' lists them with the reasons.\n"
             }
-            ctx.emit(rows, text: text)
+            ctx.emit(rows, text: text, wrap: true)
         }
 
         /// Every drives table: the drives its source names, each with the model that matches it or why it is unsupported.
@@ -105,7 +105,7 @@ struct DBCommand: ParsableCommand {
                 s += "\n\(t.name) (\(t.origin)): \(t.drives.count) drives, \(m) matched, \(t.drives.count - m) unsupported\n"
                 s += TextTable.render(["DRIVE", "IDENTIFIED BY", "WHERE", "ODFLASH"], t.drives.map { d in
                     [d.name, d.identification, d.source, d.model.map { "model \($0)" } ?? "unsupported: \(d.reason ?? "")"]
-                })
+                }, width: TextTable.width)
             }
             return s
         }

@@ -16,14 +16,14 @@ struct DumpCommand: ODCommand {
         commandName: "dump",
         abstract: "Read a drive's firmware into an image file, for families with a public read method.",
         discussion: """
-        Only read commands and the mode changes they need (e.g. NEC safe mode, always left again) are sent.
-        The file is written to a temporary name and renamed when complete; an existing file is never replaced
-        unless --force-overwrite is given. The result is inspected like 'odflash fw inspect'.
+        Only read commands and the mode changes they need (e.g. NEC safe mode, always left again) are sent. \
+        The file is written to a temporary name and renamed when complete; an existing file is never replaced \
+        unless --force-overwrite is given. The result is inspected like 'odflash fw inspect'. \
         With --json the output is NDJSON: progress lines while reading, then a result (or error) line.
         """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The drive.") var device: String
+    @Argument(help: "The drive: /dev/sgN, usb:BUS:ADDR, serial:SERIAL (two drives of one model told apart), emu:NAME.") var device: String
     @Argument(help: "The image file to write.") var output: String
     @Flag(help: "Replace OUTPUT if it exists.") var forceOverwrite = false
 
@@ -57,7 +57,7 @@ struct DumpCommand: ODCommand {
         } catch { if tty && last >= 0 { console.err("\n") }; throw error }
         if tty && last >= 0 { console.err("\n") }
         var kv = KeyValues()
-        kv.add("Device", "\(device): \(r.drive)")
+        kv.add("Device", "\(device): \(r.drive)" + (r.serial.map { ", serial \($0)" } ?? ""))
         kv.add("Family", r.synthetic ? "\(r.family) (SYNTHETIC: emulated drives only)" : r.family)
         kv.add("Wrote", "\(output): \(r.bytes) bytes, sha256 \(r.sha256)")
         kv.add("Read", "flash \(Hex.offset(r.from))-\(Hex.offset(r.to)) in \(r.commandsSent) commands")

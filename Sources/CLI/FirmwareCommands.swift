@@ -106,7 +106,7 @@ extension FWCommand {
                 firmwareDBModels: modelsFor(r, db),
                 region: Inspect.patchState(r, region: true, fam?.id),
                 bitsetting: Inspect.patchState(r, region: false, fam?.id))
-            ctx.emit(out, text: Inspect.text(out, all: allEntries))
+            ctx.emit(out, text: Inspect.text(out, all: allEntries), wrap: true)
             ctx.mark("printed")
             // Exit 1: the image was examined and found wrong (README's exit table).
             if r.valid == false { throw ExitCode(1) }
@@ -147,7 +147,7 @@ extension FWCommand {
             if !r.checksums.isEmpty {
                 s += "Checksums:\n" + TextTable.render(["  NAME", "STATUS", "STORED", "COMPUTED", "ALGORITHM"],
                     r.checksums.map { ["  " + $0.name, $0.status.rawValue, $0.stored ?? "-", $0.computed ?? "-",
-                                       $0.algorithm + ($0.firstDifference.map { " (first difference at \(Hex.offset($0)))" } ?? "")] })
+                                       $0.algorithm + ($0.firstDifference.map { " (first difference at \(Hex.offset($0)))" } ?? "")] }, width: TextTable.width)
             }
             if r.mediaTables.isEmpty {
                 s += "Media tables:     none found\n"
@@ -161,7 +161,7 @@ extension FWCommand {
                         ["    " + $0.type, $0.code + ($0.leadOut.map { " (lead-out \($0))" } ?? ""),
                          $0.speeds.isEmpty ? ($0.speedRaw.map { "none (\($0))" } ?? "-") : $0.speeds.joined(separator: ","),
                          Hex.offset($0.offset)]
-                    })
+                    }, width: TextTable.width)
                     if shown.count < t.entries.count { s += "    ... \(t.entries.count - shown.count) more (--all-entries)\n" }
                 }
             }

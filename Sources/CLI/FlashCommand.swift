@@ -24,7 +24,7 @@ struct FlashFlags: ParsableArguments {
     @Flag(help: "Accept what the chosen sequence leaves behind when firmware-db names a risk (e.g. a Pioneer kernel image leaves the drive in kernel mode until a Normal image is flashed).") var acceptRisk = false
     @Flag(help: "MediaTek MT19xx: flash an image whose descriptor names another model (waives the model check only; the chip check never). The drive's downgrade-enable byte is warned about.") var crossflash = false
     @Option(name: .customLong("protocol"), help: "Use the family's flash sequence of this name ('odflash db models' lists them), for families whose drives cannot tell which one they take (SPC: spc-0e, spc-07, spc-05); identification and every check still apply.") var protocolName: String?
-    @Option(help: "The flash journal (default: $ODFLASH_JOURNAL or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
+    @Option(help: "The flash journal (default: $ODFLASH_JOURNAL; as root /var/lib/odflash/journal.jsonl; else $XDG_STATE_HOME/odflash/journal.jsonl or ~/.local/state/odflash/journal.jsonl; emu: devices keep none unless given).") var journal: String?
 
     var options: FlashOptions {
         var o = FlashOptions()
@@ -44,7 +44,7 @@ struct RestoreCommand: ODCommand {
         abstract: "Flash a backup taken by 'odflash flash' or 'odflash dump' back into the drive (every flash check applies).",
         discussion: "The backup must validate as an image of the drive's layout, like any image odflash flashes; the version may be older than or equal to the drive's.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The drive.") var device: String
+    @Argument(help: "The drive: /dev/sgN, usb:BUS:ADDR, serial:SERIAL (two drives of one model told apart), emu:NAME.") var device: String
     @Argument(help: "The backup file.") var backup: String
     @OptionGroup var flags: FlashFlags
 
@@ -61,13 +61,13 @@ struct FlashCommand: ODCommand {
         commandName: "flash",
         abstract: "Flash a firmware image: preflight, backup, the family's download sequence, verification.",
         discussion: """
-        Every preflight check must pass before the first write. --dry-run plays the identical command sequence
-        against an emulated copy of the drive and prints the CDB transcript. emu: devices flash for real into
+        Every preflight check must pass before the first write. --dry-run plays the identical command sequence \
+        against an emulated copy of the drive and prints the CDB transcript. emu: devices flash for real into \
         emulated memory. --force never overrides a model, family, size, checksum or bootcode mismatch.
         """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The drive.") var device: String
+    @Argument(help: "The drive: /dev/sgN, usb:BUS:ADDR, serial:SERIAL (two drives of one model told apart), emu:NAME.") var device: String
     @Argument(help: "The firmware image (.bin, .gz, .zip).") var image: String
     @Option(help: "A zip member of IMAGE.") var member: String?
     @OptionGroup var flags: FlashFlags
@@ -163,6 +163,8 @@ struct FlashOutput {
             return
         }
         var s = FlashCommand.checksText(p.checks)
+        // The drive and its serial: with two drives of one model, the one this run is about.
+        s += "Drive:       \(p.inquiry.vendor) \(p.inquiry.product) \(p.inquiry.revision), serial \(p.serial ?? "not reported (no VPD 80h)")\n"
         if let sum = p.summary, p.accepted { s += FlashCommand.planText(sum) }
         for w in p.warnings { s += "warning: \(w)\n" }
         ctx.console.out(s)
@@ -230,7 +232,7 @@ struct FlashOutput {
     /// The result; a failed run ends with one error line carrying the report.
     func finish(_ r: FlashReport, text: String) throws {
         let o = r.outcome
-        let body = text + (r.transcript.map { $0.map { $0 + "\n" }.joined() } ?? "")
+        let body = text + (r.transcript.map { ["Transcript (\(r.device), serial \(r.serial ?? "not reported")):"] + $0 }.map { $0.map { $0 + "\n" }.joined() } ?? "")
             + (o.map { FlashCommand.outcomeText($0, dryRun: r.dryRun, matches: r.emulatedMemoryMatchesImage, warnings: []) } ?? "")
             + (r.backup.map { "backup of the previous firmware: \($0)\n" } ?? "")
         if let o, let i = o.interrupt {

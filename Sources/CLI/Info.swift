@@ -16,25 +16,45 @@ struct Info: ODCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The device: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME.")
+    @Argument(help: "The device: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, serial:SERIAL, emu:NAME.")
     var device: String
 
     @Flag(help: "When no model entry names the drive: send the families' read-only identification reads (firmware-db identify), one family at a time in the database's order, and show which family answered.")
     var probe = false
 
+    @Flag(help: "After the report, every answer the drive gave, in hex (as sg_inq --hex), each under its command.")
+    var hex = false
+
+    @Flag(help: "Instead of the report, the bytes of every answer the drive gave, back to back in the order --hex lists them (binary: redirect standard output to a file).")
+    var raw = false
+
     typealias Report = DriveReport
 
     func run(_ ctx: Context) throws {
-        let dev = try ctx.openDevice(device)
-        defer { dev.transport.close() }
-        let r = try DriveReport.gather(dev, db: try ctx.database(), probe: probe)
+        if raw && (hex || ctx.json) { throw CLIError("--raw writes only the drive's answers: not with --hex or --json", kind: .usage) }
+        if hex && ctx.json { throw CLIError("--hex adds to the text report: not with --json", kind: .usage) }
+        if raw && ctx.console.outIsTerminal { throw CLIError("--raw writes binary: redirect standard output to a file or a pipe", kind: .usage) }
+        let opened = try ctx.openDevice(device)
+        defer { opened.transport.close() }
+        // --hex and --raw: the answers as the drive sent them, recorded on their way to the report.
+        let recorder = hex || raw ? TranscriptRecorder(opened.transport) : nil
+        let dev = recorder.map { opened.through($0) } ?? opened
+        let r = try DriveReport.gather(dev, db: try ctx.optionalDatabase(announce: !ctx.json && !raw), probe: probe)
+        let answers = (recorder?.entries ?? []).compactMap { e -> (TranscriptEntry, [UInt8])? in
+            guard let d = e.dataIn, let bytes = Bytes.parseHex(d), !bytes.isEmpty else { return nil }
+            return (e, bytes)
+        }
+        if raw {
+            ctx.console.write(bytes: answers.flatMap(\.1))
+            return
+        }
         let (info, match, outcome, emu, strategy, ops) = (r.drive, r.firmwareDB, r.probe, r.emulated, r.strategyVersions, r.operations)
         var text = Info.text(info, match, probed: outcome)
         if let e = emu {
             text += "Emulated drive:   profile '\(e.profile)'\(e.synthetic ? " [SYNTHETIC]" : ""): \(e.provenance)\n"
         }
         if probe && outcome == nil {
-            text += match.model != nil ? "Probe:            not needed (the model entry names the drive)\n" : "Probe:            not sent (not an MMC drive)\n"
+            text += match?.model != nil ? "Probe:            not needed (the model entry names the drive)\n" : "Probe:            not sent (not an MMC drive)\n"
         }
         if let o = outcome { text += ProbeText.info(o) }
         if let s = strategy { text += ProbeText.strategy(s) }
@@ -42,9 +62,15 @@ struct Info: ODCommand {
         if !ops.isEmpty {
             text += "Operations:\n" + TextTable.render(["  OPERATION", "STATUS", "DETAIL"], ops.map {
                 ["  " + $0.name, $0.available ? ($0.status == .ok ? "yes" : "yes (\($0.status?.rawValue ?? "?"))") : "no", $0.detail]
-            })
+            }, width: TextTable.width)
         }
-        ctx.emit(r, text: text)
+        if hex {
+            text += "Answers (hex):\n"
+            for (e, bytes) in answers {
+                text += "\(e.name) [\(e.cdb)]: \(bytes.count) bytes\n" + Hex.dump(bytes).map { $0 + "\n" }.joined()
+            }
+        }
+        ctx.emit(r, text: text, wrap: true)
     }
 
     /// A MediaTek MT19xx drive's own reads (READ BUFFER 06h at 3000h and 1EC000h).
@@ -64,7 +90,7 @@ struct Info: ODCommand {
         return kv.text
     }
 
-    static func text(_ i: DriveInfo, _ m: DBMatch, probed: IdentifyOutcome? = nil) -> String {
+    static func text(_ i: DriveInfo, _ m: DBMatch?, probed: IdentifyOutcome? = nil) -> String {
         var kv = KeyValues()
         let q = i.inquiry
         kv.add("Device", "\(i.device) (\(i.transport))")
@@ -75,8 +101,8 @@ struct Info: ODCommand {
         kv.add("SPC version", Hex.byte(UInt8(truncatingIfNeeded: q.version)) + "h")
         if !q.vendorSpecific.isEmpty { kv.add("Vendor specific", q.vendorSpecific) }
         kv.add("Serial (VPD 80h)", i.serial ?? "not reported")
-        kv.add("firmware-db", probed == nil ? m.summary : "unknown by INQUIRY (no model entry); identification reads sent, see below")
-        if let k = m.known { kv.add("Named by", k.sources.joined(separator: "; ")) }
+        kv.add("firmware-db", m == nil ? "" : probed == nil ? m?.summary : "unknown by INQUIRY (no model entry); identification reads sent, see below")
+        if let k = m?.known { kv.add("Named by", k.sources.joined(separator: "; ")) }
         kv.add("Current profile", i.currentProfile.map { "\($0.code) \($0.name)" } ?? "none")
         kv.add("Profiles", i.profiles.isEmpty ? "not reported" : i.profiles.map { $0.name + ($0.current ? "*" : "") }.joined(separator: ", "))
         kv.add("Can write", i.writeCapabilities.isEmpty ? "nothing reported" : i.writeCapabilities.joined(separator: ", "))

@@ -42,7 +42,7 @@ struct MediaCommand: ParsableCommand {
                                                                        byModel: byModel, modelName: modelName) { done, total in
                 if showProgress && total > 50 && (done % 50 == 0 || done == total) { console.err("\rscanned \(done)/\(total)" + (done == total ? "\n" : "")) }
             }
-            ctx.emit(rep, text: Search.text(rep))
+            ctx.emit(rep, text: Search.text(rep), wrap: true)
         }
 
         static func text(_ r: Report) -> String {
@@ -60,7 +60,7 @@ struct MediaCommand: ParsableCommand {
                 s += TextTable.render(["FILE", "FAMILY", "TYPE", "CODE", "SPEEDS", "TABLE"], r.hits.map {
                     [$0.file, $0.family ?? "unknown", $0.type, $0.code, $0.speeds.isEmpty ? "-" : $0.speeds.joined(separator: ","),
                      $0.heuristic ? "heuristic (\($0.confidence ?? 0))" : "exact"]
-                })
+                }, width: TextTable.width)
                 s += "\(r.matchedFiles) of \(r.scanned) images list \(r.query)."
             }
             s += r.skipped == 0 ? "\n" : r.skipped == 1 ? " Skipped 1 file that is not a firmware image.\n" : " Skipped \(r.skipped) files that are not firmware images.\n"
@@ -120,7 +120,7 @@ extension MediaCommand {
             }
             let manufacturer = media.manufacturer(of: disc)
             let rep = Report(device: device, disc: disc, manufacturer: manufacturer, check: chk)
-            ctx.emit(rep, text: Identify.text(rep))
+            ctx.emit(rep, text: Identify.text(rep), wrap: true)
             // Exit 1: the firmware does not list the disc (README's exit table).
             if let c = chk, !c.supported { throw ExitCode(ExitStatus.failed.rawValue) }
         }

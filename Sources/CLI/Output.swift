@@ -28,9 +28,20 @@ struct ReportedError: Error {
 public final class Console: @unchecked Sendable {
     public var out: (String) -> Void
     public var err: (String) -> Void
+    /// The width the reports people read are wrapped to (scan, info, fw inspect, media, db models, journal): 80
+    /// columns, or $COLUMNS when set (at least 40); nil leaves lines whole.
+    public var width: Int? = 80
+    /// Binary output (info --raw); where it is not set, the bytes go to `out` as Latin-1 text.
+    public var outBytes: (([UInt8]) -> Void)?
+    /// Whether standard output is a terminal (binary output refuses one).
+    public var outIsTerminal = false
     public init(out: @escaping (String) -> Void, err: @escaping (String) -> Void) {
         self.out = out
         self.err = err
+    }
+
+    func write(bytes: [UInt8]) {
+        if let outBytes { outBytes(bytes) } else { out(String(bytes.map { Character(UnicodeScalar($0)) })) }
     }
 
     /// stdout and stderr, written with write(2): a closed pipe or a vanished terminal (EPIPE, EIO; SIGPIPE is ignored
@@ -39,7 +50,17 @@ public final class Console: @unchecked Sendable {
     /// journal that slipped past the tables' escaping): control characters other than newline and tab (and carriage
     /// return on stderr, which progress lines use) are escaped.
     public static func standard() -> Console {
-        Console(out: { s in write(1, terminalSafe(s, keepCR: false)) }, err: { s in write(2, terminalSafe(s, keepCR: true)) })
+        let c = Console(out: { s in write(1, terminalSafe(s, keepCR: false)) }, err: { s in write(2, terminalSafe(s, keepCR: true)) })
+        c.outBytes = { b in b.withUnsafeBufferPointer { p in
+            var off = 0
+            while off < p.count {
+                let n = systemWrite(1, p.baseAddress! + off, p.count - off)
+                if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        } }
+        c.outIsTerminal = isatty(1) != 0
+        if let cols = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), cols >= 40 { c.width = cols }
+        return c
     }
 
     static func terminalSafe(_ s: String, keepCR: Bool) -> String {
@@ -107,10 +128,60 @@ enum JSON {
     }
 }
 
-/// Text tables with aligned columns.
+/// Text tables with aligned columns. With a `width`, at most that many columns wide: the columns with the most room
+/// are narrowed and their cells wrapped onto continuation lines (never a 150-column line).
 enum TextTable {
-    static func render(_ header: [String], _ rows: [[String]]) -> String {
-        let rows = rows.map { $0.map { FileName.display($0) } }   // a name with ESC, CR or LF stays one escaped cell
+    /// The width of text output while a command runs: its Console's (80 columns, or $COLUMNS); nil for no limit.
+    @TaskLocal static var width: Int? = 80
+
+    static func render(_ header: [String], _ rows: [[String]], width: Int? = nil) -> String {
+        render(header, lines: rows.map { $0.map { [$0] } }, width: width)
+    }
+
+    /// Cells of one or more lines each. Every line is shown escaped (a name with ESC, CR or LF stays one escaped line).
+    static func render(_ header: [String], lines cells: [[[String]]], width: Int? = nil) -> String {
+        let rows = cells.map { $0.map { $0.map { FileName.display($0) }.joined(separator: "\n") } }
+        let multiline = rows.contains { $0.contains { $0.contains("\n") } }
+        if width == nil && !multiline { return unlimited(header, rows) }
+        let limit = width ?? Int.max
+        // A cell may hold several lines ("\n"); a column is as wide as its longest line.
+        func longest(_ c: String, _ f: (Substring) -> Int) -> Int { c.split(separator: "\n").map(f).max() ?? 0 }
+        var widths = header.map(\.count), floors = header.map(\.count)
+        for r in [header] + rows {
+            for (i, c) in r.enumerated() where i < widths.count {
+                widths[i] = max(widths[i], longest(c) { $0.count })
+                // The narrowest a column gets before words are cut: its longest word (at most 24).
+                floors[i] = max(floors[i], min(24, longest(c) { $0.split(separator: " ").map(\.count).max() ?? 0 }))
+            }
+        }
+        let gaps = 2 * max(widths.count - 1, 0)
+        // Narrow the column with the most room above its floor, one column at a time, until the table fits; then,
+        // if it must, the widest (a column keeps at least 6).
+        while widths.reduce(gaps, +) > limit {
+            if let i = widths.indices.filter({ widths[$0] > floors[$0] }).max(by: { widths[$0] - floors[$0] < widths[$1] - floors[$1] }) {
+                widths[i] -= 1
+            } else if let i = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[i] > 6 {
+                widths[i] -= 1
+            } else { break }
+        }
+        func lines(_ cells: [String]) -> [String] {
+            let wrapped = cells.enumerated().map { i, c in i < widths.count ? TextWrap.lines(c, width: widths[i]) : [c] }
+            let n = wrapped.map(\.count).max() ?? 1
+            return (0..<n).map { k in
+                var line = ""
+                for (i, w) in wrapped.enumerated() {
+                    let cell = k < w.count ? w[k] : ""
+                    line += i == wrapped.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  "
+                }
+                while line.hasSuffix(" ") { line.removeLast() }
+                return line
+            }
+        }
+        return ([header] + rows).flatMap(lines).joined(separator: "\n") + "\n"
+    }
+
+    /// As wide as the cells need.
+    static func unlimited(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
@@ -121,7 +192,49 @@ enum TextTable {
     }
 }
 
-/// "Label:   value" lines.
+/// Word wrapping for text output.
+enum TextWrap {
+    /// `s` in lines of at most `width` characters, broken at spaces (a longer word is cut). Leading spaces (an indented
+    /// cell) stay on the first line.
+    static func lines(_ s: String, width: Int) -> [String] {
+        if s.contains("\n") { return s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { lines(String($0), width: width) } }
+        guard s.count > width, width > 0 else { return [s] }
+        let lead = String(s.prefix { $0 == " " })
+        var out: [String] = []
+        var cur = lead
+        for word in s.dropFirst(lead.count).split(separator: " ", omittingEmptySubsequences: true) {
+            var w = Substring(word)
+            let sep = cur.isEmpty || cur == lead ? "" : " "
+            if cur.count + sep.count + w.count <= width { cur += sep + w; continue }
+            if !(cur.isEmpty || cur == lead) { out.append(cur); cur = "" }
+            while w.count > width { out.append(String(w.prefix(width))); w = w.dropFirst(width) }
+            cur = String(w)
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out.isEmpty ? [""] : out
+    }
+
+    /// Every line of `text` longer than `width` wrapped, continuation lines indented under its value: after a
+    /// "Label:   " prefix, else after its own indentation plus two.
+    static func fit(_ text: String, width: Int) -> String {
+        guard text.split(separator: "\n", omittingEmptySubsequences: false).contains(where: { $0.count > width }) else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.count > width else { return String(line) }
+            var indent = line.prefix { $0 == " " }.count + 2
+            if let colon = line.firstIndex(of: ":"), line.distance(from: line.startIndex, to: colon) < 30 {
+                let after = line[line.index(after: colon)...]
+                let spaces = after.prefix { $0 == " " }.count
+                if spaces >= 1 { indent = line.distance(from: line.startIndex, to: colon) + 1 + spaces }
+            }
+            if indent > width / 2 { indent = 4 }
+            let head = String(line.prefix(indent))
+            let body = TextWrap.lines(String(line.dropFirst(indent)), width: width - indent)
+            return body.enumerated().map { i, l in (i == 0 ? head : String(repeating: " ", count: indent)) + l }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+}
+
+/// "Label:   value" lines (Context.emit's wrapping puts a long value's continuation lines under it).
 struct KeyValues {
     var rows: [(String, String)] = []
     mutating func add(_ k: String, _ v: String?) { if let v { rows.append((k, FileName.display(v, keepNewlines: true))) } }

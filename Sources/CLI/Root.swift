@@ -11,8 +11,8 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print only JSON on stdout (errors too); never prompt.")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "Echo every CDB and its status on stderr.")
-    var verbose = false
+    @Flag(name: .shortAndLong, help: "Echo every CDB and its status on stderr; -vv adds the bytes of each response in hex (the first 256), -vvv every byte sent and received.")
+    var verbose: Int
 
     @Option(name: .long, help: "firmware-db folder (default: $ODFLASH_DB, beside the executable, or the source tree).")
     var db: String?
@@ -41,7 +41,7 @@ public struct Odflash: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "odflash",
         abstract: "Identify, inspect and safely flash CD/DVD/BD drive firmware.",
-        discussion: "Devices: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, emu:NAME (an emulated drive from firmware-db/emulator), replay:TRANSCRIPT.jsonl",
+        discussion: "Devices: /dev/sgN, /dev/srN, usb:BUS:ADDR, usb:VID:PID, serial:SERIAL (the drive whose VPD 80h serial number scan shows), emu:NAME (an emulated drive from firmware-db/emulator), replay:TRANSCRIPT.jsonl",
         version: "0.1.0",
         subcommands: [Scan.self, Info.self, SenseCommand.self, MediaCommand.self, RegionCommand.self, FWCommand.self, FlashCommand.self, RestoreCommand.self, DumpCommand.self, BooktypeCommand.self, JournalCommand.self, DBCommand.self])
 
@@ -67,21 +67,30 @@ public enum Runner {
         main(arguments, console: console, ids: (getuid(), geteuid(), getgid(), getegid()))
     }
 
+    /// `search` says where the firmware-db is looked for (tests run as an installed or a copied binary would).
+    static func main(_ arguments: [String], console: Console, search: DBSearch) -> Int32 {
+        main(arguments, console: console, ids: (getuid(), geteuid(), getgid(), getegid()), search: search)
+    }
+
     /// `ids` (real and effective user and group) are a parameter so that the setuid refusal can be tested.
-    static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t)) -> Int32 {
+    static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t), search: DBSearch = .process) -> Int32 {
+        // The text width of this run (tables and reports wrap to it).
+        TextTable.$width.withValue(console.width) { run(arguments, console: console, ids: ids, search: search) }
+    }
+
+    private static func run(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t), search: DBSearch) -> Int32 {
         let wantsJSON = arguments.contains("--json")
         // flash and dump print NDJSON even when they cannot start (setuid, bad arguments): the error is one line.
         let streams = (helpTarget(arguments) as? any ODCommand.Type)?.streamsJSON ?? false
         if ids.0 != ids.1 || ids.2 != ids.3 {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, lines: streams, console: console)
         }
-        // `odflash --version` alone: the version without building the parser (its reflection over every command is
-        // most of the cost of this process); the same text ArgumentParser prints.
-        if arguments == ["--version"] {
-            console.out(Odflash.configuration.version + "\n")
-            return 0
+        // `odflash --version` (with --json or --db at most): answered without building the parser (its reflection over
+        // every command is most of the cost of this process).
+        if let v = VersionReport.request(arguments) {
+            return VersionReport.print(json: v.json, dbPath: v.db, search: search, console: console)
         }
-        let prefetch = DBPrefetch.start(arguments)
+        let prefetch = DBPrefetch.start(arguments, search: search)
         // Every background task ends before the process does (an error path must not exit under a running thread).
         defer { prefetch?.join() }
         let command: ParsableCommand
@@ -103,7 +112,7 @@ public enum Runner {
             return 0
         }
         let g = cmd.global
-        let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db, transcriptPath: g.transcript)
+        let ctx = Context(console: console, json: g.json, verbosity: g.verbose, dbPath: g.db, transcriptPath: g.transcript, search: search)
         ctx.prefetch = prefetch
         let lines = type(of: cmd).streamsJSON
         do {

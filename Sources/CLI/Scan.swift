@@ -32,22 +32,27 @@ struct Scan: ODCommand {
     typealias Row = DriveScanner.Row
 
     func run(_ ctx: Context) throws {
-        let scanner = DriveScanner(db: try ctx.database(), opener: ctx.opener, probe: probe)
-        let (rows, notes) = scanner.scan(sysfs: sysfs, all: all, usbProbe: usbProbe, emulated: emulated)
-        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes))
+        // Without a firmware-db the drives are still listed (said once on stderr; the firmware-db column stays empty).
+        let db = try ctx.optionalDatabase(announce: !ctx.json)
+        let scanner = DriveScanner(db: db, opener: ctx.opener, probe: probe)
+        var (rows, notes) = scanner.scan(sysfs: sysfs, all: all, usbProbe: usbProbe, emulated: emulated)
+        if db == nil && ctx.json { notes.insert("firmware-db not found (searched \(ctx.search.places.joined(separator: ", "))): no firmware-db match", at: 0) }
+        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes), wrap: true)
     }
 
     static func text(_ rows: [Row], _ notes: [String]) -> String {
         if rows.isEmpty {
             return "No optical drives found." + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")") + "\nTry 'odflash scan --emulated' to list the emulated drives.\n"
         }
+        // Under the device: its other names and where it sits. The serial and the location tell two drives of one model
+        // apart.
         var s = TextTable.render(
-            ["DEVICE", "TRANSPORT", "VENDOR", "PRODUCT", "REV", "FIRMWARE-DB", "ALSO"],
-            rows.map { r in
-                [r.device, r.transport, r.vendor ?? "?", r.product ?? "?", r.revision ?? "?",
-                 r.error.map { "error: \($0)" } ?? (r.match + (r.synthetic == true ? " [synthetic]" : "") + (r.probe.map { " [probe: \(ProbeText.summary($0))]" } ?? "")),
-                 r.alsoAs.joined(separator: " ")]
-            })
+            ["DEVICE", "DRIVE", "REV", "SERIAL", "FIRMWARE-DB"],
+            lines: rows.map { r in
+                [[r.device] + r.alsoAs + [r.location == "emulated" ? nil : r.location].compactMap { $0 },
+                 [r.vendor ?? "?", r.product ?? "?"], [r.revision ?? "?"], [r.serial ?? "-"],
+                 [r.error.map { "error: \($0)" } ?? ((r.match ?? "") + (r.synthetic == true ? " [synthetic]" : "") + (r.probe.map { " [probe: \(ProbeText.summary($0))]" } ?? ""))]]
+            }, width: TextTable.width)
         for n in notes { s += "note: \(n)\n" }
         return s
     }

@@ -8,11 +8,11 @@ struct SenseCommand: ODCommand {
         commandName: "sense",
         abstract: "Decode a SCSI sense code with the full T10 table.",
         discussion: """
-        Accepts KEY/ASC/ASCQ (03/0C/00), three hex numbers (3 0c 0), raw sense bytes (70 00 03 00 ...),
-        or lines pasted from logs: Nero ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...), cdrecord and wodim
-        ("Sense Bytes:", "Sense Code: 0x0C Qual 0x00"), growisofs ("SK=3h/ASC=0Ch/ACQ=00h"), libburn, xorriso and
-        Brasero ("[3 0C 00]"), the Linux kernel ("Sense Key : Medium Error [current]", "Add. Sense: Write error")
-        and ImgBurn ("Reason: Power Calibration Area Error"; it names no sense key).
+        Accepts KEY/ASC/ASCQ (03/0C/00), three hex numbers (3 0c 0), raw sense bytes (70 00 03 00 ...), \
+        or lines pasted from logs: Nero ("Sense Key: 0x03 (KEY_MEDIUM_ERROR)" ...), cdrecord and wodim \
+        ("Sense Bytes:", "Sense Code: 0x0C Qual 0x00"), growisofs ("SK=3h/ASC=0Ch/ACQ=00h"), libburn, xorriso and \
+        Brasero ("[3 0C 00]"), the Linux kernel ("Sense Key : Medium Error [current]", "Add. Sense: Write error") \
+        and ImgBurn ("Reason: Power Calibration Area Error"; it names no sense key). \
         Use '-' or no argument to read standard input.
         """)
 
@@ -59,7 +59,7 @@ struct SenseCommand: ODCommand {
         catch { throw CLIError(error.description, kind: .input) }
         let s = parsed.sense
         let raw = parsed.fromBytes
-        let media = try? ctx.mediaKnowledge()
+        let media = try? ctx.optionalMediaKnowledge(announce: !ctx.json)   // media tables only; without a db: said once, no advice
         // Burn-failure advice from firmware-db/media/advice.tsv, when the database is at hand; a log without the sense
         // key (ImgBurn) gets the advice for the additional sense under any key.
         let advice = parsed.keyGiven ? media?.advice(key: s.key, asc: s.asc, ascq: s.ascq) : media?.advice(asc: s.asc, ascq: s.ascq)

@@ -534,14 +534,36 @@ public struct FirmwareDatabase: Sendable {
     public static func locate(explicit: String?, environment: [String: String], executable: String, cwd: String) -> String? {
         if let e = explicit { return e }
         if let e = environment["ODFLASH_DB"], !e.isEmpty { return e }
+        return searchPlaces(executable: executable, cwd: cwd).first { FileManager.default.fileExists(atPath: $0 + "/models.yaml") }
+    }
+
+    /// The folders searched when neither --db nor $ODFLASH_DB names one, in order: <prefix>/share/odflash/firmware-db
+    /// for an installed binary (<prefix>/bin/odflash), firmware-db beside the executable and in its parents (a build in
+    /// the source tree), then in the current folder.
+    public static func searchPlaces(executable: String, cwd: String) -> [String] {
         var candidates: [String] = []
         var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         candidates.append(dir.appendingPathComponent("../share/odflash/firmware-db").standardized.path)
         for _ in 0..<6 {
             candidates.append(dir.appendingPathComponent("firmware-db").path)
+            if dir.path == "/" { break }
             dir = dir.deletingLastPathComponent()
         }
         candidates.append(cwd + "/firmware-db")
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/models.yaml") }
+        var seen = Set<String>()
+        return candidates.filter { seen.insert($0).inserted }
+    }
+
+    /// firmware-db's own version and date (the VERSION file at its root: "version: X" and "date: YYYY-MM-DD" lines),
+    /// nil when the folder has none.
+    public static func versionInfo(root: String) -> (version: String, date: String?)? {
+        guard let text = try? String(contentsOfFile: root + "/VERSION", encoding: .utf8) else { return nil }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard let v = fields["version"], !v.isEmpty else { return nil }
+        return (v, fields["date"])
     }
 }

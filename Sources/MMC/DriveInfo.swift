@@ -78,6 +78,16 @@ public struct DriveIdentifier {
         catch { throw IdentifyError.inquiryFailed(device: transport.deviceName, reason: error.description) }
     }
 
+    /// The unit serial number (VPD page 80h, when page 00h lists it); nil when the drive has none or refuses.
+    /// Read-only; never fails (scan, flash and dump use it to tell identical drives apart).
+    public func serialNumber() -> String? {
+        guard let r = try? query(.inquiry(vpdPage: 0, allocation: 255), .fromDevice(255)),
+              let pages = try? VPD.supportedPages(r.data), pages.contains(0x80),
+              let s = try? query(.inquiry(vpdPage: 0x80, allocation: 255), .fromDevice(255)),
+              let serial = try? VPD.serialNumber(s.data), !serial.isEmpty else { return nil }
+        return serial
+    }
+
     /// Runs `body`; a command error or an adapter error becomes a note instead of failing the whole report.
     private func optional<T>(_ what: String, _ notes: inout [String], _ body: () throws -> T) throws -> T? {
         do { return try body() }

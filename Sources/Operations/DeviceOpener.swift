@@ -2,13 +2,15 @@ import Emulator
 import Firmware
 import FirmwareDB
 import Foundation
+import MMC
 import SCSI
 import Transports
 
 /// A device name as the user writes it: /dev/sgN, /dev/srN (or sgN, srN), usb:BUS:ADDR, usb:VID:PID, emu:NAME,
-/// replay:FILE. The one place that grammar is interpreted.
+/// replay:FILE, serial:SERIAL (the drive whose VPD 80h serial number is SERIAL). The one place that grammar is interpreted.
 public enum DeviceName: Equatable, Sendable {
     case emulated(profile: String)
+    case serial(String)
     case usb(String)
     case replay(path: String)
     case sg(path: String)
@@ -17,6 +19,7 @@ public enum DeviceName: Equatable, Sendable {
         if name.hasPrefix("emu:") { self = .emulated(profile: String(name.dropFirst(4))) }
         else if name.hasPrefix("usb:") { self = .usb(name) }
         else if name.hasPrefix("replay:") { self = .replay(path: String(name.dropFirst(7))) }
+        else if name.hasPrefix("serial:") { self = .serial(String(name.dropFirst(7))) }
         else { self = .sg(path: name.hasPrefix("/") ? name : "/dev/" + name) }
     }
 
@@ -34,6 +37,11 @@ public struct OpenedDevice {
 
     /// The emulated drive behind the wrappers, if the device is one.
     public var emulated: EmulatedDrive? { EmulatedDrive.behind(transport) }
+
+    /// The same device through another transport that wraps this one's (a recorder, an echo).
+    public func through(_ t: any SCSITransport) -> OpenedDevice {
+        OpenedDevice(name: name, kind: kind, transport: t, exclusive: exclusive)
+    }
 }
 
 extension EmulatedDrive {
@@ -57,6 +65,8 @@ public final class DeviceOpener {
     public let recordTranscripts: Bool
     /// Echo every CDB and its status.
     public let echo: ((String) -> Void)?
+    /// With the echo: 1 adds each response's bytes in hex, 2 every byte sent and received (EchoingTransport.dataLevel).
+    public var echoData = 0
     public private(set) var recorders: [TranscriptRecorder] = []
 
     public init(database: @escaping () throws -> FirmwareDatabase, recordTranscripts: Bool, echo: ((String) -> Void)?) {
@@ -67,9 +77,11 @@ public final class DeviceOpener {
 
     public func open(_ name: String, exclusive: Bool = false) throws -> OpenedDevice {
         let kind = DeviceName(name)
+        if case let .serial(serial) = kind { return try open(try resolve(serial: serial), exclusive: exclusive) }
         let t: any SCSITransport
         do {
             switch kind {
+            case .serial: throw OperationError("\(name): a serial number names no device by itself", kind: .usage)
             case let .emulated(profile):
                 let db = try database()
                 let p = try DriveProfile.resolve(profile, emulatorDir: db.emulatorDirectory)
@@ -102,8 +114,49 @@ public final class DeviceOpener {
             recorders.append(rec)
             wrapped = rec
         }
-        if let echo { wrapped = EchoingTransport(wrapped) { echo("  " + $0 + "\n") } }
+        if let echo {
+            let e = EchoingTransport(wrapped) { echo("  " + $0 + "\n") }
+            e.dataLevel = echoData
+            wrapped = e
+        }
         return OpenedDevice(name: name, kind: kind, transport: wrapped, exclusive: exclusive && !kind.isEmulated)
+    }
+
+    /// The device whose unit serial number (VPD 80h) is `serial`: every SG_IO drive (sysfs), every USB Bulk-Only drive
+    /// the kernel does not hold, and the emulated drives, asked with read-only INQUIRYs. Exactly one must answer it.
+    public func resolve(serial: String, sysfs: String = "/sys") throws -> String {
+        let want = serial.trimmingCharacters(in: .whitespaces)
+        guard !want.isEmpty else { throw OperationError("serial: needs the drive's serial number, as 'odflash scan' shows it (serial:SERIAL)", kind: .usage) }
+        var found: [String] = [], unasked: [String] = []
+        func ask(_ name: String) {
+            do {
+                let t = try open(name).transport
+                defer { t.close() }
+                if let s = DriveIdentifier(t).serialNumber(), s.caseInsensitiveCompare(want) == .orderedSame { found.append(name) }
+            } catch { unasked.append(name) }
+        }
+        var covered = Set<String>()
+        for d in Sysfs.scsiDevices(root: sysfs) where d.type == nil || d.type == 5 {
+            if let u = d.usb { covered.insert(u) }
+            ask(d.node)
+        }
+        for u in (try? USBEnumerator.storageInterfaces()) ?? [] where !covered.contains(u.name) { ask(u.name) }
+        // Emulated drives: by their profile's serial, without opening them.
+        if let db = try? database() {
+            for p in DriveProfile.available(in: db.emulatorDirectory) {
+                guard let profile = try? DriveProfile.resolve(p, emulatorDir: db.emulatorDirectory), profile.adversarial == nil,
+                      let s = profile.serial, s.caseInsensitiveCompare(want) == .orderedSame else { continue }
+                found.append("emu:" + p)
+            }
+        }
+        if found.count > 1 {
+            throw OperationError("serial:\(want) is reported by \(found.count) drives (\(found.joined(separator: ", "))): name one by its device", kind: .device)
+        }
+        guard let name = found.first else {
+            throw OperationError("no drive reports serial \(want)" + (unasked.isEmpty ? "" : " (could not ask \(unasked.joined(separator: ", ")))")
+                                 + ": 'odflash scan' lists the drives and their serials", kind: .device)
+        }
+        return name
     }
 
     /// Fills an emulated drive's flash with a synthetic image of its model's layout.

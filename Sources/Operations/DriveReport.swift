@@ -15,7 +15,8 @@ public struct DriveReport: Encodable, Sendable {
         public let provenance: String
     }
     public let drive: DriveInfo
-    public let firmwareDB: DBMatch
+    /// Absent when no firmware-db was found.
+    public let firmwareDB: DBMatch?
     public let emulated: Emulation?
     /// With --probe, for a drive no model entry names: what the identification reads found.
     public let probe: IdentifyOutcome?
@@ -26,14 +27,18 @@ public struct DriveReport: Encodable, Sendable {
     /// A MediaTek MT19xx drive: banner, chip, descriptor, fingerprint and the build the public catalog names.
     public var mediatek: MediaTekDriveReport? = nil
 
-    public static func gather(_ dev: OpenedDevice, db: FirmwareDatabase, probe: Bool) throws -> DriveReport {
+    /// Without a firmware-db (`db` nil) the report has what the drive answers and nothing from the database.
+    public static func gather(_ dev: OpenedDevice, db: FirmwareDatabase?, probe: Bool) throws -> DriveReport {
         let t = dev.transport
         let info: DriveInfo
         do { info = try DriveIdentifier(t).identify() }
         catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
         catch let e as TransportError { throw OperationError(e.description, kind: .device) }
-        let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
         let emu = dev.emulated.map { Emulation(profile: $0.profile.name, synthetic: $0.profile.synthetic ?? false, provenance: $0.profile.provenance) }
+        guard let db else {
+            return DriveReport(drive: info, firmwareDB: nil, emulated: emu, probe: nil, strategyVersions: nil, operations: [])
+        }
+        let match = DBMatch.lookup(db, vendor: info.inquiry.vendor, product: info.inquiry.product, revision: info.inquiry.revision)
         // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).
         var outcome: IdentifyOutcome?
         if probe && match.model == nil && info.inquiry.isMMC {

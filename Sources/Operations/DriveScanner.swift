@@ -8,11 +8,12 @@ import Transports
 /// Finds the drives on every transport and says what each is: INQUIRY, the firmware-db match, and with `probe` the
 /// read-only identification reads for drives no model entry names.
 public struct DriveScanner {
-    public let db: FirmwareDatabase
+    /// nil when no firmware-db was found: drives are still listed, without a firmware-db match.
+    public let db: FirmwareDatabase?
     public let opener: DeviceOpener
     public let probe: Bool
 
-    public init(db: FirmwareDatabase, opener: DeviceOpener, probe: Bool) {
+    public init(db: FirmwareDatabase?, opener: DeviceOpener, probe: Bool) {
         self.db = db; self.opener = opener; self.probe = probe
     }
 
@@ -24,7 +25,12 @@ public struct DriveScanner {
         public var product: String?
         public var revision: String?
         public var deviceType: String?
-        public var match: String
+        /// The unit serial number (VPD 80h): what tells two drives of one model apart.
+        public var serial: String?
+        /// Where the drive sits: "scsi H:C:T:L" (and its USB port path), "usb BUS-PORT.PORT", or "emulated".
+        public var location: String?
+        /// The firmware-db match (absent when no firmware-db was found).
+        public var match: String?
         public var family: String?
         public var synthetic: Bool?
         /// "matched", "known-unsupported" or "unknown" (absent when the drive could not be asked).
@@ -50,6 +56,8 @@ public struct DriveScanner {
             row.product = q.product
             row.revision = q.revision
             row.deviceType = Hex.byte(UInt8(q.deviceType)) + "h"
+            row.serial = DriveIdentifier(t).serialNumber()
+            guard let db else { return q.isMMC }
             let m = DBMatch.lookup(db, vendor: q.vendor, product: q.product, revision: q.revision)
             row.match = m.label
             row.family = m.family
@@ -78,7 +86,7 @@ public struct DriveScanner {
             var alsoAs: [String] = []
             if let b = d.block, d.sg != nil { alsoAs.append(b) }
             if let u = d.usb { alsoAs.append(u); usbCovered.insert(u) }
-            var row = Row(device: d.node, transport: "sg", alsoAs: alsoAs, match: "unknown")
+            var row = Row(device: d.node, transport: "sg", alsoAs: alsoAs, location: d.location, match: db == nil ? nil : "unknown")
             var isMMC = d.type == 5
             do {
                 let t = try opener.open(d.node).transport
@@ -97,7 +105,7 @@ public struct DriveScanner {
             for u in try USBEnumerator.storageInterfaces() {
                 let covered = usbCovered.contains(u.name)
                 if covered && !usbProbe { continue }
-                var row = Row(device: u.name, transport: "usb-bot", alsoAs: ["usb:\(u.idString)"], match: "unknown")
+                var row = Row(device: u.name, transport: "usb-bot", alsoAs: ["usb:\(u.idString)"], location: u.location, match: db == nil ? nil : "unknown")
                 do {
                     let t = try opener.open(u.name).transport
                     defer { t.close() }
@@ -110,9 +118,12 @@ public struct DriveScanner {
             notes.append("USB: \(error)")
         }
 
-        if emulated {
+        if emulated && db == nil {
+            notes.append("no emulated drives: they live in firmware-db/emulator, and no firmware-db was found")
+        }
+        if emulated, let db {
             for name in DriveProfile.available(in: db.emulatorDirectory) {
-                var row = Row(device: "emu:\(name)", transport: "emulator", alsoAs: [], match: "unknown")
+                var row = Row(device: "emu:\(name)", transport: "emulator", alsoAs: [], location: "emulated", match: "unknown")
                 do {
                     let t = try opener.open(row.device).transport
                     defer { t.close() }

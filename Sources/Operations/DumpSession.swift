@@ -19,6 +19,8 @@ public struct DumpSession {
 
     public struct Report: Encodable, Sendable {
         public let device: String
+        /// The drive's unit serial number (VPD 80h), when it reports one.
+        public let serial: String?
         public let output: String
         public let family: String
         public let bytes: Int
@@ -35,7 +37,7 @@ public struct DumpSession {
         public let drive: String
         public let from: Int, to: Int
 
-        enum CodingKeys: String, CodingKey { case device, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic, gaps }
+        enum CodingKeys: String, CodingKey { case device, serial, output, family, bytes, sha256, commandsSent, layout, valid, verdict, notes, synthetic, gaps }
     }
 
     /// The whole dump; `progress` gets bytes read so far and the total.
@@ -48,6 +50,7 @@ public struct DumpSession {
         do { inq = try DriveIdentifier(t).inquiry() }
         catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
         catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        let serial = DriveIdentifier(t).serialNumber()
         guard let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision), let family = db.family(model.family) else {
             throw OperationError(DBMatch.refusal(db, vendor: inq.vendor, product: inq.product, revision: inq.revision) + ": odflash sends no vendor command to it",
                                  kind: .refused)
@@ -81,7 +84,7 @@ public struct DumpSession {
         if let n = proto.notice { notes.append(n) }
         if !result.gaps.isEmpty { notes.append("this read has gaps: it cannot serve as a backup (a backup needs every byte read)") }
         if rep.valid == false { notes.append("the result does not validate" + (rep.warnings.isEmpty ? " (an erased or foreign flash reads like this)" : ": \(rep.warnings.joined(separator: "; "))")) }
-        return Report(device: device.name, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
+        return Report(device: device.name, serial: serial, output: output, family: family.id, bytes: result.bytes.count, sha256: rep.sha256,
                       commandsSent: result.commandsSent, layout: rep.identity?.layout,
                       valid: rep.valid, verdict: rep.verdict, notes: notes, synthetic: family.synthetic || model.synthetic,
                       gaps: result.gaps.map { [$0.lowerBound, $0.upperBound] },

@@ -12,15 +12,18 @@ public struct FlashJournal: Sendable {
         public var event: String
         public var device: String
         public var drive: String
+        /// The image flashed, as an absolute path.
         public var image: String
+        /// The drive's unit serial number (VPD 80h), when it has one: which of two identical drives was flashed.
+        public var serial: String?
         public var sha256: String
         public var family: String
         public var protocolName: String
         public var detail: String?
 
-        public init(time: String, event: String, device: String, drive: String, image: String, sha256: String, family: String,
-                    protocolName: String, detail: String?) {
-            self.time = time; self.event = event; self.device = device; self.drive = drive; self.image = image
+        public init(time: String, event: String, device: String, drive: String, image: String, serial: String? = nil, sha256: String,
+                    family: String, protocolName: String, detail: String?) {
+            self.time = time; self.event = event; self.device = device; self.drive = drive; self.image = image; self.serial = serial
             self.sha256 = sha256; self.family = family; self.protocolName = protocolName; self.detail = detail
         }
     }
@@ -28,11 +31,22 @@ public struct FlashJournal: Sendable {
     public let path: String
     public init(path: String) { self.path = path }
 
-    /// $ODFLASH_JOURNAL, else $XDG_STATE_HOME/odflash/journal.jsonl, else ~/.local/state/odflash/journal.jsonl.
-    public static func defaultPath(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// $ODFLASH_JOURNAL; else, run as root (also under sudo), /var/lib/odflash/journal.jsonl, the system's record of
+    /// what was flashed into its drives; else $XDG_STATE_HOME/odflash/journal.jsonl, else ~/.local/state/odflash/journal.jsonl.
+    public static func defaultPath(_ env: [String: String] = ProcessInfo.processInfo.environment, euid: uid_t = geteuid()) -> String {
         if let p = env["ODFLASH_JOURNAL"], !p.isEmpty { return p }
-        let state = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? "/root") + "/.local/state")
+        if euid == 0 { return systemPath }
+        let state = env["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? ((env["HOME"] ?? "/root") + "/.local/state")
         return state + "/odflash/journal.jsonl"
+    }
+
+    /// Where root's flashes are journalled.
+    public static let systemPath = "/var/lib/odflash/journal.jsonl"
+
+    /// `path` made absolute against the current folder (journal entries name files so that they can be found later,
+    /// from anywhere).
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
     }
 
     /// Why an entry could not be appended, or nil: checked before a flash (and its dry run) so that a journal that

@@ -54,6 +54,8 @@ public struct PlanSummary: Sendable, Encodable {
 /// Everything settled before anything is written: the checks, the chosen sequence, its plan, the backup.
 public struct FlashPreparation {
     public let inquiry: InquiryData
+    /// The drive's unit serial number (VPD 80h), nil when it reports none: it names the backup and the journal entries.
+    public let serial: String?
     public let checks: [PreflightCheck]
     public let warnings: [String]
     public let proto: FlashProtocol?
@@ -85,6 +87,8 @@ public struct FlashEvents {
 /// The report of a flash or a dry run (the JSON `flash --json` ends with).
 public struct FlashReport: Sendable, Encodable {
     public let device: String
+    /// The drive's unit serial number (VPD 80h), when it reports one.
+    public let serial: String?
     public let image: String
     public let dryRun: Bool
     public let preflight: [PreflightCheck]
@@ -122,6 +126,7 @@ public final class FlashSession {
             medium = try DriveIdentifier(t).mediumState()
         } catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
         catch let e as TransportError { throw OperationError(e.description, kind: .device) }
+        let serial = DriveIdentifier(t).serialNumber()
         let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)
         let family = model.flatMap { db.family($0.family) }
         var input = PreflightInput(device: device.name, inquiry: inq, medium: medium, exclusive: device.exclusive || options.dryRun || device.kind.isEmulated,
@@ -203,7 +208,7 @@ public final class FlashSession {
             backup = .declined
             checks.append(PreflightCheck(.backup, name: "backup", passed: true, detail: "none: declined with --no-backup", hard: false))
         } else if let v = verifier {
-            let dir = options.backupDir ?? FileManager.default.currentDirectoryPath
+            let dir = FlashJournal.absolute(options.backupDir ?? FileManager.default.currentDirectoryPath)
             let why = Self.directoryProblem(dir)
             backup = why == nil ? .read(v, directory: dir) : .impossible(why!)
             checks.append(PreflightCheck(.backup, name: "backup", passed: why == nil,
@@ -234,7 +239,7 @@ public final class FlashSession {
                         ifItFails: "before the first write the drive is left unchanged; once the drive's flash is being written (the commit), a failure can leave it without working firmware: keep it powered and flash again",
                         backup: Self.describe(backup), journal: journal?.path)
         }
-        var prep = FlashPreparation(inquiry: inq, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
+        var prep = FlashPreparation(inquiry: inq, serial: serial, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
                                     readBack: verifier, journal: journal, summary: summary, report: rep)
         if let l = mtLayout, let f = mtFamily {
             prep.mediatekFamily = f
@@ -303,7 +308,7 @@ public final class FlashSession {
         // The identification reads first, exactly as they went to the drive, so the transcript is the whole conversation.
         _ = try? ProbeRunner.run(proto, on: rec)
         let outcome = ex.run(plan, expectRevision: rep.version)
-        return FlashReport(device: device.name, image: imageName, dryRun: true, preflight: p.checks, plan: plan.protocolName,
+        return FlashReport(device: device.name, serial: p.serial, image: imageName, dryRun: true, preflight: p.checks, plan: plan.protocolName,
                            commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: nil,
                            emulatedMemoryMatchesImage: emu.memory.map { plan.isPlaced(in: $0.flash) }, transcript: rec.entries.map(\.text),
                            warnings: p.warnings)
@@ -311,7 +316,7 @@ public final class FlashSession {
 
     /// The report of a refused preparation (nothing was sent but identification).
     public func refusal(_ p: FlashPreparation) -> FlashReport {
-        FlashReport(device: device.name, image: imageName, dryRun: options.dryRun, preflight: p.checks, plan: "", commands: 0, outcome: nil, backup: nil,
+        FlashReport(device: device.name, serial: p.serial, image: imageName, dryRun: options.dryRun, preflight: p.checks, plan: "", commands: 0, outcome: nil, backup: nil,
                     emulatedMemoryMatchesImage: nil, transcript: nil, warnings: p.warnings)
     }
 
@@ -328,8 +333,8 @@ public final class FlashSession {
         let family = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)?.family ?? "?"
 
         // The journal: an entry before the first write and at the commit, synced; the outcome after.
-        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)", image: imageName,
-                                      sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
+        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)",
+                                      image: FlashJournal.absolute(image.path), serial: p.serial, sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
         func record(_ event: String, _ detail: String?) {
             guard let j = p.journal else { return }
             var e = base
@@ -367,7 +372,7 @@ public final class FlashSession {
                 throw OperationError("the backup failed, nothing was written to the drive: \(error.description)" + (error.modeChangedBy != nil ? "; drive: \(state)" : ""),
                                      kind: .device)
             }
-            let path = try Self.writeBackup(bytes, inq, serial: nil, directory: dir)
+            let path = try Self.writeBackup(bytes, inq, serial: p.serial, directory: dir)
             backupPath = path
             let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
             if check.mediatek?.driveRead == true {
@@ -406,7 +411,7 @@ public final class FlashSession {
             detail += "; interrupt requested (\(i.signal))" + (i.deferred ? ": deferred until the drive was safe" : "")
         }
         record(outcome.status.rawValue, detail)
-        return FlashReport(device: device.name, image: imageName, dryRun: false, preflight: p.checks, plan: plan.protocolName,
+        return FlashReport(device: device.name, serial: p.serial, image: imageName, dryRun: false, preflight: p.checks, plan: plan.protocolName,
                            commands: plan.commands.filter { $0.action == .send }.count, outcome: outcome, backup: backupPath,
                            emulatedMemoryMatchesImage: device.emulated?.memory.map { plan.isPlaced(in: $0.flash) }, transcript: nil, warnings: p.warnings)
     }

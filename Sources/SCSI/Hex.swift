@@ -21,6 +21,19 @@ public enum Hex {
     public static func offset(_ v: some BinaryInteger, digits: Int = 1) -> String { word(v, digits: digits) + "h" }
 
     /// Bytes as two-digit pairs: "0A 0B" (separator "" gives "0A0B").
+    /// A hex dump as sg3_utils prints one: lines of 16 bytes, the offset first and the printable ASCII last
+    /// (" 00     05 80 00 0d 53 59 4e 54  48 31 32 34 59 30 30 30    ....SYNTH124Y000"), at most 74 columns.
+    public static func dump(_ b: [UInt8]) -> [String] {
+        stride(from: 0, to: b.count, by: 16).map { o in
+            let row = b[o..<min(o + 16, b.count)]
+            var hex = ""
+            for (i, v) in row.enumerated() { hex += (i == 8 ? "  " : (i == 0 ? "" : " ")) + byte(v).lowercased() }
+            let ascii = String(row.map { $0 >= 0x20 && $0 < 0x7F ? Character(UnicodeScalar($0)) : "." })
+            let off = String(o, radix: 16)
+            return " " + String(repeating: "0", count: max(0, 2 - off.count)) + off + "     " + hex + String(repeating: " ", count: max(0, 49 - hex.count)) + "  " + ascii
+        }
+    }
+
     public static func bytes(_ b: [UInt8], separator: String = " ") -> String { b.withUnsafeBufferPointer { buffer($0, separator) } }
     public static func bytes(_ b: ArraySlice<UInt8>, separator: String = " ") -> String { b.withUnsafeBufferPointer { buffer($0, separator) } }
     public static func bytes(_ b: some Sequence<UInt8>, separator: String = " ") -> String { bytes(Array(b), separator: separator) }

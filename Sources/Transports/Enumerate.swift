@@ -14,9 +14,14 @@ public struct SysfsDevice: Equatable, Sendable {
     public var rev: String
     /// "usb:BUS:ADDR" when the device sits behind USB mass storage.
     public var usb: String?
+    /// "1-2.3": the USB bus and port path of that USB device (its sysfs name), which survives re-plugging.
+    public var usbPort: String?
 
     /// The node odflash opens: the sg node when there is one (it takes every command), else the block node.
     public var node: String { sg ?? block ?? "?" }
+
+    /// Where the drive sits: "scsi H:C:T:L", and the USB port path when it is behind USB mass storage.
+    public var location: String { "scsi \(hctl)" + (usbPort.map { ", usb \($0)" } ?? "") }
 }
 
 public enum Sysfs {
@@ -57,9 +62,10 @@ public enum Sysfs {
             guard let real = realpath(devicePath) else { return nil }
             let hctl = String(real.split(separator: "/").last ?? "")
             if let e = byHCTL[hctl] { return e }
+            let usb = usbDevice(of: real)
             return SysfsDevice(sg: nil, block: nil, hctl: hctl, type: read(real + "/type").flatMap { Int($0) },
                                vendor: read(real + "/vendor") ?? "", model: read(real + "/model") ?? "",
-                               rev: read(real + "/rev") ?? "", usb: usbAddress(of: real))
+                               rev: read(real + "/rev") ?? "", usb: usb?.address, usbPort: usb?.port)
         }
         for sg in list(root + "/class/scsi_generic") {
             guard var e = entry(devicePath: "\(root)/class/scsi_generic/\(sg)/device") else { continue }
@@ -76,11 +82,14 @@ public enum Sysfs {
     }
 
     /// Walks up from a SCSI device's sysfs path to the USB device that carries it.
-    static func usbAddress(of path: String) -> String? {
+    static func usbAddress(of path: String) -> String? { usbDevice(of: path)?.address }
+
+    /// The USB device that carries a SCSI device: its address (usb:BUS:ADDR) and its sysfs name (the port path, 1-2.3).
+    static func usbDevice(of path: String) -> (address: String, port: String)? {
         var p = path
         while p.count > 1 {
             if let bus = read(p + "/busnum").flatMap({ Int($0) }), let dev = read(p + "/devnum").flatMap({ Int($0) }) {
-                return "usb:\(bus):\(dev)"
+                return ("usb:\(bus):\(dev)", String(p.split(separator: "/").last ?? ""))
             }
             guard let slash = p.lastIndex(of: "/") else { break }
             p = String(p[..<slash])

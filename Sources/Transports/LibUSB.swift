@@ -11,7 +11,12 @@ public struct USBStorageInterface: Equatable, Sendable {
     public let subclass: Int
     public let bulkIn: UInt8
     public let bulkOut: UInt8
+    /// The port numbers from the root hub down (libusb_get_port_numbers): where the device is plugged in, which stays
+    /// the same when its address changes.
+    public var ports: [Int] = []
     public var name: String { "usb:\(bus):\(address)" }
+    /// "usb 1-2.3": the bus and port path, as the kernel names the USB device in sysfs.
+    public var location: String { "usb \(bus)-" + (ports.isEmpty ? "?" : ports.map(String.init).joined(separator: ".")) }
     /// "1bcf:0c31", as lsusb writes it.
     public var idString: String { (Hex.word(vendorID) + ":" + Hex.word(productID)).lowercased() }
 }
@@ -84,10 +89,13 @@ public enum USBEnumerator {
                     if ep.bEndpointAddress & 0x80 != 0 { inEP = ep.bEndpointAddress } else { outEP = ep.bEndpointAddress }
                 }
                 guard inEP != 0, outEP != 0 else { continue }
+                var portNumbers = [UInt8](repeating: 0, count: 8)
+                let depth = libusb_get_port_numbers(dev, &portNumbers, Int32(portNumbers.count))
                 out.append(USBStorageInterface(bus: Int(libusb_get_bus_number(dev)), address: Int(libusb_get_device_address(dev)),
                                                vendorID: Int(desc.idVendor), productID: Int(desc.idProduct),
                                                interface: Int(alt.bInterfaceNumber), subclass: Int(alt.bInterfaceSubClass),
-                                               bulkIn: inEP, bulkOut: outEP))
+                                               bulkIn: inEP, bulkOut: outEP,
+                                               ports: depth > 0 ? portNumbers.prefix(Int(depth)).map(Int.init) : []))
                 break
             }
         }

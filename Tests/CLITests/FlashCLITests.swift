@@ -95,10 +95,10 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         let r = odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d)
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("Revision after:  1.02"))
-        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90.bin"))
+        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-SYNTHWRT0001.bin"))
         // A second flash keeps the first backup and writes another.
         #expect(odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d).status == 0)
-        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-1.bin"))
+        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-SYNTHWRT0001-1.bin"))
     }
 
     @Test func preflightRefusals() throws {

@@ -126,7 +126,7 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
         let d = try drive("ihas124y-cmc", attention: true)
         let info = try DriveIdentifier(d).identify()
         #expect(info.inquiry.vendor == "ATAPI" && info.inquiry.revision == "BL0X")
-        #expect(info.serial == "SYNTH124Y0001")
+        #expect(info.serial == "SYNTH124Y0002")
         #expect(info.currentProfile?.name == "CD-R")
         #expect(info.writeCapabilities.contains("DVD+R"))
         #expect(info.rpc.regions == "2")

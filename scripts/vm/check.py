@@ -111,6 +111,10 @@ def main(path: str) -> int:
         c.check(any(r.get("product") == "QEMU DVD-ROM" and r.get("revision") == "BL0X" for r in rows.values()), "scan finds the ide-cd")
         usb_rows = [r for r in rows.values() if any(a.startswith("usb:") for a in r.get("alsoAs", []))]
         c.check(len(usb_rows) == 1 and usb_rows[0].get("vendor") == "PLEXTOR", "scan names the USB address of the usb-bot drive", str(usb_rows))
+        c.check(all(re.fullmatch(r"scsi \d+:\d+:\d+:\d+(, usb \d+-[\d.]+)?", r.get("location", "")) for r in rows.values()),
+                "scan gives every SG_IO drive's location (scsi H:C:T:L)", str([r.get("location") for r in rows.values()]))
+        c.check(len(usb_rows) == 1 and re.search(r", usb \d+-[\d.]+$", usb_rows[0].get("location", "")) is not None,
+                "scan gives the usb-bot drive's USB port path", str([r.get("location") for r in usb_rows]))
 
     # info agrees with sg_inq, field by field, on every optical drive (sg and sr nodes).
     for d, k in mmc.items():
