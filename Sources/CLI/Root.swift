@@ -87,7 +87,10 @@ public enum Runner {
         let ctx = Context(console: console, json: g.json, verbose: g.verbose, dbPath: g.db, transcriptPath: g.transcript)
         ctx.prefetch = prefetch
         let lines = type(of: cmd).streamsJSON
+        AtomicFile.notice = g.json ? nil : { console.err("warning: \($0)\n") }
+        defer { AtomicFile.notice = nil }
         do {
+            try ctx.checkTranscriptTarget(arguments)
             do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
             ctx.finish()
             if let e = ctx.finishError { throw e }

@@ -12,7 +12,8 @@ contract every command keeps on bad input (README, "Exit status"):
 A case that is expected to succeed (a valid input in an odd form, e.g. CRLF line endings) says so with ok=True; then
 the exit status must be 0 and only the resource and input checks apply.
 
-Case generators live in scripts/adversary/cases/*.py; each defines `cases(ctx)` returning or yielding Case objects.
+Case generators live in scripts/adversary/cases/*.py; each defines `cases(ctx)` returning or yielding Case objects,
+and/or `checks(ctx)` yielding Check objects (several processes at once, a kill at a random moment, repeated runs).
 Nothing here knows how odflash parses anything: the cases are built from the README and --help alone.
 """
 import dataclasses, hashlib, json, os, resource, shutil, signal, subprocess, sys, tempfile, time
@@ -39,6 +40,16 @@ class Case:
     cwd: str = None               # folder watched for stray files (default: the case's folder)
     time_limit: float = TIME_LIMIT
     special: list = dataclasses.field(default_factory=list)   # paths that must stay what they are (device, FIFO)
+
+
+@dataclasses.dataclass
+class Check:
+    """A case that is more than one process (concurrent runs, a kill at a random moment, repeated runs): a generator's
+    module-level `checks(ctx)` yields these; `run()` does the whole check and returns the contract's violations (empty:
+    passed). The runner counts them with the cases."""
+    cls: str
+    name: str
+    run: object                   # a function of no arguments returning a list of violation strings
 
 
 class Context:
