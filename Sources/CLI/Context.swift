@@ -182,7 +182,7 @@ final class DBPrefetch: @unchecked Sendable {
         guard let root = FirmwareDatabase.locate(explicit: explicit, environment: ProcessInfo.processInfo.environment,
                                                  executable: exe, cwd: FileManager.default.currentDirectoryPath) else { return nil }
         let p = DBPrefetch(root: root)
-        DispatchQueue.global().async {
+        BackgroundWork.run {
             p.result = Result { () throws(FirmwareDatabase.LoadError) in try FirmwareDatabase.load(root: root) }
             p.done.signal()
         }

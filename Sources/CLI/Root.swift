@@ -56,6 +56,8 @@ public enum Runner {
 
     /// `ids` (real and effective user and group) are a parameter so that the setuid refusal can be tested.
     static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t)) -> Int32 {
+        // No thread outlives the command: exit() tears libraries down under a thread still in them (class 7 of #16).
+        defer { BackgroundWork.joinAll() }
         let wantsJSON = arguments.contains("--json")
         // flash and dump print NDJSON even when they cannot start (setuid, bad arguments): the error is one line.
         let streams = (helpTarget(arguments) as? any ODCommand.Type)?.streamsJSON ?? false

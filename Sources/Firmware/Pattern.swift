@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 // Byte patterns with wildcards ("07 00 ?? 78"), searched without allocation.
 
 import SCSI
@@ -43,9 +46,13 @@ public struct BytePattern: Equatable, Sendable, CustomStringConvertible {
         let end = min(to ?? data.count, data.count) - bytes.count
         guard !bytes.isEmpty, from <= end else { return nil }
         guard let anchor = bytes.firstIndex(where: { $0 != nil }), let first = bytes[anchor] else { return max(from, 0) }
+        // memchr finds the anchor byte (the scan of a 64 MiB image stays well under a second, also in a debug build).
+        guard let base = data.baseAddress else { return nil }
         var i = max(from, 0)
         while i <= end {
-            if data[i + anchor] == first && matches(data, at: i) { return i }
+            guard let hit = memchr(base + i + anchor, Int32(first), end - i + 1) else { return nil }
+            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
+            if matches(data, at: i) { return i }
             i += 1
         }
         return nil
