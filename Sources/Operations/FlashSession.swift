@@ -315,7 +315,7 @@ public final class FlashSession {
                 throw OperationError("the backup failed, nothing was written to the drive: \(error.description)" + (error.modeChangedBy != nil ? "; drive: \(state)" : ""),
                                      kind: .device)
             }
-            let path = try Self.writeBackup(bytes, inq, serial: nil, directory: dir)
+            let path = try Self.writeBackup(bytes, inq, serial: Self.serialNumber(t), directory: dir)
             backupPath = path
             let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
             guard check.identity?.layout == rep.identity?.layout, check.valid == true else {
@@ -354,14 +354,22 @@ public final class FlashSession {
                            emulatedMemoryMatchesImage: device.emulated?.memory.map { plan.isPlaced(in: $0.flash) }, transcript: nil, warnings: p.warnings)
     }
 
-    /// backup-VENDOR-PRODUCT-REVISION-N.bin from sanitised device strings, created exclusively (never replacing a file,
-    /// even one another run creates at the same moment).
-    public static func writeBackup(_ bytes: [UInt8], _ inq: InquiryData, serial: String?, directory dir: String) throws -> String {
+    /// backup-VENDOR-PRODUCT-REVISION[-SERIAL]-YYYYMMDDTHHMMSS-PID[-N].bin from sanitised device strings: unique per
+    /// drive (the serial, when the drive reports one) and per run (the time and the process), and created exclusively
+    /// (AtomicFile's no-clobber link: never replacing a file, even one another run creates at the same moment). The path
+    /// returned is the file this call wrote.
+    public static func writeBackup(_ bytes: [UInt8], _ inq: InquiryData, serial: String?, directory dir: String,
+                                   now: Date = Date(), pid: Int32 = getpid()) throws -> String {
         func clean(_ s: String) -> String {
-            let c = s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+            let c = s.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "_" }
             return String(c).trimmingCharacters(in: CharacterSet(charactersIn: "._")).prefix(32).description
         }
-        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))" + (serial.map { "-" + clean($0) } ?? "")
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let serialPart = serial.map(clean).flatMap { $0.isEmpty ? nil : "-" + $0 } ?? ""
+        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))\(serialPart)-\(f.string(from: now))-\(pid)"
         for n in 0..<1000 {
             let p = dir + "/" + base + (n == 0 ? "" : "-\(n)") + ".bin"
             do {
@@ -372,6 +380,14 @@ public final class FlashSession {
             }
         }
         throw OperationError("too many backups in \(dir)", kind: .output)
+    }
+
+    /// The drive's serial number (VPD page 80h), when it reports one; nil otherwise (the backup name then goes without).
+    static func serialNumber(_ t: any SCSITransport) -> String? {
+        guard let r = try? t.query(CDB.inquiry(vpdPage: 0x80, allocation: 255), .fromDevice(255), timeout: 10, retries: 1) else { return nil }
+        guard let s = try? VPD.serialNumber(r.data) else { return nil }
+        let trimmed = s.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : trimmed
     }
 }
 
