@@ -65,7 +65,7 @@ public final class Context {
         }
         let me = URL(fileURLWithPath: path).standardizedFileURL.path
         if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/") || $0.contains(".")) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
-            throw CLIError("--transcript \(path) is a file this command reads or writes: odflash never writes its transcript onto an input or another output; choose another name",
+            throw CLIError("--transcript \(path) is an input of this command or one of its outputs: odflash never writes its transcript onto either; choose another name",
                            kind: .outputInvalid)
         }
         if exists && !Context.isTranscript(path) {
