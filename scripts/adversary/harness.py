@@ -40,6 +40,8 @@ class Case:
     cwd: str = None               # folder watched for stray files (default: the case's folder)
     time_limit: float = TIME_LIMIT
     special: list = dataclasses.field(default_factory=list)   # paths that must stay what they are (device, FIFO)
+    report: bool = False          # the command reports its finding (fw diff: files differ) with an exit in `codes`:
+                                  # only the exit, resource, input and leftover checks apply
 
 
 @dataclasses.dataclass
@@ -201,6 +203,9 @@ def run_case(ctx, case):
     elif case.ok:
         if code != 0:
             bad.append(f"exit {code}, expected success: {(err or out).strip()[:200]}")
+    elif case.report:
+        if code not in case.codes:
+            bad.append(f"exit {code}, expected one of {list(case.codes)}: {(err or out).strip()[:200]}")
     else:
         if code not in case.codes:
             bad.append(f"exit {code}, expected one of {list(case.codes)}")
