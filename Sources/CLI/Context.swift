@@ -50,6 +50,47 @@ public final class Context {
     /// The files the command reads (images): no output of the command may be one of them.
     var inputs: [String] = []
 
+    /// Before the command runs: the transcript's target must be a new file or an earlier transcript, never a device
+    /// node, FIFO, link or folder, and never a file the command line names (an input such as the image or a replayed
+    /// transcript, or another output), whatever the name it is reached by (FileIdentity: a hard link, a symlinked
+    /// folder, a bind mount). Refused here, the command prints nothing else.
+    func checkTranscriptTarget(_ arguments: [String]) throws {
+        guard let path = transcriptPath else { return }
+        let (problem, exists) = AtomicFile.targetProblem(path)
+        if let p = problem { throw CLIError("--transcript \(p.message)", kind: p.kind) }
+        var others: [String] = []
+        var skip = false
+        for a in arguments {
+            if skip { skip = false; continue }
+            if a == "--transcript" { skip = true; continue }
+            if a.hasPrefix("--transcript=") { continue }
+            var v = a
+            if v.hasPrefix("--"), let eq = v.firstIndex(of: "=") { v = String(v[v.index(after: eq)...]) }
+            if v.hasPrefix("replay:") { v = String(v.dropFirst(7)) }
+            if !v.isEmpty { others.append(v) }
+        }
+        let me = URL(fileURLWithPath: path).standardizedFileURL.path
+        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/") || $0.contains(".")) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
+            throw CLIError("--transcript \(path) is an input of this command or one of its outputs: odflash never writes its transcript onto either; choose another name",
+                           kind: .outputInvalid)
+        }
+        if exists && !Context.isTranscript(path) {
+            throw CLIError("--transcript \(path) exists and is not an odflash transcript; refusing to replace it: choose another name", kind: .outputExists)
+        }
+    }
+
+    /// An earlier transcript (replaced by the new one): empty, JSON lines, or text lines that start with a command number.
+    static func isTranscript(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 8)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0 else { return n == 0 }
+        if buf[0] == UInt8(ascii: "{") { return true }
+        return n >= 6 && buf[0..<4].allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && buf[4] == 0x20 && buf[5] == 0x20
+    }
+
     func finish() {
         let recorders = opener.takeRecorders()
         guard let path = transcriptPath, !recorders.isEmpty else { return }
@@ -174,7 +215,7 @@ final class DBPrefetch: @unchecked Sendable {
         }
         guard let root = search.locate(explicit) else { return nil }
         let p = DBPrefetch(root: root)
-        DispatchQueue.global().async {
+        BackgroundWork.run {
             p.result = Result { () throws(FirmwareDatabase.LoadError) in try FirmwareDatabase.load(root: root) }
             p.done.signal()
         }

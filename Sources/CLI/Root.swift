@@ -75,7 +75,9 @@ public enum Runner {
     /// `ids` (real and effective user and group) are a parameter so that the setuid refusal can be tested.
     static func main(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t), search: DBSearch = .process) -> Int32 {
         // The text width of this run (tables and reports wrap to it).
-        TextTable.$width.withValue(console.width) { run(arguments, console: console, ids: ids, search: search) }
+        // No thread outlives the command: exit() tears libraries down under a thread still in them (class 7 of #16).
+        defer { BackgroundWork.joinAll() }
+        return TextTable.$width.withValue(console.width) { run(arguments, console: console, ids: ids, search: search) }
     }
 
     private static func run(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t), search: DBSearch) -> Int32 {
@@ -115,7 +117,10 @@ public enum Runner {
         let ctx = Context(console: console, json: g.json, verbosity: g.verbose, dbPath: g.db, transcriptPath: g.transcript, search: search)
         ctx.prefetch = prefetch
         let lines = type(of: cmd).streamsJSON
+        AtomicFile.notice = g.json ? nil : { console.err("warning: \($0)\n") }
+        defer { AtomicFile.notice = nil }
         do {
+            try ctx.checkTranscriptTarget(arguments)
             do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
             ctx.finish()
             if let e = ctx.finishError { throw e }

@@ -166,6 +166,9 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         /// Bytes of the image from here on are placed (a flash holds the dump range, not the file's trailer).
         public var from: Int?
         public var to: Int?
+        /// The seed of the image's filler bytes (default 1, as `fw generate`): drives of one model with flashes that
+        /// differ (tests of several drives at once).
+        public var seed: Int?
     }
     /// A misbehaving drive, for robustness tests: every answer mangled (see EmulatedDrive.Adversarial).
     public var adversarial: Adversarial?

@@ -164,26 +164,31 @@ public struct InspectReport: Sendable, Encodable {
     public let warnings: [String]
 }
 
-/// SHA-256 of an image computed on another core; `value` waits for it.
+/// SHA-256 of an image computed on another core; `value` waits for it. The hashing thread holds only the state, not
+/// the digest, so dropping the digest (an error path) waits for the thread in deinit; BackgroundWork joins it at exit too.
 public final class BackgroundDigest: @unchecked Sendable {
-    private var result = ""
-    private let done = DispatchSemaphore(value: 0)
+    private final class State: @unchecked Sendable {
+        var result = ""
+        let done = DispatchSemaphore(value: 0)
+    }
+    private let state = State()
     private var waited = false
 
     public init(_ bytes: [UInt8]) {
-        DispatchQueue.global().async {
-            self.result = SHA256.hex(bytes)
-            self.done.signal()
+        let s = state
+        BackgroundWork.run {
+            s.result = SHA256.hex(bytes)
+            s.done.signal()
         }
     }
 
     public var value: String {
-        if !waited { done.wait(); waited = true }
-        return result
+        if !waited { state.done.wait(); waited = true }
+        return state.result
     }
 
     /// The hashing thread never outlives its result: an error path that drops the digest waits for it.
-    deinit { if !waited { done.wait() } }
+    deinit { if !waited { state.done.wait() } }
 }
 
 public struct Inspector: Sendable {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 // Byte patterns with wildcards ("07 00 ?? 78"), searched without allocation.
 
 import SCSI

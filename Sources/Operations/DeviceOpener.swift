@@ -166,6 +166,7 @@ public final class DeviceOpener {
         }
         var spec = SyntheticSpec()
         spec.vendor = p.inquiry.vendor; spec.product = p.inquiry.product; spec.revision = p.inquiry.revision
+        if let seed = i.seed { spec.seed = UInt64(truncatingIfNeeded: seed) }
         let bytes: [UInt8]
         do { bytes = try SyntheticImage.generate(layout, spec, idTables: db.idTables) } catch {
             throw OperationError("emulated drive \(p.name): its initial image cannot be made: \(error)", kind: .device)

@@ -58,6 +58,9 @@ public struct FlashJournal: Sendable {
             if type == S_IFLNK { return "the flash journal \(path) is a symbolic link; odflash does not write through links" }
             if type != S_IFREG { return "the flash journal \(path) is not a regular file" }
             if access(FileName.c(path), W_OK) != 0 { return "the flash journal \(path) is not writable" }
+            if !Self.looksLikeJournal(path) {
+                return "the flash journal \(path) exists and is not an odflash journal (its first line is not a JSON object): pass another --journal FILE"
+            }
             return nil
         }
         // Not there yet: the nearest existing folder on its path must be writable (the rest is created).
@@ -72,13 +75,30 @@ public struct FlashJournal: Sendable {
         return nil
     }
 
-    /// Appends one entry with O_APPEND and fsync; never follows a symlink at the journal itself.
+    /// An existing file odflash may append to: empty, or JSON lines (a firmware image or any other file is never appended to).
+    static func looksLikeJournal(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = Glibc.read(fd, &buf, buf.count)
+        guard n > 0 else { return n == 0 }
+        guard let first = buf[0..<n].first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return true }
+        return first == UInt8(ascii: "{")
+    }
+
+    /// Appends one entry with O_APPEND and fsync; never follows a symlink at the journal itself, and never writes to
+    /// anything but a regular file (a FIFO or device node put there since the check is refused, without blocking).
     public func append(_ e: Entry) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let fd = open(FileName.c(path), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let fd = open(FileName.c(path), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OperationError("cannot write the flash journal \(path): \(String(cString: strerror(errno)))", kind: .output) }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            throw OperationError("the flash journal \(path) is not a regular file: pass another --journal FILE", kind: .outputInvalid)
+        }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var line = (try? enc.encode(e)) ?? Data()

@@ -416,14 +416,24 @@ public final class FlashSession {
                            emulatedMemoryMatchesImage: device.emulated?.memory.map { plan.isPlaced(in: $0.flash) }, transcript: nil, warnings: p.warnings)
     }
 
-    /// backup-VENDOR-PRODUCT-REVISION-N.bin from sanitised device strings, created exclusively (never replacing a file,
-    /// even one another run creates at the same moment).
-    public static func writeBackup(_ bytes: [UInt8], _ inq: InquiryData, serial: String?, directory dir: String) throws -> String {
+    /// backup-VENDOR-PRODUCT-REVISION[-SERIAL]-YYYYMMDDTHHMMSS-PID[-N].bin from sanitised device strings: unique per
+    /// drive (the serial, when the drive reports one) and per run (the time and the process), and created exclusively
+    /// (AtomicFile's no-clobber link: never replacing a file, even one another run creates at the same moment). The path
+    /// returned is the file this call wrote.
+    public static func writeBackup(_ bytes: [UInt8], _ inq: InquiryData, serial: String?, directory dir: String,
+                                   now: Date = Date(), pid: Int32 = getpid()) throws -> String {
         func clean(_ s: String) -> String {
-            let c = s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+            let c = s.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "_" }
             return String(c).trimmingCharacters(in: CharacterSet(charactersIn: "._")).prefix(32).description
         }
-        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))" + (serial.map { "-" + clean($0) } ?? "")
+        // The UTC time as 20240501T123456Z, with gmtime_r and strftime (no date formatter: see FlashJournal.now).
+        var t = time_t(now.timeIntervalSince1970), tm = tm()
+        gmtime_r(&t, &tm)
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buf, buf.count, "%Y%m%dT%H%M%SZ", &tm)
+        let stamp = String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let serialPart = serial.map(clean).flatMap { $0.isEmpty ? nil : "-" + $0 } ?? ""
+        let base = "backup-\(clean(inq.vendor))-\(clean(inq.product))-\(clean(inq.revision))\(serialPart)-\(stamp)-\(pid)"
         for n in 0..<1000 {
             let p = dir + "/" + base + (n == 0 ? "" : "-\(n)") + ".bin"
             do {

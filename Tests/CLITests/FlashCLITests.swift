@@ -95,10 +95,13 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
         let r = odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d)
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("Revision after:  1.02"))
-        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-SYNTHWRT0001.bin"))
+        // backup-VENDOR-PRODUCT-REVISION-TIME-PID.bin (SERIAL when the drive reports one), the path the report names.
+        let backups = { (try? FileManager.default.contentsOfDirectory(atPath: d))?.filter { $0.hasPrefix("backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-") }.sorted() ?? [] }
+        #expect(backups().count == 1 && r.out.contains(backups().first ?? "?"), "\(backups()) \(r.out)")
         // A second flash keeps the first backup and writes another.
-        #expect(odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d).status == 0)
-        #expect(FileManager.default.fileExists(atPath: d + "/backup-SYNTHETC-SYNTHETIC_DRIVE-0.90-SYNTHWRT0001-1.bin"))
+        let second = odflash("flash", "emu:synthetic-writer", img, "--yes", "--backup-dir", d)
+        #expect(second.status == 0)
+        #expect(backups().count == 2 && backups().contains { second.out.contains($0) }, "\(backups())")
     }
 
     @Test func preflightRefusals() throws {

@@ -13,7 +13,8 @@ A case that is expected to succeed (a valid input in an odd form, e.g. CRLF line
 the exit status must be 0 and only the resource and input checks apply. A case whose codes include 0 may either
 succeed (judged like ok) or fail cleanly (judged as an error).
 
-Case generators live in scripts/adversary/cases/*.py; each defines `cases(ctx)` returning or yielding Case objects.
+Case generators live in scripts/adversary/cases/*.py; each defines `cases(ctx)` returning or yielding Case objects,
+and/or `checks(ctx)` yielding Check objects (several processes at once, a kill at a random moment, repeated runs).
 Nothing here knows how odflash parses anything: the cases are built from the README and --help alone.
 """
 import dataclasses, hashlib, json, os, resource, shutil, signal, subprocess, sys, tempfile, time
@@ -46,6 +47,16 @@ class Case:
     creates: list = dataclasses.field(default_factory=list)   # ok cases: paths (str or bytes) that must exist after
     report: bool = False          # the command answers a problem with a report on stdout (`db lint`): exit in codes,
                                   # nothing on stderr, `contains` looked for on stdout, every line bounded and clean
+
+
+@dataclasses.dataclass
+class Check:
+    """A case that is more than one process (concurrent runs, a kill at a random moment, repeated runs): a generator's
+    module-level `checks(ctx)` yields these; `run()` does the whole check and returns the contract's violations (empty:
+    passed). The runner counts them with the cases."""
+    cls: str
+    name: str
+    run: object                   # a function of no arguments returning a list of violation strings
 
 
 class Context:
