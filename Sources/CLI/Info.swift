@@ -59,6 +59,7 @@ struct Info: ODCommand {
         if let o = outcome { text += ProbeText.info(o) }
         if let s = strategy { text += ProbeText.strategy(s) }
         if let m = r.mediatek { text += Info.mediatek(m) }
+        if let p = r.pioneer { text += Info.pioneer(p) }
         if !ops.isEmpty {
             text += "Operations:\n" + TextTable.render(["  OPERATION", "STATUS", "DETAIL"], ops.map {
                 ["  " + $0.name, $0.available ? ($0.status == .ok ? "yes" : "yes (\($0.status?.rawValue ?? "?"))") : "no", $0.detail]
@@ -87,6 +88,24 @@ struct Info: ODCommand {
         kv.add("Fingerprint", m.fingerprint ?? "not available")
         kv.add("Build", m.build.map { "\($0) (\(m.buildSource))" } ?? m.buildSource)
         for n in m.notes { kv.add("Note", n) }
+        return kv.text
+    }
+
+    /// A Pioneer BD writer's identity block (READ BUFFER 02h, buffer F1h).
+    static func pioneer(_ p: PioneerBDDriveReport) -> String {
+        var kv = KeyValues()
+        if let i = p.identity {
+            kv.add("Pioneer serial", i.serial.isEmpty ? "(empty)" : i.serial)
+            kv.add("Platform", i.platform + (i.controllerID.map { " (controller id \($0))" } ?? ""))
+            kv.add("Kernel tag", i.kernelTag.isEmpty ? "(empty)" : i.kernelTag)
+            kv.add("Normal tag", i.normalTag.isEmpty ? "(empty: the drive is in an update session)" : i.normalTag)
+        } else {
+            kv.add("Identity block", "not read")
+        }
+        if let pr = p.problem { kv.add("Identity problem", pr) }
+        kv.add("Dialect", p.dialect ?? "none (neither a BD- product nor a DVD-R product on a DVR platform)")
+        kv.add("Cross-flash", p.crossflashFamily.map { "family \($0) (\(p.crossflashModels ?? "")): same SAT or same family allowed, another family denied" } ?? p.crossflashSource)
+        kv.add("Flash", p.flash)
         return kv.text
     }
 

@@ -27,7 +27,7 @@ public struct IDTable: Sendable, Equatable {
 public struct InspectReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case file, container, member, size, sha256, identity, alsoMatches, fields, vendor, product, version, bootcode, modelIDs, models
-        case checksums, identified, valid, problems, verified, mediaTables, patches, warnings, mediatek
+        case checksums, identified, valid, problems, verified, mediaTables, patches, warnings, mediatek, pioneer
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -43,6 +43,7 @@ public struct InspectReport: Sendable, Encodable {
         try c.encode(problems, forKey: .problems); try c.encode(verified, forKey: .verified)
         try c.encode(mediaTables, forKey: .mediaTables); try c.encode(patches, forKey: .patches); try c.encode(warnings, forKey: .warnings)
         try c.encodeIfPresent(mediatek, forKey: .mediatek)
+        try c.encodeIfPresent(pioneer, forKey: .pioneer)
     }
 
     /// What a MediaTek MT19xx image is beyond its fields and checksums.
@@ -59,6 +60,8 @@ public struct InspectReport: Sendable, Encodable {
         public let driveWrittenRegions: [MediaTekMT19.Region]
     }
     public var mediatek: MediaTek? = nil
+    /// A Pioneer BD firmware component (envelope): banner lines, File Type, required Kernel tag, sizes.
+    public var pioneer: PioneerBD.Component? = nil
 
     /// The verdict in words: what was verified, or what is wrong, or why nothing could be verified.
     public var verdict: String {
@@ -303,6 +306,14 @@ public struct Inspector: Sendable {
             if let n = m.notFlashable { warnings.append(n) }
         }
 
+        var pioneer: PioneerBD.Component?
+        if let (layout, _) = best, layout.structure == .pioneerBDComponent {
+            let c = PioneerBD.component(image)
+            pioneer = c
+            problems += c.problems
+            warnings += c.notes
+        }
+
         // The verdict says exactly what was verified.
         let verified = checks.filter { $0.status == .ok }.map { "checksum \($0.name)" }
         let valid: Bool?
@@ -332,6 +343,7 @@ public struct Inspector: Sendable {
             },
             warnings: warnings)
         report.mediatek = mediatek
+        report.pioneer = pioneer
         return report
     }
 

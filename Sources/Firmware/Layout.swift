@@ -193,7 +193,11 @@ public struct ImageLayout: Equatable, Sendable {
     /// A structure inspect knows beyond fields and checksums (`mediatek-mt19xx`: descriptor, chip, drive-read check,
     /// drive-written regions, build fingerprint).
     public var structure: Structure?
-    public enum Structure: String, Sendable, Equatable, CaseIterable { case mediatekMT19xx = "mediatek-mt19xx" }
+    public enum Structure: String, Sendable, Equatable, CaseIterable {
+        case mediatekMT19xx = "mediatek-mt19xx"
+        /// A Pioneer BD component file: banner, File Type, required Kernel tag at D0h, component sizes.
+        case pioneerBDComponent = "pioneer-bd-component"
+    }
 
     public init(id: String, family: String, name: String, provenance: String, synthetic: Bool = false, sizes: [Int], minSize: Int = 1,
                 maxSize: Int? = nil, signatures: [Signature] = [], identifyByChecksum: Bool = false,

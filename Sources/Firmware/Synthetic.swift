@@ -195,6 +195,7 @@ public enum SyntheticImage {
         }
 
         if layout.structure == .mediatekMT19xx { buildMT19xx(&img) }
+        if layout.structure == .pioneerBDComponent { buildPioneerComponent(&img, spec) }
         let tables = layout.checksums.filter { if case .aesCMACTable = $0.algorithm { return true }; return false }
         do { img = try ChecksumEngine.repair(layout.checksums.filter { c in !tables.contains(c) }, image: img) }
         catch { throw .cannotPlace(error.description) }
@@ -206,6 +207,22 @@ public enum SyntheticImage {
             CMACTable.signSynthetic(&img, at: at, count: count, entrySize: entrySize, key: key)
         }
         return img
+    }
+
+    /// A Pioneer BD Normal component's 200h-byte header (facts 5, "Envelope facts"): the banner lines, the required
+    /// Kernel tag at D0h, an all-zero signature (the "not OEM" sentinel: a SYNTHETIC file is no OEM one) and the file name
+    /// at 1F0h. The platform and tags are SYNTHETIC.
+    static func buildPioneerComponent(_ img: inout [UInt8], _ spec: SyntheticSpec) {
+        guard img.count >= PioneerBD.headerLength else { return }
+        for i in 0..<PioneerBD.headerLength { img[i] = 0 }
+        let model = spec.product.split(separator: " ").last.map(String.init) ?? "SYNTH"
+        let lines = [PioneerBD.bannerMagic, "ID : \(spec.vendor) \(spec.product)", "Revision Level : \(spec.revision)",
+                     "Hardware Version : SAT 0000", "Destination : SYNT", "File Type : Normal"].joined(separator: "\r\n") + "\r\n"
+        let text = Array(lines.utf8.prefix(PioneerBD.requiredKernelTagRange.lowerBound))
+        img.replaceSubrange(0..<text.count, with: text)
+        img.replaceSubrange(PioneerBD.requiredKernelTagRange, with: Array("SYNT    ".utf8))
+        let name = Array("\(model.prefix(8)).SYN".utf8.filter { $0 >= 0x21 && $0 < 0x7F })
+        img.replaceSubrange(PioneerBD.filenameRange.lowerBound..<(PioneerBD.filenameRange.lowerBound + name.count), with: name)
     }
 
     /// A MediaTek MT19xx image's structure: a boot page that differs from its plaintext mirror at 10000h (the file is an

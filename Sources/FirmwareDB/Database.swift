@@ -37,7 +37,7 @@ public struct FirmwareDatabase: Sendable {
     }
 
     public static let familyKeys = ["schema", "id", "name", "provenance", "synthetic", "protocol", "status", "notes", "images", "flash", "dump", "booktype", "region",
-                                     "read_only_commands", "identify", "strategy_versions"]
+                                     "read_only_commands", "identify", "strategy_versions", "flash_missing_facts"]
     public static let modelKeys = ["id", "name", "vendor", "product", "revision", "family", "provenance", "synthetic", "notes", "image_id"]
     public static let topKeys = ["schema", "provenance", "models"]
 
@@ -367,6 +367,8 @@ public struct FirmwareDatabase: Sendable {
         f.readOnlyCommands = IdentifyParser.readOnlyCommands(e, &issues)
         if let ie = e.child("identify", "identify") { f.identify = IdentifyParser.identify(ie, readOnly: f.readOnlyCommands, &issues) }
         if let se = e.child("strategy_versions", "strategy_versions") { f.strategyVersions = IdentifyParser.strategyVersions(se, readOnly: f.readOnlyCommands, &issues) }
+        f.flashMissingFacts = e.string("flash_missing_facts", required: false, issues: &issues)
+        if f.flashMissingFacts != nil && !f.flashVariants.isEmpty { issues.append(e.fail("a family with a flash sequence names no missing facts (flash_missing_facts)")) }
         for c in IdentifyParser.conflicts(f) { issues.append(e.fail(c)) }
         if f.booktype != nil && f.status[.booktype] == nil { issues.append(e.fail("a family with book-type commands needs a booktype status")) }
         if f.region != nil && f.status[.region] == nil { issues.append(e.fail("a family with region resets needs a region status")) }

@@ -48,13 +48,13 @@ enum IdentifyParser {
     }
 
     static func identify(_ e: Entry, readOnly ro: [ReadOnlyCommand], _ issues: inout [DBIssue]) -> IdentifyRule? {
-        e.checkKeys(["order", "match", "provenance", "skip_vendors", "note", "probes"], issues: &issues)
+        e.checkKeys(["order", "match", "provenance", "skip_vendors", "only_vendors", "product_token_prefixes", "note", "probes"], issues: &issues)
         guard let order = e.int("order", 0...1000, required: true, issues: &issues), let prov = e.string("provenance", issues: &issues),
               let m = e.string("match", issues: &issues) else { return nil }
         guard let match = IdentifyRule.Match(rawValue: m) else { issues.append(e.fail("match is 'all' or 'first'")); return nil }
         var probes: [IdentifyProbe] = []
         for p in e.children("probes", issues: &issues) {
-            p.checkKeys(["name", "read_only", "provenance", "cdb", "length", "exact_length", "feature", "contains", "drive_id", "show"], issues: &issues)
+            p.checkKeys(["name", "read_only", "provenance", "cdb", "length", "exact_length", "feature", "contains", "drive_id", "ascii_prefix", "show"], issues: &issues)
             let readOnly = readOnlyFlag(p, &issues)
             guard let name = p.string("name", issues: &issues), let pv = p.string("provenance", issues: &issues),
                   let cdb = literal(p, &issues), let len = p.int("length", Limit.transfer, required: true, issues: &issues) else { continue }
@@ -75,6 +75,15 @@ enum IdentifyParser {
                     else { issues.append(d.fail("the ID must lie in the answer")) }
                 }
             }
+            if let a = p.child("ascii_prefix", "ascii_prefix") {
+                a.checkKeys(["offset", "length", "prefixes"], issues: &issues)
+                let prefixes = a["prefixes"]?.sequence?.compactMap { $0.string } ?? []
+                if let o = a.int("offset", Limit.inTransfer, required: true, issues: &issues), let l = a.int("length", Limit.transfer, required: true, issues: &issues) {
+                    if o >= 0, l > 0, o + l <= len, !prefixes.isEmpty, prefixes.allSatisfy({ !$0.isEmpty && $0.utf8.count <= l }) {
+                        pr.asciiPrefix = .init(offset: o, length: l, prefixes: prefixes)
+                    } else { issues.append(a.fail("the bytes must lie in the answer, with prefixes of 1 to length characters")) }
+                }
+            }
             if let s = p.child("show", "show") {
                 s.checkKeys(["offset", "length", "what"], issues: &issues)
                 if let o = s.int("offset", Limit.inTransfer, required: true, issues: &issues), let l = s.int("length", Limit.transfer, required: true, issues: &issues),
@@ -82,14 +91,16 @@ enum IdentifyParser {
                     if o >= 0, l > 0, o + l <= len { pr.show = .init(offset: o, length: l, what: w) } else { issues.append(s.fail("the shown bytes must lie in the answer")) }
                 }
             }
-            if pr.feature == nil && pr.contains == nil && pr.driveID == nil {
-                issues.append(p.fail("an identification read needs something to check: feature, contains or drive_id"))
+            if pr.feature == nil && pr.contains == nil && pr.driveID == nil && pr.asciiPrefix == nil {
+                issues.append(p.fail("an identification read needs something to check: feature, contains, drive_id or ascii_prefix"))
             }
             probes.append(pr)
         }
         if probes.isEmpty { issues.append(e.fail("identify needs probes")) }
         var r = IdentifyRule(order: order, provenance: prov, match: match, probes: probes)
         r.skipVendors = e["skip_vendors"]?.sequence?.compactMap { $0.string } ?? []
+        r.onlyVendors = e["only_vendors"]?.sequence?.compactMap { $0.string } ?? []
+        r.productTokenPrefixes = e["product_token_prefixes"]?.sequence?.compactMap { $0.string } ?? []
         r.note = e.string("note", required: false, issues: &issues)
         return r
     }

@@ -38,6 +38,9 @@ public struct Family: Sendable, Equatable {
     public var identify: IdentifyRule?
     /// The read of per-media write-strategy versions (`info`), when public.
     public var strategyVersions: StrategyVersionRead?
+    /// Why the family's drives are never flashed: the facts a complete sequence needs and no public source states
+    /// (`flash` refuses the family's drives with this, before any vendor command).
+    public var flashMissingFacts: String?
 
     public init(id: String, name: String, provenance: String, synthetic: Bool, protocolName: String?, status: [FamilyOperation: TestStatus],
                 notes: String?, layouts: [ImageLayout] = []) {

@@ -17,9 +17,21 @@ public struct IdentifyRule: Equatable, Sendable {
     public var match: Match
     /// INQUIRY vendors this family's reads are never sent to (e.g. PIONEER for the MediaTek check).
     public var skipVendors: [String] = []
+    /// When given, the reads are sent only to drives of these INQUIRY vendors (e.g. PIONEER for the Pioneer BD check).
+    public var onlyVendors: [String] = []
+    /// When given, the reads are sent only to drives whose last INQUIRY product word starts with one of these.
+    public var productTokenPrefixes: [String] = []
     /// What a match does and does not tell (shown with it).
     public var note: String?
     public var probes: [IdentifyProbe]
+    /// Whether the rule names the drives it is for by INQUIRY alone (both vendors and product words given) and this
+    /// INQUIRY is one of them.
+    public func claims(vendor: String, product: String) -> Bool {
+        guard !onlyVendors.isEmpty, !productTokenPrefixes.isEmpty else { return false }
+        let v = vendor.trimmedSpaces.uppercased()
+        let token = (product.split(separator: " ").last.map(String.init) ?? "").uppercased()
+        return onlyVendors.contains { $0.uppercased() == v } && productTokenPrefixes.contains { token.hasPrefix($0.uppercased()) }
+    }
     public init(order: Int, provenance: String, match: Match, probes: [IdentifyProbe]) {
         self.order = order; self.provenance = provenance; self.match = match; self.probes = probes
     }
@@ -40,6 +52,11 @@ public struct IdentifyProbe: Equatable, Sendable {
         public var offset: Int, length: Int, what: String
         public init(offset: Int, length: Int, what: String) { self.offset = offset; self.length = length; self.what = what }
     }
+    /// ASCII the answer must hold at a place: printable, starting with one of `prefixes`.
+    public struct ASCIIPrefix: Equatable, Sendable {
+        public var offset: Int, length: Int, prefixes: [String]
+        public init(offset: Int, length: Int, prefixes: [String]) { self.offset = offset; self.length = length; self.prefixes = prefixes }
+    }
     public var name: String
     public var provenance: String
     /// Must be true: the database refuses an identification read that is not marked read-only.
@@ -56,6 +73,7 @@ public struct IdentifyProbe: Equatable, Sendable {
     /// ASCII the answer must contain.
     public var contains: String?
     public var driveID: DriveID?
+    public var asciiPrefix: ASCIIPrefix?
     public var show: Show?
     public init(name: String, provenance: String, readOnly: Bool, cdb: CDB, length: Int) {
         self.name = name; self.provenance = provenance; self.readOnly = readOnly; self.cdb = cdb; self.length = length
@@ -74,6 +92,15 @@ public struct IdentifyProbe: Equatable, Sendable {
             guard data.count >= needed else { return "feature \(Hex.offset(f, digits: 4)) incomplete: \(data.count) of \(needed) bytes" }
         }
         if let c = contains, !contains(Array(c.utf8), in: data) { return "no '\(c)' in the answer ('\(IdentifyProbe.printable(data))')" }
+        if let a = asciiPrefix {
+            guard a.offset + a.length <= data.count else { return "answered \(data.count) bytes, too short for bytes \(a.offset)-\(a.offset + a.length - 1)" }
+            let b = data[a.offset..<(a.offset + a.length)]
+            guard b.allSatisfy({ (0x20...0x7E).contains($0) }) else { return "bytes \(a.offset)-\(a.offset + a.length - 1) are not printable ASCII" }
+            let text = String(decoding: b, as: UTF8.self)
+            guard a.prefixes.contains(where: { text.hasPrefix($0) }) else {
+                return "bytes \(a.offset)-\(a.offset + a.length - 1) are '\(text)', which starts with none of \(a.prefixes.map { "'\($0)'" }.joined(separator: ", "))"
+            }
+        }
         if let d = driveID {
             guard d.offset + d.length <= data.count else { return "answered \(data.count) bytes, too short for the drive ID" }
             let id = IdentifyProbe.printable(Array(data[d.offset..<(d.offset + d.length)]))
@@ -139,13 +166,24 @@ public enum Identifier {
     /// Runs the families' reads in their order, one family at a time, and stops at the first family that answers.
     /// `families`: (id, name, rule), already in order. Only data-in reads marked read-only are ever sent.
     public static func run(_ families: [(id: String, name: String, rule: IdentifyRule)], on t: any SCSITransport, vendor: String,
-                           idTables: [String: IDTable]) -> IdentifyOutcome {
+                           product: String = "", idTables: [String: IDTable]) -> IdentifyOutcome {
         var out = IdentifyOutcome()
         let v = vendor.trimmedSpaces.uppercased()
         for f in families {
             var attempt = IdentifyOutcome.Attempt(family: f.id, matched: false, reads: [])
             if f.rule.skipVendors.contains(where: { $0.uppercased() == v }) {
                 attempt.skipped = "not sent to a drive whose INQUIRY vendor is \(vendor.trimmedSpaces)"
+                out.attempts.append(attempt)
+                continue
+            }
+            if !f.rule.onlyVendors.isEmpty, !f.rule.onlyVendors.contains(where: { $0.uppercased() == v }) {
+                attempt.skipped = "sent only to a drive whose INQUIRY vendor is \(f.rule.onlyVendors.joined(separator: " or ")), not \(vendor.trimmedSpaces.isEmpty ? "(none)" : vendor.trimmedSpaces)"
+                out.attempts.append(attempt)
+                continue
+            }
+            let token = product.split(separator: " ").last.map(String.init) ?? ""
+            if !f.rule.productTokenPrefixes.isEmpty, !f.rule.productTokenPrefixes.contains(where: { token.uppercased().hasPrefix($0.uppercased()) }) {
+                attempt.skipped = "sent only to a drive whose last INQUIRY product word starts with \(f.rule.productTokenPrefixes.joined(separator: ", ")), not '\(token)'"
                 out.attempts.append(attempt)
                 continue
             }
@@ -182,7 +220,8 @@ public enum Identifier {
                     let id = IdentifyProbe.printable(Array(r.data[d.offset..<(d.offset + d.length)]))
                     found = (id, idTables[d.table]?.find(id))
                     evidence.append("drive ID \(id)")
-                } else if let s = p.show, s.offset + s.length <= r.data.count {
+                }
+                if p.driveID == nil, let s = p.show, s.offset + s.length <= r.data.count {
                     evidence.append("\(s.what) '\(IdentifyProbe.printable(Array(r.data[s.offset..<(s.offset + s.length)])))'")
                 }
                 passed.append(p.name)

@@ -26,6 +26,8 @@ public struct DriveReport: Encodable, Sendable {
     public let operations: [DriveOperation]
     /// A MediaTek MT19xx drive: banner, chip, descriptor, fingerprint and the build the public catalog names.
     public var mediatek: MediaTekDriveReport? = nil
+    /// A Pioneer BD writer: its identity block (serial, platform, Kernel and Normal tags), dialect and cross-flash family.
+    public var pioneer: PioneerBDDriveReport? = nil
 
     /// Without a firmware-db (`db` nil) the report has what the drive answers and nothing from the database.
     public static func gather(_ dev: OpenedDevice, db: FirmwareDatabase?, probe: Bool) throws -> DriveReport {
@@ -42,7 +44,7 @@ public struct DriveReport: Encodable, Sendable {
         // Identification reads only for a drive no model entry names, and only for an MMC drive (as Binflash's scan).
         var outcome: IdentifyOutcome?
         if probe && match.model == nil && info.inquiry.isMMC {
-            outcome = Identifier.run(db.identificationOrder, on: t, vendor: info.inquiry.vendor, idTables: db.idTables)
+            outcome = Identifier.run(db.identificationOrder, on: t, vendor: info.inquiry.vendor, product: info.inquiry.product, idTables: db.idTables)
         }
         let family = match.model != nil ? match.family : outcome?.family
         let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
@@ -52,6 +54,11 @@ public struct DriveReport: Encodable, Sendable {
             let catalog: BuildCatalog?
             do { catalog = try BuildCatalog.load(root: db.root) } catch { throw OperationError(error.description, kind: .db) }
             r.mediatek = MediaTekDrive.report(t, family: f, catalog: catalog)
+        }
+        if let f = family.flatMap({ db.family($0) }), PioneerBDDrive.applies(f) {
+            let table: PioneerCrossflash?
+            do { table = try PioneerCrossflash.load(root: db.root) } catch { throw OperationError(error.description, kind: .db) }
+            r.pioneer = PioneerBDDrive.report(t, inquiry: info.inquiry, family: f, table: table)
         }
         return r
     }

@@ -63,7 +63,7 @@ public struct DriveScanner {
             row.family = m.family
             row.synthetic = m.synthetic ? true : nil
             if probe && m.model == nil && q.isMMC {
-                row.probe = Identifier.run(db.identificationOrder, on: t, vendor: q.vendor, idTables: db.idTables)
+                row.probe = Identifier.run(db.identificationOrder, on: t, vendor: q.vendor, product: q.product, idTables: db.idTables)
             }
             row.support = m.support
             row.reason = m.known?.reason

@@ -129,6 +129,10 @@ public final class FlashSession {
         let serial = DriveIdentifier(t).serialNumber()
         let model = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)
         let family = model.flatMap { db.family($0.family) }
+        // A drive of a family whose sequence the public facts do not close (Pioneer BD): refused, naming the missing facts.
+        if model == nil, let f = db.families.first(where: { $0.flashMissingFacts != nil && $0.identify?.claims(vendor: inq.vendor, product: inq.product) == true }) {
+            throw OperationError("\(inq.vendor.trimmedSpaces) \(inq.product.trimmedSpaces) is a \(f.name) drive, which odflash does not flash: \(f.flashMissingFacts ?? "")", kind: .refused)
+        }
         var input = PreflightInput(device: device.name, inquiry: inq, medium: medium, exclusive: device.exclusive || options.dryRun || device.kind.isEmulated,
                                    modelName: model?.name, family: family?.id, familyStatus: family?.status[.flash],
                                    hasProtocol: family?.flash != nil, image: rep, layoutFamily: rep.identity?.family,

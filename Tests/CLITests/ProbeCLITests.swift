@@ -62,7 +62,7 @@ func onlyReads(_ cdbs: [[UInt8]]) -> Bool {
         let j = odflash("info", "--probe", "--json", "emu:nd-3550a-oem")
         let p = try #require(j.json["probe"] as? [String: Any])
         #expect(p["family"] as? String == "nec-optiarc" && p["driveID"] as? String == "K355" && p["flashClass"] as? String == "2M")
-        #expect((p["attempts"] as? [[String: Any]])?.map { $0["family"] as? String } == ["mediatek-mt1959", "nec-optiarc"])
+        #expect((p["attempts"] as? [[String: Any]])?.map { $0["family"] as? String } == ["pioneer-bd", "mediatek-mt1959", "nec-optiarc"])
         #expect((j.json["firmwareDB"] as? [String: Any])?["family"] as? String == "unknown")
         let sv = try #require(j.json["strategyVersions"] as? [String: Any])
         #expect((sv["versions"] as? [[String: Any]])?.first?["raw"] as? String == "SYN01___")

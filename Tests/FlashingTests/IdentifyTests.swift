@@ -14,7 +14,7 @@ func edited(_ name: String, _ edit: (inout DriveProfile) -> Void) throws -> Emul
 }
 
 func identify(_ d: EmulatedDrive) -> IdentifyOutcome {
-    Identifier.run(db.identificationOrder, on: d, vendor: d.profile.inquiry.vendor, idTables: db.idTables)
+    Identifier.run(db.identificationOrder, on: d, vendor: d.profile.inquiry.vendor, product: d.profile.inquiry.product, idTables: db.idTables)
 }
 
 /// Every command the drive got is a read the database marks read-only: INQUIRY, GET CONFIGURATION, READ BUFFER,
@@ -26,7 +26,7 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
 
 @Suite struct IdentifyTests {
     @Test func orderAndMarkingOfTheShippedReads() throws {
-        #expect(db.identificationOrder.map(\.id) == ["mediatek-mt1959", "nec-optiarc"])
+        #expect(db.identificationOrder.map(\.id) == ["pioneer-bd", "mediatek-mt1959", "nec-optiarc"])
         for (_, _, r) in db.identificationOrder {
             #expect(r.probes.allSatisfy { $0.readOnly && !$0.provenance.isEmpty })
         }
@@ -78,6 +78,51 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
         #expect(nec.reads.count == 5 && nec.reads[1].detail?.contains("flash class 2MOpti3, not one this read identifies") == true)
     }
 
+    /// Pioneer BD: the 48-byte identity block (READ BUFFER 02h, buffer F1h) by freemkv's positive rule, sent first and
+    /// only to a PIONEER drive whose last product word starts BDR-, BDC- or DVR-.
+    @Test func pioneerBDIdentityBlock() throws {
+        let d = try emu("bdr-ud04")
+        let o = identify(d)
+        #expect(o.family == "pioneer-bd" && o.evidence == ["platform 'SAT 8A10'"])
+        #expect(d.log.map(\.description) == ["3C 02 F1 00 00 00 00 00 30 00"])
+        #expect(d.writeCommandCount == 0 && onlyReadOnly(d.log))
+        // The emulated drive answers exactly 48 bytes, and refuses any other READ BUFFER (05/24/00).
+        #expect(try d.execute(try CDB(raw: [0x3C, 0x02, 0xF1, 0, 0, 0, 0, 0, 0x30, 0]), .fromDevice(0x30), timeout: 1).data.count == 0x30)
+        #expect(try d.execute(try CDB(raw: [0x3C, 0x02, 0xB0, 0, 0, 0, 0, 0, 0x04, 0]), .fromDevice(4), timeout: 1).sense?.triple == "05/24/00")
+    }
+
+    /// No other drive ever gets the F1h read: another vendor, or a PIONEER whose product word is not BDR-/BDC-/DVR-.
+    @Test(arguments: ["bu40n", "nd-3550a-oem", "ihas324y", "pioneer-dvd-rom", "pioneer-bd-rom"])
+    func noF1ReadToAnyOtherDrive(_ name: String) throws {
+        let d: EmulatedDrive
+        switch name {
+        case "pioneer-dvd-rom": d = try edited("bdr-ud04") { $0.inquiry.product = "DVD-ROM DVD-120S" }
+        case "pioneer-bd-rom": d = try edited("bdr-ud04") { $0.inquiry.product = "BD-ROM  BDX-1" }
+        default: d = try emu(name)
+        }
+        let o = identify(d)
+        #expect(o.family != "pioneer-bd")
+        #expect(!d.log.contains { $0.bytes.starts(with: [0x3C, 0x02, 0xF1]) }, "\(d.log)")
+        let pio = try #require(o.attempts.first)
+        #expect(pio.family == "pioneer-bd" && pio.skipped != nil && pio.reads.isEmpty)
+        if name.hasPrefix("pioneer") {
+            // Nor does the MediaTek check reach a Pioneer.
+            #expect(o.attempts.first { $0.family == "mediatek-mt1959" }?.skipped?.contains("PIONEER") == true)
+        }
+    }
+
+    @Test(arguments: [
+        ("XYZ 8A10", "starts with none of 'SAT ', 'ATA ', 'SCSI'"),
+        ("SATA8A10", "are 'SATA8A10', which starts with none of"),
+    ])
+    func pioneerBDIdentityBlockRefused(_ platform: String, _ why: String) throws {
+        let d = try edited("bdr-ud04") { p in p.firmware?[PioneerBDBehavior.self]?.identity = "SYNTH00000000001\(platform)ID40    ID41    0000" }
+        let o = identify(d)
+        #expect(o.family != "pioneer-bd")
+        let pio = try #require(o.attempts.first)
+        #expect(pio.family == "pioneer-bd" && !pio.matched && pio.reads.first?.detail?.contains(why) == true, "\(pio.reads)")
+    }
+
     @Test func mediatekTwoFactorPasses() throws {
         let d = try emu("bu40n")
         let o = identify(d)
@@ -109,8 +154,8 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
         }
         let o = identify(d)
         #expect(o.family != "mediatek-mt1959")
-        let mtk = try #require(o.attempts.first)
-        #expect(mtk.family == "mediatek-mt1959" && !mtk.matched)
+        let mtk = try #require(o.attempts.first { $0.family == "mediatek-mt1959" })
+        #expect(!mtk.matched)
         #expect(mtk.reads.contains { $0.detail?.contains(why) == true }, "\(mtk.reads)")
         // Without a complete feature reply the banner read is not sent.
         if variant == "no feature 010Ch" { #expect(!d.log.contains { $0.opcode == 0x3C }) }
@@ -134,7 +179,7 @@ func onlyReadOnly(_ log: [CDB]) -> Bool {
     @Test func pioneerInquirySkipsTheMediatekCheck() throws {
         let d = try edited("bu40n") { $0.inquiry.vendor = "PIONEER" }
         let o = identify(d)
-        #expect(o.attempts.first?.skipped?.contains("PIONEER") == true)
+        #expect(o.attempts.first { $0.family == "mediatek-mt1959" }?.skipped?.contains("PIONEER") == true)
         #expect(!d.log.contains { $0.opcode == 0x46 || $0.opcode == 0x3C })
         #expect(o.family == nil)
     }

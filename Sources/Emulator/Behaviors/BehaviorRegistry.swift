@@ -10,6 +10,7 @@ public enum BehaviorRegistry {
         ("btc", BTCBehavior.self),
         ("lg-renesas", LGRenesasBehavior.self),
         ("pioneer", PioneerBehavior.self),
+        ("pioneer-bd", PioneerBDBehavior.self),
     ] }
 
     /// Every name, sorted.

@@ -47,6 +47,19 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = MediaTekMT19.chip(image: bytes)
         _ = MediaTekMT19.isDriveRead(bytes)
         _ = MediaTekMT19.fingerprint(image: bytes)
+    case "pioneer":
+        // A Pioneer BD identity block as a drive answers READ BUFFER F1h (the first 48 bytes), the dialect of a product
+        // made of the next 16, and the rest as a component file (banner, File Type, required Kernel tag, sizes).
+        let block = Array(bytes.prefix(0x30))
+        let problem = PioneerBD.identityProblem(block)
+        let id = PioneerBD.identity(block)
+        if problem == nil { precondition(id != nil, "a block the rule accepts has every field") }
+        if let i = id, let c = i.controllerID { precondition(c.count == 4 && i.platform.hasPrefix("SAT "), "a controller id is the hex after SAT") }
+        let product = String(decoding: bytes.dropFirst(0x30).prefix(16), as: UTF8.self)
+        _ = PioneerBD.dialect(product: product, platform: id?.platform ?? "")
+        _ = PioneerBD.claims(vendor: "PIONEER", product: product)
+        let c = PioneerBD.component(Array(bytes.dropFirst(0x40)))
+        if !PioneerBD.hasBanner(Array(bytes.dropFirst(0x40))) { precondition(c.fileType == nil && c.problems.count == 1, "no banner, one problem") }
     case "cmac":
         // An AES-CMAC integrity table anywhere in the bytes (the first two choose where and how many entries).
         guard bytes.count > 2 else { return 0 }
