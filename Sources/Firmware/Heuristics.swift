@@ -112,11 +112,12 @@ public enum HeuristicScanner {
         let cp = utf16 ? 1 : 0
         guard i + w * 3 <= p.count, p[i + cp] >= 0x41 && p[i + cp] <= 0x5A else { return 0 }
         if utf16 && p[i] != 0 { return 0 }
-        var n = 0
+        var n = 0, letters = 0
         while n < 12, i + (n + 1) * w <= p.count {
             if utf16 && p[i + n * 2] != 0 { break }
             let c = p[i + n * w + cp]
             guard isIDChar(c) else { break }
+            if c >= 0x41 && c <= 0x5A { letters += 1 }
             n += 1
         }
         // The code must end with padding or a binary byte, not run on as text.
@@ -124,7 +125,6 @@ public enum HeuristicScanner {
             let next = p[i + n * w + cp]
             if next >= 0x61 && next <= 0x7A { return 0 }
         }
-        let letters = (0..<n).filter { p[i + $0 * w + cp] >= 0x41 && p[i + $0 * w + cp] <= 0x5A }.count
         return n >= 3 && letters >= 2 ? n : 0
     }
 
@@ -146,7 +146,8 @@ public enum HeuristicScanner {
                 var stride = minStride
                 while stride <= 64 {
                     var run = 1
-                    while i + run * stride < n && token(p, i + run * stride, utf16: utf16) > 0 { run += 1 }
+                    // The first byte of a code is a capital letter: checked here before the call (most strides fail at once).
+                    while i + run * stride + cp < n, p[i + run * stride + cp] &- 0x41 <= 0x19, token(p, i + run * stride, utf16: utf16) > 0 { run += 1 }
                     if run > best.run { best = (stride, run) }
                     stride += 1
                 }
