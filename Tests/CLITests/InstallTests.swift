@@ -164,10 +164,11 @@ enum FirmwareDBSearchPlaces {
         let r = odflash("flash", "serial:SYNTH324Y0001", img, "--allow-untested", "--yes", "--journal", d + "/j.jsonl", "--backup-dir", d)
         #expect(r.status == 0, "\(r.err)")
         let backups = try FileManager.default.contentsOfDirectory(atPath: d).filter { $0.hasPrefix("backup-") }
-        #expect(backups == ["backup-ATAPI-iHAS324___Y-BL1X-SYNTH324Y0001.bin"], "\(backups)")
+        // backup-VENDOR-PRODUCT-REVISION-SERIAL-TIME-PID.bin
+        #expect(backups.count == 1 && backups[0].hasPrefix("backup-ATAPI-iHAS324___Y-BL1X-SYNTH324Y0001-"), "\(backups)")
         let entries = FlashJournal(path: d + "/j.jsonl").read()
         #expect(entries.count == 4 && entries.allSatisfy { $0.serial == "SYNTH324Y0001" && $0.image == img && $0.device == "emu:ihas324y" })
-        #expect(entries.first?.detail == "backup \(d)/backup-ATAPI-iHAS324___Y-BL1X-SYNTH324Y0001.bin")
+        #expect(entries.first?.detail == "backup \(d)/\(backups.first ?? "?")")
         #expect(FileManager.default.currentDirectoryPath == cwd)
         let show = odflash("journal", "--json", "--journal", d + "/j.jsonl")
         expectDocument(show, "journal.schema.json")
