@@ -10,23 +10,22 @@ public struct BuildCatalog: Sendable {
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 
-    /// Parses the catalog: `# provenance:` in the header, then `sha256<TAB>build` rows (64 lowercase hex digits, a
-    /// label, no fingerprint twice).
+    /// Parses the catalog (a TSVTable: `# name:` and `# provenance:` in the header), then checks its
+    /// `sha256<TAB>build` rows: 64 lowercase hex digits, a label, no fingerprint twice.
     public static func parse(_ text: String, file: String) throws(Failure) -> BuildCatalog {
-        var entries: [String: String] = [:]
-        var prov = ""
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("# provenance:") { prov = String(line.dropFirst(13)).trimmingCharacters(in: .whitespaces) }
-            if line.hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let cols = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard cols.count == 2, cols[0].count == 64, cols[0].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), !cols[1].isEmpty else {
-                throw Failure(description: "\(file):\(n + 1): a row is a lowercase SHA-256, a tab and the build it names")
-            }
-            guard entries[String(cols[0])] == nil else { throw Failure(description: "\(file):\(n + 1): fingerprint \(cols[0]) is listed twice") }
-            entries[String(cols[0])] = String(cols[1])
+        var issues: [DBIssue] = []
+        guard let t = TSVTable.parse(text, file: file, columns: 2, &issues), issues.isEmpty else {
+            throw Failure(description: issues.first.map(\.description) ?? "\(file): not a table")
         }
-        guard !prov.isEmpty else { throw Failure(description: "\(file): the header names no '# provenance:'") }
-        return BuildCatalog(entries: entries, provenance: prov)
+        var entries: [String: String] = [:]
+        for (row, line) in zip(t.rows, t.lines) {
+            guard row[0].count == 64, row[0].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), !row[1].isEmpty else {
+                throw Failure(description: "\(file):\(line): a row is a lowercase SHA-256, a tab and the build it names")
+            }
+            guard entries[row[0]] == nil else { throw Failure(description: "\(file):\(line): fingerprint \(row[0]) is listed twice") }
+            entries[row[0]] = row[1]
+        }
+        return BuildCatalog(entries: entries, provenance: t.provenance)
     }
 
     /// The catalog of a firmware-db; nil when it has none.

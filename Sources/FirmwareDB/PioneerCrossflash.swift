@@ -14,22 +14,22 @@ public struct PioneerCrossflash: Sendable {
 
     public struct Failure: Error, CustomStringConvertible { public let description: String }
 
-    /// `# provenance:` in the header, then `SAT<TAB>family<TAB>models` rows (four upper-case hex digits, no id twice).
+    /// A TSVTable (`# name:` and `# provenance:` in the header) of `SAT<TAB>family<TAB>models` rows: four upper-case
+    /// hex digits, no id twice.
     public static func parse(_ text: String, file: String) throws(Failure) -> PioneerCrossflash {
+        var issues: [DBIssue] = []
+        guard let t = TSVTable.parse(text, file: file, columns: 3, &issues), issues.isEmpty else {
+            throw Failure(description: issues.first.map(\.description) ?? "\(file): not a table")
+        }
         var entries: [String: Entry] = [:]
-        var prov = ""
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("# provenance:") { prov = String(line.dropFirst(13)).trimmingCharacters(in: .whitespaces) }
-            if line.hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            let cols = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard cols.count == 3, cols[0].count == 4, cols[0].allSatisfy({ $0.isHexDigit && !$0.isLowercase }), !cols[1].isEmpty, !cols[2].isEmpty else {
-                throw Failure(description: "\(file):\(n + 1): a row is a SAT controller id (4 upper-case hex digits), a family and the models, tab-separated")
+        for (cols, line) in zip(t.rows, t.lines) {
+            guard cols[0].count == 4, cols[0].allSatisfy({ $0.isHexDigit && !$0.isLowercase }), !cols[1].isEmpty, !cols[2].isEmpty else {
+                throw Failure(description: "\(file):\(line): a row is a SAT controller id (4 upper-case hex digits), a family and the models, tab-separated")
             }
-            guard entries[cols[0]] == nil else { throw Failure(description: "\(file):\(n + 1): SAT \(cols[0]) is listed twice") }
+            guard entries[cols[0]] == nil else { throw Failure(description: "\(file):\(line): SAT \(cols[0]) is listed twice") }
             entries[cols[0]] = Entry(family: cols[1], models: cols[2])
         }
-        guard !prov.isEmpty else { throw Failure(description: "\(file): the header names no '# provenance:'") }
-        return PioneerCrossflash(entries: entries, provenance: prov)
+        return PioneerCrossflash(entries: entries, provenance: t.provenance)
     }
 
     /// The table of a firmware-db; nil when it has none.

@@ -160,7 +160,7 @@ import SCSI
         let c = try #require(try BuildCatalog.load(root: repoRoot + "/firmware-db"))
         #expect(c.entries.count == 97 && c.entries["00ef88eea527316b240addada947e791555f6d182fbe84fc246ede076fb37e82"] == "BU40N 1.03 (MK)")
         #expect(c.provenance.contains("fw_ident.rs"))
-        #expect(throws: BuildCatalog.Failure.self) { try BuildCatalog.parse("# provenance: x\nABC\tlabel\n", file: "t") }
+        #expect(throws: BuildCatalog.Failure.self) { try BuildCatalog.parse("# name: t\n# provenance: x\nABC\tlabel\n", file: "t") }
     }
 }
 

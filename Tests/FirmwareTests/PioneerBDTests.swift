@@ -113,8 +113,8 @@ import SCSI
         #expect(Set(t.entries.values.map(\.family)).count == 13 && t.entries.count == 31)
         #expect(t.entries["8A10"]?.family == "F3" && t.entries["8A10"]?.models == "US04" && t.entries["8600"]?.family == "F2" && t.entries["8601"]?.family == "F5")
         #expect(t.provenance.contains("crossflash_families.json @964093c"))
-        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("# provenance: x\n8a10\tF3\tUS04\n", file: "t") }
-        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("8A10\tF3\tUS04\n", file: "t") }
-        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("# provenance: x\n8A10\tF3\tUS04\n8A10\tF3\tUS04\n", file: "t") }
+        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("# name: t\n# provenance: x\n8a10\tF3\tUS04\n", file: "t") }
+        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("# name: t\n8A10\tF3\tUS04\n", file: "t") }
+        #expect(throws: PioneerCrossflash.Failure.self) { try PioneerCrossflash.parse("# name: t\n# provenance: x\n8A10\tF3\tUS04\n8A10\tF3\tUS04\n", file: "t") }
     }
 }
