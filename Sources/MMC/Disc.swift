@@ -219,7 +219,9 @@ public struct DiscIdentifier {
     static let dashProfiles: Set<Int> = [0x11, 0x13, 0x14, 0x15, 0x16]
     static let bdProfiles: Set<Int> = [0x41, 0x42, 0x43]
 
-    public func identify() throws -> DiscInfo {
+    /// `allSpeeds`: ask for the write speeds also when the disc is not recordable (a pressed disc): the drive's answer as
+    /// it is, for a user who wants to see what the drive says (normally only a recordable disc's speeds are asked).
+    public func identify(allSpeeds: Bool = false) throws -> DiscInfo {
         let medium = try DriveIdentifier(transport).mediumState()
         var info = DiscInfo(profile: nil, profileCode: nil, medium: medium)
         guard medium == .present else { return info }
@@ -279,7 +281,7 @@ public struct DiscIdentifier {
         }
         // Garbage is an error when it left nothing to identify the disc by (a refusal stays a note).
         if info.code == nil, let first = malformed.first { throw DiscError.malformed(first) }
-        if let p = info.profileCode, MMCProfile.entry(p)?.writable == true { info.writeSpeeds = writeSpeeds(profile: p) }
+        if let p = info.profileCode, allSpeeds || MMCProfile.entry(p)?.writable == true { info.writeSpeeds = writeSpeeds(profile: p) }
         // The table of contents of a recorded or pressed disc (a blank one has none).
         if let r = try? query(.readTOC(format: 0, msf: false, allocation: 804), .fromDevice(804)) {
             info.toc = try? DiscStructures.toc(r.data)

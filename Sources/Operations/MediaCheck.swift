@@ -49,10 +49,10 @@ public struct MediaCheck {
     }
 
     /// The drive's INQUIRY and the disc in it (read-only MMC commands).
-    public static func identify(_ t: any SCSITransport, device: String) throws -> (InquiryData, DiscInfo) {
+    public static func identify(_ t: any SCSITransport, device: String, allSpeeds: Bool = false) throws -> (InquiryData, DiscInfo) {
         do {
             let inq = try DriveIdentifier(t).inquiry()
-            return (inq, try DiscIdentifier(t).identify())
+            return (inq, try DiscIdentifier(t).identify(allSpeeds: allSpeeds))
         } catch let e as IdentifyError { throw OperationError(e.description, kind: .device) }
         catch let e as TransportError { throw OperationError(e.description, kind: .device) }
         catch let e as ParseError { throw OperationError("\(device): the drive's answer is malformed: \(e)", kind: .device) }

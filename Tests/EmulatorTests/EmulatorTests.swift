@@ -221,7 +221,14 @@ func drive(_ name: String, attention: Bool = false) throws -> EmulatedDrive {
 
     @Test func pressedAndMissingDiscs() throws {
         let rom = try DiscIdentifier(drive("{profile: DVD-ROM}")).identify()
-        #expect(rom.code == nil && rom.notes.contains { $0.contains("carries no media ID") } == false || rom.code == nil)
+        #expect(rom.code == nil && rom.notes.contains { $0.contains("carries no media ID") })
+        // A pressed disc's write speeds are asked only on request (media --speeds), and then reported as answered.
+        #expect(rom.writeSpeeds == nil)
+        let asked = try DiscIdentifier(drive("{profile: DVD-ROM, writeSpeedsKBs: [5540]}")).identify(allSpeeds: true)
+        #expect(asked.writeSpeeds?.getPerformance?.map(\.writeKBs) == [5540])
+        let refused = try DiscIdentifier(drive("{profile: DVD-ROM, getPerformance: false}")).identify(allSpeeds: true)
+        #expect(refused.writeSpeeds?.getPerformance == nil)
+        #expect(refused.writeSpeeds?.notes.contains { $0.hasPrefix("GET PERFORMANCE") && $0.contains("05/24/00") } == true)
         let d = try drive("{profile: DVD+R, mediaID: {mid: MCC, tid: \"004\", rid: 1}}")
         _ = try d.execute(.startStopUnit(start: false, loadEject: true), .none, timeout: 1)
         let none = try DiscIdentifier(d).identify()

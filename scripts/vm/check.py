@@ -40,6 +40,69 @@ def same(field, mine, ref) -> bool:
         return False
     return mine.rstrip() == ref.rstrip()
 
+def sg_raw_answer(text: str):
+    """sg_raw's result: ("good", bytes) or ("check", sense key name, additional sense text)."""
+    if re.search(r"SCSI Status: Good", text):
+        data = bytearray()
+        # " 10     22 60 00 ...  08 00 0b 00    \"`......": offset, the hex bytes (halves two spaces apart), then
+        # the ASCII column at least three spaces on.
+        for l in text.splitlines():
+            parts = re.split(r"\s{3,}", l.strip())
+            if len(parts) >= 2 and re.fullmatch(r"[0-9a-f]+", parts[0]) and re.fullmatch(r"(?:[0-9a-f]{2}\s{1,2})*[0-9a-f]{2}", parts[1]):
+                data += bytes(int(x, 16) for x in parts[1].split())
+        return ("good", bytes(data))
+    key = re.search(r"Sense key: (.*)", text)
+    asc = re.search(r"Additional sense: (.*)", text)
+    return ("check", key.group(1).strip() if key else "", asc.group(1).strip() if asc else "")
+
+def be16(b, i):
+    return (b[i] << 8) | b[i + 1]
+
+def check_speeds(sec, c):
+    """media --speeds must report what the drive answered: GET PERFORMANCE 03h's descriptors or its refusal (with
+    the same sense), and mode page 2Ah's write speed descriptors and maximum write speed, as sg_raw decodes them."""
+    m = load_json(sec, "media-speeds", c)
+    if m is None or "sg_raw-getperf" not in sec or "sg_raw-modepage" not in sec:
+        c.check(False, "media --speeds and the sg_raw reference ran", str(list(k for k in sec if "speed" in k or "sg_raw" in k)))
+        return
+    w = m.get("disc", {}).get("writeSpeeds")
+    c.check(isinstance(w, dict), "media --speeds reports the drive's write speeds for a pressed disc", str(m.get("disc")))
+    if not isinstance(w, dict):
+        return
+    notes = w.get("notes", [])
+    gp = sg_raw_answer(sec["sg_raw-getperf"][0])
+    if gp[0] == "good":
+        data = gp[1]
+        n = max(0, min(len(data), (int.from_bytes(data[0:4], "big") + 4 if len(data) >= 4 else 0)) - 8) // 16
+        ref = sorted((int.from_bytes(data[8 + 16 * i + 12:8 + 16 * i + 16], "big") for i in range(n)), reverse=True)
+        mine = [d["writeKBs"] for d in (w.get("getPerformance") or [])]
+        c.check(mine == ref, "GET PERFORMANCE 03h descriptors = sg_raw's", f"{mine} vs {ref}")
+    else:
+        gpn = [n for n in notes if n.startswith("GET PERFORMANCE")]
+        c.check(w.get("getPerformance") is None and len(gpn) == 1, "GET PERFORMANCE 03h refused, as sg_raw saw it: one note, no descriptors", str(w))
+        # sg_raw: "Illegal Request" / "Invalid command operation code"; odflash: "05/20/00 Illegal Request: Invalid ...".
+        text = gpn[0].lower() if gpn else ""
+        c.check(gp[1].lower() in text and gp[2].lower() in text, "the refusal's sense = sg_raw's", f"{gpn} vs {gp[1:]}")
+    mp = sg_raw_answer(sec["sg_raw-modepage"][0])
+    if mp[0] == "good" and len(mp[1]) >= 10:
+        b = mp[1]
+        end = min(len(b), be16(b, 0) + 2)
+        p = 8 + be16(b, 6)
+        page = b[p:min(end, p + 2 + b[p + 1])]
+        ref_max = be16(page, 18) if len(page) >= 20 else 0
+        ref = []
+        if len(page) >= 32:
+            for i in range(be16(page, 30)):
+                if 32 + 4 * i + 4 > len(page):
+                    break
+                ref.append(be16(page, 32 + 4 * i + 2))
+        c.check(w.get("modePage") == sorted(ref, reverse=True), "mode page 2Ah write speeds = sg_raw's", f"{w.get('modePage')} vs {ref} (page of {len(page)} bytes)")
+        c.check(w.get("modePageMaxKBs") == (ref_max or None), "mode page 2Ah maximum write speed = sg_raw's", f"{w.get('modePageMaxKBs')} vs {ref_max}")
+    else:
+        c.check(w.get("modePage") is None, "mode page 2Ah refused, as sg_raw saw it", str(mp))
+    text = sec.get("media-speeds-text", ("", 1))
+    c.check(text[1] == 0 and ("GET PERFORMANCE" in text[0]), "media --speeds text names the GET PERFORMANCE answer", text[0][-400:])
+
 class Checker:
     def __init__(self):
         self.passed = 0
@@ -144,6 +207,9 @@ def main(path: str) -> int:
         c.check(disc.get("code") is None and any("carries no media ID" in n for n in disc.get("notes", [])), "a pressed disc has no media ID", str(disc))
         toc = disc.get("toc") or {}
         c.check(toc.get("firstTrack") == 1 and toc.get("leadOutLBA") == 2048, "the TOC of the 4 MiB disc image: track 1, lead-out at LBA 2048", str(toc))
+
+    # The drive's write speeds for the loaded disc (media --speeds) against sg_raw's answers to the same two commands.
+    check_speeds(sec, c)
 
     # Flashing to scsi_debug through SG_IO (it accepts WRITE BUFFER; 0Eh segments, then one 0Fh activate).
     dry = result_of(sec.get("flash-dry", ("", 1))[0])

@@ -36,7 +36,16 @@ done
 
 # A disc in a drive: QEMU's scsi-cd with an image reads as a pressed disc (no media ID to find).
 for d in /sys/class/scsi_generic/*; do
-  case "$(cat $d/device/model)" in CD-WITH-DISC*) section media odflash media --json /dev/$(basename $d);; esac
+  case "$(cat $d/device/model)" in CD-WITH-DISC*)
+    sg=/dev/$(basename $d)
+    section media odflash media --json $sg
+    # The drive's own write speeds, asked even for a pressed disc, next to the same two commands from sg_raw:
+    # GET PERFORMANCE type 03h (32 descriptors) and MODE SENSE(10) page 2Ah.
+    section media-speeds odflash media --speeds --json $sg
+    section media-speeds-text odflash media --speeds $sg
+    section sg_raw-getperf sg_raw -r 520 $sg ac 00 00 00 00 00 00 00 00 20 03 00
+    section sg_raw-modepage sg_raw -r 256 $sg 5a 00 2a 00 00 00 00 01 00 00;;
+  esac
 done
 
 # Flashing through real SG_IO: the SPC protocol (WRITE BUFFER 0Eh in 32 KiB segments, 0Fh) to scsi_debug.
