@@ -172,9 +172,14 @@ public final class Context {
 
     /// Writes the result: JSON when --json, else the text; with `wrap`, its long lines wrapped to 80 columns (the
     /// reports people read on a terminal: scan, info, fw inspect, media, db models, journal).
-    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String, wrap: Bool = false) {
-        console.out(json ? JSON.encode(value) : wrap ? TextTable.width.map { TextWrap.fit(text(), width: $0) } ?? text() : text())
+    /// A report: JSON with --json, else its text fitted to the console's width (TextWrap.fit; every text report
+    /// people read keeps to 80 columns, or $COLUMNS).
+    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) {
+        console.out(json ? JSON.encode(value) : fit(text()))
     }
+
+    /// `text` with every line longer than the console's width wrapped (continuation lines under the value).
+    func fit(_ text: String) -> String { TextTable.width.map { TextWrap.fit(text, width: $0) } ?? text }
 
     /// ODFLASH_TIMING=1 prints the time since process start at named points (for scripts/bench-*).
     private static let timing = ProcessInfo.processInfo.environment["ODFLASH_TIMING"] != nil

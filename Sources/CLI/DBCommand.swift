@@ -92,7 +92,7 @@ struct DBCommand: ParsableCommand {
             } else if !known.isEmpty {
                 text += "\n\(unsupported.count) more drives named by \(db.driveTables.count) public sources are known but not supported: 'odflash db models --all' lists them with the reasons.\n"
             }
-            ctx.emit(rows, text: text, wrap: true)
+            ctx.emit(rows, text: text)
         }
 
         /// Every drives table: the drives its source names, each with the model that matches it or why it is unsupported.

@@ -64,7 +64,7 @@ struct DumpCommand: ODCommand {
         kv.add("Layout", r.layout.map { "\(r.family)/\($0)" } ?? "not identified")
         kv.add("Valid", r.verdict)
         for n in r.notes { kv.add("Note", n) }
-        console.out(ctx.json ? JSON.compact(FlashOutput.Line(type: "result", body: r)) + "\n" : kv.text)
+        console.out(ctx.json ? JSON.compact(FlashOutput.Line(type: "result", body: r)) + "\n" : ctx.fit(kv.text))
         // A dump that does not validate, or has unreadable gaps, is kept (it is evidence) but the run found a problem.
         if r.valid != true || !r.gaps.isEmpty { throw ExitCode(1) }
     }

@@ -106,7 +106,7 @@ extension FWCommand {
                 firmwareDBModels: modelsFor(r, db),
                 region: Inspect.patchState(r, region: true, fam?.id),
                 bitsetting: Inspect.patchState(r, region: false, fam?.id))
-            ctx.emit(out, text: Inspect.text(out, all: allEntries), wrap: true)
+            ctx.emit(out, text: Inspect.text(out, all: allEntries))
             ctx.mark("printed")
             // Exit 1: the image was examined and found wrong (README's exit table).
             if r.valid == false { throw ExitCode(1) }

@@ -167,7 +167,7 @@ struct FlashOutput {
         s += "Drive:       \(p.inquiry.vendor) \(p.inquiry.product) \(p.inquiry.revision), serial \(p.serial ?? "not reported (no VPD 80h)")\n"
         if let sum = p.summary, p.accepted { s += FlashCommand.planText(sum) }
         for w in p.warnings { s += "warning: \(w)\n" }
-        ctx.console.out(s)
+        ctx.console.out(ctx.fit(s))
     }
 
     var progress: (FlashProgress) -> Void {
@@ -232,9 +232,10 @@ struct FlashOutput {
     /// The result; a failed run ends with one error line carrying the report.
     func finish(_ r: FlashReport, text: String) throws {
         let o = r.outcome
-        let body = text + (r.transcript.map { ["Transcript (\(r.device), serial \(r.serial ?? "not reported")):"] + $0 }.map { $0.map { $0 + "\n" }.joined() } ?? "")
+        let text = text + (r.transcript.map { ["Transcript (\(r.device), serial \(r.serial ?? "not reported")):"] + $0 }.map { $0.map { $0 + "\n" }.joined() } ?? "")
             + (o.map { FlashCommand.outcomeText($0, dryRun: r.dryRun, matches: r.emulatedMemoryMatchesImage, warnings: []) } ?? "")
             + (r.backup.map { "backup of the previous firmware: \($0)\n" } ?? "")
+        let body = ctx.fit(text)
         if let o, let i = o.interrupt {
             // The flash ended as reported; the exit status says that an interrupt was requested (128 + the signal).
             let line = "interrupt requested (\(i.signal))" + (i.deferred ? ": the flash went on until the drive was safe" : "")

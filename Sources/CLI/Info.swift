@@ -71,7 +71,7 @@ struct Info: ODCommand {
                 text += "\(e.name) [\(e.cdb)]: \(bytes.count) bytes\n" + Hex.dump(bytes).map { $0 + "\n" }.joined()
             }
         }
-        ctx.emit(r, text: text, wrap: true)
+        ctx.emit(r, text: text)
     }
 
     /// A MediaTek MT19xx drive's own reads (READ BUFFER 06h at 3000h and 1EC000h).

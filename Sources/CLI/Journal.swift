@@ -42,6 +42,6 @@ struct JournalCommand: ODCommand {
         if let first = skipped.first {
             text += "warning: \(skipped.count) line\(skipped.count == 1 ? "" : "s") of the journal could not be read and \(skipped.count == 1 ? "was" : "were") skipped (line \(first.line): \(first.reason))\n"
         }
-        ctx.emit(Report(journal: j.path, entries: shown, unfinished: unfinished, skippedLines: skipped.isEmpty ? nil : skipped), text: text, wrap: true)
+        ctx.emit(Report(journal: j.path, entries: shown, unfinished: unfinished, skippedLines: skipped.isEmpty ? nil : skipped), text: text)
     }
 }

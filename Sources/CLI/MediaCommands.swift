@@ -42,7 +42,7 @@ struct MediaCommand: ParsableCommand {
                                                                        byModel: byModel, modelName: modelName) { done, total in
                 if showProgress && total > 50 && (done % 50 == 0 || done == total) { console.err("\rscanned \(done)/\(total)" + (done == total ? "\n" : "")) }
             }
-            ctx.emit(rep, text: Search.text(rep), wrap: true)
+            ctx.emit(rep, text: Search.text(rep))
         }
 
         static func text(_ r: Report) -> String {
@@ -82,6 +82,7 @@ extension MediaCommand {
         @Flag(help: "Check the disc against the firmware's media tables.") var check = false
         @Option(help: "The firmware image to check against (.bin, .gz, .zip); default: the drive's own, read for the check.") var firmware: String?
         @Option(help: "A zip member of --firmware.") var member: String?
+        @Flag(help: "Ask for the drive's write speeds (GET PERFORMANCE 03h, mode page 2Ah) even when the disc is not recordable.") var speeds = false
 
         struct Report: Encodable {
             let device: String
@@ -97,7 +98,7 @@ extension MediaCommand {
             let readsFirmware = check && firmware == nil
             let dev = try ctx.openDevice(device, exclusive: readsFirmware)
             defer { dev.transport.close() }
-            let (drive, disc) = try MediaCheck.identify(dev.transport, device: device)
+            let (drive, disc) = try MediaCheck.identify(dev.transport, device: device, allSpeeds: speeds)
             var chk: MediaCheck.Result?
             if check {
                 let code = try MediaCheck.code(of: disc, device: device)
@@ -120,7 +121,7 @@ extension MediaCommand {
             }
             let manufacturer = media.manufacturer(of: disc)
             let rep = Report(device: device, disc: disc, manufacturer: manufacturer, check: chk)
-            ctx.emit(rep, text: Identify.text(rep), wrap: true)
+            ctx.emit(rep, text: Identify.text(rep))
             // Exit 1: the firmware does not list the disc (README's exit table).
             if let c = chk, !c.supported { throw ExitCode(ExitStatus.failed.rawValue) }
         }

@@ -134,12 +134,12 @@ enum TextTable {
     /// The width of text output while a command runs: its Console's (80 columns, or $COLUMNS); nil for no limit.
     @TaskLocal static var width: Int? = 80
 
-    static func render(_ header: [String], _ rows: [[String]], width: Int? = nil) -> String {
+    static func render(_ header: [String], _ rows: [[String]], width: Int? = TextTable.width) -> String {
         render(header, lines: rows.map { $0.map { [$0] } }, width: width)
     }
 
     /// Cells of one or more lines each. Every line is shown escaped (a name with ESC, CR or LF stays one escaped line).
-    static func render(_ header: [String], lines cells: [[[String]]], width: Int? = nil) -> String {
+    static func render(_ header: [String], lines cells: [[[String]]], width: Int? = TextTable.width) -> String {
         let rows = cells.map { $0.map { $0.map { FileName.display($0) }.joined(separator: "\n") } }
         let multiline = rows.contains { $0.contains { $0.contains("\n") } }
         if width == nil && !multiline { return unlimited(header, rows) }
@@ -202,9 +202,19 @@ enum TextWrap {
         let lead = String(s.prefix { $0 == " " })
         var out: [String] = []
         var cur = lead
-        for word in s.dropFirst(lead.count).split(separator: " ", omittingEmptySubsequences: true) {
-            var w = Substring(word)
-            let sep = cur.isEmpty || cur == lead ? "" : " "
+        // Words with the spaces before them: a line keeps its own spacing (aligned columns); a break drops them.
+        var words: [(gap: Int, word: Substring)] = []
+        var rest = s.dropFirst(lead.count)
+        while !rest.isEmpty {
+            let gap = rest.prefix { $0 == " " }.count
+            rest = rest.dropFirst(gap)
+            let word = rest.prefix { $0 != " " }
+            rest = rest.dropFirst(word.count)
+            if !word.isEmpty { words.append((gap, word)) }
+        }
+        for (gap, word) in words {
+            var w = word
+            let sep = cur.isEmpty || cur == lead ? "" : String(repeating: " ", count: max(1, gap))
             if cur.count + sep.count + w.count <= width { cur += sep + w; continue }
             if !(cur.isEmpty || cur == lead) { out.append(cur); cur = "" }
             while w.count > width { out.append(String(w.prefix(width))); w = w.dropFirst(width) }
@@ -215,21 +225,57 @@ enum TextWrap {
     }
 
     /// Every line of `text` longer than `width` wrapped, continuation lines indented under its value: after a
-    /// "Label:   " prefix, else after its own indentation plus two.
+    /// "Label:   " prefix; under the second column of a "0001  3B 07 ..." line (a short first word, then two
+    /// spaces); else after its own indentation plus two.
     static func fit(_ text: String, width: Int) -> String {
         guard text.split(separator: "\n", omittingEmptySubsequences: false).contains(where: { $0.count > width }) else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.count > width else { return String(line) }
-            var indent = line.prefix { $0 == " " }.count + 2
-            if let colon = line.firstIndex(of: ":"), line.distance(from: line.startIndex, to: colon) < 30 {
-                let after = line[line.index(after: colon)...]
-                let spaces = after.prefix { $0 == " " }.count
-                if spaces >= 1 { indent = line.distance(from: line.startIndex, to: colon) + 1 + spaces }
+            let lead = line.prefix { $0 == " " }.count
+            var indent = lead + 2
+            let word = line.dropFirst(lead).prefix { $0 != " " }
+            if let colon = line.firstIndex(of: ":"), line.distance(from: line.startIndex, to: colon) < 30,
+               line[line.index(after: colon)...].first == " " {
+                let spaces = line[line.index(after: colon)...].prefix { $0 == " " }.count
+                indent = line.distance(from: line.startIndex, to: colon) + 1 + spaces
+            } else if word.count <= 12, line.dropFirst(lead + word.count).hasPrefix("  ") {
+                indent = lead + word.count + line.dropFirst(lead + word.count).prefix { $0 == " " }.count
             }
             if indent > width / 2 { indent = 4 }
             let head = String(line.prefix(indent))
             let body = TextWrap.lines(String(line.dropFirst(indent)), width: width - indent)
             return body.enumerated().map { i, l in (i == 0 ? head : String(repeating: " ", count: indent)) + l }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+}
+
+/// The library's help, with its one unwrapped line fitted: ArgumentParser wraps the help text to the width but
+/// prints the USAGE synopsis whole (150 columns for `booktype`). The synopsis is broken between its top-level
+/// elements ("[--db <db>]" stays together), continuation lines under the first element after the command name.
+enum HelpText {
+    static func fit(_ help: String, width: Int?) -> String {
+        guard let width else { return help }
+        return help.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.count > width, line.hasPrefix("USAGE: ") else { return String(line) }
+            // Top-level elements: split at spaces outside brackets.
+            var parts: [String] = [], cur = "", depth = 0
+            for ch in line.dropFirst("USAGE: ".count) {
+                if ch == "[" || ch == "<" { depth += 1 } else if ch == "]" || ch == ">" { depth = max(0, depth - 1) }
+                if ch == " " && depth == 0 { if !cur.isEmpty { parts.append(cur) }; cur = "" } else { cur.append(ch) }
+            }
+            if !cur.isEmpty { parts.append(cur) }
+            // "odflash fw inspect": the words before the first option or argument stay on the first line.
+            let name = parts.prefix { !$0.hasPrefix("[") && !$0.hasPrefix("<") }
+            var first = "USAGE: " + name.joined(separator: " ")
+            let indent = String(repeating: " ", count: min(first.count + 1, width / 2))
+            var out: [String] = [], current = first
+            for p in parts.dropFirst(name.count) {
+                if current.count + 1 + p.count <= width || current == first || current == indent { current += (current == indent ? "" : " ") + p }
+                else { out.append(current); current = indent + p }
+                first = ""
+            }
+            out.append(current)
+            return out.joined(separator: "\n")
         }.joined(separator: "\n")
     }
 }

@@ -103,14 +103,15 @@ public enum Runner {
             if code == .success {
                 // --help / --version: help for the subcommand named, not the root's.
                 let wantsHelp = arguments.first == "help" || arguments.contains("--help") || arguments.contains("-h")
-                console.out((wantsHelp ? Odflash.helpMessage(for: helpTarget(arguments)) : Odflash.fullMessage(for: error)) + "\n")
+                console.out(HelpText.fit(wantsHelp ? Odflash.helpMessage(for: helpTarget(arguments)) : Odflash.fullMessage(for: error), width: console.width) + "\n")
                 return 0
             }
             let msg = Odflash.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             return report(CLIError(msg + (wantsJSON ? "" : " (see 'odflash --help')"), kind: .usage), json: wantsJSON, lines: streams, console: console)
         }
         guard let cmd = command as? any ODCommand else {
-            console.out(Odflash.helpMessage(for: helpTarget(arguments)) + "\n")   // "help X" and "X --help" arrive as a help command
+            // "help X" and "X --help" arrive as a help command.
+            console.out(HelpText.fit(Odflash.helpMessage(for: helpTarget(arguments)), width: console.width) + "\n")
             return 0
         }
         let g = cmd.global

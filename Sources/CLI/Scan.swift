@@ -37,7 +37,7 @@ struct Scan: ODCommand {
         let scanner = DriveScanner(db: db, opener: ctx.opener, probe: probe)
         var (rows, notes) = scanner.scan(sysfs: sysfs, all: all, usbProbe: usbProbe, emulated: emulated)
         if db == nil && ctx.json { notes.insert("firmware-db not found (searched \(ctx.search.places.joined(separator: ", "))): no firmware-db match", at: 0) }
-        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes), wrap: true)
+        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes))
     }
 
     static func text(_ rows: [Row], _ notes: [String]) -> String {

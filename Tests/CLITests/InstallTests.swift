@@ -238,6 +238,17 @@ func odflash80(_ args: String...) -> Run {
             expectFits(odflash80("fw", "inspect", d + "/all/" + i, "--all-entries"), "fw inspect --all-entries \(i)")
         }
         expectFits(odflash80("media", "search", "MCC-004", d + "/all"), "media search")
+        // Flash (preflight, plan, the dry run's transcript and result), dump, fw diff/patch, db lint.
+        #expect(odflash("fw", "generate", "--family", "synthetic-test", "-o", d + "/s.bin").status == 0)
+        expectFits(odflash80("flash", "emu:synthetic-writer", d + "/s.bin", "--dry-run", "--backup-dir", d), "flash --dry-run")
+        let refused = odflash80("flash", "emu:ihas124y", d + "/s.bin", "--dry-run")
+        #expect(refused.status == 4)
+        expectFits(refused, "a refused flash's preflight")
+        expectFits(odflash80("dump", "emu:synthetic-writer", d + "/dump.bin"), "dump")
+        expectFits(odflash80("fw", "patch", d + "/s.bin", "-o", d + "/p.bin", "--rename", "97:24:00=97:26:66"), "fw patch")
+        expectFits(odflash80("fw", "diff", d + "/s.bin", d + "/p.bin"), "fw diff")
+        expectFits(odflash80("db", "lint"), "db lint")
+        expectFits(odflash80("sense", "03/0C/00"), "sense")
         // Unwrapped (the content tests' helper), the same scan is wider: the wrapping is what makes it fit.
         #expect(odflash("scan", "--emulated", "--sysfs", "/nonexistent").out.split(separator: "\n").contains { $0.count > 80 })
     }
@@ -254,12 +265,24 @@ func odflash80(_ args: String...) -> Run {
     }
 
     @Test func helpIsWrappedByTheLibrary() {
-        for cmd in [[], ["scan"], ["info"], ["flash"], ["dump"], ["sense"], ["booktype"], ["fw", "patch"], ["db", "models"]] {
-            let r = odflash(cmd + ["--help"])
+        let commands = [[], ["scan"], ["info"], ["flash"], ["dump"], ["sense"], ["booktype"], ["region"], ["journal"], ["media"],
+                        ["media", "search"], ["fw", "inspect"], ["fw", "patch"], ["fw", "diff"], ["fw", "generate"], ["fw", "members"],
+                        ["db", "lint"], ["db", "models"]]
+        for cmd in commands {
+            var out = "", err = ""
+            let status = Runner.main(cmd + ["--help"], console: Console(out: { out += $0 }, err: { err += $0 }))
+            let r = Run(status: status, out: out, err: err)
             #expect(r.status == 0)
-            // The usage line is the library's own, unwrapped.
-            for line in r.out.split(separator: "\n") where line.count > 80 && !line.hasPrefix("USAGE:") { Issue.record("\(cmd) --help: \(line.count) columns: \(line)") }
+            // The library wraps the help; the USAGE synopsis, which it prints whole, is broken between its elements.
+            for line in r.out.split(separator: "\n") where line.count > 80 { Issue.record("\(cmd) --help: \(line.count) columns: \(line)") }
+            let usage = r.out.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("USAGE: ") }.prefix { !$0.isEmpty }
+            #expect(!usage.isEmpty, "\(cmd): no USAGE")
+            // Nothing lost: the synopsis words, joined again, are the library's one line.
+            #expect(usage.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").hasPrefix("USAGE: odflash " + cmd.joined(separator: " ")))
+            #expect(!usage.contains { $0.contains("[--db") && !$0.contains("[--db <db>]") }, "an element split: \(usage)")
         }
+        // The library's own line for booktype is wider than 80: the break is ours, between elements.
+        #expect(HelpText.fit("USAGE: odflash x " + String(repeating: "[--opt <value>] ", count: 8), width: 40).split(separator: "\n").allSatisfy { $0.count <= 40 })
     }
 
     @Test func verbosityLevels() {
