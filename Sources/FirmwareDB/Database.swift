@@ -57,7 +57,49 @@ public struct FirmwareDatabase: Sendable {
         var issues: [DBIssue] = []
         let db = read(root: root, issues: &issues)
         issues += lintProfiles(db)
+        guard FileManager.default.fileExists(atPath: root + "/families") else { return (issues, db) }
+        issues += lintVersion(root: root)
+        // The tables the commands read only when they need them (MediaTek builds, Pioneer cross-flash families).
+        do { _ = try BuildCatalog.load(root: root) } catch { issues.append(DBIssue(file: root + "/" + BuildCatalog.path, line: nil, message: error.description)) }
+        do { _ = try PioneerCrossflash.load(root: root) } catch { issues.append(DBIssue(file: root + "/" + PioneerCrossflash.path, line: nil, message: error.description)) }
         return (issues, db)
+    }
+
+    /// The VERSION file (`odflash --version` shows it): a "version: YYYY.MM.DD[.N]" line and a "date: YYYY-MM-DD" line
+    /// naming a real day, the version being that date (".N" for a second change on one day).
+    static func lintVersion(root: String) -> [DBIssue] {
+        let path = root + "/VERSION"
+        guard let bytes = try? ImageFile.readFile(path, max: 4096), let text = String(validating: bytes, as: UTF8.self) else {
+            return [DBIssue(file: path, line: nil, message: "missing or unreadable: firmware-db states its version and date in VERSION ('version: YYYY.MM.DD', 'date: YYYY-MM-DD')")]
+        }
+        var fields: [String: (String, Int)] = [:]
+        var issues: [DBIssue] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":"), ["version", "date"].contains(String(line[..<colon])) else {
+                issues.append(DBIssue(file: path, line: i + 1, message: "expected 'version: ...' or 'date: ...'"))
+                continue
+            }
+            let key = String(line[..<colon])
+            if fields[key] != nil { issues.append(DBIssue(file: path, line: i + 1, message: "'\(key)' is given twice")) }
+            fields[key] = (line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces), i + 1)
+        }
+        guard let (date, dateLine) = fields["date"] else { return issues + [DBIssue(file: path, line: nil, message: "no 'date: YYYY-MM-DD' line")] }
+        guard let (version, versionLine) = fields["version"] else { return issues + [DBIssue(file: path, line: nil, message: "no 'version: YYYY.MM.DD' line")] }
+        let d = date.split(separator: "-", omittingEmptySubsequences: false)
+        let days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d.count == 3, d[0].count == 4, d[1].count == 2, d[2].count == 2, d.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let y = Int(d[0]), let m = Int(d[1]), let day = Int(d[2]), y >= 2000, (1...12).contains(m), (1...days[m - 1]).contains(day),
+              m != 2 || day < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) else {
+            return issues + [DBIssue(file: path, line: dateLine, message: "date '\(date)' is not a day written YYYY-MM-DD")]
+        }
+        let stem = d.joined(separator: ".")
+        let rest = version.hasPrefix(stem) ? version.dropFirst(stem.count) : nil
+        if rest == nil || !(rest!.isEmpty || (rest!.hasPrefix(".") && rest!.count > 1 && rest!.dropFirst().allSatisfy { $0.isASCII && $0.isNumber })) {
+            issues.append(DBIssue(file: path, line: versionLine, message: "version '\(version)' is not the date's \(stem) (or \(stem).N for another change that day)"))
+        }
+        return issues
     }
 
     /// The emulated drives' profiles (emulator/*.yaml), as `emu:NAME` reads them, and their initial images against

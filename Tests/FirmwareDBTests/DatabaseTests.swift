@@ -12,6 +12,7 @@ func tempDB(families: [String: String]? = nil, models: String? = nil, idtables: 
     try fm.createDirectory(atPath: root + "/families", withIntermediateDirectories: true)
     if idtables ?? (families == nil) { try fm.copyItem(atPath: repoRoot + "/firmware-db/idtables", toPath: root + "/idtables") }
     try fm.copyItem(atPath: repoRoot + "/firmware-db/media", toPath: root + "/media")
+    try fm.copyItem(atPath: repoRoot + "/firmware-db/VERSION", toPath: root + "/VERSION")
     if let fams = families {
         for (id, text) in fams { try text.write(toFile: root + "/families/\(id).yaml", atomically: true, encoding: .utf8) }
     } else {
@@ -296,5 +297,32 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
                                        ("12a", nil), ("0xG1", nil), ("1.5", nil), ("ten", nil), ("0x8000000000000000", nil),
                                        ("9223372036854775807", Int.max)]
         for (text, want) in cases { #expect(Entry.parseInt(text) == want, "\(text)") }
+    }
+}
+
+@Suite struct VersionFileLintTests {
+    func issues(_ text: String?) throws -> [String] {
+        let root = try tempDB()
+        if let text { try text.write(toFile: root + "/VERSION", atomically: true, encoding: .utf8) }
+        else { try FileManager.default.removeItem(atPath: root + "/VERSION") }
+        return FirmwareDatabase.lint(root: root).filter { $0.file.hasSuffix("/VERSION") }.map(\.description)
+    }
+
+    @Test func theShippedFileIsClean() throws {
+        #expect(try issues("# c\nversion: 2026.11.29\ndate: 2026-11-29\n").isEmpty)
+        #expect(try issues("version: 2024.02.29.2\ndate: 2024-02-29\n").isEmpty)
+        #expect(FirmwareDatabase.lintVersion(root: repoRoot + "/firmware-db").isEmpty)
+    }
+
+    @Test func everyBrokenFormIsNamed() throws {
+        #expect(try issues(nil).first?.contains("missing or unreadable") == true)
+        #expect(try issues("version: 2026.11.29\n").first?.contains("no 'date: YYYY-MM-DD' line") == true)
+        #expect(try issues("date: 2026-11-29\n").first?.contains("no 'version: YYYY.MM.DD' line") == true)
+        #expect(try issues("version: 2026.11.29\ndate: 2026-11-31\n").first?.hasSuffix("VERSION:2: date '2026-11-31' is not a day written YYYY-MM-DD") == true)
+        #expect(try issues("version: 2023.02.29\ndate: 2023-02-29\n").first?.contains("is not a day") == true)
+        #expect(try issues("version: 2025.11.29\ndate: 2026-11-29\n").first?.hasSuffix("VERSION:1: version '2025.11.29' is not the date's 2026.11.29 (or 2026.11.29.N for another change that day)") == true)
+        #expect(try issues("version: 2026.11.29.\ndate: 2026-11-29\n").count == 1)
+        #expect(try issues("version: 1\nversion: 2\ndate: 2026-11-29\n").contains { $0.contains("given twice") })
+        #expect(try issues("verison: 2026.11.29\ndate: 2026-11-29\n").contains { $0.contains(":1: expected 'version: ...'") })
     }
 }
