@@ -9,7 +9,8 @@ import PackageDescription
 //   FirmwareDB  -> Flashing, Emulator, Firmware, SCSI (the Emulator module owns and checks the `emulator:` blocks of
 //               flash sequences; Flashing keeps them as opaque text)
 //   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI
-//   Firmware    -> SCSI, CZlibShim    MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
+//   Firmware    -> SCSI, CZlibShim, CBytes (byte loops over whole images in C)
+//   MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
 //   SCSI        -> CAES (AES-128 and AES-CMAC in C)
 // The ODFlashCore library is everything below the CLI (scripts/fuzz builds against it).
 let package = Package(
@@ -36,6 +37,8 @@ let package = Package(
 
         // AES-128 and AES-CMAC (the MediaTek integrity table), in C so debug builds verify 2 MiB in milliseconds
         .target(name: "CAES", path: "Sources/CAES"),
+        // The byte loops over whole images (heuristic media-table scan, byte diff), in C for the same reason
+        .target(name: "CBytes", path: "Sources/CBytes"),
         // SCSI core: CDBs, sense, the transport protocol
         .target(name: "SCSI", dependencies: ["CAES"]),
         // Transports: Linux SG_IO, USB Bulk-Only via libusb, transcript record/replay
@@ -44,7 +47,7 @@ let package = Package(
         .target(name: "Emulator", dependencies: ["SCSI", "MMC", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Firmware images: identification, the checksum engine, media tables, containers (.zip, .gz)
-        .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", "CBytes"]),
         // MMC: drive and disc identification over any transport
         .target(name: "MMC", dependencies: ["SCSI"]),
         // firmware-db: models, families, provenance (the Emulator module checks the emulator blocks of flash sequences)
@@ -66,7 +69,9 @@ let package = Package(
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "Emulator", "SCSI"]),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "SCSI", "MMC"]),
         .testTarget(name: "MMCTests", dependencies: ["MMC", "SCSI"]),
-        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based")]),
+        // ZIPFoundation writes the test archives (an independent zip writer; odflash reads zips with its own reader)
+        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "FirmwareDB", .product(name: "PropertyBased", package: "swift-property-based"),
+                                                          .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "FirmwareDBTests", dependencies: ["FirmwareDB", "Firmware"]),
         .testTarget(name: "FlashingTests", dependencies: ["Flashing", "Emulator", "FirmwareDB", "Firmware", "SCSI", "MMC"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "Operations", "FirmwareDB", "Firmware", "Emulator", "SCSI"]),

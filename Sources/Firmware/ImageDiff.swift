@@ -1,3 +1,4 @@
+import CBytes
 /// What differs between two images: media codes (added, removed, re-speeded) and changed byte ranges. The one
 /// implementation `fw diff` and `fw patch`'s report share.
 public enum ImageDiff {
@@ -38,18 +39,17 @@ public enum ImageDiff {
         let n = min(a.count, b.count)
         let gap = max(1, mergeGap)
         var i = 0
+        // The byte loop is C (odflash_next_diff): it visits every byte of images up to 64 MiB.
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
+                guard let ba = pa.baseAddress, let bb = pb.baseAddress else { return }
                 while i < n {
-                    if pa[i] == pb[i] { i += 1; continue }
-                    let start = i
-                    var last = i
-                    while i < n && i - last < gap {
-                        if pa[i] != pb[i] { last = i; changed += 1 }
-                        i += 1
-                    }
-                    out.append(.init(start: start, end: last + 1, length: last + 1 - start))
-                    i = last + 1
+                    var end = 0, count = 0
+                    let start = odflash_next_diff(ba, bb, n, i, gap, &end, &count)
+                    guard start < n else { break }
+                    out.append(.init(start: start, end: end, length: end - start))
+                    changed += count
+                    i = end
                 }
             }
         }

@@ -1,0 +1,104 @@
+#include "cbytes.h"
+#include <string.h>
+
+static int lead_in(const uint8_t *p, size_t i) { return (p[i] == 97 || p[i] == 96) && p[i + 1] < 60 && p[i + 2] < 75; }
+static int lead_out(const uint8_t *p, size_t i) { return p[i] >= 60 && p[i] <= 89 && p[i + 1] < 60 && p[i + 2] < 75; }
+
+size_t odflash_next_atip_run(const uint8_t *p, size_t n, size_t start, size_t min_run, size_t *stride, size_t *run) {
+    static const size_t strides[] = {8, 6, 7, 10, 12, 16};
+    if (n < 6) return n;
+    // Most bytes are neither 96 nor 97: memchr finds the next of each (kept until passed), the nearer one is tried.
+    size_t lim = n - 5, next97 = 0, next96 = 0;
+    int have97 = 0, have96 = 0;
+    for (size_t i = start; i < lim; i++) {
+        if (!have97 || next97 < i) { const uint8_t *q = memchr(p + i, 97, lim - i); next97 = q ? (size_t)(q - p) : lim; have97 = 1; }
+        if (!have96 || next96 < i) { const uint8_t *q = memchr(p + i, 96, lim - i); next96 = q ? (size_t)(q - p) : lim; have96 = 1; }
+        i = next97 < next96 ? next97 : next96;
+        if (i >= lim) return n;
+        if (!(lead_in(p, i) && lead_out(p, i + 3))) continue;
+        size_t best_stride = 0, best_run = 0;
+        for (size_t k = 0; k < 6; k++) {
+            size_t s = strides[k], r = 1;
+            while (i + r * s + 6 <= n && lead_in(p, i + r * s) && lead_out(p, i + r * s + 3)) r++;
+            if (r > best_run) { best_run = r; best_stride = s; }
+        }
+        if (best_run < min_run) continue;
+        *stride = best_stride;
+        *run = best_run;
+        return i;
+    }
+    return n;
+}
+
+// 1: a code character (A-Z, 0-9, '-', ' '); 2 added for a capital letter. A table, so debug builds (-O0) call nothing.
+static const uint8_t id_class[256] = {
+    [0x20] = 1, [0x2D] = 1,
+    [0x30] = 1, [0x31] = 1, [0x32] = 1, [0x33] = 1, [0x34] = 1, [0x35] = 1, [0x36] = 1, [0x37] = 1, [0x38] = 1, [0x39] = 1,
+    [0x41] = 3, [0x42] = 3, [0x43] = 3, [0x44] = 3, [0x45] = 3, [0x46] = 3, [0x47] = 3, [0x48] = 3, [0x49] = 3, [0x4A] = 3,
+    [0x4B] = 3, [0x4C] = 3, [0x4D] = 3, [0x4E] = 3, [0x4F] = 3, [0x50] = 3, [0x51] = 3, [0x52] = 3, [0x53] = 3, [0x54] = 3,
+    [0x55] = 3, [0x56] = 3, [0x57] = 3, [0x58] = 3, [0x59] = 3, [0x5A] = 3,
+};
+#define id_char(c) (id_class[(uint8_t)(c)] & 1)
+
+size_t odflash_id_token(const uint8_t *p, size_t n, size_t i, int utf16) {
+    size_t w = utf16 ? 2 : 1, cp = utf16 ? 1 : 0;
+    if (i + w * 3 > n || p[i + cp] < 0x41 || p[i + cp] > 0x5A) return 0;
+    if (utf16 && p[i] != 0) return 0;
+    size_t len = 0, letters = 0;
+    while (len < 12 && i + (len + 1) * w <= n) {
+        if (utf16 && p[i + len * 2] != 0) break;
+        uint8_t c = p[i + len * w + cp];
+        if (!id_char(c)) break;
+        if (c >= 0x41 && c <= 0x5A) letters++;
+        len++;
+    }
+    // The code must end with padding or a binary byte, not run on as text.
+    if (i + (len + 1) * w <= n) {
+        uint8_t next = p[i + len * w + cp];
+        if (next >= 0x61 && next <= 0x7A) return 0;
+    }
+    return len >= 3 && letters >= 2 ? len : 0;
+}
+
+size_t odflash_next_id_run(const uint8_t *p, size_t n, size_t start, int utf16, size_t min_run,
+                           size_t *stride, size_t *run, size_t *len) {
+    size_t cp = utf16 ? 1 : 0, w = utf16 ? 2 : 1;
+    size_t i = start;
+    while (i + cp < n) {
+        // A code starts with a capital letter and has at least three characters: most bytes fail here, inline.
+        if (!(id_class[p[i + cp]] & 2) || (utf16 && p[i] != 0)) { i++; continue; }
+        if (i + 3 * w <= n && !(id_class[p[i + w + cp]] & id_class[p[i + 2 * w + cp]] & 1)) { i++; continue; }
+        size_t l = odflash_id_token(p, n, i, utf16);
+        if (l == 0) { i++; continue; }
+        size_t best_stride = 0, best_run = 0;
+        size_t s = l * w > 8 ? l * w : 8;
+        for (; s <= 64; s++) {
+            size_t r = 1;
+            while (i + r * s + cp < n && (uint8_t)(p[i + r * s + cp] - 0x41) <= 0x19 && odflash_id_token(p, n, i + r * s, utf16) > 0) r++;
+            if (r > best_run) { best_run = r; best_stride = s; }
+        }
+        if (best_run < min_run) { i += l * w; continue; }
+        *stride = best_stride;
+        *run = best_run;
+        *len = l;
+        return i;
+    }
+    return n;
+}
+
+size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t start, size_t gap, size_t *end, size_t *changed) {
+    size_t i = start;
+    // Equal stretches a block at a time (libc's memcmp), then the byte that differs.
+    while (i + 4096 <= n && memcmp(a + i, b + i, 4096) == 0) i += 4096;
+    while (i < n && a[i] == b[i]) i++;
+    if (i >= n) return n;
+    size_t first = i, last = i, count = 0;
+    if (gap < 1) gap = 1;
+    while (i < n && i - last < gap) {
+        if (a[i] != b[i]) { last = i; count++; }
+        i++;
+    }
+    *end = last + 1;
+    *changed = count;
+    return first;
+}
