@@ -69,30 +69,39 @@ public final class SGIOTransport: SCSITransport {
         guard fd >= 0 else { throw TransportError.closed }
         var cdbBytes = cdb.bytes
         var sense = [UInt8](repeating: 0, count: 252)
+        // Data-in lands in a buffer of its own; data-out is sent from the caller's array as it is (the kernel only
+        // reads it: no copy of every 32 KiB chunk of a flash).
         var buffer: [UInt8]
         let dir: Int32
         switch transfer {
         case .none: buffer = []; dir = CSGIO_DXFER_NONE
         case let .fromDevice(n): buffer = [UInt8](repeating: 0, count: n); dir = CSGIO_DXFER_FROM_DEV
-        case let .toDevice(d): buffer = d; dir = CSGIO_DXFER_TO_DEV
+        case .toDevice: buffer = []; dir = CSGIO_DXFER_TO_DEV
         }
         let ms = UInt32(max(1, min(Double(UInt32.max / 2), (timeout * 1000).rounded(.up))))
         var hdr = sg_io_hdr_t()
-        let rc: Int32 = cdbBytes.withUnsafeMutableBufferPointer { cp in
-            sense.withUnsafeMutableBufferPointer { sp in
-                buffer.withUnsafeMutableBufferPointer { bp in
+        let fd = self.fd
+        func issue(_ data: UnsafeMutableRawPointer?, _ count: Int) -> Int32 {
+            cdbBytes.withUnsafeMutableBufferPointer { cp in
+                sense.withUnsafeMutableBufferPointer { sp in
                     hdr.interface_id = Int32(UInt8(ascii: "S"))
                     hdr.dxfer_direction = dir
                     hdr.cmd_len = UInt8(cp.count)
                     hdr.mx_sb_len = UInt8(sp.count)
-                    hdr.dxfer_len = UInt32(bp.count)
-                    hdr.dxferp = bp.count > 0 ? UnsafeMutableRawPointer(bp.baseAddress) : nil
+                    hdr.dxfer_len = UInt32(count)
+                    hdr.dxferp = count > 0 ? data : nil
                     hdr.cmdp = cp.baseAddress
                     hdr.sbp = sp.baseAddress
                     hdr.timeout = ms
                     return csgio_sg_io(fd, &hdr)
                 }
             }
+        }
+        let rc: Int32
+        if case let .toDevice(d) = transfer {
+            rc = d.withUnsafeBufferPointer { bp in issue(bp.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }, bp.count) }
+        } else {
+            rc = buffer.withUnsafeMutableBufferPointer { bp in issue(bp.baseAddress.map { UnsafeMutableRawPointer($0) }, bp.count) }
         }
         if rc < 0 {
             let e = errno
