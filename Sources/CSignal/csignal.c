@@ -32,8 +32,9 @@ static void say(const char *s) {
 static void handler(int sig) {
     int saved_errno = errno;
     last = sig;
-    count = count + 1;
+    // Whether it arrived in the window is stored before the count moves: a thread that sees the new count sees it.
     if (window > 0) deferred = deferred + 1;
+    count = count + 1;
     if (sig == SIGTSTP) {
         tstp = 1;
         say("suspend requested: deferred until the flash is done and the drive is safe\n");

@@ -52,10 +52,12 @@ public struct FlashExecutor {
         let report: (FlashInterrupt) -> Void
         private(set) var isOpen = false
         private var seen: Int
+        private var seenDeferred: Int
 
         init(handlesSignals: Bool, report: @escaping (FlashInterrupt) -> Void) {
             self.handlesSignals = handlesSignals; self.report = report
             seen = handlesSignals ? FlashSignals.count : 0
+            seenDeferred = handlesSignals ? FlashSignals.deferredCount : 0
         }
         mutating func open() {
             guard !isOpen else { return }
@@ -67,12 +69,16 @@ public struct FlashExecutor {
             isOpen = false
             if handlesSignals { FlashSignals.leaveWindow() }
         }
-        /// Reports the signals that arrived since the last command boundary.
+        /// Reports the signals that arrived since the last command boundary. Deferred or not is what the handler saw
+        /// when the signal arrived (inside the window or not), not the window's state now: a signal in the window's
+        /// last moments is reported after it closed, and still as deferred (as the outcome says).
         mutating func noteSignals() {
             guard handlesSignals, FlashSignals.count != seen else { return }
             seen = FlashSignals.count
+            let deferred = FlashSignals.deferredCount != seenDeferred
+            seenDeferred = FlashSignals.deferredCount
             let s = FlashSignals.last
-            report(FlashInterrupt(signal: FlashSignals.name(s), deferred: isOpen, message: FlashSignals.notice(s, deferred: isOpen)))
+            report(FlashInterrupt(signal: FlashSignals.name(s), deferred: deferred, message: FlashSignals.notice(s, deferred: deferred)))
         }
     }
 
