@@ -30,9 +30,15 @@ public struct MediaCheck {
         public let statement: String
     }
     public struct Result: Encodable, Sendable {
+        /// What the firmware's tables say, and how sure: the exact tables list the code; a table found heuristically
+        /// lists it; the tables of the disc's type do not list it; no table of the disc's type was found (nothing to say).
+        public enum Verdict: String, Encodable, Sendable {
+            case supported, listedHeuristic = "listed-heuristic", notListed = "not-listed", unknown
+        }
         public let firmware: String
         public let family: String?
         public let version: String?
+        public let verdict: Verdict
         public let supported: Bool
         public let speeds: [String]?
         public let table: String?
@@ -123,8 +129,23 @@ public struct MediaCheck {
             let statement = tb.isHeuristic
                 ? "LISTED (heuristic): \(code) appears in a table found heuristically (confidence \(conf ?? 0)) at \(Hex.offset(tb.offset)); the layout is not public, so this is a strong hint, not a certainty"
                 : "SUPPORTED: the firmware lists \(code)" + (speeds.isEmpty ? "" : " at \(speeds.joined(separator: ", "))")
-            return Result(firmware: imageName, family: r.identity.map { "\($0.family)/\($0.layout)" }, version: r.version, supported: true,
+            return Result(firmware: imageName, family: r.identity.map { "\($0.family)/\($0.layout)" }, version: r.version,
+                          verdict: tb.isHeuristic ? .listedHeuristic : .supported, supported: true,
                           speeds: speeds, table: tb.name, heuristic: tb.isHeuristic, confidence: conf, statement: statement,
+                          nearest: [], patchCommand: nil, warnings: warnings)
+        }
+        // No table of the disc's type: the tables say nothing about the disc. A file that no layout identifies and that
+        // holds no media table at all is not a firmware image (a text file, random bytes): an input error.
+        if same.isEmpty {
+            let family = r.identity.map { "\($0.family)/\($0.layout)" }
+            if layout == nil && tables.isEmpty {
+                throw OperationError("\(imageName): not a firmware image odflash can check: no layout in firmware-db identifies it and no media table was found in it (pass the drive's firmware: a vendor download, a dump or a patched image; .bin, .gz or .zip)", kind: .input)
+            }
+            let statement = "CANNOT TELL: no \(discType.rawValue) media table was found in \(family.map { "this \($0) image" } ?? "this image")"
+                + (tables.isEmpty ? "" : " (only tables of other disc types)") + ", so its tables say nothing about \(code): neither listed nor missing"
+                + (layout == nil ? "; no layout identifies the image" : (layout!.mediaTables.isEmpty ? "; the layout of this family's media tables is not public and the heuristic scan found none" : ""))
+            return Result(firmware: imageName, family: family, version: r.version, verdict: .unknown, supported: false,
+                          speeds: nil, table: nil, heuristic: false, confidence: nil, statement: statement,
                           nearest: [], patchCommand: nil, warnings: warnings)
         }
         // Not listed: the nearest codes of the same type, and the rename that would alias one. CD-R codes are ranked
@@ -158,10 +179,9 @@ public struct MediaCheck {
             let target = disc.atip?.leadIn ?? code
             patch = "odflash fw patch \(imageName) -o patched.bin --rename '\(best.1.code)=\(target)'"
         }
-        let tableWord = same.isEmpty ? "no \(discType.rawValue) table was found in the image" :
-            same.map { "\($0.name) (\($0.entries.count) codes, \($0.isHeuristic ? "heuristic" : "exact"))" }.joined(separator: ", ")
+        let tableWord = same.map { "\($0.name) (\($0.entries.count) codes, \($0.isHeuristic ? "heuristic" : "exact"))" }.joined(separator: ", ")
         var statement = "NOT LISTED: \(code) is not in the firmware's media tables (\(tableWord)). The drive will fall back to a generic write strategy, which is what fails with unknown discs"
-        if same.allSatisfy(\.isHeuristic) && !same.isEmpty { statement += "; the tables were found heuristically, so a miss is likely but not certain" }
+        if same.allSatisfy(\.isHeuristic) { statement += "; the tables were found heuristically, so a miss is likely but not certain" }
         if let d = discDye, !nearest.isEmpty, nearest.allSatisfy({ $0.sameDye == false }) {
             statement += ". No listed code has this disc's dye class (\(d)): the nearest codes below are of another dye type, whose write strategy may not suit this disc"
         } else if let d = discDye, nearest.contains(where: { $0.sameDye == false }) {
@@ -170,7 +190,7 @@ public struct MediaCheck {
         if patch == nil && !cands.isEmpty {
             statement += ". No rename can be offered: \(same.first?.isHeuristic == true ? "odflash never patches a table it only guessed" : "this table does not tie strategies to entries")"
         }
-        return Result(firmware: imageName, family: r.identity.map { "\($0.family)/\($0.layout)" }, version: r.version, supported: false,
+        return Result(firmware: imageName, family: r.identity.map { "\($0.family)/\($0.layout)" }, version: r.version, verdict: .notListed, supported: false,
                       speeds: nil, table: nil, heuristic: same.allSatisfy(\.isHeuristic), confidence: nil, statement: statement,
                       nearest: nearest, patchCommand: patch, warnings: warnings)
     }

@@ -217,9 +217,17 @@ func tempDir() -> String {
     @Test func checkWithTheDrivesOwnFirmware() throws {
         let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
         let r = odflash("media", "emu:ihas124y-cmc", "--check")
-        #expect(r.status == 1, "\(r.err)")   // the read image does not list the disc
+        // The read image has no media table odflash can find (NEC's layout is not public): the tables cannot tell.
+        #expect(r.status == 1, "\(r.err)")
         #expect(r.out.contains("Read from: the drive's own firmware, read with nec-optiarc's public read (1769480 bytes"))
-        #expect(r.out.contains("NOT LISTED: 97:26:60"))
+        #expect(r.out.contains("CANNOT TELL: no CD-R media table was found in this nec-optiarc/nec-2m-opti3 image, so its tables say nothing about 97:26:60"))
+        #expect(!r.out.contains("NOT LISTED"))
+        let j = odflash("media", "--json", "emu:ihas124y-cmc", "--check")
+        #expect((j.json["check"] as? [String: Any])?["verdict"] as? String == "unknown")
+        // A file that is not a firmware image at all: an input error, never a verdict.
+        let junk = tempDir() + "/notes.txt"
+        try "just some notes\n".write(toFile: junk, atomically: true, encoding: .utf8)
+        expectOneLineError(odflash("media", "emu:ihas124y-cmc", "--check", "--firmware", junk), status: 2, containing: "not a firmware image odflash can check")
         let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("odflash-media-check-") }
         #expect(after.subtracting(before).isEmpty)
         // A family without a public read: exactly what to pass.
