@@ -271,7 +271,13 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
         // The power-calibration family: each code of 03/73 its own advice, 05/73 the drive's refusal.
         #expect(k.advice(key: 3, asc: 0x73, ascq: 0x03)?.contains("OPC") == true)
         #expect(k.advice(key: 3, asc: 0x73, ascq: 0x02)?.contains("full") == true)
-        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x05)?.contains("power calibration failed") == true)
+        // Only 73/01-03 (and 10/11, the current area) are about power calibration (T10): the others get their own words.
+        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x05)?.contains("program memory area (PMA) is full") == true)
+        #expect(k.advice(key: 3, asc: 0x73, ascq: 0x00)?.contains("CD control error") == true)
+        for q: UInt8 in [0x00, 0x04, 0x05, 0x06, 0x17] {
+            #expect(k.advice(key: 3, asc: 0x73, ascq: q)?.contains("power calibration failed") != true)
+            #expect(k.advice(key: 5, asc: 0x73, ascq: q)?.contains("power calibration request") != true)
+        }
         #expect(k.advice(key: 5, asc: 0x73, ascq: 0x03)?.contains("refused the power calibration") == true)
         // Without a key (ImgBurn's logs): the additional sense decides.
         #expect(k.advice(asc: 0x73, ascq: 0x03)?.contains("OPC") == true)
