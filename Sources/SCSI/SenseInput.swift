@@ -113,14 +113,32 @@ public struct SenseInput: Equatable, Sendable {
                 }
                 throw Failure.outOfRange("the kernel line names the sense key \(SenseKeyTable.name(key)) but its additional sense '\(add)' is not in the T10 list: paste the line with the ASC and ASCQ numbers")
             }
+            // The key alone says too little to decode: say which line to add.
+            if value(after: ["sense code", "additional sense code", "asc"], in: text) == nil {
+                throw Failure.outOfRange("the line gives only the sense key (\(Hex.byte(key))h \(SenseKeyTable.name(key))): paste the kernel's 'Add. Sense:' line that follows it too")
+            }
+        }
+        // The kernel's additional-sense line alone: the sense is decoded, the key is not in it (as ImgBurn's logs).
+        if line(after: "sense key", in: text) == nil, value(after: ["sense key", "sk"], in: text) == nil,
+           let add = line(after: "add. sense", in: text), let (a, q) = ASCTable.code(described: add) {
+            return SenseInput(sense: SenseData(key: 0, asc: a, ascq: q), source: .log, keyGiven: false, logFormat: .kernel)
         }
         if let key = value(after: ["sense key", "sk"], in: text) {
-            guard let asc = value(after: ["sense code", "additional sense code", "asc"], in: text) else { return nil }
+            guard let asc = value(after: ["sense code", "additional sense code", "asc"], in: text) else {
+                guard key <= 0x0F else { throw Failure.outOfRange("log values out of range") }
+                throw Failure.outOfRange("the log gives only the sense key (\(Hex.byte(UInt8(key)))h \(SenseKeyTable.name(UInt8(key)))): paste its 'Sense Code:' (or ASC) line too")
+            }
             let ascq = value(after: ["sense qual", "sense qualifier", "qual", "ascq", "acq"], in: text) ?? 0
             guard key <= 0x0F, asc <= 0xFF, ascq <= 0xFF else { throw Failure.outOfRange("log values out of range") }
             let growisofs = text.lowercased().contains("sk=")
             return SenseInput(sense: SenseData(key: UInt8(key), asc: UInt8(asc), ascq: UInt8(ascq)), source: .log,
                               logFormat: growisofs ? .growisofs : .labelled)
+        }
+        // cdrecord/wodim's "Sense Code: 0x0C Qual 0x00" alone: the additional sense without its key line.
+        if let asc = value(after: ["sense code", "additional sense code"], in: text), asc <= 0xFF {
+            let ascq = value(after: ["sense qual", "sense qualifier", "qual", "ascq"], in: text) ?? 0
+            guard ascq <= 0xFF else { throw Failure.outOfRange("log values out of range") }
+            return SenseInput(sense: SenseData(key: 0, asc: UInt8(asc), ascq: UInt8(ascq)), source: .log, keyGiven: false, logFormat: .labelled)
         }
         // ImgBurn: "Failed to Write Sectors 0 - 31 - Reason: Power Calibration Area Error" names no sense key.
         if let reason = line(after: "reason", in: text), let (a, q) = ASCTable.code(described: reason) {

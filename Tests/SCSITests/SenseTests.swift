@@ -129,6 +129,22 @@ import Testing
         #expect(k.sense.triple == "08/73/03")
     }
 
+    @Test func oneLineOfATwoLineLog() throws {
+        // The additional sense alone (a kernel line, a cdrecord line): decoded, the key said to be missing.
+        let add = try SenseInput.parse("[ 4711.08] sr 1:0:0:0: [sr0] tag#0 Add. Sense: Write error")
+        #expect(add.sense.asc == 0x0C && add.sense.ascq == 0 && !add.keyGiven && add.logFormat == .kernel)
+        let code = try SenseInput.parse("Sense Code: 0x73 Qual 0x03 (power calibration area error) Fru 0x0")
+        #expect(code.sense.asc == 0x73 && code.sense.ascq == 0x03 && !code.keyGiven)
+        // The key alone: one error saying which line to add.
+        for line in ["sr 1:0:0:0: [sr0] tag#0 Sense Key : Medium Error [current]", "Sense Key: 0x3 Medium Error, Segment 0"] {
+            #expect {
+                _ = try SenseInput.parse(line)
+            } throws: { e in
+                "\(e)".contains("only the sense key (03h Medium Error)") && "\(e)".contains("paste")
+            }
+        }
+    }
+
     @Test func growisofsLine() throws {
         let i = try SenseInput.parse(":-[ WRITE@LBA=330h failed with SK=3h/ASC=0Ch/ACQ=00h]: Input/output error")
         #expect(i.sense.triple == "03/0C/00" && i.logFormat == .growisofs)
