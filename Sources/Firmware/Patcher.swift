@@ -285,6 +285,12 @@ public struct Patcher {
         if let exact = hits.first(where: { $0.1.code.caseInsensitiveCompare(code) == .orderedSame }) { return exact }
         guard let first = hits.first else { throw .unknownCode(code, known: tables.flatMap { $0.entries.map(\.code) }) }
         guard hits.count == 1 else { throw .ambiguousCode(code, matches: hits.map { "\($0.1.type.rawValue) \($0.1.code)" }) }
+        // A CD-R code names the entry exactly as stored: a lead-in whose frame digit differs (matched through the
+        // manufacturer code) is another dye class, so the entry is not patched in its name without being named.
+        if let a = q.atipExact, first.1.code != MSF.text(a.0, a.1, a.2) {
+            let typed = MSF.text(a.0, a.1, a.2)
+            throw .usage("\(typed) is not in the table as typed: the entry for its manufacturer code is \(first.1.code) (frame digit \(first.1.code.last.map(String.init) ?? "?"): \(ATIPDye.name(first.1.code)); you typed \(typed.last.map(String.init) ?? "?"): \(ATIPDye.name(typed))). Name the entry as stored: \(first.1.code)")
+        }
         return first
     }
 
@@ -341,5 +347,13 @@ public struct Patcher {
     /// Exact changed runs as [start, end) pairs.
     public static func ranges(_ a: [UInt8], _ b: [UInt8]) -> [[Int]] {
         ImageDiff.byteRanges(a, b, mergeGap: 1).0.map { [$0.start, $0.end] }
+    }
+}
+
+/// The dye class a CD-R code's lead-in frame digit stands for (0-4 long strategy, 5-9 short strategy; cdrkit, libburn).
+enum ATIPDye {
+    static func name(_ code: String) -> String {
+        guard let f = code.split(separator: ":").last.flatMap({ Int($0) }) else { return "unknown dye class" }
+        return f % 10 >= 5 ? "short strategy" : "long strategy"
     }
 }
