@@ -20,11 +20,14 @@ public struct FlashJournal: Sendable {
         public var family: String
         public var protocolName: String
         public var detail: String?
+        /// The backup of the drive's previous firmware, as an absolute path, in every entry from the one that follows
+        /// the backup on (absent when none was taken).
+        public var backup: String?
 
         public init(time: String, event: String, device: String, drive: String, image: String, serial: String? = nil, sha256: String,
-                    family: String, protocolName: String, detail: String?) {
+                    family: String, protocolName: String, detail: String?, backup: String? = nil) {
             self.time = time; self.event = event; self.device = device; self.drive = drive; self.image = image; self.serial = serial
-            self.sha256 = sha256; self.family = family; self.protocolName = protocolName; self.detail = detail
+            self.sha256 = sha256; self.family = family; self.protocolName = protocolName; self.detail = detail; self.backup = backup
         }
     }
 

@@ -217,6 +217,16 @@ public final class FlashSession {
             backup = why == nil ? .read(v, directory: dir) : .impossible(why!)
             checks.append(PreflightCheck(.backup, name: "backup", passed: why == nil,
                                          detail: why ?? "read back with the family's public read sequence into \(dir), re-inspected before the first write", hard: false))
+        } else if let f = family, !f.dumpVariants.isEmpty, rep.identity?.family != f.id {
+            // The family can be read back, but its read is chosen by the image's layout and the drive's sequence, and
+            // neither fits this image: the image is the problem, not the backup (--no-backup would not help).
+            let why = "\(f.id)'s public read is chosen by the image's layout, and this image is not one of \(f.id)'s layouts (\(rep.identity.map { "it is \($0.family)/\($0.layout)" } ?? "no layout identifies it")): fix the image first"
+            backup = .impossible(why)
+            checks.append(PreflightCheck(.backup, name: "backup", passed: false, detail: why, hard: false))
+        } else if let f = family, !f.dumpVariants.isEmpty {
+            let why = "no public read of \(f.id) covers this image's layout (\(rep.identity?.layout ?? "?")), so no backup can be taken: add --no-backup to flash without one"
+            backup = .impossible(why)
+            checks.append(PreflightCheck(.backup, name: "backup", passed: false, detail: why, hard: false))
         } else {
             let why = "no public method reads the firmware of \(family?.id ?? "this family") back, so no backup can be taken: add --no-backup to flash without one"
             backup = .impossible(why)
@@ -241,7 +251,7 @@ public final class FlashSession {
             PlanSummary(sequence: p.protocolName, commands: p.commands.filter { $0.action == .send }.count, bytes: p.image.count,
                         waitSeconds: p.waitSeconds, risk: chosen?.risk,
                         ifItFails: "before the first write the drive is left unchanged; once the drive's flash is being written (the commit), a failure can leave it without working firmware: keep it powered and flash again",
-                        backup: Self.describe(backup), journal: journal?.path)
+                        backup: Self.describe(backup, dryRun: options.dryRun), journal: journal?.path)
         }
         var prep = FlashPreparation(inquiry: inq, serial: serial, checks: checks, warnings: warnings, proto: chosen, probe: probe, plan: plan, backup: backup,
                                     readBack: verifier, journal: journal, summary: summary, report: rep)
@@ -265,9 +275,9 @@ public final class FlashSession {
         }
     }
 
-    static func describe(_ b: BackupPlan) -> String {
+    static func describe(_ b: BackupPlan, dryRun: Bool = false) -> String {
         switch b {
-        case let .read(_, dir): "read and kept in \(dir)"
+        case let .read(_, dir): dryRun ? "the real run reads it and keeps it in \(dir); a dry run reads none and writes no file" : "read and kept in \(dir)"
         case .declined: "none (--no-backup)"
         case let .impossible(why): "impossible: \(why)"
         }
@@ -337,7 +347,7 @@ public final class FlashSession {
         let family = db.match(vendor: inq.vendor, product: inq.product, revision: inq.revision)?.family ?? "?"
 
         // The journal: an entry before the first write and at the commit, synced; the outcome after.
-        let base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)",
+        var base = FlashJournal.Entry(time: "", event: "", device: device.name, drive: "\(inq.vendor) \(inq.product) \(inq.revision)",
                                       image: FlashJournal.absolute(image.path), serial: p.serial, sha256: rep.sha256, family: family, protocolName: plan.protocolName, detail: nil)
         func record(_ event: String, _ detail: String?) {
             guard let j = p.journal else { return }
@@ -378,6 +388,7 @@ public final class FlashSession {
             }
             let path = try Self.writeBackup(bytes, inq, serial: p.serial, directory: dir)
             backupPath = path
+            base.backup = FlashJournal.absolute(path)
             let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
             if check.mediatek?.driveRead == true {
                 warn("the backup \(path) is a raw read of the drive, kept for its own regions, identification and support: it is not an image odflash (or the drive) can flash back")
