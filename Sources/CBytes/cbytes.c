@@ -94,7 +94,8 @@ size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t st
     if (i >= n) return n;
     size_t first = i, last = i, count = 0;
     if (gap < 1) gap = 1;
-    while (i < n && i - last < gap) {
+    // The range goes on while fewer than `gap` equal bytes follow its last difference (gap 1: exact runs).
+    while (i < n && i - last <= gap) {
         if (a[i] != b[i]) { last = i; count++; }
         i++;
     }

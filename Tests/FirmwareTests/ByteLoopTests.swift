@@ -65,7 +65,8 @@ import Testing
             if a[i] == b[i] { i += 1; continue }
             let start = i
             var last = i
-            while i < n && i - last < gap { if a[i] != b[i] { last = i; changed += 1 }; i += 1 }
+            // Runs fewer than `gap` equal bytes apart are one range (gap 1: exact runs of differing bytes).
+            while i < n && i - last - 1 < gap { if a[i] != b[i] { last = i; changed += 1 }; i += 1 }
             out.append(.init(start: start, end: last + 1, length: last + 1 - start))
             i = last + 1
         }
@@ -111,6 +112,16 @@ import Testing
         }
         // The buffers hold runs: the comparison is not between two empty lists.
         #expect(found >= 15)
+    }
+
+    @Test func exactRunsAreOneRange() {
+        let a = [UInt8](repeating: 0, count: 64)
+        var b = a
+        for i in [10, 11, 12, 20, 22] { b[i] = 1 }
+        #expect(ImageDiff.byteRanges(a, b, mergeGap: 1).0.map { [$0.start, $0.end] } == [[10, 13], [20, 21], [22, 23]])
+        #expect(ImageDiff.byteRanges(a, b, mergeGap: 2).0.map { [$0.start, $0.end] } == [[10, 13], [20, 23]])
+        #expect(ImageDiff.byteRanges(a, b, mergeGap: 8).0.map { [$0.start, $0.end] } == [[10, 23]])
+        #expect(ImageDiff.byteRanges(a, b, mergeGap: 8).1 == 5)
     }
 
     @Test func diffMatchesTheRule() {

@@ -23,7 +23,7 @@ size_t odflash_next_id_run(const uint8_t *p, size_t n, size_t start, int utf16, 
                            size_t *stride, size_t *run, size_t *len);
 
 // The next changed range of two buffers from `start`: its first differing byte, and its end after the last differing
-// byte before a stretch of `gap` equal bytes (or the end). *changed counts its differing bytes. Returns the range's
+// byte that is followed by `gap` or more equal bytes (or the end): runs fewer than `gap` bytes apart are merged. *changed counts its differing bytes. Returns the range's
 // start (and *end), or n when the rest is equal.
 size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t start, size_t gap, size_t *end, size_t *changed);
 
