@@ -2,6 +2,7 @@ import Operations
 import ArgumentParser
 import FirmwareDB
 import Foundation
+import SCSI
 
 struct DBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,10 +25,14 @@ struct DBCommand: ParsableCommand {
         }
 
         func run(_ ctx: Context) throws {
-            let root = FirmwareDatabase.locate(explicit: global.db, environment: ProcessInfo.processInfo.environment,
-                                               executable: Context.executablePath(CommandLine.arguments.first ?? ""),
-                                               cwd: FileManager.default.currentDirectoryPath)
-            guard let root else { throw CLIError("firmware-db not found: pass --db PATH or set ODFLASH_DB", kind: .db) }
+            guard let root = ctx.search.locate(global.db) else {
+                throw CLIError("firmware-db not found (searched \(ctx.search.places.joined(separator: ", "))): pass --db PATH or set ODFLASH_DB", kind: .db)
+            }
+            // A folder named that is not there is no database to lint (an error, as for every other command).
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+                throw CLIError("\(FileName.display(root)): no such folder: firmware-db not found there (--db or $ODFLASH_DB names it)", kind: .db)
+            }
             let (issues, db) = FirmwareDatabase.lintAndRead(root: root)
             let r = Report(root: root, ok: issues.isEmpty, families: db.families.count, models: db.models.count,
                            knownDrives: db.knownDrives.count, driveTables: db.driveTables.count, issues: issues.map(\.description))

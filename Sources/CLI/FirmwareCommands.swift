@@ -290,6 +290,8 @@ extension FWCommand {
                 if inReal == outReal || FileIdentity.wouldOverwrite(o, anyOf: [input]) {
                     throw CLIError("the output is the input: odflash never modifies its input", kind: .usage)
                 }
+                // A folder, a link, a device node or a FIFO is never an output (exit 2), whatever --force-overwrite says.
+                if !dryRun, let problem = AtomicFile.targetProblem(o).problem { throw problem }
                 if !dryRun && !forceOverwrite && FileName.exists(o) {
                     throw CLIError("\(o) exists; refusing to overwrite it (use --force-overwrite)", kind: .outputExists)
                 }

@@ -93,6 +93,7 @@ extension MediaCommand {
 
         func run(_ ctx: Context) throws {
             if (firmware != nil || member != nil) && !check { throw CLIError("--firmware goes with --check", kind: .usage) }
+            if member != nil && firmware == nil { throw CLIError("--member names a member of --firmware's archive: give --firmware ARCHIVE too", kind: .usage) }
             let media = MediaCheck(db: try ctx.database())
             // Without --firmware the check reads the drive's own firmware: the same exclusive open as `dump`.
             let readsFirmware = check && firmware == nil
@@ -170,8 +171,9 @@ extension MediaCommand {
                             + (n.sameDye == false ? " [\((n.dye ?? "other dye").prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces)): another dye type]" : "")
                     }.joined(separator: "; "))
                 }
-                k2.add("Patch", c.patchCommand.map { "alias the nearest code's strategy to this disc: \($0)" })
+                k2.add("Patch", c.patchCommand.map { _ in "alias the nearest code's strategy to this disc (the command, on one line to paste):" })
                 s += k2.text
+                if let cmd = c.patchCommand { s += "  $ \(cmd)\n" }
                 if c.evidence.count > 1 {
                     s += "Evidence (each with its source; only the firmware's tables say what the firmware lists):\n"
                     for e in c.evidence {

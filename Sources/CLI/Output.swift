@@ -217,7 +217,14 @@ enum TextWrap {
             let sep = cur.isEmpty || cur == lead ? "" : String(repeating: " ", count: max(1, gap))
             if cur.count + sep.count + w.count <= width { cur += sep + w; continue }
             if !(cur.isEmpty || cur == lead) { out.append(cur); cur = "" }
-            while w.count > width { out.append(String(w.prefix(width))); w = w.dropFirst(width) }
+            // A word longer than the line is cut after its last ',', '/', '-', ':', '.' or '_' that fits ("2.4x,4x," then
+            // "16x"; a path after a '/'), else at the width.
+            while w.count > width {
+                let head = w.prefix(width)
+                let cut = head.dropLast().lastIndex { ",/-:._".contains($0) }.map { head.distance(from: head.startIndex, to: $0) + 1 } ?? width
+                out.append(String(w.prefix(cut)))
+                w = w.dropFirst(cut)
+            }
             cur = String(w)
         }
         if !cur.isEmpty { out.append(cur) }
@@ -227,10 +234,11 @@ enum TextWrap {
     /// Every line of `text` longer than `width` wrapped, continuation lines indented under its value: after a
     /// "Label:   " prefix; under the second column of a "0001  3B 07 ..." line (a short first word, then two
     /// spaces); else after its own indentation plus two.
+    /// A command to paste ("$ odflash fw patch ...", after any indentation) is never broken.
     static func fit(_ text: String, width: Int) -> String {
         guard text.split(separator: "\n", omittingEmptySubsequences: false).contains(where: { $0.count > width }) else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            guard line.count > width else { return String(line) }
+            guard line.count > width, !line.drop(while: { $0 == " " }).hasPrefix("$ ") else { return String(line) }
             let lead = line.prefix { $0 == " " }.count
             var indent = lead + 2
             let word = line.dropFirst(lead).prefix { $0 != " " }
@@ -242,6 +250,9 @@ enum TextWrap {
                 indent = lead + word.count + line.dropFirst(lead + word.count).prefix { $0 == " " }.count
             }
             if indent > width / 2 { indent = 4 }
+            // A long word (a hash, a path) that would not fit beside the indentation gets a shallower one.
+            let longest = line.dropFirst(indent).split(separator: " ").map(\.count).max() ?? 0
+            if indent + longest > width { indent = max(2, min(indent, width - longest)) }
             let head = String(line.prefix(indent))
             let body = TextWrap.lines(String(line.dropFirst(indent)), width: width - indent)
             return body.enumerated().map { i, l in (i == 0 ? head : String(repeating: " ", count: indent)) + l }.joined(separator: "\n")

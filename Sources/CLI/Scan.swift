@@ -37,12 +37,14 @@ struct Scan: ODCommand {
         let scanner = DriveScanner(db: db, opener: ctx.opener, probe: probe)
         var (rows, notes) = scanner.scan(sysfs: sysfs, all: all, usbProbe: usbProbe, emulated: emulated)
         if db == nil && ctx.json { notes.insert("firmware-db not found (searched \(ctx.search.places.joined(separator: ", "))): no firmware-db match", at: 0) }
-        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes))
+        ctx.emit(DriveScanner.Report(devices: rows, notes: notes), text: Scan.text(rows, notes, emulatedAsked: emulated))
     }
 
-    static func text(_ rows: [Row], _ notes: [String]) -> String {
+    static func text(_ rows: [Row], _ notes: [String], emulatedAsked: Bool = false) -> String {
         if rows.isEmpty {
-            return "No optical drives found." + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")") + "\nTry 'odflash scan --emulated' to list the emulated drives.\n"
+            // The hint only where it helps: with --emulated given, the note above says why there are none.
+            return "No optical drives found." + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")
+                + (emulatedAsked ? "\n" : "\nTry 'odflash scan --emulated' to list the emulated drives.\n")
         }
         // Under the device: its other names and where it sits. The serial and the location tell two drives of one model
         // apart.

@@ -61,7 +61,7 @@ struct VersionReport: Encodable {
 
     static func print(json: Bool, dbPath: String?, search: DBSearch, console: Console) -> Int32 {
         let r = gather(dbPath: dbPath, search: search)
-        console.out(json ? JSON.encode(r) : r.text)
+        console.out(json ? JSON.encode(r) : console.width.map { TextWrap.fit(r.text, width: $0) } ?? r.text)
         return 0
     }
 }

@@ -42,6 +42,8 @@ public struct DumpSession {
 
     /// The whole dump; `progress` gets bytes read so far and the total.
     public func run(progress: @escaping (Int, Int) -> Void) throws -> Report {
+        // A folder, a link, a device node or a FIFO is never an output (exit 2), whatever --force-overwrite says.
+        if let problem = AtomicFile.targetProblem(output).problem { throw problem }
         if !overwrite && FileName.exists(output) {
             throw OperationError("\(output) exists: choose another name or add --force-overwrite", kind: .outputExists)
         }

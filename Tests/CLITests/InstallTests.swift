@@ -40,7 +40,10 @@ func odflashInstalled(_ args: [String], executable: String = "/nonexistent/bin/o
         #expect(j["searched"]?.array?.first == .string("/opt/x/share/odflash/firmware-db"))
         #expect(j["searched"]?.array?.contains(.string("/nonexistent/here/firmware-db")) == true)
         let t = odflashInstalled(["--version"], executable: "/opt/x/bin/odflash")
-        #expect(t.out.contains("firmware-db: not found (searched /opt/x/share/odflash/firmware-db, "), "\(t.out)")
+        // Fitted to 80 columns: the places continue under the value.
+        let joined = t.out.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(joined.contains("firmware-db: not found (searched /opt/x/share/odflash/firmware-db, "), "\(t.out)")
+        #expect(t.out.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(t.out)")
         // An installed layout: PREFIX/bin/odflash finds PREFIX/share/odflash/firmware-db.
         let prefix = tempDir()
         try FileManager.default.createDirectory(atPath: prefix + "/share/odflash", withIntermediateDirectories: true)
@@ -209,7 +212,8 @@ func odflash80(_ args: String...) -> Run {
     /// Every line of a text output within 80 columns, and no escape sequences.
     func expectFits(_ r: Run, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!r.out.isEmpty, "\(what): no output (\(r.err))", sourceLocation: sourceLocation)
-        for line in r.out.split(separator: "\n") where line.count > 80 {
+        // A command to paste ("  $ odflash ...") stays on one line: the one exception.
+        for line in r.out.split(separator: "\n") where line.count > 80 && !line.drop(while: { $0 == " " }).hasPrefix("$ ") {
             Issue.record("\(what): \(line.count) columns: \(line)", sourceLocation: sourceLocation)
         }
         #expect(!r.out.contains("\u{1B}") && !r.err.contains("\u{1B}"), "\(what): an escape sequence", sourceLocation: sourceLocation)
@@ -251,6 +255,18 @@ func odflash80(_ args: String...) -> Run {
         expectFits(odflash80("sense", "03/0C/00"), "sense")
         // Unwrapped (the content tests' helper), the same scan is wider: the wrapping is what makes it fit.
         #expect(odflash("scan", "--emulated", "--sysfs", "/nonexistent").out.split(separator: "\n").contains { $0.count > 80 })
+    }
+
+    @Test func longWordsBreakAtTheirPunctuation() {
+        // A speed list breaks after a comma, a path after a slash; a hash beside a deep label gets a shallower indent.
+        #expect(TextWrap.lines("2.4x,4x,8x,12x,16x", width: 16) == ["2.4x,4x,8x,12x,", "16x"])
+        #expect(TextWrap.lines("/tmp/some/deep/folder/file.bin", width: 12).first == "/tmp/some/")
+        let sha = String(repeating: "ab", count: 32)
+        let wrapped = TextWrap.fit("wrote /tmp/some/folder/image.bin: SYNTHETIC image, sha256 " + sha, width: 80)
+        #expect(wrapped.split(separator: "\n").contains { $0.hasSuffix(sha) } && wrapped.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(wrapped)")
+        // A command to paste is never broken.
+        let cmd = "  $ odflash fw patch drive-firmware.bin -o patched.bin --rename '97:24:00=97:26:66' --speed X"
+        #expect(TextWrap.fit(cmd, width: 80) == cmd)
     }
 
     @Test func tablesWrapTheirCells() {
