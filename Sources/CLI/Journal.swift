@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Operations
+import SCSI
 
 struct JournalCommand: ODCommand {
     static let readsFirmwareDB = false
@@ -20,6 +21,11 @@ struct JournalCommand: ODCommand {
     func run(_ ctx: Context) throws {
         let last = try CLINumber.integer(last, option: "--last", 1...100_000)
         let j = FlashJournal(path: journal ?? FlashJournal.defaultPath())
+        // A journal named with --journal that is not there is a mistyped path, not "no flash recorded" (which could
+        // make a user believe a drive was never flashed); the default journal is simply not written yet.
+        if let named = journal, !FileName.exists(named) {
+            throw CLIError("\(FileName.display(named)): no such file: no journal there (without --journal, odflash reads \(FlashJournal.defaultPath()))", kind: .input)
+        }
         let (all, skipped) = try j.load()
         // A flash whose last entry is 'committing' (or 'preparing': a vendor mode entered) never recorded an outcome.
         var byRun: [String: FlashJournal.Entry] = [:]

@@ -225,8 +225,13 @@ func expectRefusal(_ r: Run, containing text: String, sourceLocation: SourceLoca
     }
 
     @Test func missingJournal() {
-        let r = odflash("journal", "--journal", "/nonexistent/j.jsonl")
-        #expect(r.status == 0 && r.out.contains("empty or missing"))
+        // Named and not there: a mistyped path, never "no flash recorded".
+        expectOneLineError(odflash("journal", "--journal", "/nonexistent/j.jsonl"), status: 2, containing: "/nonexistent/j.jsonl: no such file: no journal there")
+        // An empty journal: nothing recorded (the default journal not written yet reads the same way).
+        let empty = tempDir() + "/empty.jsonl"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let r = odflash("journal", "--journal", empty)
+        #expect(r.status == 0 && r.out.contains("empty or missing"), "\(r.err)")
     }
 }
 

@@ -278,7 +278,9 @@ func storedZip(_ members: [(String, [UInt8])]) -> [UInt8] {
 
     @Test func journal() throws {
         let d = tempDir()
-        expectDocument(odflash("journal", "--json", "--journal", d + "/none.jsonl"), "journal.schema.json")
+        FileManager.default.createFile(atPath: d + "/empty.jsonl", contents: Data())
+        expectDocument(odflash("journal", "--json", "--journal", d + "/empty.jsonl"), "journal.schema.json")
+        expectJSONError(odflash("journal", "--json", "--journal", d + "/none.jsonl"), status: 2, kind: "input")
         let j = d + "/j.jsonl"
         let img = generate(d, "s.bin", "--family", "synthetic-test", "--revision", "1.07")
         expectLines(odflash("flash", "--json", "emu:synthetic-writer", img, "--yes", "--backup-dir", d, "--journal", j), "flash", status: 0)
