@@ -31,6 +31,13 @@ STEPS = [
 ]
 
 
+def _default_signals():
+    # The child starts with the three signals at their default action: a harness run under nohup (SIGHUP ignored)
+    # would otherwise pass the ignored SIGHUP on, and odflash rightly keeps a signal ignored that it inherited so.
+    for s in SIGS:
+        signal.signal(s, signal.SIG_DFL)
+
+
 def _run_one(ctx, drive, gen, flash, prefix, nth, enter, leave, sig):
     folder = ctx.folder(CLS, f"{drive}-{prefix}-{nth}-{sig}")
     env = dict(os.environ, NO_COLOR="1", HOME=folder, ODFLASH_EMULATED_WAIT_SCALE="0.05")
@@ -43,7 +50,8 @@ def _run_one(ctx, drive, gen, flash, prefix, nth, enter, leave, sig):
     journal = os.path.join(folder, "journal.jsonl")
     p = subprocess.Popen([ctx.binary, "flash", "--json", "-v", "emu:" + drive, img, "--yes", "--allow-untested",
                           "--backup-dir", folder, "--journal", journal] + flash,
-                         cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                         cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=_default_signals)
     out_chunks = []
     t = threading.Thread(target=lambda: out_chunks.append(p.stdout.read()))
     t.start()
