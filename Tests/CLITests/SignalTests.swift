@@ -282,11 +282,12 @@ func journalEntries(_ path: String) -> [[String: Any]] {
         let top = tempDir()
         let img = image(c, top)
         // The signal arrived while the child was held at the point: its handler says so on stderr. On a loaded machine
-        // the child can outrun the pipe that holds it (its remaining output fits the pipe before the parent fills it)
-        // and finish before the signal lands: that run proves nothing either way, so it is run again (three at most).
+        // the child can outrun the pipe that holds it (its remaining output fits the pipe before the parent fills it, or
+        // the parent's reader thread is not scheduled for seconds) and pass the point before the signal lands: that run
+        // proves nothing either way, so it is run again (six at most; a miss is seen as soon as the other notice is).
         let notice = c.point == .backup ? honouredNotice : deferredNotice
         var d = top, j = "", child: Child?
-        for attempt in 1...3 {
+        for attempt in 1...6 {
             d = top + "/\(attempt)"
             try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
             j = d + "/journal.jsonl"
@@ -295,9 +296,9 @@ func journalEntries(_ path: String) -> [[String: Any]] {
             let ch = try Child(args, env: c.scale.map { ["ODFLASH_EMULATED_WAIT_SCALE": $0] } ?? [:])
             ch.at(c.matches) { ch.signal(c.signal) }
             child = ch
-            if ch.wait(stderrContains: notice, timeout: 60) { break }
-            let missed = ch.stderr.contains(honouredNotice) || !ch.stderr.contains("interrupt requested")
-            if attempt == 3 || !missed { Issue.record("\(c): \(ch.stderr)"); break }
+            if ch.wait(stderrContains: "interrupt requested", timeout: 60), ch.stderr.contains(notice) { break }
+            let missed = ch.stderr.contains(c.point == .backup ? deferredNotice : honouredNotice) || !ch.stderr.contains("interrupt requested")
+            if attempt == 6 || !missed { Issue.record("\(c): \(ch.stderr)"); break }
             _ = ch.finish()
         }
         guard let child else { return }
