@@ -8,21 +8,18 @@ public struct BuildCatalog: Sendable {
     public let provenance: String
     public static let path = "mediatek/build-fingerprints.tsv"
 
-    public struct Failure: Error, CustomStringConvertible { public let description: String }
+    public typealias Failure = TSVTable.Failure
 
     /// Parses the catalog (a TSVTable: `# name:` and `# provenance:` in the header), then checks its
     /// `sha256<TAB>build` rows: 64 lowercase hex digits, a label, no fingerprint twice.
     public static func parse(_ text: String, file: String) throws(Failure) -> BuildCatalog {
-        var issues: [DBIssue] = []
-        guard let t = TSVTable.parse(text, file: file, columns: 2, &issues), issues.isEmpty else {
-            throw Failure(description: issues.first.map(\.description) ?? "\(file): not a table")
-        }
+        let t = try TSVTable.checked(text, file: file, columns: 2)
         var entries: [String: String] = [:]
         for (row, line) in zip(t.rows, t.lines) {
             guard row[0].count == 64, row[0].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), !row[1].isEmpty else {
-                throw Failure(description: "\(file):\(line): a row is a lowercase SHA-256, a tab and the build it names")
+                throw Failure(file, line: line, "a row is a lowercase SHA-256, a tab and the build it names")
             }
-            guard entries[row[0]] == nil else { throw Failure(description: "\(file):\(line): fingerprint \(row[0]) is listed twice") }
+            guard entries[row[0]] == nil else { throw Failure(file, line: line, "fingerprint \(row[0]) is listed twice") }
             entries[row[0]] = row[1]
         }
         return BuildCatalog(entries: entries, provenance: t.provenance)
@@ -30,11 +27,7 @@ public struct BuildCatalog: Sendable {
 
     /// The catalog of a firmware-db; nil when it has none.
     public static func load(root: String) throws(Failure) -> BuildCatalog? {
-        let p = root + "/" + path
-        guard FileManager.default.fileExists(atPath: p) else { return nil }
-        guard let bytes = try? ImageFile.readFile(p, max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else {
-            throw Failure(description: "\(p): unreadable or not UTF-8 text")
-        }
-        return try parse(text, file: p)
+        guard let (text, file) = try TSVTable.text(root: root, path: path) else { return nil }
+        return try parse(text, file: file)
     }
 }

@@ -60,8 +60,8 @@ public struct FirmwareDatabase: Sendable {
         guard FileManager.default.fileExists(atPath: root + "/families") else { return (issues, db) }
         issues += lintVersion(root: root)
         // The tables the commands read only when they need them (MediaTek builds, Pioneer cross-flash families).
-        do { _ = try BuildCatalog.load(root: root) } catch { issues.append(DBIssue(file: root + "/" + BuildCatalog.path, line: nil, message: error.description)) }
-        do { _ = try PioneerCrossflash.load(root: root) } catch { issues.append(DBIssue(file: root + "/" + PioneerCrossflash.path, line: nil, message: error.description)) }
+        do { _ = try BuildCatalog.load(root: root) } catch { issues.append(error.issue) }
+        do { _ = try PioneerCrossflash.load(root: root) } catch { issues.append(error.issue) }
         return (issues, db)
     }
 

@@ -42,6 +42,36 @@ public struct TSVTable: Sendable {
     }
 }
 
+extension TSVTable {
+    /// A table a command reads whole (the MediaTek build catalog, the Pioneer cross-flash families) that cannot be
+    /// used: its first problem, at its file and line.
+    public struct Failure: Error, CustomStringConvertible {
+        public let issue: DBIssue
+        public init(_ file: String, line: Int? = nil, _ message: String) { issue = DBIssue(file: file, line: line, message: message) }
+        init(_ issue: DBIssue) { self.issue = issue }
+        public var description: String { issue.description }
+    }
+
+    /// `text` as a table of `columns` columns, or its first problem.
+    static func checked(_ text: String, file: String, columns: Int) throws(Failure) -> TSVTable {
+        var issues: [DBIssue] = []
+        guard let t = TSVTable.parse(text, file: file, columns: columns, &issues), issues.isEmpty else {
+            throw Failure(issues.first ?? DBIssue(file: file, line: nil, message: "not a table"))
+        }
+        return t
+    }
+
+    /// The text of `root/path` (at most 1 MiB, UTF-8) and the file's path; nil when the database has no such file.
+    static func text(root: String, path: String) throws(Failure) -> (text: String, file: String)? {
+        let p = root + "/" + path
+        guard FileManager.default.fileExists(atPath: p) else { return nil }
+        guard let bytes = try? ImageFile.readFile(p, max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+            throw Failure(p, "unreadable or not UTF-8 text")
+        }
+        return (text, p)
+    }
+}
+
 /// Media knowledge from firmware-db/media: ATIP and DVD/BD manufacturer tables, burn-failure advice.
 public struct MediaKnowledge: Sendable {
     public struct ATIPRow: Sendable, Equatable { public let m, s, f: Int; public let name: String; public let aka: String }

@@ -12,21 +12,18 @@ public struct PioneerCrossflash: Sendable {
     public let provenance: String
     public static let path = "pioneer/crossflash-families.tsv"
 
-    public struct Failure: Error, CustomStringConvertible { public let description: String }
+    public typealias Failure = TSVTable.Failure
 
     /// A TSVTable (`# name:` and `# provenance:` in the header) of `SAT<TAB>family<TAB>models` rows: four upper-case
     /// hex digits, no id twice.
     public static func parse(_ text: String, file: String) throws(Failure) -> PioneerCrossflash {
-        var issues: [DBIssue] = []
-        guard let t = TSVTable.parse(text, file: file, columns: 3, &issues), issues.isEmpty else {
-            throw Failure(description: issues.first.map(\.description) ?? "\(file): not a table")
-        }
+        let t = try TSVTable.checked(text, file: file, columns: 3)
         var entries: [String: Entry] = [:]
         for (cols, line) in zip(t.rows, t.lines) {
             guard cols[0].count == 4, cols[0].allSatisfy({ $0.isHexDigit && !$0.isLowercase }), !cols[1].isEmpty, !cols[2].isEmpty else {
-                throw Failure(description: "\(file):\(line): a row is a SAT controller id (4 upper-case hex digits), a family and the models, tab-separated")
+                throw Failure(file, line: line, "a row is a SAT controller id (4 upper-case hex digits), a family and the models, tab-separated")
             }
-            guard entries[cols[0]] == nil else { throw Failure(description: "\(file):\(line): SAT \(cols[0]) is listed twice") }
+            guard entries[cols[0]] == nil else { throw Failure(file, line: line, "SAT \(cols[0]) is listed twice") }
             entries[cols[0]] = Entry(family: cols[1], models: cols[2])
         }
         return PioneerCrossflash(entries: entries, provenance: t.provenance)
@@ -34,11 +31,7 @@ public struct PioneerCrossflash: Sendable {
 
     /// The table of a firmware-db; nil when it has none.
     public static func load(root: String) throws(Failure) -> PioneerCrossflash? {
-        let p = root + "/" + path
-        guard FileManager.default.fileExists(atPath: p) else { return nil }
-        guard let bytes = try? ImageFile.readFile(p, max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else {
-            throw Failure(description: "\(p): unreadable or not UTF-8 text")
-        }
-        return try parse(text, file: p)
+        guard let (text, file) = try TSVTable.text(root: root, path: path) else { return nil }
+        return try parse(text, file: file)
     }
 }

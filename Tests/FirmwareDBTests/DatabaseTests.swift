@@ -306,6 +306,19 @@ func models(_ body: String) -> String { "schema: 1\nprovenance: \"test\"\nmodels
     }
 }
 
+@Suite struct TableLintTests {
+    /// The tables read only when needed are linted too, each problem at its file and line, named once.
+    @Test func brokenCatalogAndCrossflashTables() throws {
+        let root = try tempDB()
+        for dir in ["mediatek", "pioneer"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        try "# name: t\n# provenance: x\nABC\tlabel\n".write(toFile: root + "/mediatek/build-fingerprints.tsv", atomically: true, encoding: .utf8)
+        try "# name: t\n# provenance: x\n8A10\tF3\tUS04\n8A10\tF3\tUS04\n".write(toFile: root + "/pioneer/crossflash-families.tsv", atomically: true, encoding: .utf8)
+        let issues = FirmwareDatabase.lint(root: root).map(\.description)
+        #expect(issues.contains(root + "/mediatek/build-fingerprints.tsv:3: a row is a lowercase SHA-256, a tab and the build it names"), "\(issues)")
+        #expect(issues.contains(root + "/pioneer/crossflash-families.tsv:4: SAT 8A10 is listed twice"), "\(issues)")
+    }
+}
+
 @Suite struct VersionFileLintTests {
     func issues(_ text: String?) throws -> [String] {
         let root = try tempDB()
