@@ -137,6 +137,17 @@ def _has_control(s):
     return any((ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7F or 0x80 <= ord(c) < 0xA0 for c in s)
 
 
+
+def _line_checks(bad, what, line):
+    """One line of a report or an error: bounded, no raw control character, no decoder internals."""
+    if len(line) > MAX_LINE:
+        bad.append(f"{what} line of {len(line)} characters (limit {MAX_LINE})")
+    if _has_control(line):
+        bad.append(f"raw control character in the {what}: " + repr(line[:120]))
+    for w in FORBIDDEN_TEXT:
+        if w in line:
+            bad.append(f"decoder internals in the {what} ({w}): " + line[:160])
+
 def run_case(ctx, case):
     """Runs one case; returns a list of the contract's violations (empty: passed) and facts about the run."""
     folder = case.cwd
@@ -228,13 +239,7 @@ def run_case(ctx, case):
         if err.strip():
             bad.append("stderr not empty for a report: " + err.strip()[:160])
         for line in out.splitlines():
-            if len(line) > MAX_LINE:
-                bad.append(f"report line of {len(line)} characters (limit {MAX_LINE})")
-            if _has_control(line):
-                bad.append("raw control character in the report: " + repr(line[:120]))
-            for w in FORBIDDEN_TEXT:
-                if w in line:
-                    bad.append(f"decoder internals in the report ({w}): " + line[:160])
+            _line_checks(bad, "report", line)
         if case.contains and case.contains.lower() not in out.lower():
             bad.append(f"report does not name the cause ({case.contains!r}): " + out.strip()[:200])
     else:
@@ -266,13 +271,7 @@ def run_case(ctx, case):
             if len(lines) != 1 and not (case.args and case.args[0] in ("flash", "dump", "restore")):
                 bad.append(f"{len(lines)} lines on stderr, expected one: " + err.strip()[:200])
             text = lines[-1] if lines else ""
-        if len(text) > MAX_LINE:
-            bad.append(f"error line of {len(text)} characters (limit {MAX_LINE})")
-        if _has_control(text):
-            bad.append("raw control character in the error: " + repr(text[:120]))
-        for w in FORBIDDEN_TEXT:
-            if w in text:
-                bad.append(f"decoder internals in the error ({w}): " + text[:160])
+        _line_checks(bad, "error", text)
         if case.contains and case.contains.lower() not in text.lower():
             bad.append(f"error does not name the cause ({case.contains!r}): " + text[:200])
     if case.clean_output:
