@@ -221,7 +221,7 @@ enum TextWrap {
             // "16x"; a path after a '/'), else at the width.
             while w.count > width {
                 let head = w.prefix(width)
-                let cut = head.dropLast().lastIndex { ",/-:._".contains($0) }.map { head.distance(from: head.startIndex, to: $0) + 1 } ?? width
+                let cut = head.dropFirst().dropLast().lastIndex { ",/-:._".contains($0) }.map { head.distance(from: head.startIndex, to: $0) + 1 } ?? width
                 out.append(String(w.prefix(cut)))
                 w = w.dropFirst(cut)
             }
@@ -277,13 +277,12 @@ enum HelpText {
             if !cur.isEmpty { parts.append(cur) }
             // "odflash fw inspect": the words before the first option or argument stay on the first line.
             let name = parts.prefix { !$0.hasPrefix("[") && !$0.hasPrefix("<") }
-            var first = "USAGE: " + name.joined(separator: " ")
-            let indent = String(repeating: " ", count: min(first.count + 1, width / 2))
-            var out: [String] = [], current = first
-            for p in parts.dropFirst(name.count) {
-                if current.count + 1 + p.count <= width || current == first || current == indent { current += (current == indent ? "" : " ") + p }
-                else { out.append(current); current = indent + p }
-                first = ""
+            var current = "USAGE: " + name.joined(separator: " ")
+            let indent = String(repeating: " ", count: min(current.count + 1, width / 2))
+            var out: [String] = []
+            // The first element stays beside the command name, whatever its length.
+            for (k, p) in parts.dropFirst(name.count).enumerated() {
+                if k == 0 || current.count + 1 + p.count <= width { current += " " + p } else { out.append(current); current = indent + p }
             }
             out.append(current)
             return out.joined(separator: "\n")
