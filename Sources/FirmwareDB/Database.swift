@@ -72,19 +72,8 @@ public struct FirmwareDatabase: Sendable {
         guard let bytes = try? ImageFile.readFile(path, max: 4096), let text = String(validating: bytes, as: UTF8.self) else {
             return [DBIssue(file: path, line: nil, message: "missing or unreadable: firmware-db states its version and date in VERSION ('version: YYYY.MM.DD', 'date: YYYY-MM-DD')")]
         }
-        var fields: [String: (String, Int)] = [:]
         var issues: [DBIssue] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let colon = line.firstIndex(of: ":"), ["version", "date"].contains(String(line[..<colon])) else {
-                issues.append(DBIssue(file: path, line: i + 1, message: "expected 'version: ...' or 'date: ...'"))
-                continue
-            }
-            let key = String(line[..<colon])
-            if fields[key] != nil { issues.append(DBIssue(file: path, line: i + 1, message: "'\(key)' is given twice")) }
-            fields[key] = (line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces), i + 1)
-        }
+        let fields = versionFields(text) { line, why in issues.append(DBIssue(file: path, line: line, message: why)) }
         guard let (date, dateLine) = fields["date"] else { return issues + [DBIssue(file: path, line: nil, message: "no 'date: YYYY-MM-DD' line")] }
         guard let (version, versionLine) = fields["version"] else { return issues + [DBIssue(file: path, line: nil, message: "no 'version: YYYY.MM.DD' line")] }
         let d = date.split(separator: "-", omittingEmptySubsequences: false)
@@ -602,12 +591,26 @@ public struct FirmwareDatabase: Sendable {
     /// nil when the folder has none.
     public static func versionInfo(root: String) -> (version: String, date: String?)? {
         guard let text = try? String(contentsOfFile: root + "/VERSION", encoding: .utf8) else { return nil }
-        var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let fields = versionFields(text) { _, _ in }   // db lint reports the file's problems; here what it says is shown
+        guard let v = fields["version"]?.value, !v.isEmpty else { return nil }
+        return (v, fields["date"]?.value)
+    }
+
+    /// The VERSION file's "version:" and "date:" lines with their line numbers (comments and blank lines skipped; the
+    /// last of a key given twice); `problem` hears every other line and every repeated key.
+    static func versionFields(_ text: String, problem: (Int, String) -> Void) -> [String: (value: String, line: Int)] {
+        var fields: [String: (value: String, line: Int)] = [:]
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":"), ["version", "date"].contains(String(line[..<colon])) else {
+                problem(i + 1, "expected 'version: ...' or 'date: ...'")
+                continue
+            }
+            let key = String(line[..<colon])
+            if fields[key] != nil { problem(i + 1, "'\(key)' is given twice") }
+            fields[key] = (line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces), i + 1)
         }
-        guard let v = fields["version"], !v.isEmpty else { return nil }
-        return (v, fields["date"])
+        return fields
     }
 }
