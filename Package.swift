@@ -6,23 +6,23 @@ import PackageDescription
 //   CLI         commands, text and JSON output -> Operations and the modules below it
 //   Operations  the use cases (flash, dump, media check, region, book type; device names, journal, safe file writes)
 //               -> FirmwareDB, Flashing, Emulator, Transports, MMC, Firmware, SCSI
-//   FirmwareDB  -> Flashing, Emulator, Firmware, SCSI (the Emulator module owns and checks the `emulator:` blocks of
+//   FirmwareDB  -> Flashing, Emulator, Firmware, SCSI, YAML (the Emulator module owns and checks the `emulator:` blocks of
 //               flash sequences; Flashing keeps them as opaque text)
-//   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI
+//   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI, YAML
 //   Firmware    -> SCSI, CZlibShim, CBytes (byte loops over whole images in C)
 //   MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
 //   SCSI        -> CAES (AES-128 and AES-CMAC in C)
+//   YAML        the YAML reader for firmware-db and the emulator profiles (no dependencies; no Foundation)
 // The ODFlashCore library is everything below the CLI (scripts/fuzz builds against it).
 let package = Package(
     name: "odflash",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "odflash", targets: ["odflash"]),
-        .library(name: "ODFlashCore", targets: ["SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing", "Operations"]),
+        .library(name: "ODFlashCore", targets: ["YAML", "SCSI", "Transports", "Emulator", "MMC", "Firmware", "FirmwareDB", "Flashing", "Operations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
@@ -39,19 +39,21 @@ let package = Package(
         .target(name: "CAES", path: "Sources/CAES"),
         // The byte loops over whole images (heuristic media-table scan, byte diff), in C for the same reason
         .target(name: "CBytes", path: "Sources/CBytes"),
+        // YAML: the reader of firmware-db and the emulator profiles (a subset of YAML 1.2, errors with lines)
+        .target(name: "YAML"),
         // SCSI core: CDBs, sense, the transport protocol
         .target(name: "SCSI", dependencies: ["CAES"]),
         // Transports: Linux SG_IO, USB Bulk-Only via libusb, transcript record/replay
         .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
         // The emulated MMC drive (a transport that answers like a drive)
-        .target(name: "Emulator", dependencies: ["SCSI", "MMC", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Emulator", dependencies: ["SCSI", "MMC", "YAML"]),
         .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Firmware images: identification, the checksum engine, media tables, containers (.zip, .gz)
         .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", "CBytes"]),
         // MMC: drive and disc identification over any transport
         .target(name: "MMC", dependencies: ["SCSI"]),
         // firmware-db: models, families, provenance (the Emulator module checks the emulator blocks of flash sequences)
-        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", "Emulator", .product(name: "Yams", package: "Yams")]),
+        .target(name: "FirmwareDB", dependencies: ["SCSI", "Firmware", "Flashing", "Emulator", "YAML"]),
         // Flashing: protocols as data, the plan, preflight, the executor (runs against any transport)
         .target(name: "Flashing", dependencies: ["SCSI", "MMC", "Firmware", "CSignal"]),
         // Use cases: sessions for flash, dump, media check, region and book type; device names; journal; safe file writes
@@ -65,6 +67,8 @@ let package = Package(
             ]),
         .executableTarget(name: "odflash", dependencies: ["CLI"]),
 
+        // PyYAML (python3-yaml) is the reference the YAML reader is compared with
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "SCSITests", dependencies: ["SCSI"]),
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "Emulator", "SCSI"]),
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "SCSI", "MMC"]),

@@ -1,6 +1,6 @@
-import Yams
+import YAML
 
-/// YAML as firmware-db and the emulator profiles read it: composed with the basic resolver, with aliases bounded (a
+/// YAML as firmware-db and the emulator profiles read it: composed by the YAML module, with aliases bounded (a
 /// document whose aliases expand it past its own size — nested aliases, "billion laughs" — is refused before anything
 /// walks it), and numbers checked against the range of the setting they give, at their line. FirmwareDB's checked
 /// reader and the Codable profile decoder both start here, so no consumer sees an offset or count it cannot use.
@@ -15,7 +15,7 @@ public enum CheckedYAML {
     /// Composes `text`; nil for an empty document. Refuses aliases that expand the document beyond
     /// `expansionLimit(text)` nodes.
     public static func compose(_ text: String) throws -> Node? {
-        guard let node = try Yams.compose(yaml: text, .basic) else { return nil }
+        guard let node = try YAML.compose(text) else { return nil }
         let limit = expansionLimit(text)
         var budget = limit
         if !walk(node, &budget) {
@@ -40,7 +40,6 @@ public enum CheckedYAML {
         case .mapping(let m):
             for (k, v) in m where !walk(k, &budget) || !walk(v, &budget) { return false }
             return true
-        case .alias: return true
         }
     }
 
@@ -91,7 +90,6 @@ public enum CheckedYAML {
         case .mapping(let m):
             for (k, v) in m { if let p = checkNumbers(v, ranges: ranges, other: other, key: k.string ?? key) { return p } }
             return nil
-        case .alias: return nil
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import MMC
 import SCSI
-import Yams
+import YAML
 
 /// An emulated drive's identity and state, read from a YAML profile (firmware-db/emulator/*.yaml).
 public struct DriveProfile: Decodable, Equatable, Sendable {
@@ -224,17 +224,16 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         let p: DriveProfile
         let node: Node
         do {
-            // The basic resolver: the types say what each scalar is, so the default resolver's regular expressions
-            // (and the ICU start-up they cost every process) are not needed. Aliases are bounded, numbers checked
-            // against their setting's range before anything computes with them.
+            // The types say what each scalar is (the YAML module resolves no tags). Aliases are bounded, numbers
+            // checked against their setting's range before anything computes with them.
             guard let n = try CheckedYAML.compose(text) else { throw Failure.invalid(path, "empty profile") }
             node = n
         } catch let e as Failure {
             throw e
         } catch let e as CheckedYAML.Problem {
             throw Failure.invalid(path, e.message, line: e.line)
-        } catch let e as YamlError {
-            throw Failure.invalid(path, "YAML syntax error: \(yamlProblem(e))", line: yamlLine(e))
+        } catch let e as YAMLError {
+            throw Failure.invalid(path, "YAML syntax error: \(CheckedYAML.clip(e.problem))", line: e.line)
         } catch {
             throw Failure.invalid(path, "YAML error")
         }
@@ -266,19 +265,6 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
         return path.map { $0.intValue.map(String.init) ?? $0.stringValue }
     }
 
-    static func yamlLine(_ e: YamlError) -> Int? {
-        switch e {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func yamlProblem(_ e: YamlError) -> String {
-        switch e {
-        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return CheckedYAML.clip(problem)
-        default: return "malformed"
-        }
-    }
 
     /// What is wrong, at which key path (each key spelt by `key`).
     static func describe(_ e: DecodingError, key: (String) -> String = { $0 }) -> String {

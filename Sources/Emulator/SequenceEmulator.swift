@@ -1,4 +1,4 @@
-import Yams
+import YAML
 
 /// A flash sequence's `emulator:` block (firmware-db/families/*.yaml): the behaviour that plays the drive side of a
 /// dry run, by name, or a mapping with `behavior` and the settings a sequence may give it, snake_case (`size`,
@@ -23,7 +23,7 @@ public enum SequenceEmulator {
     /// Reads a block given as YAML text.
     public static func decode(yaml: String) throws(Problem) -> DriveProfile.Firmware {
         let node: Node?
-        do { node = try Yams.compose(yaml: yaml, .basic) } catch { throw Problem("not YAML: \(error)") }
+        do { node = try YAML.compose(yaml) } catch { throw Problem("not YAML: \(error)", line: error.line) }
         guard let node else { throw Problem("empty") }
         return try decode(node)
     }

@@ -6,7 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Yams
+import YAML
 
 /// firmware-db/: families and models, each with provenance. Loaded once, checked strictly.
 public struct FirmwareDatabase: Sendable {
@@ -135,7 +135,6 @@ public struct FirmwareDatabase: Sendable {
             return nil
         }
         do {
-            // The basic resolver: no regular-expression tag resolution (odflash parses numbers and booleans itself).
             guard let n = try CheckedYAML.compose(text) else {
                 issues.append(DBIssue(file: path, line: nil, message: "empty file"))
                 return nil
@@ -147,8 +146,8 @@ public struct FirmwareDatabase: Sendable {
             return n
         } catch let e as CheckedYAML.Problem {
             issues.append(DBIssue(file: path, line: e.line, message: e.message))
-        } catch let e as YamlError {
-            issues.append(DBIssue(file: path, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))"))
+        } catch let e as YAMLError {
+            issues.append(DBIssue(file: path, line: e.line, message: "YAML syntax error: \(e.problem)"))
         } catch {
             issues.append(DBIssue(file: path, line: nil, message: "YAML error: \(error)"))
         }
@@ -309,19 +308,6 @@ public struct FirmwareDatabase: Sendable {
                                 driveTables: driveTables, modelPatterns: modelPatterns, knownPatterns: knownPatterns)
     }
 
-    static func yamlLine(_ e: YamlError) -> Int? {
-        switch e {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func yamlMessage(_ e: YamlError) -> String {
-        switch e {
-        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return problem
-        default: return "\(e)".split(separator: "\n").first.map(String.init) ?? "error"
-        }
-    }
 
     static func checkID(_ id: String?, _ e: Entry, _ issues: inout [DBIssue]) -> String? {
         guard let id else { return nil }

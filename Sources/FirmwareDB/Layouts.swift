@@ -1,6 +1,6 @@
 import Firmware
 import Foundation
-import Yams
+import YAML
 import SCSI
 
 /// Parses the image layouts of a family file (the `images:` list) into Firmware's descriptors.

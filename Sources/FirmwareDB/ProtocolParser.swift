@@ -1,7 +1,7 @@
 import Emulator
 import Flashing
 import Foundation
-import Yams
+import YAML
 
 /// Parses a family's `flash:` section into a FlashProtocol.
 enum ProtocolParser {
@@ -151,7 +151,7 @@ enum ProtocolParser {
                 guard let name = c.string("name", issues: &issues), let t = template(c, "cdb", required: true, &issues) else { continue }
                 let len = c.int("length", Limit.byte, issues: &issues) ?? 0
                 var accept: [FlashProtocol.SenseGate.Match] = []
-                for a in c["accept"]?.sequence ?? [] {
+                for a in c["accept"]?.sequence?.nodes ?? [] {
                     let parts = (a.string ?? "").split(separator: "/").map { UInt8($0, radix: 16) }
                     guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }), parts[0]! <= 0x0F else {
                         issues.append(c.fail("accept: each item is a sense key, or key/ASC, in hex ('02/3A', '06')")); continue
@@ -261,12 +261,9 @@ enum ProtocolParser {
         if let name = ee["behavior"]?.string, let keys = SequenceEmulator.keys(behavior: name) { ee.checkKeys(keys, issues: &issues) }
         do {
             _ = try SequenceEmulator.decode(ee.node)
-            return FlashProtocol.EmulatorBlock(yaml: try Yams.serialize(node: ee.node))
-        } catch let e as SequenceEmulator.Problem {
-            issues.append(DBIssue(file: ee.file, line: e.line ?? ee.line, message: "\(ee.what): \(e.description)"))
-            return nil
+            return FlashProtocol.EmulatorBlock(yaml: ee.node.flowText)
         } catch {
-            issues.append(ee.fail("\(error)"))
+            issues.append(DBIssue(file: ee.file, line: error.line ?? ee.line, message: "\(ee.what): \(error.description)"))
             return nil
         }
     }

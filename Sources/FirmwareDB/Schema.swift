@@ -1,7 +1,7 @@
 import Firmware
 import Flashing
 import Foundation
-import Yams
+import YAML
 
 // TestStatus (how far an operation has been tested on real hardware, flashrom's convention) lives in Flashing, where
 // preflight decides on it; firmware-db only parses it.
@@ -236,7 +236,7 @@ struct Entry {
     let node: Node
     let file: String
     let what: String
-    /// The mapping's values by key, taken once (Yams' own lookup compares whole nodes, key by key).
+    /// The mapping's values by key, taken once.
     let fields: Fields?
 
     /// A mapping's string keys and values in order. Mappings here hold a handful of keys: a linear search beats

@@ -8,6 +8,7 @@ import Foundation
 import MMC
 import SCSI
 import Transports
+import YAML
 
 nonisolated(unsafe) let target = ProcessInfo.processInfo.environment["ODFLASH_FUZZ_TARGET"] ?? "image"
 nonisolated(unsafe) var inspector: Inspector? = nil
@@ -100,6 +101,12 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try? DiscStructures.bd(bytes)
         _ = try? DiscStructures.toc(bytes)
         _ = DiscStructures.bookType(bytes)
+    case "yaml":
+        // The YAML reader: any text reads or fails with a line; what reads prints as one line of flow YAML that
+        // reads back as the same tree.
+        if let n = try? YAML.compose(String(decoding: bytes, as: UTF8.self)) {
+            guard let back = try? YAML.compose(n.flowText), back == n else { fatalError("flowText does not read back: \(n.flowText)") }
+        }
     case "profile":
         // Emulated drive profiles (YAML) and recorded transcripts (JSON lines).
         _ = try? DriveProfile.parse(String(decoding: bytes, as: UTF8.self))
