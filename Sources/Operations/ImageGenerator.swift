@@ -1,7 +1,11 @@
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 
 /// SYNTHETIC images of firmware-db layouts (tests, benchmarks, demos; never real firmware), written atomically.
