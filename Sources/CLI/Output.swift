@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -171,7 +175,7 @@ enum TextTable {
                 var line = ""
                 for (i, w) in wrapped.enumerated() {
                     let cell = k < w.count ? w[k] : ""
-                    line += i == wrapped.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  "
+                    line += i == wrapped.count - 1 ? cell : cell.padded(toLength: widths[i]) + "  "
                 }
                 while line.hasSuffix(" ") { line.removeLast() }
                 return line
@@ -185,7 +189,7 @@ enum TextTable {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padded(toLength: widths[i]) }
                 .joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
@@ -296,7 +300,7 @@ struct KeyValues {
     mutating func add(_ k: String, _ v: String?) { if let v { rows.append((k, FileName.display(v, keepNewlines: true))) } }
     var text: String {
         let w = (rows.map(\.0.count).max() ?? 0) + 1
-        return rows.map { ($0.0 + ":").padding(toLength: w + 1, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+        return rows.map { ($0.0 + ":").padded(toLength: w + 1) + $0.1 }.joined(separator: "\n") + "\n"
     }
 }
 
