@@ -75,7 +75,7 @@ public final class Context {
             if !v.isEmpty { others.append(v) }
         }
         let me = URL(fileURLWithPath: path).standardizedFileURL.path
-        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/") || $0.contains(".")) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
+        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/" as Character) || $0.contains("." as Character)) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
             throw CLIError("--transcript \(path) is an input of this command or one of its outputs: odflash never writes its transcript onto either; choose another name",
                            kind: .outputInvalid)
         }

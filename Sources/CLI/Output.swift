@@ -145,7 +145,7 @@ enum TextTable {
     /// Cells of one or more lines each. Every line is shown escaped (a name with ESC, CR or LF stays one escaped line).
     static func render(_ header: [String], lines cells: [[[String]]], width: Int? = TextTable.width) -> String {
         let rows = cells.map { $0.map { $0.map { FileName.display($0) }.joined(separator: "\n") } }
-        let multiline = rows.contains { $0.contains { $0.contains("\n") } }
+        let multiline = rows.contains { $0.contains { $0.utf8.contains(0x0A) } }
         if width == nil && !multiline { return unlimited(header, rows) }
         let limit = width ?? Int.max
         // A cell may hold several lines ("\n"); a column is as wide as its longest line.
@@ -201,7 +201,7 @@ enum TextWrap {
     /// `s` in lines of at most `width` characters, broken at spaces (a longer word is cut). Leading spaces (an indented
     /// cell) stay on the first line.
     static func lines(_ s: String, width: Int) -> [String] {
-        if s.contains("\n") { return s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { lines(String($0), width: width) } }
+        if s.utf8.contains(0x0A) { return s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { lines(String($0), width: width) } }
         guard s.count > width, width > 0 else { return [s] }
         let lead = String(s.prefix { $0 == " " })
         var out: [String] = []
