@@ -2,7 +2,11 @@ import Operations
 import ArgumentParser
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 

@@ -1,11 +1,16 @@
 import Operations
 import Emulator
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
 import FirmwareDB
 import SCSI
+import Dispatch
 import Transports
 
 /// What every command shares: output mode, verbosity, the database, how devices are opened.
@@ -70,7 +75,7 @@ public final class Context {
             if !v.isEmpty { others.append(v) }
         }
         let me = URL(fileURLWithPath: path).standardizedFileURL.path
-        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/") || $0.contains(".")) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
+        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/" as Character) || $0.contains("." as Character)) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
             throw CLIError("--transcript \(path) is an input of this command or one of its outputs: odflash never writes its transcript onto either; choose another name",
                            kind: .outputInvalid)
         }
@@ -193,7 +198,9 @@ public final class Context {
         let startTicks = fields.count > 19 ? Double(fields[19]) ?? 0 : 0
         let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
         let since = (now - startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))) * 1000
-        console.err(String(format: "timing: %-16@ %7.2f ms since start\n", what as NSString, since))
+        // "%-16@ %7.2f" as String(format:) wrote it: the label left-aligned in at least 16 columns.
+        let label = what + String(repeating: " ", count: max(0, 16 - what.utf16.count))
+        console.err("timing: " + label + " " + cFormat("%7.2f", since) + " ms since start\n")
     }
 
     func warn(_ s: String) {

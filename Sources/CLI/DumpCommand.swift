@@ -3,7 +3,11 @@ import ArgumentParser
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 #if canImport(Glibc)

@@ -2,7 +2,11 @@ import Operations
 import ArgumentParser
 import Firmware
 import FirmwareDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 
 struct FWCommand: ParsableCommand {

@@ -4,7 +4,11 @@ import Emulator
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 import Transports

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Operations
 import SCSI
 
@@ -36,7 +40,7 @@ struct JournalCommand: ODCommand {
         if !shown.isEmpty {
             text += TextTable.render(["TIME", "EVENT", "DEVICE", "DRIVE", "IMAGE", "DETAIL"],
                                      lines: shown.map { [[$0.time], [$0.event], [$0.device], [$0.drive] + ($0.serial.map { ["serial \($0)"] } ?? []),
-                                                          [($0.image as NSString).lastPathComponent], [$0.detail ?? ""]] }, width: TextTable.width)
+                                                          [PathName.last($0.image)], [$0.detail ?? ""]] }, width: TextTable.width)
         }
         for u in unfinished {
             if u.event == "preparing" {

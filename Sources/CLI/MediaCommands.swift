@@ -7,7 +7,11 @@ import Flashing
 import MMC
 import SCSI
 import FirmwareDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -168,7 +172,7 @@ extension MediaCommand {
                 if !c.nearest.isEmpty {
                     k2.add("Nearest codes", c.nearest.map { n in
                         n.code + (n.manufacturer.map { " (\($0))" } ?? "") + (n.speeds.isEmpty ? "" : " at \(n.speeds.joined(separator: ","))")
-                            + (n.sameDye == false ? " [\((n.dye ?? "other dye").prefix { $0 != "(" }.trimmingCharacters(in: .whitespaces)): another dye type]" : "")
+                            + (n.sameDye == false ? " [\((n.dye ?? "other dye").prefix { $0 != "(" }.trimmingWhitespace): another dye type]" : "")
                     }.joined(separator: "; "))
                 }
                 k2.add("Patch", c.patchCommand.map { _ in "alias the nearest code's strategy to this disc (the command, on one line to paste):" })

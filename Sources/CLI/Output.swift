@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -141,7 +145,7 @@ enum TextTable {
     /// Cells of one or more lines each. Every line is shown escaped (a name with ESC, CR or LF stays one escaped line).
     static func render(_ header: [String], lines cells: [[[String]]], width: Int? = TextTable.width) -> String {
         let rows = cells.map { $0.map { $0.map { FileName.display($0) }.joined(separator: "\n") } }
-        let multiline = rows.contains { $0.contains { $0.contains("\n") } }
+        let multiline = rows.contains { $0.contains { $0.utf8.contains(0x0A) } }
         if width == nil && !multiline { return unlimited(header, rows) }
         let limit = width ?? Int.max
         // A cell may hold several lines ("\n"); a column is as wide as its longest line.
@@ -171,7 +175,7 @@ enum TextTable {
                 var line = ""
                 for (i, w) in wrapped.enumerated() {
                     let cell = k < w.count ? w[k] : ""
-                    line += i == wrapped.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) + "  "
+                    line += i == wrapped.count - 1 ? cell : cell.padded(toLength: widths[i]) + "  "
                 }
                 while line.hasSuffix(" ") { line.removeLast() }
                 return line
@@ -185,7 +189,7 @@ enum TextTable {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padded(toLength: widths[i]) }
                 .joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
@@ -197,7 +201,7 @@ enum TextWrap {
     /// `s` in lines of at most `width` characters, broken at spaces (a longer word is cut). Leading spaces (an indented
     /// cell) stay on the first line.
     static func lines(_ s: String, width: Int) -> [String] {
-        if s.contains("\n") { return s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { lines(String($0), width: width) } }
+        if s.utf8.contains(0x0A) { return s.split(separator: "\n", omittingEmptySubsequences: false).flatMap { lines(String($0), width: width) } }
         guard s.count > width, width > 0 else { return [s] }
         let lead = String(s.prefix { $0 == " " })
         var out: [String] = []
@@ -296,7 +300,7 @@ struct KeyValues {
     mutating func add(_ k: String, _ v: String?) { if let v { rows.append((k, FileName.display(v, keepNewlines: true))) } }
     var text: String {
         let w = (rows.map(\.0.count).max() ?? 0) + 1
-        return rows.map { ($0.0 + ":").padding(toLength: w + 1, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n") + "\n"
+        return rows.map { ($0.0 + ":").padded(toLength: w + 1) + $0.1 }.joined(separator: "\n") + "\n"
     }
 }
 

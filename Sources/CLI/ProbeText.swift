@@ -1,6 +1,11 @@
 import Operations
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Flashing
+import SCSI
 
 /// How scan and info show what the identification reads found and the strategy versions.
 enum ProbeText {
@@ -42,6 +47,6 @@ enum ProbeText {
         guard r.available else { return "Strategy versions: not available (\(r.reason ?? "no answer"))\n" }
         let w = (r.versions.map(\.media.count).max() ?? 0) + 1
         return "Strategy versions (\(r.cdb), read only):\n"
-            + r.versions.map { "  " + ($0.media + ":").padding(toLength: w + 1, withPad: " ", startingAt: 0) + $0.version + "\n" }.joined()
+            + r.versions.map { "  " + ($0.media + ":").padded(toLength: w + 1) + $0.version + "\n" }.joined()
     }
 }

@@ -1,6 +1,10 @@
 import Operations
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc

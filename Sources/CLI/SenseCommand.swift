@@ -1,6 +1,10 @@
 import Operations
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 
 struct SenseCommand: ODCommand {
@@ -64,7 +68,7 @@ struct SenseCommand: ODCommand {
         // key (ImgBurn) gets the advice for the additional sense under any key.
         let advice = parsed.keyGiven ? media?.advice(key: s.key, asc: s.asc, ascq: s.ascq) : media?.advice(asc: s.asc, ascq: s.ascq)
         let r = Report(
-            input: text.trimmingCharacters(in: .whitespacesAndNewlines), source: parsed.source.rawValue,
+            input: text.trimmingWhitespaceAndNewlines, source: parsed.source.rawValue,
             logFormat: parsed.logFormat?.rawValue,
             key: parsed.keyGiven ? Hex.byte(s.key) + "h" : "unknown", keyName: parsed.keyGiven ? s.keyName : "not in the log",
             asc: Hex.byte(s.asc) + "h", ascq: Hex.byte(s.ascq) + "h",

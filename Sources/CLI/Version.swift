@@ -1,5 +1,9 @@
 import FirmwareDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `odflash --version`: the version, the git commit and date of the build, and the firmware-db in use with its own
 /// version and date.

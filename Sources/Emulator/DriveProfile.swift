@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 import YAML
@@ -91,7 +95,7 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
                 for t in h.split(separator: " ") { guard t.count == 2, let v = UInt8(t, radix: 16) else { return nil }; out.append(v) }
                 return out
             }
-            public init(at: Int, bytes: [UInt8]) { self.at = at; hex = bytes.map { String(format: "%02X", $0) }.joined(separator: " ") }
+            public init(at: Int, bytes: [UInt8]) { self.at = at; hex = Hex.bytes(bytes) }
         }
 
         /// The named behaviour with its default settings.
@@ -280,7 +284,7 @@ public struct DriveProfile: Decodable, Equatable, Sendable {
 
     func validate(_ path: String) throws(Failure) {
         func bad(_ s: String) -> Failure { .invalid(path, s) }
-        if provenance.trimmingCharacters(in: .whitespaces).isEmpty { throw bad("provenance is empty") }
+        if provenance.trimmingWhitespace.isEmpty { throw bad("provenance is empty") }
         if synthetic == true && !provenance.lowercased().contains("synthetic") { throw bad("a synthetic profile must say 'synthetic' in its provenance") }
         for (f, v, n) in [("vendor", inquiry.vendor, 8), ("product", inquiry.product, 16), ("revision", inquiry.revision, 4)] {
             if v.utf8.count > n { throw bad("inquiry.\(f) '\(v)' is longer than \(n) bytes") }

@@ -1,5 +1,9 @@
 import CZlibShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -335,7 +339,7 @@ public enum ImageFile {
         let chosen: ZipMember
         if let m = member {
             let exact = entries.filter { $0.name == m }
-            let byBase = entries.filter { !m.isEmpty && ($0.name as NSString).lastPathComponent == m }
+            let byBase = entries.filter { !m.isEmpty && PathName.last($0.name) == m }
             if exact.count == 1 { chosen = exact[0] }
             else if exact.isEmpty && byBase.count == 1 { chosen = byBase[0] }
             else if exact.count + byBase.count > 1 { throw .ambiguousMember(path, m, members: (exact.isEmpty ? byBase : exact).map(\.name)) }

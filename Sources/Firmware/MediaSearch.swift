@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -109,8 +113,8 @@ public struct MediaQuery: Sendable, Equatable {
     }
 
     static func matches(_ e: MediaEntry, mid: String, tid: String?) -> Bool {
-        guard e.mid.caseInsensitiveCompare(mid) == .orderedSame || e.mid.uppercased().hasPrefix(mid.uppercased()) && tid == nil else { return false }
-        if let t = tid { return e.tid.caseInsensitiveCompare(t) == .orderedSame }
+        guard e.mid.equalsIgnoringCase(mid) || e.mid.uppercased().hasPrefix(mid.uppercased()) && tid == nil else { return false }
+        if let t = tid { return e.tid.equalsIgnoringCase(t) }
         return true
     }
 }

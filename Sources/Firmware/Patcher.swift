@@ -52,7 +52,7 @@ public enum PatchOperation: Equatable, Sendable, CustomStringConvertible {
     }
 
     public static func swap(_ s: String) throws(PatchError) -> PatchOperation {
-        let parts = s.components(separatedBy: "<->").map { $0.trimmedSpaces }
+        let parts = s.split(separator: "<->", omittingEmptySubsequences: false).map { $0.trimmedSpaces }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .usage("--swap takes 'CODE<->CODE'") }
         try printable(parts[0], "--swap"); try printable(parts[1], "--swap")
         return .swap(parts[0], parts[1])
@@ -280,9 +280,9 @@ public struct Patcher {
         let q: MediaQuery
         do { q = try MediaQuery(code) } catch { throw .usage(error.description) }
         var hits: [(MediaTable, MediaEntry)] = []
-        for t in tables { for e in t.entries where q.matches(e) || e.code.caseInsensitiveCompare(code) == .orderedSame { hits.append((t, e)) } }
+        for t in tables { for e in t.entries where q.matches(e) || e.code.equalsIgnoringCase(code) { hits.append((t, e)) } }
         // An exact full code wins over prefix matches.
-        if let exact = hits.first(where: { $0.1.code.caseInsensitiveCompare(code) == .orderedSame }) { return exact }
+        if let exact = hits.first(where: { $0.1.code.equalsIgnoringCase(code) }) { return exact }
         guard let first = hits.first else { throw .unknownCode(code, known: tables.flatMap { $0.entries.map(\.code) }) }
         guard hits.count == 1 else { throw .ambiguousCode(code, matches: hits.map { "\($0.1.type.rawValue) \($0.1.code)" }) }
         // A CD-R code names the entry exactly as stored: a lead-in whose frame digit differs (matched through the

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 
 /// Pioneer BD writers (Renesas H8 "SAT" hardware): the identity block the drive answers to READ BUFFER mode 02h,
@@ -116,11 +120,11 @@ public enum PioneerBD {
     }
 
     static func bannerValue(_ text: String, _ label: String) -> String? {
-        guard let r = text.range(of: label) else { return nil }
+        guard let r = text.firstRange(of: label) else { return nil }
         let rest = text[r.upperBound...]
         let line = rest.prefix { !$0.isNewline && $0 != "\0" }
-        var v = line.trimmingCharacters(in: .whitespaces)
-        if v.hasSuffix(".") { v = String(v.dropLast()).trimmingCharacters(in: .whitespaces) }
+        var v = line.trimmingWhitespace
+        if v.hasSuffix(".") { v = v.dropLast().trimmingWhitespace }
         return v
     }
 

@@ -1,5 +1,9 @@
 import Firmware
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The public catalog of MediaTek MT19xx builds by fingerprint (firmware-db/mediatek/build-fingerprints.tsv: SHA-256 of
 /// the 20h bytes at 3000h and the 100h bytes at 1EC000h -> the build), with the provenance its header gives.

@@ -2,7 +2,12 @@ import Dispatch
 import Emulator
 import Firmware
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import SCSI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -178,8 +183,8 @@ public struct FirmwareDatabase: Sendable {
         var families: [Family] = []
         var models: [Model] = []
         var idTables: [String: IDTable] = [:]
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
             return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge(), driveTables: [],
                                     modelPatterns: [], knownPatterns: [])
@@ -206,7 +211,7 @@ public struct FirmwareDatabase: Sendable {
                 if e.fields?["schema"]?.int != 1 { slot.issues.append(DBIssue(file: path, line: e.fields?["schema"]?.mark?.line ?? e.line, message: "family: 'schema: 1' is required")) }
                 if var f = family(e, &slot.issues) {
                     f.file = path
-                    if (path as NSString).lastPathComponent != f.id + ".yaml" {
+                    if PathName.last(path) != f.id + ".yaml" {
                         slot.issues.append(e.fail("family '\(f.id)' must live in \(f.id).yaml"))
                     }
                     slot.family = f
@@ -587,7 +592,7 @@ public struct FirmwareDatabase: Sendable {
     static func versionFields(_ text: String, problem: (Int, String) -> Void) -> [String: (value: String, line: Int)] {
         var fields: [String: (value: String, line: Int)] = [:]
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingWhitespace
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let colon = line.firstIndex(of: ":"), ["version", "date"].contains(String(line[..<colon])) else {
                 problem(i + 1, "expected 'version: ...' or 'date: ...'")
@@ -595,7 +600,7 @@ public struct FirmwareDatabase: Sendable {
             }
             let key = String(line[..<colon])
             if fields[key] != nil { problem(i + 1, "'\(key)' is given twice") }
-            fields[key] = (line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces), i + 1)
+            fields[key] = (line[line.index(after: colon)...].trimmingWhitespace, i + 1)
         }
         return fields
     }

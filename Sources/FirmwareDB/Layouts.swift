@@ -1,5 +1,9 @@
 import Firmware
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import YAML
 import SCSI
 

@@ -1,5 +1,9 @@
 import Firmware
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A tab-separated data file with '# name:' and '# provenance:' header lines (and, for a drives table, '# origin:').
 public struct TSVTable: Sendable {

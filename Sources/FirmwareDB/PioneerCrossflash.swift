@@ -1,5 +1,9 @@
 import Firmware
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The public cross-flash families of Pioneer BD writers (firmware-db/pioneer/crossflash-families.tsv: SAT controller id
 /// -> family and the model group the source names), with the provenance its header gives.

@@ -1,6 +1,10 @@
 import Emulator
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import YAML
 
 /// Parses a family's `flash:` section into a FlashProtocol.

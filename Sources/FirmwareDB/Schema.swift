@@ -1,6 +1,10 @@
 import Firmware
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import YAML
 
 // TestStatus (how far an operation has been tested on real hardware, flashrom's convention) lives in Flashing, where

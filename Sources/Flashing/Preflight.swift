@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Firmware
 import MMC
 import SCSI
@@ -140,7 +144,7 @@ public enum Preflight {
             let old = i.inquiry.revision
             if newV == old {
                 add(.version, "version", i.allowReinstall, i.allowReinstall ? "reinstalling \(old) (--allow-reinstall)" : "the drive already runs \(old): --allow-reinstall to flash it again", hard: false)
-            } else if newV.compare(old, options: .numeric) == .orderedAscending {
+            } else if newV.precedesNumerically(old) {
                 add(.version, "version", i.allowOlder, i.allowOlder ? "downgrading \(old) -> \(newV) (--allow-older)" : "\(newV) is older than the drive's \(old): --allow-older to downgrade", hard: false)
             } else {
                 add(.version, "version", true, "\(old) -> \(newV)", hard: false)

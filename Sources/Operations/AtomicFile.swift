@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -35,9 +39,9 @@ public enum AtomicFile {
         let (problem, exists) = targetProblem(path)
         if let problem { throw problem }
         if exists && !overwrite { throw OperationError("\(path) exists; refusing to overwrite it", kind: .outputExists) }
-        let dirPart = (path as NSString).deletingLastPathComponent
+        let dirPart = PathName.deletingLast(path)
         let dir = dirPart.isEmpty ? "." : dirPart
-        let base = (path as NSString).lastPathComponent
+        let base = PathName.last(path)
         removeStale(dir: dir, base: base)
 
         func failure(_ e: Int32) -> OperationError { OperationError("cannot write \(path): \(String(cString: strerror(e)))", kind: .output) }

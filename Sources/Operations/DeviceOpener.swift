@@ -1,7 +1,11 @@
 import Emulator
 import Firmware
 import FirmwareDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 import Transports
@@ -125,14 +129,14 @@ public final class DeviceOpener {
     /// The device whose unit serial number (VPD 80h) is `serial`: every SG_IO drive (sysfs), every USB Bulk-Only drive
     /// the kernel does not hold, and the emulated drives, asked with read-only INQUIRYs. Exactly one must answer it.
     public func resolve(serial: String, sysfs: String = "/sys") throws -> String {
-        let want = serial.trimmingCharacters(in: .whitespaces)
+        let want = serial.trimmingWhitespace
         guard !want.isEmpty else { throw OperationError("serial: needs the drive's serial number, as 'odflash scan' shows it (serial:SERIAL)", kind: .usage) }
         var found: [String] = [], unasked: [String] = []
         func ask(_ name: String) {
             do {
                 let t = try open(name).transport
                 defer { t.close() }
-                if let s = DriveIdentifier(t).serialNumber(), s.caseInsensitiveCompare(want) == .orderedSame { found.append(name) }
+                if let s = DriveIdentifier(t).serialNumber(), s.equalsIgnoringCase(want) { found.append(name) }
             } catch { unasked.append(name) }
         }
         var covered = Set<String>()
@@ -145,7 +149,7 @@ public final class DeviceOpener {
         if let db = try? database() {
             for p in DriveProfile.available(in: db.emulatorDirectory) {
                 guard let profile = try? DriveProfile.resolve(p, emulatorDir: db.emulatorDirectory), profile.adversarial == nil,
-                      let s = profile.serial, s.caseInsensitiveCompare(want) == .orderedSame else { continue }
+                      let s = profile.serial, s.equalsIgnoringCase(want) else { continue }
                 found.append("emu:" + p)
             }
         }

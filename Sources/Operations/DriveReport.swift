@@ -50,7 +50,7 @@ public struct DriveReport: Encodable, Sendable {
         let strategy = family.flatMap { db.family($0)?.strategyVersions }.map { $0.read(on: t) }
         let ops = family.flatMap { db.family($0) }.map(DriveOperation.list) ?? []
         var r = DriveReport(drive: info, firmwareDB: match, emulated: emu, probe: outcome, strategyVersions: strategy, operations: ops)
-        if let f = family.flatMap({ db.family($0) }), MediaTekDrive.applies(f), info.inquiry.vendor.trimmingCharacters(in: .whitespaces).uppercased() != "PIONEER" {
+        if let f = family.flatMap({ db.family($0) }), MediaTekDrive.applies(f), info.inquiry.vendor.trimmingWhitespace.uppercased() != "PIONEER" {
             let catalog: BuildCatalog?
             do { catalog = try BuildCatalog.load(root: db.root) } catch { throw OperationError(error.description, kind: .db) }
             r.mediatek = MediaTekDrive.report(t, family: f, catalog: catalog)

@@ -1,7 +1,11 @@
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 

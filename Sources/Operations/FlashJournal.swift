@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -67,10 +71,10 @@ public struct FlashJournal: Sendable {
             return nil
         }
         // Not there yet: the nearest existing folder on its path must be writable (the rest is created).
-        var dir = (path as NSString).deletingLastPathComponent
+        var dir = PathName.deletingLast(path)
         if dir.isEmpty { dir = "." }
         while stat(FileName.c(dir), &st) != 0 {
-            let up = (dir as NSString).deletingLastPathComponent
+            let up = PathName.deletingLast(dir)
             if up == dir || up.isEmpty { break }
             dir = up
         }
@@ -93,7 +97,7 @@ public struct FlashJournal: Sendable {
     /// Appends one entry with O_APPEND and fsync; never follows a symlink at the journal itself, and never writes to
     /// anything but a regular file (a FIFO or device node put there since the check is refused, without blocking).
     public func append(_ e: Entry) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathName.deletingLast(path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let fd = open(FileName.c(path), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OperationError("cannot write the flash journal \(path): \(String(cString: strerror(errno)))", kind: .output) }

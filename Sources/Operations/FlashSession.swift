@@ -2,10 +2,19 @@ import Emulator
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 import Transports
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the user asked of a flash, beyond the drive and the image.
 public struct FlashOptions: Sendable {
@@ -439,7 +448,7 @@ public final class FlashSession {
                                    now: Date = Date(), pid: Int32 = getpid()) throws -> String {
         func clean(_ s: String) -> String {
             let c = s.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") ? $0 : "_" }
-            return String(c).trimmingCharacters(in: CharacterSet(charactersIn: "._")).prefix(32).description
+            return String(c).trimmingScalars { $0 == "." || $0 == "_" }.prefix(32).description
         }
         // The UTC time as 20240501T123456Z, with gmtime_r and strftime (no date formatter: see FlashJournal.now).
         var t = time_t(now.timeIntervalSince1970), tm = tm()

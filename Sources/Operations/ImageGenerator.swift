@@ -1,7 +1,11 @@
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 
 /// SYNTHETIC images of firmware-db layouts (tests, benchmarks, demos; never real firmware), written atomically.
@@ -63,7 +67,7 @@ public struct ImageGenerator {
         }
         if r.count > 1 {
             do { try FileManager.default.createDirectory(atPath: r.output, withIntermediateDirectories: true) }
-            catch { throw OperationError("cannot create folder \(r.output): \(error.localizedDescription)", kind: .output) }
+            catch { throw OperationError("cannot create folder \(r.output): \(foundationDescription(error))", kind: .output) }
         }
         var outs: [Output] = []
         for i in 0..<r.count {
@@ -92,4 +96,20 @@ public struct ImageGenerator {
         }
         return outs
     }
+}
+
+/// `error.localizedDescription` as swift-corelibs-foundation wrote it for the CocoaErrors FileManager throws (no
+/// localized description in them: a fixed sentence and the reason its table gives the code, or the domain and code).
+func foundationDescription(_ error: any Error) -> String {
+    let reasons: [Int: String] = [
+        4: "The file doesn’t exist.", 255: "The file couldn’t be locked.", 257: "You don’t have permission.",
+        258: "The file name is invalid.", 259: "The file isn’t in the correct format.", 260: "The file doesn’t exist.",
+        513: "You don’t have permission.", 514: "The file name is invalid.", 516: "A file with the same name already exists.",
+        517: "The specified text encoding isn’t applicable.", 518: "The specified URL type isn’t supported.",
+        640: "There isn’t enough space.", 642: "The volume is read only.",
+    ]
+    if let e = error as? CocoaError {
+        return "The operation could not be completed. " + (reasons[e.code.rawValue] ?? "(NSCocoaErrorDomain error \(e.code.rawValue).)")
+    }
+    return "The operation could not be completed. (\(error._domain) error \(error._code).)"
 }

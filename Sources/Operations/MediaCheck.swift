@@ -1,7 +1,11 @@
 import Firmware
 import FirmwareDB
 import Flashing
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MMC
 import SCSI
 
@@ -274,7 +278,7 @@ public struct MediaCheck {
         do { rep = try DumpSession(db: db, device: dev, output: tmp, overwrite: false).run { _, _ in } } catch let e as OperationError {
             if case .interrupted = e.kind { throw e }
             // The dump's own words name the temporary file, which never existed for the user.
-            let why = e.message.replacingOccurrences(of: ", nothing was written to \(tmp)", with: "")
+            let why = e.message.replacing(", nothing was written to \(tmp)", with: "")
             throw OperationError("could not read the drive's firmware for the check (\(why)): give --firmware IMAGE (the vendor's firmware file for the \(m.name), or a dump)", kind: e.kind)
         }
         guard rep.valid != false else {

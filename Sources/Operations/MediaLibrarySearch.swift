@@ -1,6 +1,10 @@
 import Dispatch
 import Firmware
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +51,7 @@ public struct MediaLibrarySearch: Sendable {
     }
 
     final class Results: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = Lock()
         var hits: [Hit] = []
         var mentioned: [String] = []
         var errors: [String] = []

@@ -92,9 +92,9 @@ public enum MediaTekDrive {
         if !chipOK && imageChip != nil && driveChip.chip != nil { chipDetail += ": an image for another chip is never flashed, whatever the flags" }
         out.append(.init(.chip, name: "chip (never overridable)", passed: chipOK, detail: chipDetail, hard: true))
 
-        let product = inquiry.product.trimmingCharacters(in: .whitespaces).uppercased()
+        let product = inquiry.product.trimmingWhitespace.uppercased()
         let model = (m?.descriptor?.model ?? "").uppercased()
-        let named = !product.isEmpty && model.contains(product)
+        let named = !product.isEmpty && model.firstRange(of: product) != nil
         var detail = named ? "the image's descriptor model '\(m?.descriptor?.model ?? "")' contains the drive's product '\(inquiry.product)'"
             : (product.isEmpty ? "the drive reports no product: the model cannot be checked"
                : "the image is for '\(m?.descriptor?.model ?? "(none)")', the drive is '\(inquiry.product)': --crossflash if you mean to cross-flash")

@@ -1,1 +1,7 @@
-import CLI; import Foundation; exit(Runner.main(Runner.arguments()))
+import CLI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+exit(Runner.main(Runner.arguments()))
