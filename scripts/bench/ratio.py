@@ -81,12 +81,11 @@ class Report:
 
 def build_odflash():
     """The release build with the static Swift runtime, the way it ships."""
-    print("bench: building odflash (release, static Swift runtime: the way it ships)", flush=True)
-    flags = ["-c", "release", "--static-swift-stdlib"]
-    r = subprocess.run(["swift", "build"] + flags + ["--product", "odflash"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    print("bench: building odflash (scripts/build-release: the binary every install and package ships)", flush=True)
+    r = subprocess.run([os.path.join(ROOT, "scripts", "build-release")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0:
-        sys.exit("bench: build failed:\n" + r.stdout.decode(errors="replace")[-2000:])
-    return os.path.join(sh(["swift", "build"] + flags + ["--show-bin-path"], cwd=ROOT).stdout.decode().strip(), "odflash")
+        sys.exit("bench: build failed:\n" + r.stderr.decode(errors="replace")[-2000:])
+    return r.stdout.decode().strip().splitlines()[-1]
 
 
 HELLO = """import Foundation
