@@ -103,3 +103,66 @@ size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t st
     *changed = count;
     return first;
 }
+
+// ---- Literal search (media search's pre-scan) ----
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// Whether a literal whose anchor byte is at `pos` occurs there.
+static int odflash_literal_at(const uint8_t *p, size_t n, size_t pos, const uint8_t *lits, const size_t *offsets,
+                              const size_t *lens, const size_t *anchors, size_t count) {
+    uint8_t v = p[pos];
+    for (size_t k = 0; k < count; k++) {
+        const uint8_t *l = lits + offsets[k];
+        if (l[anchors[k]] != v || pos < anchors[k]) continue;
+        size_t s = pos - anchors[k];
+        if (lens[k] > n - s) continue;
+        if (memcmp(p + s, l, lens[k]) == 0) return 1;
+    }
+    return 0;
+}
+
+int odflash_contains_any(const uint8_t *p, size_t n, const uint8_t *lits, const size_t *offsets, const size_t *lens,
+                         const size_t *anchors, size_t count) {
+    uint8_t is_anchor[256] = {0};
+    uint8_t set[4] = {0, 0, 0, 0};
+    size_t distinct = 0;
+    for (size_t k = 0; k < count; k++) {
+        if (lens[k] == 0 || anchors[k] >= lens[k]) continue;
+        uint8_t v = lits[offsets[k] + anchors[k]];
+        if (!is_anchor[v]) {
+            is_anchor[v] = 1;
+            if (distinct < 4) set[distinct] = v;
+            distinct++;
+        }
+    }
+    if (distinct == 0) return 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    if (distinct <= 4) {
+        for (size_t k = distinct; k < 4; k++) set[k] = set[0];
+        const __m128i s0 = _mm_set1_epi8((char)set[0]), s1 = _mm_set1_epi8((char)set[1]);
+        const __m128i s2 = _mm_set1_epi8((char)set[2]), s3 = _mm_set1_epi8((char)set[3]);
+        for (; i + 32 <= n; i += 32) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(p + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(p + i + 16));
+            __m128i ma = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, s0), _mm_cmpeq_epi8(a, s1)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(a, s2), _mm_cmpeq_epi8(a, s3)));
+            __m128i mb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, s0), _mm_cmpeq_epi8(b, s1)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(b, s2), _mm_cmpeq_epi8(b, s3)));
+            uint32_t mask = (uint32_t)_mm_movemask_epi8(ma) | ((uint32_t)_mm_movemask_epi8(mb) << 16);
+            while (mask) {
+                size_t at = i + (size_t)__builtin_ctz(mask);
+                mask &= mask - 1;
+                if (odflash_literal_at(p, n, at, lits, offsets, lens, anchors, count)) return 1;
+            }
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (is_anchor[p[i]] && odflash_literal_at(p, n, i, lits, offsets, lens, anchors, count)) return 1;
+    }
+    return 0;
+}

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CBytes
 import SCSI
 #if canImport(Glibc)
 import Glibc
@@ -124,26 +125,21 @@ extension String {
 }
 
 public enum LiteralScan {
-    /// True when any literal occurs in the buffer. memchr finds candidates by the literal's rarest-looking byte
-    /// (not 00h or FFh), memcmp confirms them: close to grep -F on firmware-sized files.
+    /// True when any literal occurs in the buffer: one pass for all of them (CBytes), each found by its first byte
+    /// that is not 00h or FFh and then compared whole.
     public static func contains(_ buf: UnsafeRawBufferPointer, _ literals: [[UInt8]]) -> Bool {
         guard let base = buf.baseAddress else { return false }
-        for l in literals where !l.isEmpty && l.count <= buf.count {
-            let anchor = l.firstIndex { $0 != 0 && $0 != 0xFF } ?? 0
-            let found: Bool = l.withUnsafeBytes { lp in
-                var pos = anchor
-                let last = buf.count - l.count + anchor   // the anchor's last possible position
-                while pos <= last {
-                    guard let p = memchr(base + pos, Int32(l[anchor]), last - pos + 1) else { return false }
-                    let at = base.distance(to: UnsafeRawPointer(p)) - anchor
-                    if memcmp(base + at, lp.baseAddress!, l.count) == 0 { return true }
-                    pos = at + anchor + 1
-                }
-                return false
-            }
-            if found { return true }
+        let used = literals.filter { !$0.isEmpty && $0.count <= buf.count }
+        guard !used.isEmpty else { return false }
+        var offsets: [Int] = [], lens: [Int] = [], anchors: [Int] = []
+        var all: [UInt8] = []
+        for l in used {
+            offsets.append(all.count)
+            lens.append(l.count)
+            anchors.append(l.firstIndex { $0 != 0 && $0 != 0xFF } ?? 0)
+            all += l
         }
-        return false
+        return odflash_contains_any(base.assumingMemoryBound(to: UInt8.self), buf.count, all, offsets, lens, anchors, used.count) != 0
     }
 
     /// Every regular file under the paths (folders recursively, by their bytes: a name that is not UTF-8 is found and

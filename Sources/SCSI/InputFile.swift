@@ -115,22 +115,39 @@ public enum InputFile {
 
     /// Reads until end of file, at most limit + 1 bytes (one past the limit proves the input too large).
     static func readAll(_ fd: Int32, name: String, expected: Int, limit: Int, what: String) throws(Failure) -> [UInt8] {
+        func failure(_ e: Int32) -> Failure {
+            switch e {
+            case EBADF: return .unreadable(name, "it is not open for reading")
+            case EISDIR: return .isDirectory(name)
+            case EAGAIN: return .unreadable(name, "nothing to read on a non-blocking descriptor")
+            default: return .unreadable(name, String(cString: strerror(e)))
+            }
+        }
         var out: [UInt8] = []
+        // The size is known (a regular file): read straight into the result, one byte more to see the end; no chunk
+        // buffer, no second copy.
+        if expected > 0 && expected <= limit {
+            var err: Int32 = 0
+            out = [UInt8](unsafeUninitializedCapacity: expected + 1) { buf, count in
+                count = 0
+                while count <= expected {
+                    let n = Glibc.read(fd, buf.baseAddress! + count, expected + 1 - count)
+                    if n < 0 { if errno == EINTR { continue }; err = errno; return }
+                    if n == 0 { return }
+                    count += n
+                }
+            }
+            if err != 0 { throw failure(err) }
+            // Complete (or the file shrank while read): done. It grew: go on below.
+            if out.count <= expected { return out }
+        }
         out.reserveCapacity(min(max(expected, 0), limit) + 1)
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
         while out.count <= limit {
             let want = min(chunk.count, limit + 1 - out.count)
             var n = 0
             repeat { n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, want) } } while n < 0 && errno == EINTR
-            if n < 0 {
-                let e = errno
-                switch e {
-                case EBADF: throw .unreadable(name, "it is not open for reading")
-                case EISDIR: throw .isDirectory(name)
-                case EAGAIN: throw .unreadable(name, "nothing to read on a non-blocking descriptor")
-                default: throw .unreadable(name, String(cString: strerror(e)))
-                }
-            }
+            if n < 0 { throw failure(errno) }
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
         }

@@ -138,4 +138,44 @@ import Testing
             }
         }
     }
+
+    /// The one-pass literal search against a plain search for each literal, over random buffers with literals planted at
+    /// every alignment (both ends and across the C loop's 32-byte steps), anchors of one to six distinct bytes.
+    @Test func literalSearchMatchesAPlainSearch() {
+        var g = SystemRandomNumberGenerator()
+        func plain(_ b: [UInt8], _ l: [UInt8]) -> Bool {
+            guard !l.isEmpty, l.count <= b.count else { return false }
+            for i in 0...(b.count - l.count) where Array(b[i..<i + l.count]) == l { return true }
+            return false
+        }
+        var hits = 0, misses = 0
+        for round in 0..<400 {
+            let size = [0, 1, 3, 31, 32, 33, 64, 100, 1000].randomElement(using: &g)!
+            // A small alphabet makes near-misses (anchor found, literal not) common.
+            let alphabet: [UInt8] = [0, 0xFF, 0x52, 0x72, 0x49, 0x54, 0x41]
+            var b = (0..<size).map { _ in alphabet.randomElement(using: &g)! }
+            let count = Int.random(in: 1...6, using: &g)
+            let lits: [[UInt8]] = (0..<count).map { _ in (0..<Int.random(in: 1...6, using: &g)).map { _ in alphabet.randomElement(using: &g)! } }
+            if round % 3 == 0, let l = lits.randomElement(using: &g), l.count <= b.count {
+                let at = [0, b.count - l.count, Int.random(in: 0...(b.count - l.count), using: &g)].randomElement(using: &g)!
+                b.replaceSubrange(at..<at + l.count, with: l)
+            }
+            let want = lits.contains { plain(b, $0) }
+            let got = b.withUnsafeBytes { LiteralScan.contains($0, lits) }
+            #expect(got == want, "buffer \(b) literals \(lits)")
+            if want { hits += 1 } else { misses += 1 }
+        }
+        #expect(hits > 50 && misses > 50)
+        // Media search's own case: the ASCII and 16-bit, upper and lower case forms of a code, in a large buffer.
+        let lits = (try? MediaQuery("RITEKG03"))?.literals ?? []
+        #expect(lits.count == 4)
+        var big = [UInt8](repeating: 0x72, count: 1 << 20)
+        #expect(!big.withUnsafeBytes { LiteralScan.contains($0, lits) })
+        let wide: [UInt8] = Array("ritekG03".utf8).flatMap { [0, $0] }
+        big.replaceSubrange(777_777..<777_777 + wide.count, with: wide)
+        #expect(!big.withUnsafeBytes { LiteralScan.contains($0, lits) })   // mixed case is no form of the code
+        let lower: [UInt8] = Array("ritekg03".utf8).flatMap { [0, $0] }
+        big.replaceSubrange(777_777..<777_777 + lower.count, with: lower)
+        #expect(big.withUnsafeBytes { LiteralScan.contains($0, lits) })
+    }
 }

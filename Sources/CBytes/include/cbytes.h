@@ -27,4 +27,11 @@ size_t odflash_next_id_run(const uint8_t *p, size_t n, size_t start, int utf16, 
 // start (and *end), or n when the rest is equal.
 size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t start, size_t gap, size_t *end, size_t *changed);
 
+// Whether any of `count` literals occurs in p[0..<n]: literal k is lits[offsets[k] ..< offsets[k] + lens[k]], looked
+// for at each occurrence of its byte at anchors[k] and then compared whole. One pass over the buffer whatever the
+// number of literals (media search's case and width variants), 32 bytes at a time when the anchor bytes are at most
+// four distinct values. Returns 1 or 0.
+int odflash_contains_any(const uint8_t *p, size_t n, const uint8_t *lits, const size_t *offsets, const size_t *lens,
+                         const size_t *anchors, size_t count);
+
 #endif
