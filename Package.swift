@@ -11,7 +11,7 @@ import PackageDescription
 //   Flashing    -> Firmware, MMC, SCSI, CSignal        Emulator -> MMC, SCSI, YAML
 //   Firmware    -> SCSI, CZlibShim, CBytes (byte loops over whole images in C)
 //   MMC -> SCSI      Transports -> SCSI, CSGIO, CLibUSB
-//   SCSI        -> CAES (AES-128 and AES-CMAC in C)
+//   SCSI        -> CAES (AES-128 and AES-CMAC in C), CBytes (byte loops in C)
 //   YAML        the YAML reader for firmware-db and the emulator profiles (no dependencies; no Foundation)
 // The ODFlashCore library is everything below the CLI (scripts/fuzz builds against it).
 let package = Package(
@@ -37,12 +37,12 @@ let package = Package(
 
         // AES-128 and AES-CMAC (the MediaTek integrity table), in C so debug builds verify 2 MiB in milliseconds
         .target(name: "CAES", path: "Sources/CAES"),
-        // The byte loops over whole images (heuristic media-table scan, byte diff), in C for the same reason
+        // The byte loops over whole images (heuristic media-table scan, byte diff, literal search, even/odd sums), in C
         .target(name: "CBytes", path: "Sources/CBytes"),
         // YAML: the reader of firmware-db and the emulator profiles (a subset of YAML 1.2, errors with lines)
         .target(name: "YAML"),
         // SCSI core: CDBs, sense, the transport protocol
-        .target(name: "SCSI", dependencies: ["CAES"]),
+        .target(name: "SCSI", dependencies: ["CAES", "CBytes"]),
         // Transports: Linux SG_IO, USB Bulk-Only via libusb, transcript record/replay
         .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
         // The emulated MMC drive (a transport that answers like a drive)

@@ -166,3 +166,35 @@ int odflash_contains_any(const uint8_t *p, size_t n, const uint8_t *lits, const 
     }
     return 0;
 }
+
+// ---- Even and odd byte sums (byte and 16-bit checksums of whole images) ----
+
+void odflash_even_odd_sums(const uint8_t *p, size_t n, uint64_t *even, uint64_t *odd) {
+    uint64_t e = 0, o = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    // Little-endian 16-bit lanes: the low byte of each is at an even offset. _mm_sad_epu8 against zero adds eight
+    // bytes into a 64-bit lane, which no image of this size can overflow.
+    const __m128i low = _mm_set1_epi16(0x00FF), zero = _mm_setzero_si128();
+    __m128i se = zero, so = zero, se2 = zero, so2 = zero;
+    for (; i + 32 <= n; i += 32) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i y = _mm_loadu_si128((const __m128i *)(p + i + 16));
+        se = _mm_add_epi64(se, _mm_sad_epu8(_mm_and_si128(x, low), zero));
+        so = _mm_add_epi64(so, _mm_sad_epu8(_mm_srli_epi16(x, 8), zero));
+        se2 = _mm_add_epi64(se2, _mm_sad_epu8(_mm_and_si128(y, low), zero));
+        so2 = _mm_add_epi64(so2, _mm_sad_epu8(_mm_srli_epi16(y, 8), zero));
+    }
+    uint64_t t[2];
+    _mm_storeu_si128((__m128i *)t, _mm_add_epi64(se, se2));
+    e = t[0] + t[1];
+    _mm_storeu_si128((__m128i *)t, _mm_add_epi64(so, so2));
+    o = t[0] + t[1];
+#endif
+    // i is even here: the parity of the rest is its own offset's.
+    for (; i < n; i++) {
+        if (i & 1) o += p[i]; else e += p[i];
+    }
+    *even = e;
+    *odd = o;
+}

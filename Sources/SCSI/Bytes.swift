@@ -1,3 +1,4 @@
+import CBytes
 // Byte-level helpers: explicit big/little-endian fields and a bounds-checked reader.
 
 public enum Bytes {
@@ -37,30 +38,11 @@ public enum Bytes {
     }
 
     /// The sums of the bytes at even and at odd offsets from the start: byte sums and 16-bit word sums of either
-    /// byte order follow from the two. Eight bytes at a time, four 16-bit lanes per sum, folded before they can overflow.
+    /// byte order follow from the two (CBytes: 32 bytes a step).
     public static func evenOddSums(_ p: UnsafeRawBufferPointer) -> (even: UInt64, odd: UInt64) {
-        let n = p.count
+        guard let base = p.baseAddress, !p.isEmpty else { return (0, 0) }
         var even: UInt64 = 0, odd: UInt64 = 0
-        var i = 0
-        let m: UInt64 = 0x00FF_00FF_00FF_00FF
-        @inline(__always) func fold(_ x: UInt64) -> UInt64 { (x & 0xFFFF) + (x >> 16 & 0xFFFF) + (x >> 32 & 0xFFFF) + (x >> 48) }
-        while n - i >= 8 {
-            // 256 words add at most 256 x 255 = 65280 to a lane: it cannot overflow 16 bits.
-            let words = Swift.min((n - i) / 8, 256)
-            var e0: UInt64 = 0, o0: UInt64 = 0
-            for k in 0..<words {
-                let x = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 8 * k, as: UInt64.self))
-                e0 &+= x & m
-                o0 &+= (x >> 8) & m
-            }
-            even += fold(e0)
-            odd += fold(o0)
-            i += words * 8
-        }
-        while i < n {
-            if i & 1 == 0 { even += UInt64(p[i]) } else { odd += UInt64(p[i]) }
-            i += 1
-        }
+        odflash_even_odd_sums(base.assumingMemoryBound(to: UInt8.self), p.count, &even, &odd)
         return (even, odd)
     }
 

@@ -11,8 +11,8 @@ import Testing
 
     @Test func evenOddSumsMatchTheByteByByteSums() {
         var rng = SystemRandomNumberGenerator()
-        // Lengths around the 8-byte step and the 256-word fold, starts at every alignment, all-FFh worst case.
-        let lengths = [0, 1, 7, 8, 9, 15, 16, 2047, 2048, 2049, 4096 + 3, 65536 + 5, 300_001]
+        // Lengths around the 16- and 32-byte steps, starts at every alignment, all-FFh worst case.
+        let lengths = [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 2047, 2048, 2049, 4096 + 3, 65536 + 5, 300_001]
         for fill in [nil, UInt8(0xFF)] {
             let data: [UInt8] = (0..<300_010).map { _ in fill ?? UInt8.random(in: 0...255, using: &rng) }
             for n in lengths {

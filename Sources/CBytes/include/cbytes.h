@@ -34,4 +34,8 @@ size_t odflash_next_diff(const uint8_t *a, const uint8_t *b, size_t n, size_t st
 int odflash_contains_any(const uint8_t *p, size_t n, const uint8_t *lits, const size_t *offsets, const size_t *lens,
                          const size_t *anchors, size_t count);
 
+// The sums of the bytes at even and at odd offsets of p[0..<n] (byte sums and 16-bit word sums of either byte order
+// follow from the two), 32 bytes a step.
+void odflash_even_odd_sums(const uint8_t *p, size_t n, uint64_t *even, uint64_t *odd);
+
 #endif
