@@ -145,12 +145,15 @@ struct YAMLReader {
     /// Every character must be printable (YAML's rule): tab, line breaks and U+0020 on, less the C1 controls, DEL,
     /// surrogates and U+FFFE/U+FFFF. The text is UTF-8 already (it came from a String).
     func checkPrintable() throws(YAMLError) {
+        // ASCII (all of firmware-db but a few names) is checked byte by byte; the rest by scalar.
+        guard let bad = b.firstIndex(where: { $0 >= 0x7F || ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) }) else { return }
+        if b[bad] < 0x80 { throw fail("control character U+\(String(b[bad], radix: 16, uppercase: true).leftPadded(4)) is not allowed in YAML", at: bad) }
         var j = 0
         for u in String(decoding: b, as: UTF8.self).unicodeScalars {
             let v = u.value
             let ok = v == 0x09 || v == 0x0A || v == 0x0D || (0x20...0x7E).contains(v) || v == 0x85 || (0xA0...0xD7FF).contains(v)
                 || (0xE000...0xFFFD).contains(v) || (0x10000...0x10FFFF).contains(v)
-            if !ok { throw fail("control character U+\(String(v, radix: 16, uppercase: true)) is not allowed in YAML", at: j) }
+            if !ok { throw fail("control character U+\(String(v, radix: 16, uppercase: true).leftPadded(4)) is not allowed in YAML", at: j) }
             j += UTF8.width(u)
         }
     }
@@ -669,4 +672,8 @@ struct YAMLReader {
             return .scalar(Node.Scalar(text, mark: mark(start)))
         }
     }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

@@ -178,4 +178,22 @@ import Testing
         big.replaceSubrange(777_777..<777_777 + lower.count, with: lower)
         #expect(big.withUnsafeBytes { LiteralScan.contains($0, lits) })
     }
+
+    /// trimmedSpaces (found on the UTF-8 bytes) against trimming Characters, on blanks, tabs, newlines, non-ASCII and
+    /// combining marks at either end.
+    @Test func trimmedSpacesTrimsBlanksOnly() {
+        func reference(_ s: Substring) -> String {
+            var t = s
+            while let f = t.first, f == " " || f == "\t" { t = t.dropFirst() }
+            while let l = t.last, l == " " || l == "\t" { t = t.dropLast() }
+            return String(t)
+        }
+        let cases = ["", " ", "\t \t", "a", " a ", "\ta b\t", "  ü  ", "x\n", "\n x \n", " \u{301}a", "a \u{301}", "é\t", "\t中文 ",
+                     "a\r", " \r\n", "PIONEER  DVR-107 "]
+        for c in cases {
+            #expect(c.trimmedSpaces == reference(Substring(c)), "\(c.debugDescription)")
+            let sub = ("#" + c + "#").dropFirst().dropLast()
+            #expect(sub.trimmedSpaces == reference(sub), "\(c.debugDescription) as a Substring")
+        }
+    }
 }
