@@ -181,26 +181,24 @@ public enum LiteralScan {
     }
 }
 
-extension StringProtocol {
-    /// Spaces and tabs trimmed at both ends (hot in db loading): found on the UTF-8 bytes, so no Character is formed
-    /// (Characters only when a leading blank is followed by a non-ASCII scalar, which may combine with it).
-    public var trimmedSpaces: String {
+extension StringProtocol where UTF8View: BidirectionalCollection {
+    /// Spaces and tabs trimmed at both ends (hot in db loading): found on the UTF-8 bytes at the two ends, so no
+    /// Character is formed (Characters only when a leading blank is followed by a non-ASCII scalar, which may combine
+    /// with it). Inlinable: specialised for String and Substring where it is used.
+    @inlinable public var trimmedSpaces: String {
         let u = utf8
-        var a = u.startIndex
-        while a < u.endIndex, u[a] == 0x20 || u[a] == 0x09 { a = u.index(after: a) }
-        // A blank before a non-ASCII scalar may begin a grapheme with a combining mark: trim Characters then.
-        if a != u.startIndex, a < u.endIndex, u[a] >= 0x80 {
+        var a = u.startIndex, b = u.endIndex
+        while a < b, u[a] == 0x20 || u[a] == 0x09 { a = u.index(after: a) }
+        if a != u.startIndex, a < b, u[a] >= 0x80 {
             var t = self[...]
             while let f = t.first, f == " " || f == "\t" { t = t.dropFirst() }
             while let l = t.last, l == " " || l == "\t" { t = t.dropLast() }
             return String(t)
         }
-        // One pass on: the end is just after the last byte that is not a blank.
-        var b = a, i = a
-        while i < u.endIndex {
-            let c = u[i]
-            i = u.index(after: i)
-            if c != 0x20 && c != 0x09 { b = i }
+        while b > a {
+            let p = u.index(before: b)
+            guard u[p] == 0x20 || u[p] == 0x09 else { break }
+            b = p
         }
         return String(self[a..<b])
     }
