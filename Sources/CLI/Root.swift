@@ -96,6 +96,12 @@ public enum Runner {
         if let v = VersionReport.request(arguments) {
             return VersionReport.print(json: v.json, dbPath: v.db, search: search, console: console)
         }
+        // `odflash sense CODE...` without options: answered without building the parser as well (the same decoding
+        // and report as the parsed command; anything else on the line goes through the parser).
+        if let codes = SenseCommand.fastPath(arguments) {
+            let ctx = Context(console: console, json: false, verbosity: 0, dbPath: nil, transcriptPath: nil, search: search)
+            return perform(ctx, arguments: arguments, json: false, lines: false, console: console) { try SenseCommand.decode(codes, ctx) }
+        }
         let prefetch = DBPrefetch.start(arguments, search: search)
         // Every background task ends before the process does (an error path must not exit under a running thread).
         defer { prefetch?.join() }
@@ -121,23 +127,27 @@ public enum Runner {
         let g = cmd.global
         let ctx = Context(console: console, json: g.json, verbosity: g.verbose, dbPath: g.db, transcriptPath: g.transcript, search: search)
         ctx.prefetch = prefetch
-        let lines = type(of: cmd).streamsJSON
-        AtomicFile.notice = g.json ? nil : { console.err("warning: \($0)\n") }
+        return perform(ctx, arguments: arguments, json: g.json, lines: type(of: cmd).streamsJSON, console: console) { try cmd.run(ctx) }
+    }
+
+    /// Runs a command's body with its context; errors become their report and exit status (README's table).
+    private static func perform(_ ctx: Context, arguments: [String], json: Bool, lines: Bool, console: Console, _ body: () throws -> Void) -> Int32 {
+        AtomicFile.notice = json ? nil : { console.err("warning: \($0)\n") }
         defer { AtomicFile.notice = nil }
         do {
             try ctx.checkTranscriptTarget(arguments)
-            do { try cmd.run(ctx) } catch { ctx.finish(); throw error }
+            do { try body() } catch { ctx.finish(); throw error }
             ctx.finish()
             if let e = ctx.finishError { throw e }
             return 0
         } catch let e as ReportedError {
-            return report(e.error, report: e.report, json: g.json, lines: lines, console: console)
+            return report(e.error, report: e.report, json: json, lines: lines, console: console)
         } catch let e as CLIError {
-            return report(e, json: g.json, lines: lines, console: console)
+            return report(e, json: json, lines: lines, console: console)
         } catch let e as ExitCode {
             return e.rawValue
         } catch {
-            return report(CLIError("\(error)", kind: .failed), json: g.json, lines: lines, console: console)
+            return report(CLIError("\(error)", kind: .failed), json: json, lines: lines, console: console)
         }
     }
 

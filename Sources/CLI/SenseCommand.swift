@@ -50,7 +50,17 @@ struct SenseCommand: ODCommand {
     /// Sense bytes or a pasted log excerpt: far below this; /dev/zero or a huge file on stdin is refused at it.
     static let inputLimit = 1 << 20
 
-    func run(_ ctx: Context) throws {
+    func run(_ ctx: Context) throws { try SenseCommand.decode(code, ctx) }
+
+    /// The codes of `sense CODE...` when the line has nothing else (no option, no '-' or '--'): what the parser would
+    /// give the command, read without it (start-up is most of this command's time).
+    static func fastPath(_ args: [String]) -> [String]? {
+        guard args.count >= 2, args[0] == "sense" else { return nil }
+        let codes = Array(args.dropFirst())
+        return codes.allSatisfy { !$0.hasPrefix("-") } ? codes : nil
+    }
+
+    static func decode(_ code: [String], _ ctx: Context) throws {
         var text = code.joined(separator: " ")
         if code.isEmpty || code == ["-"] {
             let data: [UInt8]

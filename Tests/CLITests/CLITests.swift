@@ -52,6 +52,41 @@ func expectOneLineError(_ r: Run, status: Int32, containing text: String, source
     #expect(r.err.contains(text), "\(r.err)", sourceLocation: sourceLocation)
 }
 
+/// `odflash sense CODE...` without options skips the argument parser: its output, errors and exit status must be the
+/// parsed command's (`sense -- CODE...` goes through the parser) for every kind of input, with a database, without
+/// one, and with a database named by $ODFLASH_DB.
+@Suite struct SenseFastPathTests {
+    func both(_ codes: [String], env: [String: String]) -> (fast: Run, parsed: Run) {
+        func run(_ args: [String]) -> Run {
+            var out = "", err = ""
+            let console = Console(out: { out += $0 }, err: { err += $0 })
+            console.width = 80
+            let status = Runner.main(args, console: console, search: DBSearch(environment: env, executable: "/nonexistent/bin/odflash", cwd: "/"))
+            return Run(status: status, out: out, err: err)
+        }
+        return (run(["sense"] + codes), run(["sense", "--"] + codes))
+    }
+
+    @Test func sameAsTheParsedCommand() {
+        let inputs: [[String]] = [
+            ["03/0C/00"], ["5", "30", "05"], ["05/24/00"], ["02/04/07"], ["70 00 02 00 00 00 00 0A 00 00 00 00 04 07 00 80 40 00"],
+            ["Sense Key: 0x03 (KEY_MEDIUM_ERROR)\nSense Code: 0x0C\nSense Qual: 0x00"], ["SK=3h/ASC=0Ch/ACQ=00h"],
+            ["Reason: Power Calibration Area Error"], ["not a sense code"], ["31 00 00 00 00 00 00 00"], [""], ["help"],
+            ["03/0C/00", "extra"], [String(repeating: "7", count: 5000)],
+        ]
+        for env in [["ODFLASH_DB": db], [:], ["ODFLASH_DB": "/nonexistent/firmware-db"]] {
+            for codes in inputs {
+                let (f, p) = both(codes, env: env)
+                #expect(f.status == p.status && f.out == p.out && f.err == p.err, "\(codes) with \(env): fast \(f.status) \(f.out) \(f.err) / parsed \(p.status) \(p.out) \(p.err)")
+            }
+        }
+        #expect(SenseCommand.fastPath(["sense", "03/0C/00"]) == ["03/0C/00"])
+        for args in [["sense"], ["sense", "--json", "x"], ["sense", "-"], ["sense", "x", "-v"], ["sense", "--", "x"], ["info", "x"]] {
+            #expect(SenseCommand.fastPath(args) == nil, "\(args)")
+        }
+    }
+}
+
 @Suite struct InfoCommandTests {
     @Test func infoOnTheEmulatedIHAS124Y() {
         let r = odflash("info", "emu:ihas124y-cmc")
