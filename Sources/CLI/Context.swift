@@ -187,7 +187,7 @@ public final class Context {
     func fit(_ text: String) -> String { TextTable.width.map { TextWrap.fit(text, width: $0) } ?? text }
 
     /// ODFLASH_TIMING=1 prints the time since process start at named points (for scripts/bench-*).
-    private static let timing = ProcessInfo.processInfo.environment["ODFLASH_TIMING"] != nil
+    private static let timing = Environment.value("ODFLASH_TIMING") != nil
     func mark(_ what: String) {
         guard Context.timing else { return }
         var ts = timespec()
@@ -260,7 +260,8 @@ public struct DBSearch: Sendable {
     }
 
     public static var process: DBSearch {
-        DBSearch(environment: ProcessInfo.processInfo.environment,
+        // The search reads one variable, ODFLASH_DB.
+        DBSearch(environment: Environment.value("ODFLASH_DB").map { ["ODFLASH_DB": $0] } ?? [:],
                  executable: CommandLine.arguments.first.map { Context.executablePath($0) } ?? "",
                  cwd: FileManager.default.currentDirectoryPath)
     }

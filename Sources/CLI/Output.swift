@@ -63,7 +63,7 @@ public final class Console: @unchecked Sendable {
             }
         } }
         c.outIsTerminal = isatty(1) != 0
-        if let cols = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), cols >= 40 { c.width = cols }
+        if let cols = Environment.value("COLUMNS").flatMap(Int.init), cols >= 40 { c.width = cols }
         return c
     }
 

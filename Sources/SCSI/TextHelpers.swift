@@ -176,3 +176,9 @@ public final class Lock: @unchecked Sendable {
         return try body()
     }
 }
+
+/// One environment variable, read with getenv(3): ProcessInfo's `environment` builds a dictionary of every variable
+/// on each call, which start-up paths do not need.
+public enum Environment {
+    public static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
