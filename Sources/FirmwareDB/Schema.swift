@@ -373,34 +373,8 @@ struct Entry {
         return parseInt(s)
     }
 
-    /// Decimal or 0x hexadecimal, optionally negative, '_' allowed between digits, blanks around: one pass over the
-    /// UTF-8 (this runs for every number in firmware-db on every command).
-    static func parseInt(_ s: String) -> Int? {
-        var u = Substring(s).utf8[...]
-        while let f = u.first, f == 0x20 || f == 0x09 { u = u.dropFirst() }
-        while let l = u.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
-        var neg = false
-        if u.first == UInt8(ascii: "-") { neg = true; u = u.dropFirst() } else if u.first == UInt8(ascii: "+") { u = u.dropFirst() }
-        var radix = 10
-        if u.count > 2, u.first == UInt8(ascii: "0"), let x = u.dropFirst().first, x == UInt8(ascii: "x") || x == UInt8(ascii: "X") { radix = 16; u = u.dropFirst(2) }
-        var n = 0, digits = 0
-        for c in u {
-            let d: Int
-            switch c {
-            case UInt8(ascii: "_"): continue
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = Int(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: d = Int(c - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: d = Int(c - UInt8(ascii: "A")) + 10
-            default: return nil
-            }
-            let (m, o1) = n.multipliedReportingOverflow(by: radix)
-            let (a, o2) = m.addingReportingOverflow(d)
-            if o1 || o2 { return nil }
-            n = a
-            digits += 1
-        }
-        return digits == 0 ? nil : (neg ? -n : n)
-    }
+    /// Decimal or 0x hexadecimal, optionally negative, '_' ignored, blanks around (YAMLNumber.int: the one rule).
+    static func parseInt(_ s: String) -> Int? { YAMLNumber.int(s) }
 
     /// A list of numbers, each within `range`, at most `maxCount` of them.
     func intList(_ key: String, _ range: ClosedRange<Int>, maxCount: Int = 256, issues: inout [DBIssue]) -> [Int]? {

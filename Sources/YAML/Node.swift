@@ -42,13 +42,11 @@ public enum Node: Sendable {
         public var mark: Mark?
         public init(_ pairs: [(key: Node, value: Node)], mark: Mark? = nil) { self.pairs = pairs; self.mark = mark }
         public var count: Int { pairs.count }
-        public var isEmpty: Bool { pairs.isEmpty }
         /// The value of the first pair whose key is the scalar `key`.
         public subscript(_ key: String) -> Node? {
             for p in pairs where p.key.string == key { return p.value }
             return nil
         }
-        public var keys: [Node] { pairs.map(\.key) }
         public func makeIterator() -> IndexingIterator<[(key: Node, value: Node)]> { pairs.makeIterator() }
     }
 
@@ -65,8 +63,6 @@ public enum Node: Sendable {
     public init(_ string: String) { self = .scalar(Scalar(string)) }
     /// A mapping of the pairs, in order.
     public init(_ pairs: [(Node, Node)]) { self = .mapping(Mapping(pairs.map { (key: $0.0, value: $0.1) })) }
-    /// A sequence of the nodes.
-    public init(_ nodes: [Node]) { self = .sequence(Sequence(nodes)) }
 
     public var scalar: Scalar? { if case .scalar(let s) = self { return s }; return nil }
     public var mapping: Mapping? { if case .mapping(let m) = self { return m }; return nil }
@@ -109,12 +105,19 @@ extension Node: Equatable {
 
 /// The numbers odflash's YAML holds: whole numbers in decimal or 0x hexadecimal, fractions in decimal.
 public enum YAMLNumber {
-    /// Decimal or 0x hexadecimal, optionally signed, '_' allowed between digits, blanks around; nil otherwise or
-    /// when it does not fit an Int.
-    public static func int(_ s: String) -> Int? {
+    /// `s` less the spaces and tabs around it.
+    static func trimmed(_ s: String) -> Substring {
         var u = Substring(s).utf8[...]
         while let f = u.first, f == 0x20 || f == 0x09 { u = u.dropFirst() }
         while let l = u.last, l == 0x20 || l == 0x09 { u = u.dropLast() }
+        return Substring(u)
+    }
+
+    /// Decimal or 0x hexadecimal, optionally signed, '_' ignored (firmware-db's one rule for whole numbers: its
+    /// checked reader and the profiles' range check read them so too), blanks around; nil otherwise or when it does
+    /// not fit an Int.
+    public static func int(_ s: String) -> Int? {
+        var u = trimmed(s).utf8[...]
         var neg = false
         if u.first == UInt8(ascii: "-") { neg = true; u = u.dropFirst() } else if u.first == UInt8(ascii: "+") { u = u.dropFirst() }
         var radix = 10
@@ -124,14 +127,7 @@ public enum YAMLNumber {
         }
         var n = 0
         var digits = 0
-        var lastUnderscore = false
-        for c in u {
-            if c == UInt8(ascii: "_") {
-                if digits == 0 || lastUnderscore { return nil }
-                lastUnderscore = true
-                continue
-            }
-            lastUnderscore = false
+        for c in u where c != UInt8(ascii: "_") {
             let d: Int
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = Int(c - UInt8(ascii: "0"))
@@ -145,12 +141,12 @@ public enum YAMLNumber {
             n = a
             digits += 1
         }
-        return digits > 0 && !lastUnderscore ? n : nil
+        return digits > 0 ? n : nil
     }
 
     /// A decimal number (fraction and exponent allowed) or .inf / .nan in YAML's spellings.
     public static func double(_ s: String) -> Double? {
-        let t = s.trimmingBlanksYAML
+        let t = String(trimmed(s))
         switch t {
         case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
         case "-.inf", "-.Inf", "-.INF": return -.infinity
@@ -171,14 +167,5 @@ public enum YAMLNumber {
         case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return false
         default: return nil
         }
-    }
-}
-
-extension String {
-    var trimmingBlanksYAML: String {
-        var u = Substring(self)
-        while let f = u.first, f == " " || f == "\t" { u = u.dropFirst() }
-        while let l = u.last, l == " " || l == "\t" { u = u.dropLast() }
-        return String(u)
     }
 }

@@ -203,16 +203,11 @@ struct YAMLReader {
         case 0x2D where isEntry(i):
             guard compact else { throw fail("a block sequence cannot start after 'key:' on the same line: put its '- ' entries on the lines below") }
             return try blockSequence(indent: c)
-        case 0x5B, 0x7B:
-            let n = try flowNode()
+        case 0x5B, 0x7B, 0x2A:
+            let isAlias = b[i] == 0x2A
+            let n = isAlias ? try alias() : try flowNode()
             skipInline()
-            if cur == 0x3A { throw fail("a flow collection as a mapping key is not supported") }
-            try endOfLine()
-            return n
-        case 0x2A:
-            let n = try alias()
-            skipInline()
-            if cur == 0x3A { throw fail("an alias as a mapping key is not supported") }
+            if cur == 0x3A { throw fail("\(isAlias ? "an alias" : "a flow collection") as a mapping key is not supported") }
             try endOfLine()
             return n
         case 0x26:
