@@ -223,3 +223,13 @@ void odflash_even_odd_sums(const uint8_t *p, size_t n, uint64_t *even, uint64_t 
     *even = e;
     *odd = o;
 }
+
+#ifdef __linux__
+#include <sys/vfs.h>
+uint64_t odflash_fs_magic(int fd) {
+    struct statfs fs;
+    return fstatfs(fd, &fs) == 0 ? (uint64_t)(uint32_t)fs.f_type : 0;
+}
+#else
+uint64_t odflash_fs_magic(int fd) { (void)fd; return 0; }
+#endif

@@ -74,8 +74,8 @@ public final class Context {
             if v.hasPrefix("replay:") { v = String(v.dropFirst(7)) }
             if !v.isEmpty { others.append(v) }
         }
-        let me = URL(fileURLWithPath: path).standardizedFileURL.path
-        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/" as Character) || $0.contains("." as Character)) && URL(fileURLWithPath: $0).standardizedFileURL.path == me }) {
+        let me = LocalPath.standardized(path)
+        if FileIdentity.wouldOverwrite(path, anyOf: others) || others.contains(where: { ($0.contains("/" as Character) || $0.contains("." as Character)) && LocalPath.standardized($0) == me }) {
             throw CLIError("--transcript \(path) is an input of this command or one of its outputs: odflash never writes its transcript onto either; choose another name",
                            kind: .outputInvalid)
         }
@@ -156,7 +156,7 @@ public final class Context {
     }
 
     static func executablePath(_ arg0: String) -> String {
-        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        if let p = LocalPath.linkTarget("/proc/self/exe") { return p }
         return arg0
     }
 
@@ -263,7 +263,7 @@ public struct DBSearch: Sendable {
         // The search reads one variable, ODFLASH_DB.
         DBSearch(environment: Environment.value("ODFLASH_DB").map { ["ODFLASH_DB": $0] } ?? [:],
                  executable: CommandLine.arguments.first.map { Context.executablePath($0) } ?? "",
-                 cwd: FileManager.default.currentDirectoryPath)
+                 cwd: LocalPath.currentDirectory())
     }
 
     /// The folder to read: --db, else $ODFLASH_DB, else the first of `places` that holds a models.yaml.

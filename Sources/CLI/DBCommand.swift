@@ -33,8 +33,7 @@ struct DBCommand: ParsableCommand {
                 throw CLIError("firmware-db not found (searched \(ctx.search.places.joined(separator: ", "))): pass --db PATH or set ODFLASH_DB", kind: .db)
             }
             // A folder named that is not there is no database to lint (an error, as for every other command).
-            var isDir = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir else {
+            guard LocalPath.isDirectory(root) else {
                 throw CLIError("\(FileName.display(root)): no such folder: firmware-db not found there (--db or $ODFLASH_DB names it)", kind: .db)
             }
             let (issues, db) = FirmwareDatabase.lintAndRead(root: root)

@@ -87,7 +87,8 @@ public enum Runner {
     private static func run(_ arguments: [String], console: Console, ids: (uid_t, uid_t, gid_t, gid_t), search: DBSearch) -> Int32 {
         let wantsJSON = arguments.contains("--json")
         // flash and dump print NDJSON even when they cannot start (setuid, bad arguments): the error is one line.
-        let streams = (helpTarget(arguments) as? any ODCommand.Type)?.streamsJSON ?? false
+        // (Asked only on those paths: the command-type lookup costs start-up time the fast paths below do not spend.)
+        var streams: Bool { (helpTarget(arguments) as? any ODCommand.Type)?.streamsJSON ?? false }
         if ids.0 != ids.1 || ids.2 != ids.3 {
             return report(CLIError("odflash refuses to run setuid or setgid: run it as the user you are", kind: .security), json: wantsJSON, lines: streams, console: console)
         }

@@ -1,4 +1,5 @@
 import FirmwareDB
+import SCSI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -43,7 +44,7 @@ struct VersionReport: Encodable {
         let named = dbPath != nil || !(search.environment["ODFLASH_DB"] ?? "").isEmpty
         let db = root.map { r -> DB in
             let v = FirmwareDatabase.versionInfo(root: r)
-            return DB(path: URL(fileURLWithPath: r).standardizedFileURL.path, version: v?.version, date: v?.date)
+            return DB(path: LocalPath.standardized(r), version: v?.version, date: v?.date)
         }
         return VersionReport(version: BuildInfo.version, commit: BuildStamp.commit, buildDate: BuildStamp.date,
                              firmwareDB: db, searched: named ? nil : search.places)
@@ -54,7 +55,7 @@ struct VersionReport: Encodable {
         kv.add("Commit", commit == "unknown" ? "unknown (a development build: scripts/install records it)" : commit)
         kv.add("Built", buildDate)
         if let d = firmwareDB {
-            let fs = FileManager.default.fileExists(atPath: d.path + "/models.yaml")
+            let fs = LocalPath.exists(d.path + "/models.yaml")
             kv.add("firmware-db", d.path + (fs ? "" : " (not there)"))
             kv.add("firmware-db version", d.version.map { $0 + (d.date.map { " (\($0))" } ?? "") } ?? "not stated (no VERSION file)")
         } else {

@@ -62,7 +62,7 @@ public struct FirmwareDatabase: Sendable {
         var issues: [DBIssue] = []
         let db = read(root: root, issues: &issues)
         issues += lintProfiles(db)
-        guard FileManager.default.fileExists(atPath: root + "/families") else { return (issues, db) }
+        guard LocalPath.exists(root + "/families") else { return (issues, db) }
         issues += lintVersion(root: root)
         // The tables the commands read only when they need them (MediaTek builds, Pioneer cross-flash families).
         do { _ = try BuildCatalog.load(root: root) } catch { issues.append(error.issue) }
@@ -163,7 +163,7 @@ public struct FirmwareDatabase: Sendable {
     static func yamlFiles(_ dir: String) -> [String] { files(dir, ext: ".yaml") }
 
     static func files(_ dir: String, ext: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let names = LocalPath.entries(dir) ?? []
         guard let base = realPath(dir) else { return [] }
         return names.filter { $0.hasSuffix(ext) && !$0.hasPrefix(".") }.sorted().compactMap { n in
             let p = dir + "/" + n
@@ -173,18 +173,13 @@ public struct FirmwareDatabase: Sendable {
     }
 
     /// realpath(3): the path with every link resolved, or nil when it does not exist.
-    static func realPath(_ p: String) -> String? {
-        guard let r = realpath(p, nil) else { return nil }
-        defer { free(r) }
-        return String(cString: r)
-    }
+    static func realPath(_ p: String) -> String? { LocalPath.real(p) }
 
     static func read(root: String, issues: inout [DBIssue]) -> FirmwareDatabase {
         var families: [Family] = []
         var models: [Model] = []
         var idTables: [String: IDTable] = [:]
-        var isDir = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir else {
+        guard LocalPath.isDirectory(root) else {
             issues.append(DBIssue(file: root, line: nil, message: "firmware-db folder not found"))
             return FirmwareDatabase(root: root, families: [], models: [], idTables: [:], media: MediaKnowledge(), driveTables: [],
                                     modelPatterns: [], knownPatterns: [])
@@ -558,7 +553,7 @@ public struct FirmwareDatabase: Sendable {
     public static func locate(explicit: String?, environment: [String: String], executable: String, cwd: String) -> String? {
         if let e = explicit { return e }
         if let e = environment["ODFLASH_DB"], !e.isEmpty { return e }
-        return searchPlaces(executable: executable, cwd: cwd).first { FileManager.default.fileExists(atPath: $0 + "/models.yaml") }
+        return searchPlaces(executable: executable, cwd: cwd).first { LocalPath.exists($0 + "/models.yaml") }
     }
 
     /// The folders searched when neither --db nor $ODFLASH_DB names one, in order: <prefix>/share/odflash/firmware-db
@@ -566,12 +561,12 @@ public struct FirmwareDatabase: Sendable {
     /// the source tree), then in the current folder.
     public static func searchPlaces(executable: String, cwd: String) -> [String] {
         var candidates: [String] = []
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        candidates.append(dir.appendingPathComponent("../share/odflash/firmware-db").standardized.path)
+        var dir = PathName.deletingLast(LocalPath.resolvingLinks(executable))
+        candidates.append(LocalPath.standardized(dir + "/../share/odflash/firmware-db"))
         for _ in 0..<6 {
-            candidates.append(dir.appendingPathComponent("firmware-db").path)
-            if dir.path == "/" { break }
-            dir = dir.deletingLastPathComponent()
+            candidates.append((dir == "/" ? "" : dir) + "/firmware-db")
+            if dir == "/" { break }
+            dir = PathName.deletingLast(dir)
         }
         candidates.append(cwd + "/firmware-db")
         var seen = Set<String>()
@@ -581,7 +576,7 @@ public struct FirmwareDatabase: Sendable {
     /// firmware-db's own version and date (the VERSION file at its root: "version: X" and "date: YYYY-MM-DD" lines),
     /// nil when the folder has none.
     public static func versionInfo(root: String) -> (version: String, date: String?)? {
-        guard let text = try? String(contentsOfFile: root + "/VERSION", encoding: .utf8) else { return nil }
+        guard let bytes = try? ImageFile.readFile(root + "/VERSION", max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else { return nil }
         let fields = versionFields(text) { _, _ in }   // db lint reports the file's problems; here what it says is shown
         guard let v = fields["version"]?.value, !v.isEmpty else { return nil }
         return (v, fields["date"]?.value)

@@ -1,4 +1,5 @@
 import Firmware
+import SCSI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -68,7 +69,7 @@ extension TSVTable {
     /// The text of `root/path` (at most 1 MiB, UTF-8) and the file's path; nil when the database has no such file.
     static func text(root: String, path: String) throws(Failure) -> (text: String, file: String)? {
         let p = root + "/" + path
-        guard FileManager.default.fileExists(atPath: p) else { return nil }
+        guard LocalPath.exists(p) else { return nil }
         guard let bytes = try? ImageFile.readFile(p, max: 1 << 20), let text = String(validating: bytes, as: UTF8.self) else {
             throw Failure(p, "unreadable or not UTF-8 text")
         }

@@ -1,3 +1,4 @@
+import CBytes
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,19 +55,17 @@ public enum InputFile {
     }
 
     /// File systems whose files are views of the kernel (sizes that lie: 0 or 4096; contents that change or never
-    /// end): a file on the device of /proc or /sys, or whose real path lies under /proc or /sys.
-    static func pseudoFileSystem(_ fd: Int32, _ st: stat) -> String? {
-        for (root, name) in [("/proc/self", "/proc"), ("/sys/kernel", "/sys")] {
-            var r = stat()
-            if stat(root, &r) == 0 && r.st_dev == st.st_dev { return name }
-        }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
-        if n > 0 {
-            let real = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            for prefix in ["/proc/", "/sys/"] where real.hasPrefix(prefix) { return String(prefix.dropLast()) }
-        }
-        return nil
+    /// end), told by fstatfs(2)'s magic number wherever they are mounted: proc and sysfs by the folders users know
+    /// them by, the rest of sysfs's kin (debugfs, tracefs, securityfs, configfs, cgroup, bpf, efivarfs, pstore) by name.
+    static let pseudoFileSystems: [(magic: UInt, name: String)] = [
+        (0x9fa0, "/proc"), (0x6265_6572, "/sys"), (0x6462_6720, "debugfs"), (0x7472_6163, "tracefs"),
+        (0x7363_6673, "securityfs"), (0x6265_6570, "configfs"), (0x0027_e0eb, "cgroup"), (0x6367_7270, "cgroup2"),
+        (0xcafe_4a11, "bpf"), (0xde5e_81e4, "efivarfs"), (0x6165_676c, "pstore"),
+    ]
+
+    static func pseudoFileSystem(_ fd: Int32) -> String? {
+        let magic = UInt(odflash_fs_magic(fd))
+        return pseudoFileSystems.first { $0.magic == magic }?.name
     }
 
     /// Reads the whole of a named regular file of at most `limit` bytes. `what` names the kind of input in the error
@@ -85,7 +84,7 @@ public enum InputFile {
         guard fstat(fd, &st) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
         if st.st_mode & S_IFMT == S_IFDIR { throw .isDirectory(path) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw .notRegular(path, kind: kind(st.st_mode)) }
-        if let fs = pseudoFileSystem(fd, st) { throw .pseudo(path, fs: fs) }
+        if let fs = pseudoFileSystem(fd) { throw .pseudo(path, fs: fs) }
         let size = Int(st.st_size)
         if size > limit { throw .tooLarge(path, size: size, limit: limit, what: what) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)

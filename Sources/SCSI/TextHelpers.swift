@@ -135,6 +135,77 @@ public enum PathName {
     }
 }
 
+/// The file-system questions start-up asks (where is the executable, which folder is current, does this exist), with
+/// the C library's calls: FileManager and URL cost more to set up than the questions themselves.
+public enum LocalPath {
+    /// The path made absolute against `cwd` (the current folder when nil), runs of slashes as one, "." components
+    /// dropped and each ".." taking away the component before it ("/.." is "/"): URL's standardizedFileURL.path.
+    public static func standardized(_ path: String, cwd: String? = nil) -> String {
+        let full = path.hasPrefix("/") ? path : (cwd ?? currentDirectory()) + "/" + path
+        var parts: [Substring] = []
+        for c in full.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// realpath(3): the path with every link resolved, or nil when it does not exist.
+    public static func real(_ path: String) -> String? {
+        guard let r = realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// The path with every link resolved when it exists, else only standardized (URL's resolvingSymlinksInPath).
+    public static func resolvingLinks(_ path: String) -> String {
+        let std = standardized(path)
+        return real(std) ?? std
+    }
+
+    /// stat(2) succeeds: the name exists (links followed).
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// The name exists and is a folder (links followed).
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// getcwd(3); "/" should the current folder have no name (removed, or beyond the path limit).
+    public static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buf, buf.count) != nil else { return "/" }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// readlink(2): where a symbolic link points, nil when the name is not a link.
+    public static func linkTarget(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buf, buf.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The names in a folder ("." and ".." left out; in the order readdir(3) gives), nil when it cannot be read.
+    public static func entries(_ dir: String) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: &e.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
 /// printf-style formatting of numbers through the C library's vsnprintf (the conversions String(format:) shared with
 /// it: %d, %X, %f with flags, width and precision; no %@).
 public func cFormat(_ format: String, _ arguments: CVarArg...) -> String {

@@ -59,6 +59,10 @@ import Glibc
         #expect(throws: InputFile.Failure.isDirectory(d)) { try InputFile.read(d, limit: 100, what: "t") }
         #expect(throws: InputFile.Failure.notRegular("/dev/zero", kind: "a character device")) { try InputFile.read("/dev/zero", limit: 100, what: "t") }
         #expect(throws: InputFile.Failure.pseudo("/proc/self/status", fs: "/proc")) { try InputFile.read("/proc/self/status", limit: 1 << 20, what: "t") }
+        // sysfs, told by its file-system type rather than by the path (a bind mount elsewhere is the same file system).
+        for p in ["/sys/kernel/mm/transparent_hugepage/enabled", "/sys/devices/system/cpu/online"] where FileManager.default.isReadableFile(atPath: p) {
+            #expect(throws: InputFile.Failure.pseudo(p, fs: "/sys")) { try InputFile.read(p, limit: 1 << 20, what: "t") }
+        }
         #expect(throws: InputFile.Failure.notFound(d + "/none")) { try InputFile.read(d + "/none", limit: 100, what: "t") }
     }
 

@@ -57,6 +57,38 @@ import Testing
         #expect(PathName.deletingLast("a") == "" && PathName.last("a") == "a")
     }
 
+    @Test func localPathsMatchFoundation() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("odflash-localpath-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FileManager.default.createFile(atPath: dir + "/real/file", contents: Data([1]))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/dangling", withDestinationPath: dir + "/nowhere")
+        // Lexical standardizing, as URL's standardizedFileURL gives it for absolute paths.
+        for p in ["/a/b/../c", "/../a", "/a/./b/", "/a//b", "/", "/a/b/..", "/a/..", "/a/b/../../..", "/usr/bin/../share/odflash/firmware-db",
+                  "/tmp/./", "/a/b/.", "/a/...", "/a/..b", dir + "/link/../x"] {
+            #expect(LocalPath.standardized(p) == URL(fileURLWithPath: p).standardizedFileURL.path, "\(p)")
+        }
+        #expect(LocalPath.standardized("x/../y", cwd: "/base") == "/base/y")
+        #expect(LocalPath.standardized("y") == FileManager.default.currentDirectoryPath + "/y")
+        // Links resolved where the path exists; a missing last name keeps its resolved folder.
+        for p in [dir + "/link/file", dir + "/link/sub", dir + "/link/missing", dir + "/real/./sub/.."] {
+            #expect(LocalPath.resolvingLinks(p) == URL(fileURLWithPath: p).resolvingSymlinksInPath().path, "\(p)")
+        }
+        for p in [dir + "/link", dir + "/real/file", dir + "/real/sub", dir + "/dangling", dir + "/nowhere", "/proc/self/exe"] {
+            var isDir: ObjCBool = false
+            let there = FileManager.default.fileExists(atPath: p, isDirectory: &isDir)
+            #expect(LocalPath.exists(p) == there, "\(p) exists")
+            #expect(LocalPath.isDirectory(p) == (there && isDir.boolValue), "\(p) is a folder")
+            #expect(LocalPath.linkTarget(p) == (try? FileManager.default.destinationOfSymbolicLink(atPath: p)), "\(p) link")
+        }
+        #expect(LocalPath.currentDirectory() == FileManager.default.currentDirectoryPath)
+        #expect(LocalPath.entries(dir + "/real")?.sorted() == (try? FileManager.default.contentsOfDirectory(atPath: dir + "/real"))?.sorted())
+        #expect(LocalPath.entries(dir + "/nowhere") == nil && LocalPath.entries(dir + "/real/file") == nil)
+        #expect(LocalPath.real(dir + "/link/file") == dir + "/real/file" && LocalPath.real(dir + "/nowhere") == nil)
+    }
+
     @Test func cFormatMatchesStringFormat() {
         #expect(cFormat("%7.2f", 3.14159) == String(format: "%7.2f", 3.14159))
         #expect(cFormat("%02X", 10) == String(format: "%02X", 10))

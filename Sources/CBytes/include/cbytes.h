@@ -38,4 +38,8 @@ int odflash_contains_any(const uint8_t *p, size_t n, const uint8_t *lits, const 
 // follow from the two), 32 bytes a step.
 void odflash_even_odd_sums(const uint8_t *p, size_t n, uint64_t *even, uint64_t *odd);
 
+// The file system a descriptor is on, as fstatfs(2)'s f_type (its magic number), 0 when it cannot be asked; not a
+// byte loop, but the one statfs call SCSI's input reader makes (Swift's Glibc module does not export sys/vfs.h).
+uint64_t odflash_fs_magic(int fd);
+
 #endif
