@@ -31,9 +31,8 @@ let package = Package(
         .target(name: "CSGIO", path: "Sources/CSGIO"),
         // Signal handlers that only record (the flash's protected write window) and a sleep that resumes after a signal
         .target(name: "CSignal", path: "Sources/CSignal"),
-        .systemLibrary(
-            name: "CLibUSB", path: "Sources/CLibUSB", pkgConfig: "libusb-1.0",
-            providers: [.apt(["libusb-1.0-0-dev"])]),
+        // libusb-1.0 (headers from libusb-1.0-0-dev), loaded with dlopen when a USB drive is first asked for
+        .target(name: "CLibUSB", path: "Sources/CLibUSB"),
 
         // AES-128 and AES-CMAC (the MediaTek integrity table), in C so debug builds verify 2 MiB in milliseconds
         .target(name: "CAES", path: "Sources/CAES"),
@@ -47,7 +46,8 @@ let package = Package(
         .target(name: "Transports", dependencies: ["SCSI", "CSGIO", "CLibUSB"]),
         // The emulated MMC drive (a transport that answers like a drive)
         .target(name: "Emulator", dependencies: ["SCSI", "MMC", "YAML"]),
-        .systemLibrary(name: "CZlibShim", path: "Sources/CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib (headers from zlib1g-dev), loaded with dlopen when a .gz or .zip container is first opened
+        .target(name: "CZlibShim", path: "Sources/CZlibShim"),
         // Firmware images: identification, the checksum engine, media tables, containers (.zip, .gz)
         .target(name: "Firmware", dependencies: ["SCSI", "CZlibShim", "CBytes"]),
         // MMC: drive and disc identification over any transport

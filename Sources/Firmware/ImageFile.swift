@@ -136,6 +136,15 @@ public enum ImageFile {
         }
     }
 
+    /// Why inflating could not start: zlib could not be loaded (it is loaded at the first container), or it refused.
+    static var zlibFailure: String {
+        guard odflash_zlib_available() != 0 else {
+            let why = odflash_zlib_failure().map { String(cString: $0) } ?? "not found"
+            return "zlib could not be loaded (\(why)): compressed containers need it; install the zlib1g package"
+        }
+        return "zlib could not start"
+    }
+
     /// A whole gzip stream: every member (RFC 1952 allows several, `cat a.gz b.gz`), each checked by its CRC-32 and
     /// length; anything after the last member that is not another member is an error, not ignored.
     public static func gunzip(_ data: [UInt8], path: String) throws(ImageFileError) -> [UInt8] {
@@ -145,18 +154,18 @@ public enum ImageFile {
         data.withUnsafeBufferPointer { inBuf in
             stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
             stream.avail_in = uInt(inBuf.count)
-            guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                failure = "zlib could not start"
+            guard odflash_inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                failure = ImageFile.zlibFailure
                 return
             }
-            defer { inflateEnd(&stream) }
+            defer { odflash_inflateEnd(&stream) }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             var members = 1
             while true {
                 let status: Int32 = chunk.withUnsafeMutableBufferPointer { cb in
                     stream.next_out = cb.baseAddress
                     stream.avail_out = uInt(cb.count)
-                    return inflate(&stream, Z_NO_FLUSH)
+                    return odflash_inflate(&stream, Z_NO_FLUSH)
                 }
                 let produced = chunk.count - Int(stream.avail_out)
                 if out.count + produced > maxSize { failure = "it expands past \(maxSize) bytes; firmware images are at most \(maxSize) bytes"; return }
@@ -170,7 +179,7 @@ public enum ImageFile {
                         return
                     }
                     members += 1
-                    guard inflateReset(&stream) == Z_OK else { failure = "zlib could not restart"; return }
+                    guard odflash_inflateReset(&stream) == Z_OK else { failure = "zlib could not restart"; return }
                     continue
                 }
                 if status != Z_OK && status != Z_BUF_ERROR {
@@ -307,14 +316,14 @@ public enum ImageFile {
                 var s = z_stream()
                 s.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
                 s.avail_in = uInt(inBuf.count)
-                guard inflateInit2_(&s, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                    failure = "zlib could not start"; return
+                guard odflash_inflateInit2_(&s, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                    failure = ImageFile.zlibFailure; return
                 }
-                defer { inflateEnd(&s) }
+                defer { odflash_inflateEnd(&s) }
                 out.withUnsafeMutableBufferPointer { ob in
                     s.next_out = ob.baseAddress
                     s.avail_out = uInt(ob.count)      // one byte more than declared: a member that inflates past it shows
-                    let status = inflate(&s, Z_FINISH)
+                    let status = odflash_inflate(&s, Z_FINISH)
                     produced = ob.count - Int(s.avail_out)
                     if produced > m.size { failure = "it inflates past its declared size of \(m.size) bytes"; return }
                     if status == Z_DATA_ERROR { failure = "its deflate data is damaged"; return }
@@ -325,7 +334,7 @@ public enum ImageFile {
             if produced != m.size { throw .corrupt(where_, "it inflates to \(produced) bytes but declares \(m.size)") }
             out.removeLast(out.count - produced)
         }
-        let crc = out.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        let crc = out.withUnsafeBufferPointer { UInt32(odflash_crc32(0, $0.baseAddress, uInt($0.count))) }
         if crc != m.crc {
             throw .corrupt(where_, "CRC-32 mismatch (stored \(String(m.crc, radix: 16, uppercase: true))h, computed \(String(crc, radix: 16, uppercase: true))h): the member is damaged")
         }

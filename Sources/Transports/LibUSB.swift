@@ -28,7 +28,7 @@ enum USBError {
     static let noMem: Int32 = -11, notSupported: Int32 = -12
 
     static func name(_ rc: Int32) -> String {
-        guard let p = libusb_error_name(rc) else { return "libusb error \(rc)" }
+        guard let p = odflash_libusb_error_name(rc) else { return "libusb error \(rc)" }
         return String(cString: p)
     }
 }
@@ -42,8 +42,17 @@ final class USBContext: @unchecked Sendable {
 
     private init() {
         var c: OpaquePointer?
-        error = libusb_init(&c)
+        error = odflash_libusb_init(&c)
         ctx = error == 0 ? c : nil
+    }
+
+    /// Why USB drives cannot be reached: libusb-1.0 could not be loaded, or its context could not be made.
+    func failure() -> TransportError {
+        if odflash_libusb_available() == 0 {
+            let why = odflash_libusb_failure().map { String(cString: $0) } ?? "not found"
+            return .usb("libusb-1.0 could not be loaded (\(why)): USB drives need it; install the libusb-1.0-0 package")
+        }
+        return .usb("libusb initialisation failed: \(USBError.name(error))")
     }
 }
 
@@ -53,11 +62,11 @@ public enum USBEnumerator {
 
     public static func storageInterfaces() throws -> [USBStorageInterface] {
         let c = USBContext.shared
-        guard c.error == 0, let ctx = c.ctx else { throw TransportError.usb("libusb initialisation failed: \(USBError.name(c.error))") }
+        guard c.error == 0, let ctx = c.ctx else { throw c.failure() }
         var list: UnsafeMutablePointer<OpaquePointer?>?
-        let n = libusb_get_device_list(ctx, &list)
+        let n = odflash_libusb_get_device_list(ctx, &list)
         guard n >= 0, let devs = list else { throw TransportError.usb("cannot list USB devices: \(USBError.name(Int32(n)))") }
-        defer { libusb_free_device_list(devs, 1) }
+        defer { odflash_libusb_free_device_list(devs, 1) }
         var out: [USBStorageInterface] = []
         for i in 0..<Int(n) {
             guard let dev = devs[i] else { continue }
@@ -68,13 +77,13 @@ public enum USBEnumerator {
 
     static func interfaces(of dev: OpaquePointer) -> [USBStorageInterface] {
         var desc = libusb_device_descriptor()
-        guard libusb_get_device_descriptor(dev, &desc) == 0 else { return [] }
+        guard odflash_libusb_get_device_descriptor(dev, &desc) == 0 else { return [] }
         var cfgPtr: UnsafeMutablePointer<libusb_config_descriptor>?
-        if libusb_get_active_config_descriptor(dev, &cfgPtr) != 0 {
-            guard libusb_get_config_descriptor(dev, 0, &cfgPtr) == 0 else { return [] }
+        if odflash_libusb_get_active_config_descriptor(dev, &cfgPtr) != 0 {
+            guard odflash_libusb_get_config_descriptor(dev, 0, &cfgPtr) == 0 else { return [] }
         }
         guard let cfg = cfgPtr else { return [] }
-        defer { libusb_free_config_descriptor(cfg) }
+        defer { odflash_libusb_free_config_descriptor(cfg) }
         var out: [USBStorageInterface] = []
         for i in 0..<Int(cfg.pointee.bNumInterfaces) {
             let iface = cfg.pointee.interface[i]
@@ -90,8 +99,8 @@ public enum USBEnumerator {
                 }
                 guard inEP != 0, outEP != 0 else { continue }
                 var portNumbers = [UInt8](repeating: 0, count: 8)
-                let depth = libusb_get_port_numbers(dev, &portNumbers, Int32(portNumbers.count))
-                out.append(USBStorageInterface(bus: Int(libusb_get_bus_number(dev)), address: Int(libusb_get_device_address(dev)),
+                let depth = odflash_libusb_get_port_numbers(dev, &portNumbers, Int32(portNumbers.count))
+                out.append(USBStorageInterface(bus: Int(odflash_libusb_get_bus_number(dev)), address: Int(odflash_libusb_get_device_address(dev)),
                                                vendorID: Int(desc.idVendor), productID: Int(desc.idProduct),
                                                interface: Int(alt.bInterfaceNumber), subclass: Int(alt.bInterfaceSubClass),
                                                bulkIn: inEP, bulkOut: outEP,
@@ -139,18 +148,18 @@ public final class LibUSBDevice: BulkPipe {
         self.info = info
         name = info.name
         let c = USBContext.shared
-        guard c.error == 0, let ctx = c.ctx else { throw TransportError.usb("libusb initialisation failed: \(USBError.name(c.error))") }
+        guard c.error == 0, let ctx = c.ctx else { throw c.failure() }
         var list: UnsafeMutablePointer<OpaquePointer?>?
-        let n = libusb_get_device_list(ctx, &list)
+        let n = odflash_libusb_get_device_list(ctx, &list)
         guard n >= 0, let devs = list else { throw TransportError.usb("cannot list USB devices") }
-        defer { libusb_free_device_list(devs, 1) }
+        defer { odflash_libusb_free_device_list(devs, 1) }
         var found: OpaquePointer?
         for i in 0..<Int(n) {
-            if let d = devs[i], Int(libusb_get_bus_number(d)) == info.bus, Int(libusb_get_device_address(d)) == info.address { found = d }
+            if let d = devs[i], Int(odflash_libusb_get_bus_number(d)) == info.bus, Int(odflash_libusb_get_device_address(d)) == info.address { found = d }
         }
         guard let dev = found else { throw TransportError.noSuchDevice(info.name) }
         var h: OpaquePointer?
-        let rc = libusb_open(dev, &h)
+        let rc = odflash_libusb_open(dev, &h)
         guard rc == 0, let handle = h else {
             if rc == USBError.access { throw TransportError.permissionDenied(info.name, hint: "give your user access to /dev/bus/usb/\(pad3(info.bus))/\(pad3(info.address)) (a udev rule) or run as root") }
             if rc == USBError.noDevice { throw TransportError.deviceGone(info.name) }
@@ -158,17 +167,17 @@ public final class LibUSBDevice: BulkPipe {
         }
         self.handle = handle
         let iface = Int32(info.interface)
-        let active = libusb_kernel_driver_active(handle, iface)
+        let active = odflash_libusb_kernel_driver_active(handle, iface)
         if active == 1 {
             kernelDriverWasActive = true
-            let d = libusb_detach_kernel_driver(handle, iface)
+            let d = odflash_libusb_detach_kernel_driver(handle, iface)
             if d == 0 { detached = true }
             else if d != USBError.notFound && d != USBError.notSupported {
                 close()
                 throw TransportError.usb("\(info.name): cannot detach the kernel driver: \(USBError.name(d))")
             }
         }
-        let cl = libusb_claim_interface(handle, iface)
+        let cl = odflash_libusb_claim_interface(handle, iface)
         guard cl == 0 else {
             close()
             if cl == USBError.busy { throw TransportError.busy(info.name) }
@@ -183,9 +192,9 @@ public final class LibUSBDevice: BulkPipe {
     public func close() {
         guard let h = handle else { return }
         let iface = Int32(info.interface)
-        if claimed { libusb_release_interface(h, iface); claimed = false }
-        if detached { libusb_attach_kernel_driver(h, iface); detached = false }
-        libusb_close(h)
+        if claimed { odflash_libusb_release_interface(h, iface); claimed = false }
+        if detached { odflash_libusb_attach_kernel_driver(h, iface); detached = false }
+        odflash_libusb_close(h)
         handle = nil
     }
 
@@ -206,7 +215,7 @@ public final class LibUSBDevice: BulkPipe {
         var buf = data
         var sent: Int32 = 0
         let rc = buf.withUnsafeMutableBufferPointer { p in
-            libusb_bulk_transfer(h, info.bulkOut, p.baseAddress, Int32(p.count), &sent, LibUSBDevice.ms(timeout))
+            odflash_libusb_bulk_transfer(h, info.bulkOut, p.baseAddress, Int32(p.count), &sent, LibUSBDevice.ms(timeout))
         }
         return map(rc, Array(data.prefix(Int(sent))))
     }
@@ -216,20 +225,20 @@ public final class LibUSBDevice: BulkPipe {
         var buf = [UInt8](repeating: 0, count: max(length, 1))
         var got: Int32 = 0
         let rc = buf.withUnsafeMutableBufferPointer { p in
-            libusb_bulk_transfer(h, info.bulkIn, p.baseAddress, Int32(length), &got, LibUSBDevice.ms(timeout))
+            odflash_libusb_bulk_transfer(h, info.bulkIn, p.baseAddress, Int32(length), &got, LibUSBDevice.ms(timeout))
         }
         return map(rc, Array(buf.prefix(Int(got))))
     }
 
     public func clearHalt(inEndpoint: Bool) -> Bool {
         guard let h = handle else { return false }
-        return libusb_clear_halt(h, inEndpoint ? info.bulkIn : info.bulkOut) == 0
+        return odflash_libusb_clear_halt(h, inEndpoint ? info.bulkIn : info.bulkOut) == 0
     }
 
     public func massStorageReset() -> Bool {
         guard let h = handle else { return false }
         // bmRequestType 21h (class, interface, host-to-device), bRequest FFh, wIndex = interface.
-        return libusb_control_transfer(h, 0x21, 0xFF, 0, UInt16(info.interface), nil, 0, 5000) >= 0
+        return odflash_libusb_control_transfer(h, 0x21, 0xFF, 0, UInt16(info.interface), nil, 0, 5000) >= 0
     }
 }
 

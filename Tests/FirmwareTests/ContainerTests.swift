@@ -1,3 +1,4 @@
+import CZlibShim
 import Foundation
 import Testing
 import ZIPFoundation
@@ -12,6 +13,23 @@ import ZIPFoundation
         p.arguments = ["-kf", path]
         try p.run()
         p.waitUntilExit()
+    }
+
+    @Test func zlibIsLoadedOnFirstUseAndTheFallbackCRCAgrees() {
+        #expect(odflash_zlib_available() == 1, "\(odflash_zlib_failure().map { String(cString: $0) } ?? "")")
+        // CRC-32's check value (the CRC catalogue's "123456789"), then the fallback against zlib on every length up to
+        // 300 and a 1 MiB run, continued across calls as zip readers continue it.
+        let check = Array("123456789".utf8)
+        #expect(odflash_crc32_portable(0, check, uInt(check.count)) == 0xCBF4_3926)
+        var g = SystemRandomNumberGenerator()
+        let data = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &g) }
+        for n in Array(0...300) + [4095, 65536, 1 << 20] {
+            let slice = Array(data.prefix(n))
+            #expect(odflash_crc32_portable(0, slice, uInt(n)) == odflash_crc32(0, slice, uInt(n)), "\(n) bytes")
+        }
+        let half = odflash_crc32_portable(0, data, 1000)
+        #expect(data.withUnsafeBufferPointer { odflash_crc32_portable(half, $0.baseAddress! + 1000, 2000) } == odflash_crc32(0, data, 3000))
+        #expect(odflash_crc32_portable(0, nil, 0) == 0 && odflash_crc32(0, nil, 0) == 0)
     }
 
     @Test func binGzipAndZipGiveTheSameBytes() throws {

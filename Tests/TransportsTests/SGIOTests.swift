@@ -1,3 +1,4 @@
+import CLibUSB
 import Foundation
 import Testing
 @testable import SCSI
@@ -76,6 +77,14 @@ import Testing
         #expect(throws: TransportError.self) { try USBEnumerator.resolve("usb:") }
         #expect(throws: TransportError.self) { try USBEnumerator.resolve("usb:x:y") }
         #expect(throws: TransportError.self) { try USBEnumerator.resolve("usb:1:2:3") }
+    }
+
+    @Test func libusbIsLoadedOnFirstUse() {
+        // scripts/install-deps installs libusb-1.0 (the -dev package brings the library): loaded by name with every
+        // function odflash calls.
+        #expect(odflash_libusb_available() == 1, "\(odflash_libusb_failure().map { String(cString: $0) } ?? "")")
+        #expect(odflash_libusb_failure() == nil)
+        #expect(odflash_libusb_error_name(-12).map { String(cString: $0) } == "LIBUSB_ERROR_NOT_SUPPORTED")
     }
 
     @Test func absentDevice() {

@@ -1,1 +1,0 @@
-#include <libusb-1.0/libusb.h>
