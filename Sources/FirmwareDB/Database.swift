@@ -195,12 +195,27 @@ public struct FirmwareDatabase: Sendable {
             var driveTables: [DriveTable] = []
             var issues: [DBIssue] = []
         }
-        let slots = (0..<(famFiles.count + 4)).map { _ in Slot() }
+        // One job per file (the id tables and the media tables, small, one job each); the slots keep the files' order
+        // for the merge, and the largest files start first so that no core is left with a big file at the end.
+        enum Job { case family(String), idTables, models, drives(String), media }
+        let driveFiles = files(root + "/drives", ext: ".tsv")
+        let jobs: [Job] = famFiles.map { .family($0) } + [.idTables, .models] + driveFiles.map { .drives($0) } + [.media]
+        let slots = jobs.map { _ in Slot() }
         let modelsPath = root + "/models.yaml"
-        DispatchQueue.concurrentPerform(iterations: slots.count) { i in
+        func size(_ p: String) -> Int { var st = stat(); return stat(p, &st) == 0 ? Int(st.st_size) : 0 }
+        let cost = jobs.map { j -> Int in
+            switch j {
+            case let .family(p), let .drives(p): return size(p)
+            case .models: return size(modelsPath)
+            case .idTables, .media: return 0
+            }
+        }
+        let order = jobs.indices.sorted { cost[$0] != cost[$1] ? cost[$0] > cost[$1] : $0 < $1 }
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { k in
+            let i = order[k]
             let slot = slots[i]
-            if i < famFiles.count {
-                let path = famFiles[i]
+            switch jobs[i] {
+            case let .family(path):
                 guard let node = compose(path, &slot.issues) else { return }
                 let e = Entry(node: node, file: path, what: "family")
                 if e.fields?["schema"]?.int != 1 { slot.issues.append(DBIssue(file: path, line: e.fields?["schema"]?.mark?.line ?? e.line, message: "family: 'schema: 1' is required")) }
@@ -211,7 +226,7 @@ public struct FirmwareDatabase: Sendable {
                     }
                     slot.family = f
                 }
-            } else if i == famFiles.count {
+            case .idTables:
                 for path in files(root + "/idtables", ext: ".tsv") {
                     guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
                         slot.issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
@@ -219,7 +234,7 @@ public struct FirmwareDatabase: Sendable {
                     }
                     if let t = LayoutParser.idTable(text, file: path, &slot.issues) { slot.idTables.append(t) }
                 }
-            } else if i == famFiles.count + 1 {
+            case .models:
                 if let node = compose(modelsPath, &slot.issues) {
                     let top = Entry(node: node, file: modelsPath, what: "top level")
                     top.checkKeys(topKeys, issues: &slot.issues)
@@ -230,15 +245,13 @@ public struct FirmwareDatabase: Sendable {
                         if let m = model(e, &slot.issues) { slot.models.append(m) }
                     }
                 }
-            } else if i == famFiles.count + 2 {
-                for path in files(root + "/drives", ext: ".tsv") {
-                    guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
-                        slot.issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
-                        continue
-                    }
-                    if let t = driveTable(text, file: path, &slot.issues) { slot.driveTables.append(t) }
+            case let .drives(path):
+                guard let bytes = try? ImageFile.readFile(path, max: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
+                    slot.issues.append(DBIssue(file: path, line: nil, message: "unreadable or not UTF-8 text"))
+                    return
                 }
-            } else {
+                if let t = driveTable(text, file: path, &slot.issues) { slot.driveTables.append(t) }
+            case .media:
                 slot.media = MediaKnowledge.load(root: root, &slot.issues)
             }
         }
@@ -484,6 +497,15 @@ public struct FirmwareDatabase: Sendable {
 
     /// "file:12", "file:12-14", "file:12,20-22" (a path without blanks, then line numbers).
     static func isSourcePlace(_ s: String) -> Bool {
+        // ASCII (every row of today's tables): the same test on the bytes, without forming Characters.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            let u = Array(s.utf8)
+            guard let colon = u.lastIndex(of: UInt8(ascii: ":")) else { return false }
+            let path = u[..<colon], lines = u[(colon + 1)...]
+            func digit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+            return !path.isEmpty && !path.contains(0x20) && !lines.isEmpty && digit(lines.first!)
+                && lines.allSatisfy { digit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ",") }
+        }
         guard let colon = s.lastIndex(of: ":") else { return false }
         let path = s[..<colon], lines = s[s.index(after: colon)...]
         return !path.isEmpty && !path.contains(" ") && !lines.isEmpty && lines.first!.isNumber

@@ -20,26 +20,52 @@ public struct TSVTable: Sendable {
         var name: String?, prov: String?, origin: String?
         var rows: [[String]] = []
         var lines: [Int] = []
-        // Lines and columns are split on the UTF-8 bytes (newline and tab are single bytes there): several times faster
-        // than splitting Characters, and every command reads these tables.
-        for (n, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            let raw = Substring(bytes)
-            let line = raw.trimmedSpaces
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                let body = line.dropFirst().trimmedSpaces
-                if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
-                if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
-                if body.hasPrefix("origin:") { origin = body.dropFirst(7).trimmedSpaces }
-                continue
+        // Lines and columns are split on the text's contiguous UTF-8 bytes (newline and tab are single bytes there, so
+        // every piece is valid UTF-8): every command reads these tables. Each piece is trimmed of spaces and tabs as
+        // `trimmedSpaces` trims it; a piece whose leading blank meets a non-ASCII byte (a combining mark could join the
+        // blank) is trimmed by `trimmedSpaces` itself.
+        func piece(_ buf: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
+            var a = from, b = to
+            while a < b, buf[a] == 0x20 || buf[a] == 0x09 { a += 1 }
+            if a != from, a < b, buf[a] >= 0x80 {
+                return String(decoding: UnsafeBufferPointer(rebasing: buf[from..<to]), as: UTF8.self).trimmedSpaces
             }
-            let cols = bytes.split(separator: 0x09, omittingEmptySubsequences: false).map { Substring($0).trimmedSpaces }
-            guard cols.count >= columns, cols.count <= columns + optional, !cols[0].isEmpty else {
-                issues.append(DBIssue(file: file, line: n + 1, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns, found \(cols.count): separate the columns with tabs"))
-                continue
+            while b > a, buf[b - 1] == 0x20 || buf[b - 1] == 0x09 { b -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[a..<b]), as: UTF8.self)
+        }
+        var text = text
+        text.withUTF8 { buf in
+            var start = 0, n = 0
+            while start <= buf.count {
+                var end = start
+                while end < buf.count, buf[end] != 0x0A { end += 1 }
+                n += 1
+                defer { start = end + 1 }
+                let line = piece(buf, start, end)
+                if line.isEmpty { continue }
+                if line.hasPrefix("#") {
+                    let body = line.dropFirst().trimmedSpaces
+                    if body.hasPrefix("name:") { name = body.dropFirst(5).trimmedSpaces }
+                    if body.hasPrefix("provenance:") { prov = body.dropFirst(11).trimmedSpaces }
+                    if body.hasPrefix("origin:") { origin = body.dropFirst(7).trimmedSpaces }
+                    continue
+                }
+                var cols: [String] = []
+                var c = start
+                while true {
+                    var e = c
+                    while e < end, buf[e] != 0x09 { e += 1 }
+                    cols.append(piece(buf, c, e))
+                    if e >= end { break }
+                    c = e + 1
+                }
+                guard cols.count >= columns, cols.count <= columns + optional, !cols[0].isEmpty else {
+                    issues.append(DBIssue(file: file, line: n, message: "expected \(columns)\(optional > 0 ? "-\(columns + optional)" : "") tab-separated columns, found \(cols.count): separate the columns with tabs"))
+                    continue
+                }
+                rows.append(cols)
+                lines.append(n)
             }
-            rows.append(cols)
-            lines.append(n + 1)
         }
         guard let name, !name.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# name:' line")); return nil }
         guard let prov, !prov.isEmpty else { issues.append(DBIssue(file: file, line: nil, message: "needs a '# provenance:' line")); return nil }
