@@ -86,12 +86,17 @@ struct FlashCommand: ODCommand {
 
     /// options -> session -> render: the preparation is shown, then the question, then the flash.
     static func flash(_ ctx: Context, device: String, image: String, member: String?, options: FlashOptions, yes: Bool, verb: String) throws {
+        ctx.mark("start")
         let loaded = try ctx.loadImage(image, member: member)
+        ctx.mark("image read")
         let db = try ctx.database()
+        ctx.mark("database loaded")
         let dev = try ctx.openDevice(device, exclusive: !options.dryRun)
         defer { dev.transport.close() }
+        ctx.mark("device opened")
         let session = FlashSession(db: db, device: dev, image: loaded, imageName: image, options: options)
         let prep = try session.prepare()
+        ctx.mark("prepared")
         let out = FlashOutput(ctx)
         // Everything the user agrees to is shown before the question: checks, warnings, the plan, the backup.
         out.preparation(prep)
@@ -106,7 +111,9 @@ struct FlashCommand: ODCommand {
         FlashSignals.acquire(newlineFirst: out.tty)
         defer { FlashSignals.release() }
         let report = try session.execute(prep, progress: out.progress, warn: ctx.warn, events: out.events)
+        ctx.mark("flashed")
         try out.finish(report, text: "")
+        ctx.mark("printed")
     }
 
     static func checksText(_ c: [PreflightCheck]) -> String {
