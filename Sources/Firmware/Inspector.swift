@@ -200,6 +200,10 @@ public struct Inspector: Sendable {
     public var heuristicOptions = HeuristicScanner.Options()
     /// Run the heuristic scanner even when the layout has exact tables.
     public var alwaysHeuristic = false
+    /// Read the media tables (the layout's, else the heuristic scanner's over the whole image). A flash, a restore and
+    /// their backup check need the identity, fields and checksums only: without the tables a 16 MiB image is not
+    /// scanned byte by byte for media IDs before the first command is sent.
+    public var readsMediaTables = true
 
     public init(layouts: [ImageLayout], idTables: [String: IDTable]) {
         self.layouts = layouts
@@ -284,16 +288,16 @@ public struct Inspector: Sendable {
                                         algorithm: "cannot be computed on this image: \(error.description)", firstDifference: nil))
                 }
             }
-            for spec in layout.mediaTables {
+            for spec in layout.mediaTables where readsMediaTables {
                 let r = MediaTableReader.read(spec, in: layout, image: image)
                 tables += r.tables
                 warnings += r.notes
             }
-            if !layout.mediaTables.isEmpty && tables.isEmpty {
+            if readsMediaTables && !layout.mediaTables.isEmpty && tables.isEmpty {
                 warnings.append("the layout's media tables were not found in this image")
             }
         }
-        if best == nil || best!.0.mediaTables.isEmpty || alwaysHeuristic {
+        if readsMediaTables && (best == nil || best!.0.mediaTables.isEmpty || alwaysHeuristic) {
             tables += HeuristicScanner.scan(image, options: heuristicOptions)
         }
 

@@ -61,6 +61,16 @@ public struct PlanSummary: Sendable, Encodable {
 }
 
 /// Everything settled before anything is written: the checks, the chosen sequence, its plan, the backup.
+extension FlashSession {
+    /// The image checks of a flash and of its backup: identity, fields and checksums; not the media tables (see
+    /// Inspector.readsMediaTables).
+    static func inspector(_ db: FirmwareDatabase) -> Inspector {
+        var i = Inspector(layouts: db.layouts, idTables: db.idTables)
+        i.readsMediaTables = false
+        return i
+    }
+}
+
 public struct FlashPreparation {
     public let inquiry: InquiryData
     /// The drive's unit serial number (VPD 80h), nil when it reports none: it names the backup and the journal entries.
@@ -128,7 +138,7 @@ public final class FlashSession {
     /// Identification, preflight, the identification reads, the sequence and its plan, the backup and journal checks.
     /// Sends only read-only commands. Throws for a device that does not answer and for a bad --protocol name.
     public func prepare() throws -> FlashPreparation {
-        let rep = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(image)
+        let rep = FlashSession.inspector(db).inspect(image)
         let inq: InquiryData, medium: MediumState
         do {
             inq = try DriveIdentifier(t).inquiry()
@@ -398,7 +408,7 @@ public final class FlashSession {
             let path = try Self.writeBackup(bytes, inq, serial: p.serial, directory: dir)
             backupPath = path
             base.backup = FlashJournal.absolute(path)
-            let check = Inspector(layouts: db.layouts, idTables: db.idTables).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
+            let check = FlashSession.inspector(db).inspect(LoadedImage(path: path, container: "bin", member: nil, bytes: bytes))
             if check.mediatek?.driveRead == true {
                 warn("the backup \(path) is a raw read of the drive, kept for its own regions, identification and support: it is not an image odflash (or the drive) can flash back")
             }

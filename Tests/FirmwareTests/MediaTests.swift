@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Firmware
 
@@ -99,5 +100,34 @@ import Testing
     @Test func randomBytesYieldNoTables() {
         var rng = SeededRandom(seed: 5)
         #expect(HeuristicScanner.scan(rng.bytes(1 << 20)).isEmpty)
+    }
+}
+
+/// A flash's image check skips the media tables (Inspector.readsMediaTables = false): everything else it reports is
+/// what the full inspection reports, on every layout's image, a damaged one and one no layout claims.
+@Suite struct InspectWithoutTablesTests {
+    @Test func sameVerdictWithoutTables() throws {
+        var images: [[UInt8]] = []
+        for l in db.layouts { if let img = try? generate(l) { images.append(img) } }
+        #expect(images.count > 20)
+        if var bad = images.first { bad[bad.count / 2] ^= 0xFF; images.append(bad) }
+        var g = SystemRandomNumberGenerator()
+        images.append((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &g) })
+        var lean = Inspector(layouts: db.layouts, idTables: db.idTables)
+        lean.readsMediaTables = false
+        let enc = JSONEncoder()
+        enc.outputFormatting = .sortedKeys
+        var withTables = 0
+        for img in images {
+            let full = inspect(img)
+            let r = lean.inspect(LoadedImage(path: "test.bin", container: "bin", member: nil, bytes: img))
+            #expect(r.mediaTables.isEmpty)
+            if !full.mediaTables.isEmpty { withTables += 1 }
+            #expect(r.verdict == full.verdict && r.valid == full.valid && r.sha256 == full.sha256)
+            #expect(try enc.encode(r.identity) == enc.encode(full.identity))
+            #expect(try enc.encode(r.fields) == enc.encode(full.fields) && enc.encode(r.checksums) == enc.encode(full.checksums))
+            #expect(r.problems == full.problems && r.vendor == full.vendor && r.product == full.product && r.version == full.version)
+        }
+        #expect(withTables >= 2)   // the full inspection did read tables on some of these images
     }
 }
